@@ -1,0 +1,311 @@
+//! The scenario file's model: what a parsed, structurally valid scenario says.
+//!
+//! Every value a user wrote keeps its [`Span`] (byte offsets into the source), so that the
+//! engine's later checks (templates, JSONPath, variables used before they exist) can point
+//! at the exact place in the file. Nothing here knows about HTTP or runs anything: strings
+//! that may hold `{{ ... }}` templates are kept as written and compiled by the engine.
+
+use std::time::Duration;
+
+/// Byte range `start..end` in the scenario source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// A value with the place in the source it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Base URL requests with a path are sent to (`-H/--host` overrides it).
+    pub target: Option<Spanned<String>>,
+    pub defaults: Defaults,
+    /// Test data files bound to users, in file order.
+    pub data: Vec<DataSource>,
+    /// User types, in file order. At least one.
+    pub users: Vec<UserType>,
+    pub load: Load,
+    /// Pass/fail expressions, kept as written (`p95 < 200ms`); judged by a later stage.
+    pub thresholds: Vec<Spanned<String>>,
+}
+
+/// Settings every request and user inherits unless it says otherwise.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Defaults {
+    /// Headers sent with every request; a step's own header of the same name wins.
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
+    /// Response timeout (whole response, from request written). Default 30 s when absent.
+    pub timeout: Option<Spanned<Duration>>,
+    /// TCP (and TLS) connect timeout. Default 10 s when absent.
+    pub connect_timeout: Option<Spanned<Duration>>,
+    /// Think time between tasks for user types that set none. Default: none.
+    pub think: Option<Spanned<Think>>,
+    /// Keep a cookie jar per user. Default true.
+    pub cookies: Option<Spanned<bool>>,
+    /// Redirects followed per request; 0 turns following off. Default 10.
+    pub max_redirects: Option<Spanned<u32>>,
+}
+
+/// Time a user waits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Think {
+    /// `none` or `0s`.
+    None,
+    /// `1s`.
+    Constant(Duration),
+    /// `0.5s..2.5s`: uniform in the closed range.
+    Range(Duration, Duration),
+    /// `{ pacing: 5s }`: each iteration starts this long after the previous one started
+    /// (the wait is what is left of the interval; none when the iteration overran it).
+    Pacing(Duration),
+}
+
+/// One kind of simulated user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserType {
+    pub name: Spanned<String>,
+    /// Relative share of users of this type. Default 1.
+    pub weight: Spanned<u32>,
+    /// Overrides `defaults.think`.
+    pub think: Option<Spanned<Think>>,
+    /// Steps run once when the user starts (log in).
+    pub setup: Vec<Step>,
+    /// Tasks, in file order. At least one.
+    pub tasks: Vec<Task>,
+}
+
+/// A named unit of work a user picks by weight; one pass through its steps is an iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub name: Spanned<String>,
+    /// Default 1.
+    pub weight: Spanned<u32>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Request(Box<RequestStep>),
+    /// `- think: 1s` or `- think: 0.5s..2s`.
+    Think(Spanned<Think>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+impl Method {
+    pub const ALL: [Method; 7] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Head,
+        Method::Options,
+    ];
+
+    /// The scenario key (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+            Method::Head => "head",
+            Method::Options => "options",
+        }
+    }
+
+    /// The HTTP token (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
+/// `- get: /items/{{ id }}` and its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestStep {
+    /// The whole step mapping.
+    pub span: Span,
+    pub method: Spanned<Method>,
+    /// Path (joined to the target) or absolute URL; a template.
+    pub url: Spanned<String>,
+    /// Statistics name; default: the unrendered path template.
+    pub name: Option<Spanned<String>>,
+    /// Query parameters appended to the URL, in order; values are templates.
+    pub query: Vec<(Spanned<String>, Spanned<Value>)>,
+    /// Request headers; values are templates.
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
+    pub body: Option<Body>,
+    /// Values extracted into the user's variables, in order.
+    pub save: Vec<Save>,
+    pub check: Check,
+    /// Overrides `defaults.timeout`.
+    pub timeout: Option<Spanned<Duration>>,
+    /// What a failed request or check does to the rest of the iteration.
+    pub on_failure: Spanned<OnFailure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// Count the failure and go on with the next step (default).
+    #[default]
+    Continue,
+    /// Count the failure and end this iteration (the user goes on with its next one).
+    StopIteration,
+}
+
+/// A request body. Strings anywhere inside may be templates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `json:`; sent with `content-type: application/json` unless a header says otherwise.
+    Json(Spanned<Value>),
+    /// `form:`; sent as `application/x-www-form-urlencoded`.
+    Form(Vec<(Spanned<String>, Spanned<Value>)>),
+    /// `body:`; sent as written (a template).
+    Raw(Spanned<String>),
+}
+
+/// A YAML value as written, with spans; used for JSON bodies, query and form values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// May hold templates.
+    String(String),
+    Seq(Vec<Spanned<Value>>),
+    Map(Vec<(Spanned<String>, Spanned<Value>)>),
+}
+
+/// `save: { token: $.access_token }`: one variable and where its value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Save {
+    pub var: Spanned<String>,
+    pub source: Spanned<SaveSource>,
+    /// Used when the source finds nothing; without it a miss fails the request.
+    pub default: Option<Spanned<Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveSource {
+    /// `$.id` or `{ jsonpath: '$.id' }`: RFC 9535 JSONPath on the JSON body; the first match.
+    JsonPath(String),
+    /// `{ header: location }`: a response header (case-insensitive).
+    Header(String),
+    /// `{ regex: 'id=(\d+)', group: 1 }`: a capture group on the body (default group 1, or
+    /// the whole match when the pattern has no group).
+    Regex { pattern: String, group: usize },
+    /// `{ status: true }`: the status code as a number.
+    Status,
+}
+
+/// What makes a response count as failed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Check {
+    /// Accepted statuses; when empty, any status below 400 passes.
+    pub status: Vec<Spanned<StatusMatch>>,
+    /// `json: { '$.id': exists, '$.name': "Item 1" }`.
+    pub json: Vec<(Spanned<String>, Spanned<JsonExpect>)>,
+    /// The body contains each of these strings (templates).
+    pub body_contains: Vec<Spanned<String>>,
+    /// `headers: { content-type: application/json }`: header equals (templates).
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
+    /// `max_latency: 500ms`: response time at most this.
+    pub max_latency: Option<Spanned<Duration>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// `201`.
+    Code(u16),
+    /// `2xx`: the hundreds digit.
+    Class(u8),
+}
+
+impl StatusMatch {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Code(c) => c == status,
+            StatusMatch::Class(c) => status / 100 == u16::from(c),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonExpect {
+    /// `exists`: the path matches at least one node.
+    Exists,
+    /// Any other value: the first match equals it (strings may be templates).
+    Equals(Value),
+}
+
+/// `data:` entry: a CSV or JSON file whose rows users read as `{{ NAME.column }}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSource {
+    pub name: Spanned<String>,
+    /// As written; relative paths are relative to the scenario file.
+    pub file: Spanned<String>,
+    pub order: Spanned<DataOrder>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataOrder {
+    /// Each user takes its own row (user id modulo the row count) for its whole life.
+    #[default]
+    PerUser,
+    /// Each iteration takes the next row, wrapping around.
+    Sequential,
+    /// Each iteration takes a random row.
+    Random,
+}
+
+/// `load:` — the closed model: how many users, how fast they start, for how long.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Load {
+    pub users: Option<Spanned<u64>>,
+    /// Users started per second; default: all at once.
+    pub spawn_rate: Option<Spanned<f64>>,
+    pub duration: Option<Spanned<Duration>>,
+    /// Total iterations over all users (as k6's shared iterations).
+    pub iterations: Option<Spanned<u64>>,
+    /// How long in-flight requests may take to finish at the end. Default 10 s.
+    pub stop_timeout: Option<Spanned<Duration>>,
+}
