@@ -1,1 +1,21 @@
-//! barrage-engine
+//! barrage-engine: turns a scenario into load.
+//!
+//! [`compile`] makes a [`Plan`] of a scenario (and is all `validate` needs); [`Run`]
+//! starts worker threads that run virtual users from the plan and report measurements
+//! once a second. Must not print or format reports: everything a person sees goes through
+//! the binary, from the metrics crate's snapshots or an [`Observer`].
+
+pub mod compile;
+mod data;
+pub mod executor;
+pub mod http;
+pub mod plan;
+pub mod run;
+pub mod vu;
+pub mod worker;
+
+pub use compile::{compile, CompileOptions};
+pub use plan::Plan;
+pub use run::{debug_run, Run, RunOptions, StartError};
+pub use vu::Observer;
+pub use worker::WorkerEvent;

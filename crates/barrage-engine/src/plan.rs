@@ -1,0 +1,129 @@
+//! The Plan: a scenario compiled for running.
+//!
+//! Everything that can be decided before the first request is decided here, once:
+//! templates parsed and bound to variable slots, endpoint and check ids interned, weight
+//! tables built, static headers pre-built, data files read. A virtual user only walks the
+//! plan; it never looks at the scenario's text or at strings it would have to hash.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use barrage_metrics::{CheckId, EndpointId, Registry, TaskId};
+use barrage_scenario::{DataOrder, Think};
+use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Template};
+use http::{HeaderName, HeaderValue};
+
+use crate::http::Origin;
+
+pub struct Plan {
+    pub registry: Arc<Registry>,
+    /// Where relative paths go; `None` when every request names an absolute URL.
+    pub base: Option<BaseUrl>,
+    pub users: Vec<UserPlan>,
+    /// User type of the n-th user is `user_cycle[n % len]`: weights spread evenly.
+    pub user_cycle: Vec<u16>,
+    /// Saved variables by slot.
+    pub var_names: Vec<String>,
+    pub data: Vec<DataTable>,
+    pub cookies: bool,
+    pub max_redirects: u32,
+    pub connect_timeout: Duration,
+}
+
+/// The target's origin and the path every relative request path is appended to.
+#[derive(Debug, Clone)]
+pub struct BaseUrl {
+    pub origin: Origin,
+    /// Without a trailing slash (`""` for a target at the root).
+    pub path_prefix: String,
+}
+
+pub struct UserPlan {
+    pub name: String,
+    pub think: Think,
+    pub setup: Vec<Step>,
+    pub tasks: Vec<TaskPlan>,
+    /// Cumulative task weights, for a binary search with one random number.
+    pub cumulative_weights: Vec<u64>,
+}
+
+impl UserPlan {
+    /// The task for a uniform draw `r` in `0..total_weight()`.
+    pub fn pick(&self, r: u64) -> usize {
+        self.cumulative_weights.partition_point(|&c| c <= r)
+    }
+
+    pub fn total_weight(&self) -> u64 {
+        self.cumulative_weights.last().copied().unwrap_or(0)
+    }
+}
+
+pub struct TaskPlan {
+    pub id: TaskId,
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+pub enum Step {
+    Request(Box<RequestPlan>),
+    Think(Think),
+}
+
+pub struct RequestPlan {
+    pub endpoint: EndpointId,
+    pub method: http::Method,
+    pub url: UrlPlan,
+    /// Query parameters: key already form-encoded, value rendered and encoded per request.
+    pub query: Vec<(String, Template)>,
+    /// Defaults merged with the step's own (the step wins), in sending order.
+    pub headers: Vec<(HeaderName, HeaderPlan)>,
+    pub body: BodyPlan,
+    /// Set when the body implies a content type and no header gives one.
+    pub content_type: Option<HeaderValue>,
+    pub saves: Vec<SavePlan>,
+    pub check: CompiledCheck,
+    /// `check.items()[i]` is counted as `check_ids[i]`.
+    pub check_ids: Vec<CheckId>,
+    pub timeout: Duration,
+    pub stop_on_failure: bool,
+    /// Whether anything reads the body (saves, checks); otherwise only its size is kept.
+    pub keep_body: bool,
+    /// `GET /items/[item_name]`, for messages.
+    pub label: String,
+}
+
+pub enum UrlPlan {
+    /// Appended to the base URL's path.
+    Path(Template),
+    /// A whole URL (`https://other.example/x`).
+    Absolute(Template),
+}
+
+pub enum HeaderPlan {
+    Static(HeaderValue),
+    Dynamic(Template),
+}
+
+pub enum BodyPlan {
+    None,
+    Json(JsonTemplate),
+    /// Keys already form-encoded.
+    Form(Vec<(String, Template)>),
+    Raw(Template),
+}
+
+pub struct SavePlan {
+    pub slot: u16,
+    /// The source as a person reads it (`$.id`, `header location`), for messages.
+    pub what: String,
+    pub extractor: Extractor,
+    pub default: Option<serde_json::Value>,
+}
+
+/// A data file's rows, read once at compile time.
+pub struct DataTable {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub order: DataOrder,
+}

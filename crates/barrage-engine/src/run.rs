@@ -1,0 +1,147 @@
+//! Starting a run: one thread per worker, a phase signal to stop them, and the stream of
+//! per-second measurements they report. The caller (the binary) aggregates and prints.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use barrage_metrics::Recorder;
+use tokio::sync::{mpsc, watch};
+
+use crate::executor::constant_users::{iteration_shares, ConstantUsers};
+use crate::http::{tls_config, Connector};
+use crate::plan::Plan;
+use crate::vu::{Observer, StepsEnd, Vu};
+use crate::worker::{run_worker, Phase, WorkerCtx, WorkerEvent, WorkerSpec};
+
+/// How much load, for how long.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub users: u64,
+    pub spawn_rate: Option<f64>,
+    pub duration: Option<Duration>,
+    /// Total iterations over all users.
+    pub iterations: Option<u64>,
+    pub stop_timeout: Duration,
+    pub workers: usize,
+    pub insecure: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
+    #[error("cannot start worker thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A run in progress.
+pub struct Run {
+    phase: watch::Sender<Phase>,
+    pub events: mpsc::UnboundedReceiver<WorkerEvent>,
+    threads: Vec<JoinHandle<()>>,
+    pub start: Instant,
+    pub workers: usize,
+}
+
+impl Run {
+    /// Starts the workers; they begin at once.
+    pub fn start(plan: Arc<Plan>, opts: &RunOptions) -> Result<Run, StartError> {
+        let workers = opts.workers.max(1);
+        let tls = tls_config(opts.insecure).map_err(StartError::Tls)?;
+        let connector = Connector::new(plan.connect_timeout, tls);
+        let (phase, phase_rx) = watch::channel(Phase::Running);
+        let (tx, events) = mpsc::unbounded_channel();
+        let executor = ConstantUsers {
+            users: opts.users,
+            spawn_rate: opts.spawn_rate,
+        };
+        let shares = opts
+            .iterations
+            .map(|n| iteration_shares(n, &executor, workers));
+        let start = Instant::now();
+        let mut threads = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let spec = WorkerSpec {
+                index,
+                workers,
+                start,
+                deadline: opts.duration.map(|d| start + d),
+                stop_timeout: opts.stop_timeout,
+                executor,
+                tickets: shares.as_ref().map(|s| s[index]),
+            };
+            let (plan, connector, rx, tx) =
+                (plan.clone(), connector.clone(), phase_rx.clone(), tx.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("barrage-worker-{index}"))
+                .spawn(move || run_worker(plan, spec, connector, rx, tx))
+                .map_err(StartError::Thread)?;
+            threads.push(handle);
+        }
+        Ok(Run {
+            phase,
+            events,
+            threads,
+            start,
+            workers,
+        })
+    }
+
+    /// Start nothing new; in-flight requests get the stop timeout to finish.
+    pub fn graceful_stop(&self) {
+        self.phase.send_replace(Phase::Graceful);
+    }
+
+    /// Stop now; in-flight requests are counted as interrupted.
+    pub fn hard_stop(&self) {
+        self.phase.send_replace(Phase::Hard);
+    }
+
+    /// Waits for the worker threads to end (after they sent their last interval).
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `run --debug`: one user of each type runs `setup`, then every task once, in file order,
+/// on the calling thread, telling `observer` everything. Returns the recorder with what
+/// was measured. Must be called inside a `LocalSet` on a current-thread runtime.
+pub async fn debug_run(
+    plan: Arc<Plan>,
+    observer: Rc<dyn Observer>,
+    insecure: bool,
+) -> Result<Recorder, StartError> {
+    let tls = tls_config(insecure).map_err(StartError::Tls)?;
+    let connector = Connector::new(plan.connect_timeout, tls);
+    let ctx = Rc::new(WorkerCtx::new(
+        0,
+        1,
+        Recorder::new(&plan.registry),
+        connector,
+        None,
+    ));
+    for (user_type, user) in plan.users.iter().enumerate() {
+        let mut vu = Vu::new(
+            user_type as u64 + 1,
+            user_type,
+            plan.clone(),
+            ctx.clone(),
+            Some(observer.clone()),
+        );
+        observer.task(&user.name, "setup");
+        if vu.setup().await != StepsEnd::Completed {
+            continue;
+        }
+        for task in 0..user.tasks.len() {
+            vu.iteration_once(Some(task), Instant::now()).await;
+        }
+    }
+    let ctx = Rc::try_unwrap(ctx).map_err(|_| {
+        StartError::Thread(std::io::Error::other("debug user still running"))
+    })?;
+    Ok(ctx.recorder.into_inner())
+}

@@ -1,0 +1,399 @@
+//! The aggregator: merges worker intervals into cumulative statistics and a per-second series.
+//!
+//! It lives on the control thread and is the only place where data from several workers
+//! meets. Each [`Interval`] is merged twice: into the cumulative totals (what the summary and
+//! result file report) and into the open second (which becomes one small [`SecondSummary`] when
+//! the second is closed). Histograms add bucket by bucket, so the totals are exactly what one
+//! histogram fed every request would hold.
+//!
+//! Memory stays flat: cumulative histograms per endpoint, task and connection timing, one
+//! reusable set for the open second, and the series of small summaries. No raw samples.
+//!
+//! The aggregator must not read the clock: the caller passes `elapsed` wherever time matters,
+//! which keeps the arithmetic testable and the same for every view.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::histogram::LazyHistogram;
+use crate::interval::{CheckData, ConnectionData, EndpointData, Interval, TaskData};
+use crate::registry::{EndpointInfo, Registry};
+use crate::result::{
+    ConnectionHistograms, EndpointHistograms, HistogramSet, ResultDoc, RunMeta, TaskHistograms,
+    ToolInfo,
+};
+use crate::series::{ns_to_micros, saturating_u32, EndpointSecond, SecondSummary};
+use crate::snapshot::{
+    endpoint_stats, per_second, CheckStats, ConnectionStats, FailureStats, LatencyStats, Rates,
+    Snapshot, TaskStats,
+};
+
+/// How many closed seconds the "current" rates average over.
+const CURRENT_WINDOW_SECONDS: usize = 3;
+
+/// Merges intervals from every worker. See the module documentation.
+#[derive(Debug)]
+pub struct Aggregator {
+    registry: Arc<Registry>,
+    totals: Totals,
+    open: OpenSecond,
+    series: Vec<SecondSummary>,
+    /// The users gauge of each worker, as of its latest interval.
+    users: Vec<u64>,
+    /// The `elapsed` of the last closed second.
+    last_close: Duration,
+    /// Where the cumulative statistics start: zero, or the last closed second before a reset.
+    stats_since: Duration,
+}
+
+/// Cumulative data since the start (or the last reset).
+#[derive(Debug)]
+struct Totals {
+    endpoints: Vec<EndpointData>,
+    aggregate: EndpointData,
+    tasks: Vec<TaskData>,
+    checks: Vec<CheckData>,
+    connections: ConnectionData,
+}
+
+impl Totals {
+    fn new(registry: &Registry) -> Totals {
+        Totals {
+            endpoints: vec![EndpointData::default(); registry.endpoints.len()],
+            aggregate: EndpointData::default(),
+            tasks: vec![TaskData::default(); registry.tasks.len()],
+            checks: vec![CheckData::default(); registry.checks.len()],
+            connections: ConnectionData::default(),
+        }
+    }
+}
+
+/// Requests, failures and the response-time histogram of one endpoint during the open second.
+/// The histogram is cleared, not dropped, when the second closes.
+#[derive(Clone, Debug, Default)]
+struct SecondData {
+    requests: u64,
+    failures: u64,
+    response_time: LazyHistogram,
+}
+
+impl SecondData {
+    fn add(&mut self, e: &EndpointData) {
+        self.requests += e.requests;
+        self.failures += e.failures;
+        self.response_time.add(&e.response_time);
+    }
+
+    fn clear(&mut self) {
+        self.requests = 0;
+        self.failures = 0;
+        self.response_time.clear();
+    }
+}
+
+#[derive(Debug)]
+struct OpenSecond {
+    endpoints: Vec<SecondData>,
+    aggregate: SecondData,
+}
+
+impl Aggregator {
+    /// An aggregator for the ids in `registry`.
+    pub fn new(registry: Arc<Registry>) -> Aggregator {
+        Aggregator {
+            totals: Totals::new(&registry),
+            open: OpenSecond {
+                endpoints: vec![SecondData::default(); registry.endpoints.len()],
+                aggregate: SecondData::default(),
+            },
+            registry,
+            series: Vec::new(),
+            users: Vec::new(),
+            last_close: Duration::ZERO,
+            stats_since: Duration::ZERO,
+        }
+    }
+
+    /// Merges one worker's interval into the cumulative totals and the open second, and takes
+    /// its users gauge as that worker's current count.
+    pub fn absorb(&mut self, worker: usize, interval: Interval) {
+        if self.users.len() <= worker {
+            self.users.resize(worker + 1, 0);
+        }
+        self.users[worker] = interval.users;
+
+        debug_assert_eq!(interval.endpoints.len(), self.totals.endpoints.len());
+        let t = &mut self.totals;
+        for (i, e) in interval.endpoints.iter().enumerate() {
+            if e.is_idle() {
+                continue;
+            }
+            t.endpoints[i].merge(e);
+            t.aggregate.merge(e);
+            self.open.endpoints[i].add(e);
+            self.open.aggregate.add(e);
+        }
+        for (mine, theirs) in t.tasks.iter_mut().zip(&interval.tasks) {
+            mine.duration.add(&theirs.duration);
+        }
+        for (mine, theirs) in t.checks.iter_mut().zip(&interval.checks) {
+            mine.passes += theirs.passes;
+            mine.fails += theirs.fails;
+        }
+        t.connections.merge(&interval.connections);
+    }
+
+    /// Closes the open second, ending at `elapsed` since the start of the run: appends one
+    /// [`SecondSummary`] to the series and starts a new second.
+    pub fn close_second(&mut self, elapsed: Duration) {
+        let secs = elapsed.saturating_sub(self.last_close).as_secs_f64();
+        let agg = &self.open.aggregate;
+        let endpoints = self
+            .open
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.requests > 0)
+            .map(|(i, s)| EndpointSecond {
+                i: saturating_u32(i as u64),
+                requests: saturating_u32(s.requests),
+                failures: saturating_u32(s.failures),
+                p50: ns_to_micros(s.response_time.quantile_ns(0.5)),
+                p95: ns_to_micros(s.response_time.quantile_ns(0.95)),
+                p99: ns_to_micros(s.response_time.quantile_ns(0.99)),
+            })
+            .collect();
+        self.series.push(SecondSummary {
+            t: elapsed.as_secs_f64(),
+            users: self.users(),
+            requests: agg.requests,
+            failures: agg.failures,
+            rps: per_second(agg.requests, secs),
+            p50: ns_to_micros(agg.response_time.quantile_ns(0.5)),
+            p95: ns_to_micros(agg.response_time.quantile_ns(0.95)),
+            p99: ns_to_micros(agg.response_time.quantile_ns(0.99)),
+            max: ns_to_micros(agg.response_time.max_ns()),
+            endpoints,
+        });
+        for s in &mut self.open.endpoints {
+            s.clear();
+        }
+        self.open.aggregate.clear();
+        self.last_close = elapsed;
+    }
+
+    /// Users running now: the sum of every worker's latest gauge.
+    pub fn users(&self) -> u64 {
+        self.users.iter().sum()
+    }
+
+    /// The closed seconds so far.
+    pub fn series(&self) -> &[SecondSummary] {
+        &self.series
+    }
+
+    /// The registry this aggregator names things by.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Drops the cumulative statistics (for `--reset-stats` after the ramp-up). The series,
+    /// the open second and the users gauges are kept; rates from then on are computed over the
+    /// time since the last closed second, which is where the new statistics start.
+    pub fn reset(&mut self) {
+        self.totals = Totals::new(&self.registry);
+        self.stats_since = self.last_close;
+    }
+
+    /// Where the cumulative statistics start (zero unless [`Aggregator::reset`] was called).
+    pub fn stats_since(&self) -> Duration {
+        self.stats_since
+    }
+
+    /// The statistics as of `elapsed` since the start of the run.
+    pub fn snapshot(&self, elapsed: Duration) -> Snapshot {
+        let total_secs = elapsed.saturating_sub(self.stats_since).as_secs_f64();
+        let window = self.current_window();
+        let reg = &self.registry;
+        let t = &self.totals;
+
+        let endpoints = reg
+            .endpoints
+            .iter()
+            .zip(&t.endpoints)
+            .enumerate()
+            .map(|(i, (info, d))| endpoint_stats(info, d, window.rates(i, total_secs)))
+            .collect();
+        let aggregate_info = EndpointInfo {
+            scenario: String::new(),
+            method: String::new(),
+            name: "Aggregated".to_owned(),
+        };
+        let aggregate = endpoint_stats(
+            &aggregate_info,
+            &t.aggregate,
+            Rates {
+                total_secs,
+                current_rps: per_second(window.aggregate.0, window.secs),
+                failures_per_s: per_second(window.aggregate.1, window.secs),
+            },
+        );
+
+        let failures = reg
+            .endpoints
+            .iter()
+            .zip(&t.endpoints)
+            .flat_map(|(info, d)| {
+                d.failures_by_category
+                    .iter()
+                    .map(move |(category, slot)| FailureStats {
+                        scenario: info.scenario.clone(),
+                        method: info.method.clone(),
+                        name: info.name.clone(),
+                        category: category.as_str().to_owned(),
+                        count: slot.count,
+                        sample: slot.sample.clone().unwrap_or_default(),
+                    })
+            })
+            .collect();
+
+        let checks = reg
+            .checks
+            .iter()
+            .zip(&t.checks)
+            .map(|(info, d)| {
+                let ep = &reg.endpoints[info.endpoint.index()];
+                CheckStats {
+                    scenario: ep.scenario.clone(),
+                    method: ep.method.clone(),
+                    name: ep.name.clone(),
+                    check: info.name.clone(),
+                    passes: d.passes,
+                    fails: d.fails,
+                }
+            })
+            .collect();
+
+        let tasks = reg
+            .tasks
+            .iter()
+            .zip(&t.tasks)
+            .map(|(info, d)| TaskStats {
+                scenario: info.scenario.clone(),
+                user: info.user.clone(),
+                task: info.name.clone(),
+                iterations: d.duration.len(),
+                duration: LatencyStats::from_lazy(&d.duration),
+            })
+            .collect();
+
+        Snapshot {
+            elapsed,
+            users: self.users(),
+            endpoints,
+            aggregate,
+            failures,
+            checks,
+            tasks,
+            connections: ConnectionStats {
+                opened: t.connections.opened,
+                connect_time: LatencyStats::from_lazy(&t.connections.connect_time),
+                tls_time: LatencyStats::from_lazy(&t.connections.tls_time),
+            },
+        }
+    }
+
+    /// The result file for the run so far. `meta.duration_s` is set from `elapsed`, so the
+    /// file's duration and its rates agree.
+    pub fn result(&self, mut meta: RunMeta, elapsed: Duration) -> ResultDoc {
+        meta.duration_s = elapsed.as_secs_f64();
+        let mut snapshot = self.snapshot(elapsed);
+        // The live-only rates are not written; zero them so the document equals what a
+        // reader gets back from the file.
+        for e in snapshot.endpoints.iter_mut().chain([&mut snapshot.aggregate]) {
+            e.current_rps = 0.0;
+            e.failures_per_s = 0.0;
+        }
+        let t = &self.totals;
+        let histograms = HistogramSet {
+            endpoints: t.endpoints.iter().map(EndpointHistograms::of).collect(),
+            aggregate: EndpointHistograms::of(&t.aggregate),
+            tasks: t
+                .tasks
+                .iter()
+                .map(|d| TaskHistograms {
+                    duration: d.duration.encode(),
+                })
+                .collect(),
+            connections: ConnectionHistograms {
+                connect_time: t.connections.connect_time.encode(),
+                tls_time: t.connections.tls_time.encode(),
+            },
+            ..HistogramSet::default()
+        };
+        ResultDoc {
+            version: ResultDoc::VERSION,
+            tool: ToolInfo {
+                name: "barrage".to_owned(),
+                version: meta.tool_version.clone(),
+            },
+            run: meta,
+            stats_since_s: self.stats_since.as_secs_f64(),
+            endpoints: snapshot.endpoints,
+            aggregate: snapshot.aggregate,
+            failures: snapshot.failures,
+            checks: snapshot.checks,
+            tasks: snapshot.tasks,
+            connections: snapshot.connections,
+            series: self.series.clone(),
+            histograms,
+        }
+    }
+
+    /// Requests and failures per endpoint over the last few closed seconds.
+    fn current_window(&self) -> Window {
+        let n = self.series.len();
+        let first = n.saturating_sub(CURRENT_WINDOW_SECONDS);
+        let start = if first == 0 {
+            0.0
+        } else {
+            self.series[first - 1].t
+        };
+        let secs = self.series.last().map_or(0.0, |s| s.t - start);
+        let mut per_endpoint = vec![(0u64, 0u64); self.registry.endpoints.len()];
+        let mut aggregate = (0, 0);
+        for s in &self.series[first..] {
+            aggregate.0 += s.requests;
+            aggregate.1 += s.failures;
+            for e in &s.endpoints {
+                if let Some(slot) = per_endpoint.get_mut(e.i as usize) {
+                    slot.0 += u64::from(e.requests);
+                    slot.1 += u64::from(e.failures);
+                }
+            }
+        }
+        Window {
+            secs,
+            per_endpoint,
+            aggregate,
+        }
+    }
+}
+
+/// (requests, failures) over the current window of closed seconds.
+struct Window {
+    secs: f64,
+    per_endpoint: Vec<(u64, u64)>,
+    aggregate: (u64, u64),
+}
+
+impl Window {
+    fn rates(&self, endpoint: usize, total_secs: f64) -> Rates {
+        let (requests, failures) = self.per_endpoint[endpoint];
+        Rates {
+            total_secs,
+            current_rps: per_second(requests, self.secs),
+            failures_per_s: per_second(failures, self.secs),
+        }
+    }
+}

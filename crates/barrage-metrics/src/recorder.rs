@@ -1,0 +1,248 @@
+//! The per-worker recorder: where every request's outcome lands.
+//!
+//! One `Recorder` lives on each worker thread and is used only from it, so recording is a few
+//! additions into vectors indexed by interned ids: no lock, no atomic, no channel, no string
+//! hashing (DESIGN.md, "The engine"). Once a second the worker calls
+//! [`Recorder::take_interval`] and sends the [`Interval`] it gets to the control thread; that
+//! one cross-thread hand-off per second replaces a message per request (goose's ceiling, see
+//! STYLE.md).
+//!
+//! Allocation: histograms are allocated lazily, and `take_interval` pre-allocates fresh ones
+//! for every endpoint, task and connection timing that was in use, so in steady state the
+//! record methods never allocate. The exceptions are data that is truly new: the first failure
+//! of a category per endpoint per interval builds its sample message, and a ninth distinct
+//! status code per endpoint per interval spills into a map.
+//!
+//! The recorder must not read clocks or know about HTTP: the caller measures, the recorder
+//! counts.
+
+use crate::interval::Interval;
+use crate::registry::{CheckId, EndpointId, FailureCategory, Registry, TaskId, Timing};
+
+/// Records request outcomes for one worker. See the module documentation.
+///
+/// Every method panics if handed an id that is not in the [`Registry`] the recorder was built
+/// from; ids come from the engine's compiled plan, so that is a bug, not a runtime condition.
+#[derive(Debug)]
+pub struct Recorder {
+    current: Interval,
+}
+
+impl Recorder {
+    /// A recorder sized for every endpoint, task and check in `registry`.
+    pub fn new(registry: &Registry) -> Recorder {
+        Recorder {
+            current: Interval::empty(registry),
+        }
+    }
+
+    /// A request that succeeded: counted, and both latencies recorded.
+    #[inline]
+    pub fn success(
+        &mut self,
+        ep: EndpointId,
+        status: u16,
+        t: Timing,
+        bytes_sent: u64,
+        bytes_received: u64,
+    ) {
+        let e = &mut self.current.endpoints[ep.index()];
+        e.requests += 1;
+        e.bytes_sent += bytes_sent;
+        e.bytes_received += bytes_received;
+        e.status.add(status, 1);
+        e.response_time.record(t.response_time_ns);
+        e.service_time.record(t.service_time_ns);
+    }
+
+    /// A request that failed. `status` and `t` are present when a response arrived (for
+    /// example an unexpected status, or a failed check); its response time then goes into the
+    /// endpoint's `failed` histogram, never into the success histograms.
+    ///
+    /// `message` builds the sample message; it is called only when no sample is held yet for
+    /// (`ep`, `category`) in this interval, so formatting costs nothing on repeated failures.
+    #[allow(clippy::too_many_arguments)] // the engine's call site reads best with them spelled out
+    #[inline]
+    pub fn failure(
+        &mut self,
+        ep: EndpointId,
+        category: FailureCategory,
+        status: Option<u16>,
+        t: Option<Timing>,
+        bytes_sent: u64,
+        bytes_received: u64,
+        message: impl FnOnce() -> String,
+    ) {
+        let e = &mut self.current.endpoints[ep.index()];
+        e.requests += 1;
+        e.failures += 1;
+        e.bytes_sent += bytes_sent;
+        e.bytes_received += bytes_received;
+        if let Some(code) = status {
+            e.status.add(code, 1);
+        }
+        if let Some(t) = t {
+            e.failed.record(t.response_time_ns);
+        }
+        e.failures_by_category.add(category, message);
+    }
+
+    /// The outcome of one check on one response.
+    #[inline]
+    pub fn check(&mut self, id: CheckId, passed: bool) {
+        let c = &mut self.current.checks[id.index()];
+        if passed {
+            c.passes += 1;
+        } else {
+            c.fails += 1;
+        }
+    }
+
+    /// A new connection was made: how long the TCP connect took and, for TLS, the handshake.
+    #[inline]
+    pub fn connection(&mut self, connect_ns: u64, tls_ns: Option<u64>) {
+        let c = &mut self.current.connections;
+        c.opened += 1;
+        c.connect_time.record(connect_ns);
+        if let Some(tls) = tls_ns {
+            c.tls_time.record(tls);
+        }
+    }
+
+    /// One iteration of a task (one pass through all its steps) completed.
+    #[inline]
+    pub fn iteration(&mut self, task: TaskId, duration_ns: u64) {
+        self.current.tasks[task.index()].duration.record(duration_ns);
+    }
+
+    /// A request cut off by a hard stop. Not a failure, and not counted in `requests`.
+    #[inline]
+    pub fn interrupted(&mut self, ep: EndpointId) {
+        self.current.endpoints[ep.index()].interrupted += 1;
+    }
+
+    /// The number of users running on this worker now (a gauge, not a counter).
+    #[inline]
+    pub fn set_users(&mut self, n: u64) {
+        self.current.users = n;
+    }
+
+    /// Swaps out everything recorded since the last take. The users gauge carries over.
+    pub fn take_interval(&mut self) -> Interval {
+        self.current.take_rewarmed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn registry() -> (Registry, EndpointId, EndpointId, TaskId, CheckId) {
+        let mut r = Registry::default();
+        let a = r.add_endpoint("s", "GET", "/a");
+        let b = r.add_endpoint("s", "POST", "/b");
+        let t = r.add_task("s", "u", "browse");
+        let c = r.add_check(b, "status == 201");
+        (r, a, b, t, c)
+    }
+
+    fn ms(v: u64) -> Timing {
+        Timing {
+            response_time_ns: v * 1_000_000,
+            service_time_ns: v * 500_000,
+        }
+    }
+
+    #[test]
+    fn records_successes_failures_and_the_rest() {
+        let (r, a, b, t, c) = registry();
+        let mut rec = Recorder::new(&r);
+        rec.set_users(7);
+        rec.success(a, 200, ms(10), 100, 1000);
+        rec.success(a, 200, ms(20), 100, 1000);
+        rec.failure(
+            a,
+            FailureCategory::Status,
+            Some(503),
+            Some(ms(30)),
+            100,
+            50,
+            || "HTTP 503".into(),
+        );
+        rec.failure(b, FailureCategory::ConnectRefused, None, None, 0, 0, || {
+            "connection refused".into()
+        });
+        rec.interrupted(b);
+        rec.check(c, true);
+        rec.check(c, false);
+        rec.connection(1_000_000, Some(3_000_000));
+        rec.connection(2_000_000, None);
+        rec.iteration(t, 50_000_000);
+
+        let iv = rec.take_interval();
+        assert_eq!(iv.requests(), 4);
+        assert_eq!(iv.failures(), 2);
+        assert_eq!(iv.users(), 7);
+        let ea = &iv.endpoints[0];
+        assert_eq!((ea.requests, ea.failures, ea.interrupted), (3, 1, 0));
+        assert_eq!((ea.bytes_sent, ea.bytes_received), (300, 2050));
+        let codes: BTreeMap<u16, u64> = ea.status.iter().collect();
+        assert_eq!(codes, BTreeMap::from([(200, 2), (503, 1)]));
+        assert_eq!(ea.response_time.len(), 2);
+        assert_eq!(ea.service_time.len(), 2);
+        assert_eq!(ea.failed.len(), 1);
+        let eb = &iv.endpoints[1];
+        assert_eq!((eb.requests, eb.failures, eb.interrupted), (1, 1, 1));
+        assert_eq!(eb.failed.len(), 0, "no response, no latency");
+        assert_eq!(iv.checks[0].passes, 1);
+        assert_eq!(iv.checks[0].fails, 1);
+        assert_eq!(iv.connections.opened, 2);
+        assert_eq!(iv.connections.connect_time.len(), 2);
+        assert_eq!(iv.connections.tls_time.len(), 1);
+        assert_eq!(iv.tasks[0].duration.len(), 1);
+    }
+
+    #[test]
+    fn take_interval_starts_afresh_and_keeps_the_users_gauge() {
+        let (r, a, ..) = registry();
+        let mut rec = Recorder::new(&r);
+        rec.set_users(3);
+        rec.success(a, 200, ms(1), 0, 0);
+        let first = rec.take_interval();
+        assert_eq!(first.requests(), 1);
+        let second = rec.take_interval();
+        assert!(second.is_empty());
+        assert_eq!(second.users(), 3);
+        // The endpoint that was busy got pre-allocated histograms; the idle one did not.
+        assert!(second.endpoints[0].response_time.get().is_some());
+        assert!(second.endpoints[1].response_time.get().is_none());
+    }
+
+    #[test]
+    fn sample_message_is_built_once_per_interval_and_category() {
+        let (r, a, ..) = registry();
+        let mut rec = Recorder::new(&r);
+        let mut built = 0;
+        for _ in 0..3 {
+            rec.failure(a, FailureCategory::Reset, None, None, 0, 0, || {
+                built += 1;
+                "reset".into()
+            });
+        }
+        assert_eq!(built, 1);
+        let _ = rec.take_interval();
+        rec.failure(a, FailureCategory::Reset, None, None, 0, 0, || {
+            built += 1;
+            "reset again".into()
+        });
+        assert_eq!(built, 2, "a new interval holds no sample yet");
+    }
+
+    #[test]
+    fn recorder_and_interval_can_cross_threads() {
+        fn assert_send<T: Send + 'static>() {}
+        assert_send::<Recorder>();
+        assert_send::<Interval>();
+    }
+}

@@ -1,0 +1,265 @@
+//! The result file is a contract with other tools: its shape, its round trip, and that the
+//! histograms inside give back exactly the numbers reported next to them.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use barrage_metrics::{
+    decode_histogram, format_timestamp, Aggregator, FailureCategory, HostInfo, LatencyStats,
+    LoadInfo, Recorder, Registry, ResultDoc, ResultError, RunMeta, Timing,
+};
+
+fn meta() -> RunMeta {
+    RunMeta {
+        tool_version: "0.1.0".into(),
+        scenario_file: Some("shop.yaml".into()),
+        scenario_sha256: Some("ab".repeat(32)),
+        target: "http://127.0.0.1:8000".into(),
+        started_at: format_timestamp(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123)),
+        ended_at: format_timestamp(UNIX_EPOCH + Duration::from_millis(1_700_000_003_123)),
+        duration_s: 0.0,
+        workers: 2,
+        interrupted: false,
+        load: LoadInfo {
+            users: Some(10),
+            spawn_rate: Some(5.0),
+            duration_s: Some(3.0),
+            iterations: None,
+        },
+        host: HostInfo::current(),
+        command: "barrage run shop.yaml -u 10 -r 5 -t 3s".into(),
+    }
+}
+
+/// A small run: two endpoints over three seconds and two workers, latencies 1..=1000 ms.
+fn run() -> (Aggregator, Duration) {
+    let mut r = Registry::default();
+    let get = r.add_endpoint("shop", "GET", "/items/[item_name]");
+    let post = r.add_endpoint("shop", "POST", "/items/");
+    let task = r.add_task("shop", "shopper", "read_item");
+    let check = r.add_check(post, "status == 201");
+    let registry = Arc::new(r);
+    let mut workers = [Recorder::new(&registry), Recorder::new(&registry)];
+    let mut agg = Aggregator::new(registry);
+    for second in 1..=3u64 {
+        for (w, rec) in workers.iter_mut().enumerate() {
+            rec.set_users(5);
+            for v in 1..=1000u64 {
+                if v % 2 == w as u64 {
+                    rec.success(
+                        get,
+                        200,
+                        Timing {
+                            response_time_ns: v * 1_000_000,
+                            service_time_ns: v * 900_000,
+                        },
+                        120,
+                        2_048,
+                    );
+                }
+            }
+            rec.success(
+                post,
+                201,
+                Timing {
+                    response_time_ns: 40_000_000 + second,
+                    service_time_ns: 30_000_000,
+                },
+                300,
+                80,
+            );
+            rec.check(check, true);
+            rec.failure(
+                post,
+                FailureCategory::Status,
+                Some(422),
+                Some(Timing {
+                    response_time_ns: 12_000_000,
+                    service_time_ns: 11_000_000,
+                }),
+                300,
+                90,
+                || "HTTP 422 Unprocessable Entity".into(),
+            );
+            rec.connection(1_500_000, Some(4_000_000));
+            rec.iteration(task, 250_000_000);
+            agg.absorb(w, rec.take_interval());
+        }
+        agg.close_second(Duration::from_secs(second));
+    }
+    (agg, Duration::from_secs(3))
+}
+
+#[test]
+fn result_numbers_match_the_snapshot() {
+    let (agg, elapsed) = run();
+    let doc = agg.result(meta(), elapsed);
+    let snap = agg.snapshot(elapsed);
+    assert_eq!(doc.version, 1);
+    assert_eq!(doc.tool.name, "barrage");
+    assert_eq!(doc.tool.version, "0.1.0");
+    assert_eq!(doc.run.duration_s, 3.0);
+    let without_live_rates = |e: &barrage_metrics::EndpointStats| barrage_metrics::EndpointStats {
+        current_rps: 0.0,
+        failures_per_s: 0.0,
+        ..e.clone()
+    };
+    let endpoints: Vec<_> = snap.endpoints.iter().map(without_live_rates).collect();
+    assert_eq!(doc.endpoints, endpoints);
+    assert_eq!(doc.aggregate, without_live_rates(&snap.aggregate));
+    assert_eq!(doc.failures, snap.failures);
+    assert_eq!(doc.checks, snap.checks);
+    assert_eq!(doc.tasks, snap.tasks);
+    assert_eq!(doc.connections, snap.connections);
+    assert_eq!(doc.series.len(), 3);
+    assert_eq!(doc.endpoints[0].requests, 3000);
+    assert_eq!(doc.endpoints[0].rps, 1000.0);
+    assert_eq!(doc.endpoints[1].requests, 12);
+    assert_eq!(doc.endpoints[1].failures, 6);
+    assert_eq!(doc.aggregate.requests, 3012);
+    let total: u64 = doc.series.iter().map(|s| s.requests).sum();
+    assert_eq!(total, doc.aggregate.requests, "the series adds up to the totals");
+}
+
+#[test]
+fn decoded_histograms_give_the_reported_numbers_exactly() {
+    let (agg, elapsed) = run();
+    let doc = agg.result(meta(), elapsed);
+    assert_eq!(doc.histograms.encoding, "hdr-v2-deflate-base64");
+    assert_eq!(doc.histograms.unit, "ns");
+    assert_eq!(doc.histograms.endpoints.len(), doc.endpoints.len());
+    for (stats, h) in doc.endpoints.iter().zip(&doc.histograms.endpoints) {
+        let rt = h.response_time().unwrap();
+        assert_eq!(LatencyStats::from_histogram(&rt), stats.response_time);
+        let st = h.service_time().unwrap();
+        assert_eq!(LatencyStats::from_histogram(&st), stats.service_time);
+    }
+    let agg_rt = doc.histograms.aggregate.response_time().unwrap();
+    assert_eq!(
+        LatencyStats::from_histogram(&agg_rt),
+        doc.aggregate.response_time
+    );
+    let failed = doc.histograms.endpoints[1].failed().unwrap();
+    assert_eq!(failed.len(), 6);
+    let task = decode_histogram(&doc.histograms.tasks[0].duration).unwrap();
+    assert_eq!(LatencyStats::from_histogram(&task), doc.tasks[0].duration);
+    let tls = decode_histogram(&doc.histograms.connections.tls_time).unwrap();
+    assert_eq!(LatencyStats::from_histogram(&tls), doc.connections.tls_time);
+
+    // Percentiles of 1..=1000 ms (three times over): within HDR precision of the truth.
+    let p = &doc.endpoints[0].response_time;
+    for (got, want) in [(p.p50, 500.0), (p.p99, 990.0), (p.p999, 999.0), (p.max, 1000.0)] {
+        assert!((got - want).abs() <= want * 0.001, "{got} vs {want}");
+    }
+}
+
+#[test]
+fn round_trips_through_a_file() {
+    let (agg, elapsed) = run();
+    let doc = agg.result(meta(), elapsed);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("result.json");
+    std::fs::write(&path, "old contents").unwrap();
+    doc.write_atomic(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let back = ResultDoc::from_json(&text).unwrap();
+    assert_eq!(back, doc);
+    assert_eq!(back.run.tool_version, "0.1.0");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let (agg, elapsed) = run();
+    let v: serde_json::Value = serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["tool"]["name"], "barrage");
+    assert_eq!(v["tool"]["version"], "0.1.0");
+    let run = &v["run"];
+    assert_eq!(run["started_at"], "2023-11-14T22:13:20.123Z");
+    assert_eq!(run["scenario_file"], "shop.yaml");
+    assert_eq!(run["load"]["users"], 10);
+    assert!(run["load"]["iterations"].is_null());
+    assert!(run["host"]["cpus"].as_u64().unwrap() >= 1);
+    assert!(run.get("tool_version").is_none());
+
+    let ep = &v["endpoints"][0];
+    for key in [
+        "scenario",
+        "method",
+        "name",
+        "requests",
+        "failures",
+        "interrupted",
+        "rps",
+        "response_time",
+        "service_time",
+        "status_codes",
+        "failures_by_category",
+        "bytes_sent",
+        "bytes_received",
+    ] {
+        assert!(ep.get(key).is_some(), "endpoint lacks {key}");
+    }
+    assert!(ep.get("current_rps").is_none(), "live-only fields stay out");
+    for key in [
+        "count", "min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999",
+    ] {
+        assert!(ep["response_time"][key].is_number(), "latency lacks {key}");
+    }
+    assert_eq!(ep["status_codes"]["200"], 3000);
+    assert_eq!(v["endpoints"][1]["failures_by_category"]["status"], 6);
+    assert_eq!(v["aggregate"]["name"], "Aggregated");
+    assert_eq!(v["aggregate"]["method"], "");
+    assert_eq!(v["failures"][0]["category"], "status");
+    assert_eq!(v["failures"][0]["sample"], "HTTP 422 Unprocessable Entity");
+    assert_eq!(v["checks"][0]["check"], "status == 201");
+    assert_eq!(v["tasks"][0]["task"], "read_item");
+    assert_eq!(v["connections"]["opened"], 6);
+    let second = &v["series"][0];
+    assert_eq!(second["t"], 1.0);
+    assert_eq!(second["users"], 10);
+    assert!(second["p95"].is_f64());
+    assert_eq!(second["endpoints"][1]["i"], 1);
+    assert_eq!(v["histograms"]["encoding"], "hdr-v2-deflate-base64");
+    assert!(v["histograms"]["aggregate"]["failed"].is_string());
+}
+
+#[test]
+fn other_versions_are_refused_with_a_clear_error() {
+    let err = ResultDoc::from_json(r#"{"version": 2, "endpoints": []}"#).unwrap_err();
+    assert!(matches!(
+        err,
+        ResultError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        }
+    ));
+    assert!(err.to_string().contains("version 2"));
+    assert!(matches!(
+        ResultDoc::from_json("{}"),
+        Err(ResultError::Json(_))
+    ));
+}
+
+#[test]
+fn readers_ignore_fields_they_do_not_know() {
+    let (agg, elapsed) = run();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
+    v["thresholds"] = serde_json::json!([{"expr": "p95 < 200ms", "ok": true}]);
+    v["endpoints"][0]["p99_9_future"] = serde_json::json!(1);
+    assert!(ResultDoc::from_json(&v.to_string()).is_ok());
+}
+
+#[test]
+fn a_report_can_be_rebuilt_from_the_file() {
+    let (agg, elapsed) = run();
+    let doc = agg.result(meta(), elapsed);
+    let s = doc.snapshot();
+    assert_eq!(s.elapsed, elapsed);
+    assert_eq!(s.users, 10);
+    assert_eq!(s.aggregate.requests, doc.aggregate.requests);
+    assert_eq!(s.endpoints.len(), 2);
+}

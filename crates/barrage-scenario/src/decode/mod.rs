@@ -1,0 +1,318 @@
+//! Decoding the located YAML tree into the [`model`](crate::model), by hand.
+//!
+//! Written by hand rather than with serde because serde stops at the first error and knows
+//! nothing of spans, suggestions or what a user most likely meant; here every read records
+//! its own diagnostic and decoding goes on with the sibling keys, so one run reports as
+//! many mistakes as it can. One submodule per part of the file: `users` (user types and
+//! tasks), `step` (requests), `check` (checks and extraction), `time` (durations and think
+//! times), `value` (typed reads shared by all).
+
+mod check;
+mod step;
+mod time;
+mod users;
+pub(crate) mod value;
+
+use crate::diagnostic::Diagnostic;
+use crate::keys;
+use crate::model::{DataOrder, DataSource, Defaults, Load, Scenario, Span, Spanned};
+use crate::node::{Kind, Node};
+use value::{fields, map, mismatch, mismatch_help, text};
+
+/// Where decoding writes what it finds.
+pub(crate) struct Ctx<'s> {
+    src: &'s str,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(src: &'s str, diagnostics: Vec<Diagnostic>) -> Self {
+        Ctx { src, diagnostics }
+    }
+
+    pub fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(span, message));
+    }
+
+    pub fn error_help(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(span, message).with_help(help));
+    }
+
+    pub fn warn_help(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(span, message).with_help(help));
+    }
+
+    /// The source text of a span (empty when the span does not fit the text).
+    pub fn source(&self, span: Span) -> &'s str {
+        self.src.get(span.start..span.end).unwrap_or("")
+    }
+}
+
+/// `value` in YAML quotes: double quotes unless it holds `"` or `\` (an escape in double
+/// quotes), then single quotes.
+pub(crate) fn quote(value: &str) -> String {
+    if value.contains('"') || value.contains('\\') {
+        format!("'{}'", value.replace('\'', "''"))
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
+/// The whole file. `None` only when the root is not a mapping at all.
+pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
+    let entries = map(
+        ctx,
+        root,
+        "a mapping with `target`, `users`, `load` and the other scenario keys",
+    )?;
+    let mut scenario = Scenario {
+        target: None,
+        defaults: Defaults::default(),
+        data: Vec::new(),
+        users: Vec::new(),
+        load: Load::default(),
+        thresholds: Vec::new(),
+    };
+    let mut users_field = None;
+    let mut shorthand = users::Shorthand::default();
+    // `x-` keys are free for the user (a home for YAML anchors), as in Compose files.
+    let entries = entries
+        .iter()
+        .filter(|(k, _)| !k.as_scalar().is_some_and(|s| s.text.starts_with("x-")));
+    for field in fields(ctx, entries, keys::SCENARIO, "at the top level") {
+        match field.name {
+            "target" => scenario.target = target(ctx, field.value),
+            "defaults" => scenario.defaults = defaults(ctx, field.value),
+            "data" => scenario.data = data(ctx, field.value),
+            "users" => users_field = Some(field),
+            "load" => scenario.load = load(ctx, field.value),
+            "thresholds" => scenario.thresholds = thresholds(ctx, field.value),
+            "setup" => shorthand.setup = Some(field),
+            "tasks" => shorthand.tasks = Some(field),
+            "think" => shorthand.think = Some(field),
+            // `fields` yields only the names listed in `keys::SCENARIO`.
+            _ => {}
+        }
+    }
+    match users_field {
+        Some(field) => {
+            shorthand.reject_with_users(ctx);
+            scenario.users = users::users(ctx, field.key, field.value);
+        }
+        None => match shorthand.into_user_type(ctx) {
+            Some(user) => scenario.users.push(user),
+            None => {
+                // Point at the start of the file: the fix is a key to add, not one to change.
+                let span = Span::new(root.span.start, root.span.start);
+                ctx.error_help(
+                    span,
+                    "the scenario has no `users`",
+                    "add `users:` with at least one user type, or `tasks:` at the top level \
+                     for a single kind of user",
+                );
+            }
+        },
+    }
+    Some(scenario)
+}
+
+fn target(ctx: &mut Ctx, node: &Node) -> Option<Spanned<String>> {
+    let target = text(ctx, node, "a base URL like `http://127.0.0.1:8000`")?;
+    let lower = target.value.to_ascii_lowercase();
+    let templated = target.value.contains("{{");
+    if !templated && !lower.starts_with("http://") && !lower.starts_with("https://") {
+        ctx.error_help(
+            target.span,
+            format!("`{}` is not an http:// or https:// URL", target.value),
+            format!(
+                "write the whole base URL, like `http://{}`",
+                target.value.trim_start_matches('/')
+            ),
+        );
+        return None;
+    }
+    Some(target)
+}
+
+fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
+    let mut defaults = Defaults::default();
+    let Some(entries) = map(ctx, node, "a mapping of defaults (`headers`, `timeout`, ...)") else {
+        return defaults;
+    };
+    for field in fields(ctx, entries, keys::DEFAULTS, "in `defaults`") {
+        let value = field.value;
+        match field.name {
+            "headers" => defaults.headers = step::headers(ctx, value),
+            "timeout" => defaults.timeout = time::duration(ctx, value),
+            "connect_timeout" => defaults.connect_timeout = time::duration(ctx, value),
+            "think" => defaults.think = time::think(ctx, value),
+            "cookies" => defaults.cookies = value::boolean(ctx, value),
+            "max_redirects" => {
+                defaults.max_redirects =
+                    value::u32_at_least(ctx, value, "a whole number of at least 0", 0);
+            }
+            // `fields` yields only the names listed in `keys::DEFAULTS`.
+            _ => {}
+        }
+    }
+    defaults
+}
+
+fn data(ctx: &mut Ctx, node: &Node) -> Vec<DataSource> {
+    let Some(entries) = map(ctx, node, "a mapping of data names to files") else {
+        return Vec::new();
+    };
+    let mut sources = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let Some(name) = value::key(ctx, k) else {
+            continue;
+        };
+        value::check_identifier(ctx, &name, "a data");
+        if let Some(source) = data_source(ctx, name, v) {
+            sources.push(source);
+        }
+    }
+    sources
+}
+
+/// `name: { file: users.csv, order: sequential }`, or just `name: users.csv`.
+fn data_source(ctx: &mut Ctx, name: Spanned<String>, node: &Node) -> Option<DataSource> {
+    let default_order = Spanned::new(DataOrder::default(), name.span);
+    if let Kind::Scalar(_) = node.kind {
+        let file = text(ctx, node, "a file path or `{ file: ..., order: ... }`")?;
+        return Some(DataSource {
+            name,
+            file,
+            order: default_order,
+        });
+    }
+    let entries = map(ctx, node, "a mapping with `file` and `order`")?;
+    let mut file = None;
+    let mut order = Some(default_order);
+    for field in fields(ctx, entries, keys::DATA_SOURCE, "in a data source") {
+        match field.name {
+            "file" => file = text(ctx, field.value, "a file path"),
+            "order" => order = data_order(ctx, field.value),
+            // `fields` yields only the names listed in `keys::DATA_SOURCE`.
+            _ => {}
+        }
+    }
+    if file.is_none() && !mentions(entries, "file", keys::DATA_SOURCE) {
+        ctx.error_help(
+            name.span,
+            format!("data source `{}` has no `file`", name.value),
+            "add `file: path/to/rows.csv` (relative to the scenario file)",
+        );
+    }
+    Some(DataSource {
+        name,
+        file: file?,
+        order: order?,
+    })
+}
+
+fn data_order(ctx: &mut Ctx, node: &Node) -> Option<Spanned<DataOrder>> {
+    const ORDERS: &[&str] = &["per_user", "sequential", "random"];
+    let expected = "`per_user`, `sequential` or `random`";
+    let written = text(ctx, node, expected)?;
+    let order = match written.value.as_str() {
+        "per_user" => DataOrder::PerUser,
+        "sequential" => DataOrder::Sequential,
+        "random" => DataOrder::Random,
+        other => {
+            let help = match keys::suggest(other, ORDERS) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("expected {expected}"),
+            };
+            ctx.error_help(written.span, format!("unknown data order `{other}`"), help);
+            return None;
+        }
+    };
+    Some(Spanned::new(order, written.span))
+}
+
+fn load(ctx: &mut Ctx, node: &Node) -> Load {
+    let mut load = Load::default();
+    let Some(entries) = map(ctx, node, "a mapping like `{ users: 10, duration: 1m }`") else {
+        return load;
+    };
+    for field in fields(ctx, entries, keys::LOAD, "in `load`") {
+        let value = field.value;
+        match field.name {
+            "users" => {
+                load.users = value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
+            }
+            "spawn_rate" => {
+                load.spawn_rate = value::positive(ctx, value, "a number of users per second above 0");
+            }
+            "duration" => load.duration = time::duration(ctx, value),
+            "iterations" => {
+                load.iterations =
+                    value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
+            }
+            "stop_timeout" => load.stop_timeout = time::duration(ctx, value),
+            // `fields` yields only the names listed in `keys::LOAD`.
+            _ => {}
+        }
+    }
+    load
+}
+
+fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
+    const EXPECTED: &str = "a threshold like `p95 < 200ms`";
+    let Kind::Seq(items) = &node.kind else {
+        let help = match node.as_scalar() {
+            Some(s) if !s.text.is_empty() => format!("write it as a list item: `- {}`", s.text),
+            _ => "write one threshold per list item, like `- p95 < 200ms`".into(),
+        };
+        mismatch_help(ctx, node, "a list of thresholds", help);
+        return Vec::new();
+    };
+    let mut thresholds = Vec::with_capacity(items.len());
+    for item in items {
+        let threshold = match &item.kind {
+            Kind::Map(entries) if !ctx.source(item.span).starts_with("{{") => {
+                let mut threshold = None;
+                for field in fields(ctx, entries, keys::THRESHOLD, "in a threshold") {
+                    threshold = value::string(ctx, field.value, EXPECTED);
+                }
+                if threshold.is_none() && !mentions(entries, "threshold", keys::THRESHOLD) {
+                    ctx.error_help(
+                        item.span,
+                        "a threshold mapping needs `threshold`",
+                        "write `threshold: p95 < 200ms`, or the expression alone as the item",
+                    );
+                }
+                threshold
+            }
+            Kind::Scalar(_) => value::string(ctx, item, EXPECTED),
+            _ => {
+                mismatch(ctx, item, EXPECTED);
+                None
+            }
+        };
+        match threshold {
+            Some(t) if t.value.trim().is_empty() => {
+                ctx.error(t.span, format!("expected {EXPECTED}, found an empty string"));
+            }
+            Some(t) => thresholds.push(t),
+            None => {}
+        }
+    }
+    thresholds
+}
+
+pub(crate) fn is_key(node: &Node, name: &str) -> bool {
+    node.as_scalar().is_some_and(|s| s.text == name)
+}
+
+/// Whether a mapping has key `name`, or a misspelling of it that was already reported as
+/// an unknown key with `name` as the suggestion (so "missing `name`" would be noise).
+pub(crate) fn mentions(entries: &[(Node, Node)], name: &str, allowed: &[&'static str]) -> bool {
+    entries.iter().any(|(k, _)| {
+        k.as_scalar()
+            .is_some_and(|s| s.text == name || keys::suggest(&s.text, allowed) == Some(name))
+    })
+}

@@ -1,0 +1,145 @@
+//! The keys each mapping of the scenario file accepts.
+//!
+//! One list per kind of mapping, used by the decoder to reject unknown keys (with a
+//! suggestion) and by the schema test to prove that the JSON Schema's `properties` name
+//! exactly the same keys, so the two cannot drift apart.
+
+/// Top level. `setup`, `tasks` and `think` are the shorthand for a single user type.
+pub const SCENARIO: &[&str] = &[
+    "target",
+    "defaults",
+    "data",
+    "users",
+    "load",
+    "thresholds",
+    "setup",
+    "tasks",
+    "think",
+];
+
+pub const DEFAULTS: &[&str] = &[
+    "headers",
+    "timeout",
+    "connect_timeout",
+    "think",
+    "cookies",
+    "max_redirects",
+];
+
+pub const DATA_SOURCE: &[&str] = &["file", "order"];
+
+pub const USER_TYPE: &[&str] = &["weight", "think", "setup", "tasks"];
+
+pub const TASK: &[&str] = &["weight", "steps"];
+
+/// The method keys, one of which makes a mapping a request step.
+pub const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];
+
+/// A request step: one method key plus these options.
+pub const REQUEST_STEP: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "name",
+    "query",
+    "headers",
+    "json",
+    "form",
+    "body",
+    "save",
+    "check",
+    "timeout",
+    "on_failure",
+];
+
+pub const THINK_STEP: &[&str] = &["think"];
+
+/// The long form of a `save` entry.
+pub const SAVE_SOURCE: &[&str] = &["jsonpath", "header", "regex", "group", "status", "default"];
+
+pub const CHECK: &[&str] = &["status", "json", "body_contains", "headers", "max_latency"];
+
+pub const LOAD: &[&str] = &[
+    "users",
+    "spawn_rate",
+    "duration",
+    "iterations",
+    "stop_timeout",
+];
+
+/// `think: { pacing: 5s }`.
+pub const PACING: &[&str] = &["pacing"];
+
+/// A threshold written as a mapping.
+pub const THRESHOLD: &[&str] = &["threshold"];
+
+/// Every key list with the name of the JSON Schema definition (`$defs`) it describes;
+/// `scenario` is the schema's root.
+pub const ALL: &[(&str, &[&str])] = &[
+    ("scenario", SCENARIO),
+    ("defaults", DEFAULTS),
+    ("data_source", DATA_SOURCE),
+    ("user_type", USER_TYPE),
+    ("task", TASK),
+    ("request_step", REQUEST_STEP),
+    ("think_step", THINK_STEP),
+    ("save_source", SAVE_SOURCE),
+    ("check", CHECK),
+    ("load", LOAD),
+    ("pacing", PACING),
+    ("threshold", THRESHOLD),
+];
+
+/// The allowed key closest to `unknown`, when it is close enough to be a likely typo.
+pub fn suggest(unknown: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    let unknown = unknown.to_lowercase();
+    allowed
+        .iter()
+        .map(|&key| (key, strsim::damerau_levenshtein(&unknown, key)))
+        .filter(|&(key, distance)| distance <= (key.chars().count() / 3).max(1))
+        .min_by_key(|&(_, distance)| distance)
+        .map(|(key, _)| key)
+}
+
+/// "`a`, `b` and `c`".
+pub(crate) fn list(keys: &[&str]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_keys_only() {
+        assert_eq!(suggest("tiemout", REQUEST_STEP), Some("timeout"));
+        assert_eq!(suggest("wieght", TASK), Some("weight"));
+        assert_eq!(suggest("stpes", TASK), Some("steps"));
+        assert_eq!(suggest("GET", REQUEST_STEP), Some("get"));
+        assert_eq!(suggest("header", REQUEST_STEP), Some("headers"));
+        assert_eq!(suggest("banana", REQUEST_STEP), None);
+        assert_eq!(suggest("x", TASK), None);
+    }
+
+    #[test]
+    fn request_step_keys_start_with_the_methods() {
+        assert_eq!(&REQUEST_STEP[..METHODS.len()], METHODS);
+        let from_model: Vec<&str> = crate::Method::ALL.iter().map(|m| m.key()).collect();
+        assert_eq!(from_model, METHODS);
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+}

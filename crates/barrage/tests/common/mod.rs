@@ -1,0 +1,226 @@
+//! Helpers shared by the integration tests: finding the repository and a free loopback port,
+//! owning a child process so it dies with the test (panics included), running a command
+//! with a time bound, and a minimal HTTP/1.1 GET for asking a server what it saw.
+//!
+//! The HTTP GET is written by hand over a `TcpStream` on purpose: a test that checks
+//! barrage's client must not lean on that same client to read the server's side.
+
+// Each test binary compiles its own copy of this module and uses a part of it.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The repository's root (the workspace holding `crates/barrage`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/barrage sits two levels below the repository root")
+        .to_path_buf()
+}
+
+/// A port of 127.0.0.1 that was free a moment ago. Another process may take it before the
+/// caller binds it; on a test machine that is rare enough to accept.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding 127.0.0.1:0 to find a free port")
+        .port()
+}
+
+/// A child process that is killed and reaped when the guard drops, so a failing test never
+/// leaves a server behind. Its output goes to a log file, read back for failure messages:
+/// an unread pipe would fill up and stall a chatty server.
+pub struct ChildGuard {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl ChildGuard {
+    /// Starts `command` with stdout and stderr appended to `log`.
+    pub fn spawn(name: &str, command: &mut Command, log: &Path) -> io::Result<ChildGuard> {
+        let out = File::create(log)?;
+        let err = out.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()?;
+        Ok(ChildGuard {
+            name: name.to_owned(),
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, if the process has ended.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// What the process has written so far, for failure messages.
+    pub fn log(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        format!(
+            "--- {} output ({}) ---\n{text}",
+            self.name,
+            self.log.display()
+        )
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // Either may fail only because the process is already gone, which is the goal.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command` to its end, capturing its output, or kills it after `within`.
+pub fn run_with_timeout(command: &mut Command, within: Duration) -> Result<Output, String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    // Both pipes are drained while the command runs, or it would block on a full one.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
+
+    let deadline = Instant::now() + within;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    match status {
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        None => Err(format!(
+            "{command:?} was still running after {within:?} and was killed\n\
+             --- stdout ---\n{}\n--- stderr ---\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr),
+        )),
+    }
+}
+
+/// `GET path` on a new connection (`connection: close`); the status and the body.
+pub fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, Vec<u8>)> {
+    let timeout = Duration::from_secs(10);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\naccept: application/json\r\nconnection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    parse_response(&response)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed HTTP response"))
+}
+
+/// Splits a whole HTTP/1.1 response into status and body (content-length or chunked).
+pub fn parse_response(response: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&response[..head_end]).ok()?;
+    let body = &response[head_end + 4..];
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let mut chunked = false;
+    let mut length = None;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(value.parse::<usize>().ok()?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.eq_ignore_ascii_case("chunked");
+        }
+    }
+    let body = if chunked {
+        decode_chunked(body)?
+    } else {
+        body.get(..length.unwrap_or(body.len()))?.to_vec()
+    };
+    Some((status, body))
+}
+
+fn decode_chunked(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size_text = size_text.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_text, 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+/// Polls `GET path` until it answers 200, for at most `within`; gives up early, with the
+/// server's output, if the server process ends.
+pub fn wait_for_http(
+    addr: SocketAddr,
+    path: &str,
+    within: Duration,
+    server: &mut ChildGuard,
+) -> Result<Vec<u8>, String> {
+    let deadline = Instant::now() + within;
+    let mut last = String::from("no attempt yet");
+    while Instant::now() < deadline {
+        if let Some(status) = server.exited() {
+            return Err(format!(
+                "the server exited ({status}) before answering\n{}",
+                server.log()
+            ));
+        }
+        match http_get(addr, path) {
+            Ok((200, body)) => return Ok(body),
+            Ok((status, _)) => last = format!("status {status}"),
+            Err(e) => last = e.to_string(),
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "http://{addr}{path} did not answer 200 within {within:?} (last: {last})\n{}",
+        server.log()
+    ))
+}

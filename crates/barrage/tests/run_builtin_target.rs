@@ -1,0 +1,313 @@
+//! End-to-end runs of the `barrage` binary against the built-in demo target on loopback:
+//! counts that match what the server saw, the result file's contract, failures by
+//! category when the target is down, located scenario errors, `--debug`, `hit`, Ctrl-C.
+//! Every run here is bounded by an iteration count or a short duration.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use barrage::demo_target::{DemoOptions, DemoTarget};
+use serde_json::Value;
+
+fn barrage() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
+    c.env("NO_COLOR", "1");
+    for var in ["BARRAGE_USERS", "BARRAGE_HOST", "BARRAGE_RUN_TIME", "BARRAGE_JSON"] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    common::run_with_timeout(c, Duration::from_secs(60)).expect("barrage finishes within 60 s")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn endpoint<'a>(doc: &'a Value, method: &str, name: &str) -> &'a Value {
+    doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["method"] == method && e["name"] == name)
+        .unwrap_or_else(|| panic!("no endpoint {method} {name} in {doc}"))
+}
+
+const SHOP: &str = r#"
+target: http://127.0.0.1:1
+users:
+  shopper:
+    setup:
+      - post: /login
+        json: { username: u, password: p }
+        save:
+          token: '$.access_token'
+    tasks:
+      read:
+        weight: 3
+        steps:
+          - get: "/items/Item {{ int(1, 100) }}"
+            name: /items/[name]
+      create:
+        weight: 1
+        steps:
+          - post: /items/
+            headers:
+              authorization: "Bearer {{ token }}"
+            json:
+              name: "Item {{ int(1, 9) }}"
+              price: "{{ float(1, 100, 2) }}"
+            check:
+              status: 201
+              json:
+                '$.id': exists
+            save:
+              id: '$.id'
+          - get: "/items/{{ id }}"
+"#;
+
+#[test]
+fn counts_match_what_the_target_served_and_the_result_file_keeps_its_contract() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "shop.yaml", SHOP);
+    let out = dir.path().join("out.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "4", "--iterations", "200", "--workers", "2", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let counts = target.counts();
+    let served = |k: &str| counts.get(k).copied().unwrap_or(0);
+
+    let login = endpoint(&doc, "POST", "/login");
+    let reads = endpoint(&doc, "GET", "/items/[name]");
+    let creates = endpoint(&doc, "POST", "/items/");
+    let read_back = endpoint(&doc, "GET", "/items/{{ id }}");
+    assert_eq!(login["requests"], 4, "setup runs once per user");
+    assert_eq!(served("POST /login"), 4);
+    assert_eq!(creates["requests"].as_u64(), Some(served("POST /items/")));
+    assert_eq!(
+        reads["requests"].as_u64().unwrap() + read_back["requests"].as_u64().unwrap(),
+        served("GET /items/{name}")
+    );
+    assert_eq!(creates["requests"], read_back["requests"]);
+    // 200 iterations in all: each is one read or one create (+ its read-back).
+    assert_eq!(
+        reads["requests"].as_u64().unwrap() + creates["requests"].as_u64().unwrap(),
+        200
+    );
+    assert_eq!(doc["aggregate"]["failures"], 0);
+    assert_eq!(doc["aggregate"]["requests"].as_u64().unwrap(), 200 + 4 + creates["requests"].as_u64().unwrap());
+    let tasks: u64 = doc["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["iterations"].as_u64().unwrap())
+        .sum();
+    assert_eq!(tasks, 200);
+
+    // The contract fields.
+    assert_eq!(doc["version"], 1);
+    for e in doc["endpoints"].as_array().unwrap().iter().chain([&doc["aggregate"]]) {
+        for key in ["scenario", "method", "name", "requests", "failures", "rps"] {
+            assert!(!e[key].is_null(), "{key} missing in {e}");
+        }
+        for lat in ["response_time", "service_time"] {
+            for key in ["min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999"] {
+                assert!(e[lat][key].is_number(), "{lat}.{key} missing in {e}");
+            }
+        }
+    }
+    // Checks are counted under their names.
+    let check = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"].as_str().unwrap().contains("$.id"))
+        .expect("the $.id check is reported");
+    assert_eq!(check["passes"], creates["requests"]);
+    assert_eq!(check["fails"], 0);
+}
+
+#[test]
+fn a_target_that_is_down_is_counted_by_category_and_the_run_fails() {
+    // Bind and drop a listener: nothing listens on that port afterwards.
+    let port = common::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "down.yaml",
+        "users:\n  u:\n    think: 10ms\n    tasks:\n      t:\n        - get: /\n",
+    );
+    let out = dir.path().join("down.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "2", "-t", "1s", "-H"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let agg = &doc["aggregate"];
+    assert!(agg["requests"].as_u64().unwrap() > 10);
+    assert_eq!(agg["failures"], agg["requests"]);
+    let f = &doc["failures"][0];
+    assert_eq!(f["category"], "connect_refused");
+    assert!(f["sample"].as_str().unwrap().contains("refused"), "{f}");
+    assert!(stderr(&o).contains("connection refused") || stderr(&o).contains("connect_refused"));
+}
+
+#[test]
+fn broken_scenarios_get_located_errors_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "misspelled.yaml",
+            "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\n          tiemout: 1s\n",
+            "misspelled.yaml:7:11",
+            "timeout",
+        ),
+        (
+            "duration.yaml",
+            "target: http://127.0.0.1:1\ndefaults:\n  timeout: 10\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\n",
+            "duration.yaml:3:12",
+            "10s",
+        ),
+        (
+            "function.yaml",
+            "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: \"/items/{{ rnd(1, 5) }}\"\n",
+            "function.yaml:6:",
+            "rnd",
+        ),
+        (
+            "jsonpath.yaml",
+            "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\n          save:\n            id: '$.[id'\n",
+            "jsonpath.yaml:8:",
+            "id",
+        ),
+        (
+            "before.yaml",
+            "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: \"/items/{{ id }}\"\n        - get: /\n          save:\n            id: '$.id'\n",
+            "before.yaml:6:",
+            "before",
+        ),
+    ];
+    for (name, text, location, hint) in cases {
+        let p = write(dir.path(), name, text);
+        for cmd in ["validate", "run"] {
+            let o = run(barrage().arg(cmd).arg(&p));
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{name} {cmd}: {err}");
+            assert!(err.contains(location), "{name}: expected {location} in:\n{err}");
+            assert!(err.contains(hint), "{name}: expected {hint} in:\n{err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn debug_shows_each_request_response_and_saved_value() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "shop.yaml", SHOP);
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--debug")
+        .arg("-H")
+        .arg(target.url()));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("→ POST"), "{err}");
+    assert!(err.contains("/login"), "{err}");
+    assert!(err.contains("← 200"), "{err}");
+    assert!(err.contains("← 201"), "{err}");
+    assert!(err.contains("saved token = "), "{err}");
+    assert!(err.contains("saved id = "), "{err}");
+    // The space in "Item N" goes out percent-encoded.
+    assert!(err.contains("/items/Item%20"), "{err}");
+    // setup once, then each of the two tasks once: 1 + 1 + 2 requests.
+    assert_eq!(target.counts().values().sum::<u64>(), 4);
+}
+
+#[test]
+fn hit_sends_exactly_n_requests() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hit.json");
+    let o = run(barrage()
+        .arg("hit")
+        .arg(format!("{}/items/", target.url()))
+        .args(["-c", "5", "-n", "300", "-m", "POST", "-H", "content-type: application/json"])
+        .args(["-b", r#"{"name": "x", "price": 2.5}"#, "--workers", "2", "--json"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(target.counts().get("POST /items/"), Some(&300));
+    let doc = read_json(&out);
+    assert_eq!(doc["aggregate"]["requests"], 300);
+    assert_eq!(doc["endpoints"][0]["status_codes"]["201"], 300);
+}
+
+#[test]
+fn ctrl_c_stops_gracefully_and_still_writes_the_result() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "shop.yaml", SHOP);
+    let out = dir.path().join("int.json");
+    let mut child = barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "5", "-t", "30s", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("barrage did not stop within 20 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let doc = read_json(&out);
+    assert_eq!(doc["run"]["interrupted"], true);
+    let served: u64 = target.counts().values().sum();
+    assert!(served > 0);
+    // A graceful stop lets in-flight requests finish: every request the target answered
+    // was counted.
+    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(served));
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test of the project, from anywhere: prepares what the tests need, then runs the
+# Rust tests with the ignored ones included (they are ignored only because a bare
+# `cargo test` lacks what this script prepares).
+#
+#   scripts/test.sh                 every test
+#   scripts/test.sh -p barrage      extra arguments go to `cargo test` (before its `--`)
+#
+# What it prepares:
+#   .venv/   a Python venv with examples/fastapi-items/requirements.txt, for the end-to-end
+#            test against the FastAPI example (exported as BARRAGE_PYTHON). Reused while the
+#            requirements and the Python that made it are unchanged (a stamp file holds their
+#            hash); made anew otherwise.
+#
+# Why --release: tests that assert on timing (schedule lag, latency bounds) must measure the
+# generator as users run it, and a debug build is several times slower on the hot path. The
+# price is a longer first build, with Cargo's default release settings (the workspace sets no
+# [profile] yet; test targets use the `bench` profile, which inherits `release`). If that
+# grows too slow, tune `[profile.release]` in Cargo.toml (e.g. `debug = false`,
+# `incremental = true`, or a lower `opt-level` for dependencies) rather than drop --release.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+requirements="examples/fastapi-items/requirements.txt"
+venv="$repo/.venv"
+stamp="$venv/.barrage-requirements.sha256"
+# The Python that makes the venv; BARRAGE_BOOTSTRAP_PYTHON picks another one.
+python="${BARRAGE_BOOTSTRAP_PYTHON:-python3}"
+
+phase() { printf '\n==> %s\n' "$*"; }
+
+# `python -m venv` needs ensurepip, which Debian and Ubuntu ship apart from python3 (in
+# python3.X-venv). Try venv; then, as root with apt-get, install that package and try again;
+# then fall back to virtualenv from PyPI, which brings its own pip.
+make_venv() {
+    rm -rf "$venv"
+    if "$python" -m venv "$venv"; then
+        return 0
+    fi
+    rm -rf "$venv"
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+        local version
+        version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        phase "python venv is missing: installing python${version}-venv with apt-get"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python${version}-venv" \
+            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+            || true
+        if "$python" -m venv "$venv"; then
+            return 0
+        fi
+        rm -rf "$venv"
+    fi
+    phase "python venv still fails: making the venv with virtualenv from PyPI"
+    # --break-system-packages: a Debian python3 refuses --user installs without it (PEP 668);
+    # older pips don't know the flag, hence the plain retry.
+    "$python" -m pip install -q --user --no-warn-script-location --break-system-packages virtualenv \
+        || "$python" -m pip install -q --user --no-warn-script-location virtualenv
+    "$python" -m virtualenv -q "$venv"
+}
+
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "error: $python not found; the FastAPI end-to-end test needs Python 3 (set BARRAGE_BOOTSTRAP_PYTHON)" >&2
+    exit 1
+fi
+
+wanted="$( { sha256sum "$requirements"; "$python" -c 'import sys; print(sys.executable, sys.version)'; } \
+    | sha256sum | cut -d' ' -f1)"
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    phase "python venv: .venv is up to date with $requirements"
+else
+    phase "python venv: making .venv and installing $requirements"
+    started=$SECONDS
+    make_venv
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+    # Written last, so an interrupted or failed install is redone next time.
+    echo "$wanted" > "$stamp"
+    echo "    done in $((SECONDS - started)) s"
+fi
+export BARRAGE_PYTHON="$venv/bin/python"
+
+phase "rust tests: cargo test --workspace --release (ignored tests included)"
+cargo test --workspace --release "$@" -- --include-ignored
