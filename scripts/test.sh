@@ -3,8 +3,8 @@
 # Rust tests with the ignored ones included (they are ignored only because a bare
 # `cargo test` lacks what this script prepares).
 #
-#   scripts/test.sh                 every test
-#   scripts/test.sh -p barrage      extra arguments go to `cargo test` (before its `--`)
+#   scripts/test.sh                                  every test
+#   scripts/test.sh -p barrage --test fastapi_e2e    arguments replace `--workspace`: a part
 #
 # What it prepares:
 #   .venv/   a Python venv with examples/fastapi-items/requirements.txt, for the end-to-end
@@ -81,5 +81,8 @@ else
 fi
 export BARRAGE_PYTHON="$venv/bin/python"
 
-phase "rust tests: cargo test --workspace --release (ignored tests included)"
-cargo test --workspace --release "$@" -- --include-ignored
+if [ "$#" -eq 0 ]; then
+    set -- --workspace
+fi
+phase "rust tests: cargo test --release $* (ignored tests included)"
+cargo test --release "$@" -- --include-ignored

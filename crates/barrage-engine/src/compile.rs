@@ -72,24 +72,25 @@ pub fn compile(
             .map(|t| t.value)
             .unwrap_or(Think::None);
         let mut available = BTreeSet::new();
-        let saved_by_tasks = saved_in_tasks(user);
+        // Setup runs before any task, so nothing a task saves can help it.
         let setup = c.steps(
             &user.setup,
             &defaults,
             &mut available,
-            &saved_by_tasks,
+            &BTreeSet::new(),
             base.is_some(),
         );
         let mut tasks = Vec::new();
         let mut cumulative = Vec::new();
         let mut total = 0u64;
-        for task in &user.tasks {
+        for (index, task) in user.tasks.iter().enumerate() {
             let mut avail = available.clone();
+            let others = saved_in_other_tasks(user, index);
             let steps = c.steps(
                 &task.steps,
                 &defaults,
                 &mut avail,
-                &saved_by_tasks,
+                &others,
                 base.is_some(),
             );
             let id = TaskId(c.registry.tasks.len() as u32);
@@ -148,7 +149,9 @@ impl Defaults {
         let d = &s.defaults;
         let mut headers = Vec::new();
         for (name, value) in &d.headers {
-            if let Some(h) = c.header(name, value, &BTreeSet::new(), &BTreeSet::new(), true) {
+            // Defaults apply to setup too, before anything is saved: an empty set of
+            // available variables makes a saved variable here an error.
+            if let Some(h) = c.header(name, value, &BTreeSet::new(), &BTreeSet::new()) {
                 headers.push(h);
             }
         }
@@ -409,7 +412,6 @@ impl Compiler<'_> {
         value: &Spanned<String>,
         available: &BTreeSet<String>,
         saved_elsewhere: &BTreeSet<String>,
-        is_default: bool,
     ) -> Option<(HeaderName, HeaderPlan)> {
         let Ok(header) = HeaderName::from_bytes(name.value.to_ascii_lowercase().as_bytes()) else {
             self.error(
@@ -420,20 +422,15 @@ impl Compiler<'_> {
             return None;
         };
         let t = self.template(&value.value, value.span, available, saved_elsewhere)?;
-        if let Some(s) = t.as_static() {
-            match HeaderValue::from_str(s) {
+        match t.as_static() {
+            Some(s) => match HeaderValue::from_str(s) {
                 Ok(v) => Some((header, HeaderPlan::Static(v))),
                 Err(_) => {
                     self.error(value.span, "not a valid header value", None);
                     None
                 }
-            }
-        } else if is_default {
-            // Defaults are applied to setup too, before anything is saved: only built-ins,
-            // data fields and functions may appear there.
-            Some((header, HeaderPlan::Dynamic(t)))
-        } else {
-            Some((header, HeaderPlan::Dynamic(t)))
+            },
+            None => Some((header, HeaderPlan::Dynamic(t))),
         }
     }
 
@@ -506,7 +503,7 @@ impl Compiler<'_> {
 
         let mut headers: Vec<(HeaderName, HeaderPlan)> = Vec::new();
         for (name, value) in &r.headers {
-            if let Some(h) = self.header(name, value, available, saved_elsewhere, false) {
+            if let Some(h) = self.header(name, value, available, saved_elsewhere) {
                 headers.push(h);
             }
         }
@@ -680,11 +677,14 @@ fn describe_source(s: &barrage_scenario::SaveSource) -> String {
     }
 }
 
-/// Variables that some task of this user saves (for the "saved only by another task"
+/// Variables that the user's other tasks save (for the "saved only by another task"
 /// warning).
-fn saved_in_tasks(user: &barrage_scenario::UserType) -> BTreeSet<String> {
+fn saved_in_other_tasks(user: &barrage_scenario::UserType, this: usize) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for task in &user.tasks {
+    for (i, task) in user.tasks.iter().enumerate() {
+        if i == this {
+            continue;
+        }
         for step in &task.steps {
             if let barrage_scenario::Step::Request(r) = step {
                 out.extend(r.save.iter().map(|s| s.var.value.clone()));

@@ -237,6 +237,11 @@ pub fn run_worker(
         tokio::pin!(deadline);
         let mut hard = false;
         loop {
+            // Every user finished by itself (iterations used up, or this worker has none)
+            // and none is still to come.
+            if schedule.peek().is_none() && users.is_empty() {
+                break;
+            }
             let next_start = schedule.peek().map(|(at, _)| *at);
             tokio::select! {
                 _ = sleep_until_opt(next_start) => {
@@ -253,10 +258,6 @@ pub fn run_worker(
                         Ok(Phase::Graceful) | Err(_) => break,
                     }
                 }
-            }
-            // Every user finished by itself (iterations used up) and none is coming.
-            if schedule.peek().is_none() && users.is_empty() {
-                break;
             }
         }
         ctx.begin_stop();

@@ -122,15 +122,18 @@ impl Aggregator {
         }
         self.users[worker] = interval.users;
 
+        // Intervals come from recorders built from the same registry, so the lengths match;
+        // zipping (rather than indexing) keeps a mismatch from panicking the control thread.
         debug_assert_eq!(interval.endpoints.len(), self.totals.endpoints.len());
         let t = &mut self.totals;
-        for (i, e) in interval.endpoints.iter().enumerate() {
+        let endpoints = t.endpoints.iter_mut().zip(&mut self.open.endpoints);
+        for ((total, second), e) in endpoints.zip(&interval.endpoints) {
             if e.is_idle() {
                 continue;
             }
-            t.endpoints[i].merge(e);
+            total.merge(e);
             t.aggregate.merge(e);
-            self.open.endpoints[i].add(e);
+            second.add(e);
             self.open.aggregate.add(e);
         }
         for (mine, theirs) in t.tasks.iter_mut().zip(&interval.tasks) {
@@ -262,11 +265,13 @@ impl Aggregator {
             .iter()
             .zip(&t.checks)
             .map(|(info, d)| {
-                let ep = &reg.endpoints[info.endpoint.index()];
+                let ep = reg.endpoints.get(info.endpoint.index());
+                let names =
+                    |f: fn(&EndpointInfo) -> &String| ep.map(f).cloned().unwrap_or_default();
                 CheckStats {
-                    scenario: ep.scenario.clone(),
-                    method: ep.method.clone(),
-                    name: ep.name.clone(),
+                    scenario: names(|e| &e.scenario),
+                    method: names(|e| &e.method),
+                    name: names(|e| &e.name),
                     check: info.name.clone(),
                     passes: d.passes,
                     fails: d.fails,
@@ -310,7 +315,11 @@ impl Aggregator {
         let mut snapshot = self.snapshot(elapsed);
         // The live-only rates are not written; zero them so the document equals what a
         // reader gets back from the file.
-        for e in snapshot.endpoints.iter_mut().chain([&mut snapshot.aggregate]) {
+        for e in snapshot
+            .endpoints
+            .iter_mut()
+            .chain([&mut snapshot.aggregate])
+        {
             e.current_rps = 0.0;
             e.failures_per_s = 0.0;
         }

@@ -41,14 +41,13 @@ impl EndpointData {
     pub(crate) fn merge(&mut self, other: &EndpointData) {
         self.requests += other.requests;
         self.failures += other.failures;
-        self.interrupted = other.interrupted;
+        self.interrupted += other.interrupted;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         for (code, n) in other.status.iter() {
             self.status.add(code, n);
         }
-        self.failures_by_category
-            .merge(&other.failures_by_category);
+        self.failures_by_category.merge(&other.failures_by_category);
         self.response_time.add(&other.response_time);
         self.service_time.add(&other.service_time);
         self.failed.add(&other.failed);

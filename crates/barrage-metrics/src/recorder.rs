@@ -112,7 +112,9 @@ impl Recorder {
     /// One iteration of a task (one pass through all its steps) completed.
     #[inline]
     pub fn iteration(&mut self, task: TaskId, duration_ns: u64) {
-        self.current.tasks[task.index()].duration.record(duration_ns);
+        self.current.tasks[task.index()]
+            .duration
+            .record(duration_ns);
     }
 
     /// A request cut off by a hard stop. Not a failure, and not counted in `requests`.

@@ -220,7 +220,10 @@ mod tests {
             assert_eq!(c.index(), i);
             assert_eq!(FailureCategory::from_name(c.as_str()), Some(c));
         }
-        assert_eq!(FailureCategory::ConnectRefused.label(), "connection refused");
+        assert_eq!(
+            FailureCategory::ConnectRefused.label(),
+            "connection refused"
+        );
         assert_eq!(FailureCategory::from_name("nope"), None);
     }
 

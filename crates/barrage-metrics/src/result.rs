@@ -214,7 +214,9 @@ pub struct ConnectionHistograms {
 pub enum ResultError {
     #[error("not a barrage result file: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("result file version {found} is not supported; this barrage reads version {supported}")]
+    #[error(
+        "result file version {found} is not supported; this barrage reads version {supported}"
+    )]
     UnsupportedVersion { found: u64, supported: u32 },
 }
 

@@ -89,7 +89,10 @@ fn snapshot_reports_what_the_workers_recorded() {
     assert_eq!(s.endpoints.len(), 2);
 
     let get = &s.endpoints[0];
-    assert_eq!((get.scenario.as_str(), get.method.as_str()), ("shop", "GET"));
+    assert_eq!(
+        (get.scenario.as_str(), get.method.as_str()),
+        ("shop", "GET")
+    );
     assert_eq!(get.name, "/items/{{ id }}");
     assert_eq!((get.requests, get.failures, get.interrupted), (100, 0, 1));
     assert_eq!(get.rps, 50.0);
@@ -103,9 +106,16 @@ fn snapshot_reports_what_the_workers_recorded() {
 
     let post = &s.endpoints[1];
     assert_eq!((post.requests, post.failures), (10, 2));
-    assert_eq!(post.response_time.count, 8, "latencies cover successes only");
+    assert_eq!(
+        post.response_time.count, 8,
+        "latencies cover successes only"
+    );
     assert_eq!(post.status_codes.get(&201), Some(&8));
-    assert_eq!(post.status_codes.get(&200), Some(&1), "failed responses count too");
+    assert_eq!(
+        post.status_codes.get(&200),
+        Some(&1),
+        "failed responses count too"
+    );
     assert_eq!(post.failures_by_category.get("check"), Some(&1));
     assert_eq!(post.failures_by_category.get("connect_refused"), Some(&1));
     assert_eq!(post.failures_per_s, 1.0);
@@ -121,7 +131,14 @@ fn snapshot_reports_what_the_workers_recorded() {
     let failures: Vec<_> = s
         .failures
         .iter()
-        .map(|f| (f.name.as_str(), f.category.as_str(), f.count, f.sample.as_str()))
+        .map(|f| {
+            (
+                f.name.as_str(),
+                f.category.as_str(),
+                f.count,
+                f.sample.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         failures,
@@ -158,12 +175,24 @@ fn failures_keep_the_first_sample_across_intervals_and_workers() {
     let mut agg = Aggregator::new(f.registry.clone());
     for (worker, msg) in [(0, "first"), (1, "second"), (0, "third")] {
         let mut w = Recorder::new(&f.registry);
-        w.failure(f.get, FailureCategory::Status, Some(500), None, 0, 0, || {
-            msg.into()
-        });
-        w.failure(f.get, FailureCategory::Status, Some(500), None, 0, 0, || {
-            unreachable!("a sample is already held for this interval")
-        });
+        w.failure(
+            f.get,
+            FailureCategory::Status,
+            Some(500),
+            None,
+            0,
+            0,
+            || msg.into(),
+        );
+        w.failure(
+            f.get,
+            FailureCategory::Status,
+            Some(500),
+            None,
+            0,
+            0,
+            || unreachable!("a sample is already held for this interval"),
+        );
         agg.absorb(worker, w.take_interval());
     }
     let s = agg.snapshot(SECOND);
@@ -191,9 +220,15 @@ fn series_has_one_small_summary_per_closed_second() {
     for _ in 0..3 {
         w.success(f.post, 201, ms(30, 20), 0, 0);
     }
-    w.failure(f.post, FailureCategory::Status, Some(500), None, 0, 0, || {
-        "HTTP 500".into()
-    });
+    w.failure(
+        f.post,
+        FailureCategory::Status,
+        Some(500),
+        None,
+        0,
+        0,
+        || "HTTP 500".into(),
+    );
     agg.absorb(0, w.take_interval());
     agg.close_second(Duration::from_millis(2500));
 
@@ -203,16 +238,26 @@ fn series_has_one_small_summary_per_closed_second() {
     assert_eq!(series[0].users, 4);
     assert_eq!((series[0].requests, series[0].failures), (10, 0));
     assert_eq!(series[0].rps, 10.0);
-    assert!((9_990..=10_010).contains(&series[0].p50), "{}", series[0].p50);
+    assert!(
+        (9_990..=10_010).contains(&series[0].p50),
+        "{}",
+        series[0].p50
+    );
     assert_eq!(series[0].endpoints.len(), 1);
     assert_eq!(series[0].endpoints[0].i, 0);
     assert_eq!(series[1].requests, 0);
-    assert!(series[1].endpoints.is_empty(), "idle endpoints are left out");
+    assert!(
+        series[1].endpoints.is_empty(),
+        "idle endpoints are left out"
+    );
     assert_eq!(series[2].t, 2.5);
     assert_eq!(series[2].rps, 8.0, "4 requests in half a second");
     assert_eq!(series[2].endpoints[0].i, 1);
     assert_eq!(
-        (series[2].endpoints[0].requests, series[2].endpoints[0].failures),
+        (
+            series[2].endpoints[0].requests,
+            series[2].endpoints[0].failures
+        ),
         (4, 1)
     );
 
@@ -277,10 +322,17 @@ fn reset_drops_cumulative_stats_and_restarts_the_rate_clock() {
 
     let s = agg.snapshot(12 * SECOND);
     assert_eq!(s.endpoints[0].requests, 20);
-    assert_eq!(s.endpoints[0].rps, 10.0, "20 requests over the 2 s since the reset");
+    assert_eq!(
+        s.endpoints[0].rps, 10.0,
+        "20 requests over the 2 s since the reset"
+    );
     assert!(s.endpoints[0].response_time.max < 6.0);
     assert_eq!(s.checks[0].fails, 0);
-    assert_eq!(agg.series().len(), 2, "the series is a timeline and survives a reset");
+    assert_eq!(
+        agg.series().len(),
+        2,
+        "the series is a timeline and survives a reset"
+    );
 }
 
 #[test]

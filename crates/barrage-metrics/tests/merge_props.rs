@@ -37,9 +37,9 @@ struct Event {
 
 fn latency() -> impl Strategy<Value = u64> {
     prop_oneof![
-        0u64..2_000_000,                 // below 1 ms, around the 1 µs floor
-        1_000_000u64..10_000_000_000,    // 1 ms .. 10 s
-        4_000_000_000_000u64..u64::MAX,  // beyond the 1 h ceiling: clamped
+        0u64..2_000_000,                // below 1 ms, around the 1 µs floor
+        1_000_000u64..10_000_000_000,   // 1 ms .. 10 s
+        4_000_000_000_000u64..u64::MAX, // beyond the 1 h ceiling: clamped
     ]
 }
 

@@ -118,7 +118,10 @@ fn result_numbers_match_the_snapshot() {
     assert_eq!(doc.endpoints[1].failures, 6);
     assert_eq!(doc.aggregate.requests, 3012);
     let total: u64 = doc.series.iter().map(|s| s.requests).sum();
-    assert_eq!(total, doc.aggregate.requests, "the series adds up to the totals");
+    assert_eq!(
+        total, doc.aggregate.requests,
+        "the series adds up to the totals"
+    );
 }
 
 #[test]
@@ -148,7 +151,12 @@ fn decoded_histograms_give_the_reported_numbers_exactly() {
 
     // Percentiles of 1..=1000 ms (three times over): within HDR precision of the truth.
     let p = &doc.endpoints[0].response_time;
-    for (got, want) in [(p.p50, 500.0), (p.p99, 990.0), (p.p999, 999.0), (p.max, 1000.0)] {
+    for (got, want) in [
+        (p.p50, 500.0),
+        (p.p99, 990.0),
+        (p.p999, 999.0),
+        (p.max, 1000.0),
+    ] {
         assert!((got - want).abs() <= want * 0.001, "{got} vs {want}");
     }
 }
@@ -172,7 +180,8 @@ fn round_trips_through_a_file() {
 #[test]
 fn json_has_the_documented_shape() {
     let (agg, elapsed) = run();
-    let v: serde_json::Value = serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["tool"]["name"], "barrage");
     assert_eq!(v["tool"]["version"], "0.1.0");

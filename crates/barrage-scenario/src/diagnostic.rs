@@ -183,14 +183,18 @@ mod tests {
         let diag = Diagnostic::error(Span::new(18, 20), "expected a duration like `10s`")
             .with_help("add a unit: `10s`");
         let out = render(&file, &[diag], false);
-        assert!(out.contains("error: expected a duration like `10s`"), "{out}");
+        assert!(
+            out.contains("error: expected a duration like `10s`"),
+            "{out}"
+        );
         assert!(out.contains("s.yaml:2:13"), "{out}");
         assert!(out.contains("duration: 10"), "{out}");
         assert!(out.contains("^^"), "{out}");
         assert!(out.contains("help: add a unit: `10s`"), "{out}");
         assert!(!out.contains('\u{1b}'), "no escapes without color: {out}");
-        assert!(render(&file, &[Diagnostic::warning(Span::new(0, 4), "w")], true)
-            .contains('\u{1b}'));
+        assert!(
+            render(&file, &[Diagnostic::warning(Span::new(0, 4), "w")], true).contains('\u{1b}')
+        );
     }
 
     #[test]

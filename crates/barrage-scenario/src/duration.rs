@@ -23,7 +23,7 @@ const UNITS: [(&str, u128); 7] = [
 pub const DURATION_UNITS: &str = "`h`, `m`, `s`, `ms`, `us` and `ns`";
 
 /// The same rules as [`parse_duration`], as a regular expression (used in the JSON Schema).
-pub const DURATION_PATTERN: &str = r"^(([0-9]+(\.[0-9]+)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$";
+pub const DURATION_PATTERN: &str = r"^\s*(([0-9]+(\.[0-9]+)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+\s*$";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(parse_duration("7ns"), Ok(Duration::from_nanos(7)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1h2m3s4ms"), Ok(Duration::new(3723, 4_000_000)));
+        assert_eq!(
+            parse_duration("1h2m3s4ms"),
+            Ok(Duration::new(3723, 4_000_000))
+        );
         assert_eq!(parse_duration(" 10s "), Ok(Duration::from_secs(10)));
     }
 

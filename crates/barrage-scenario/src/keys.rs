@@ -94,15 +94,23 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("threshold", THRESHOLD),
 ];
 
-/// The allowed key closest to `unknown`, when it is close enough to be a likely typo.
+/// The allowed key closest to `unknown`, when it is close enough to be a likely typo: a
+/// few edits away (Damerau-Levenshtein, so a swap of two letters is one edit), or sharing
+/// most of its letters from the start (Jaro-Winkler, for `max_latency_ms` -> `max_latency`).
 pub fn suggest(unknown: &str, allowed: &[&'static str]) -> Option<&'static str> {
     let unknown = unknown.to_lowercase();
     allowed
         .iter()
-        .map(|&key| (key, strsim::damerau_levenshtein(&unknown, key)))
-        .filter(|&(key, distance)| distance <= (key.chars().count() / 3).max(1))
-        .min_by_key(|&(_, distance)| distance)
-        .map(|(key, _)| key)
+        .map(|&key| {
+            let edits = strsim::damerau_levenshtein(&unknown, key);
+            let similar = strsim::jaro_winkler(&unknown, key);
+            (key, edits, similar)
+        })
+        .filter(|&(key, edits, similar)| {
+            edits <= (key.chars().count() / 3).max(1) || similar >= 0.9
+        })
+        .min_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
+        .map(|(key, _, _)| key)
 }
 
 /// "`a`, `b` and `c`".
@@ -126,7 +134,10 @@ mod tests {
         assert_eq!(suggest("stpes", TASK), Some("steps"));
         assert_eq!(suggest("GET", REQUEST_STEP), Some("get"));
         assert_eq!(suggest("header", REQUEST_STEP), Some("headers"));
+        assert_eq!(suggest("pacin", PACING), Some("pacing"));
+        assert_eq!(suggest("max_latency_ms", CHECK), Some("max_latency"));
         assert_eq!(suggest("banana", REQUEST_STEP), None);
+        assert_eq!(suggest("colour", SCENARIO), None);
         assert_eq!(suggest("x", TASK), None);
     }
 

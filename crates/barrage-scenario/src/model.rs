@@ -21,7 +21,7 @@ impl Span {
 }
 
 /// A value with the place in the source it came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spanned<T> {
     pub value: T,
     pub span: Span,

@@ -195,6 +195,13 @@ fn describe(kind: &TokKind<'_>) -> String {
     }
 }
 
+/// What a literal argument must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Number,
+}
+
 struct Parser<'s, 'p> {
     lexer: Lexer<'s>,
     peeked: Option<Tok<'s>>,
@@ -319,18 +326,25 @@ impl<'s> Parser<'s, '_> {
                 .unwrap_or((offset, len));
             TemplateError::new(o, l, msg)
         };
-        let number = |k: usize, name: &str, what: &str| -> Result<Option<f64>, TemplateError> {
+        // `Integer` accepts integer literals only; `Number` accepts floats too.
+        let number = |k: usize, name: &str, kind: Kind| -> Result<Option<f64>, TemplateError> {
             match lit(k) {
                 Some(Const::Int(n)) => Ok(Some(*n as f64)),
-                Some(Const::Float(f)) if what == "a number" => Ok(Some(*f)),
-                Some(_) => Err(arg_err(k, format!("`{name}` must be {what}"))),
+                Some(Const::Float(f)) if kind == Kind::Number => Ok(Some(*f)),
+                Some(_) => {
+                    let what = match kind {
+                        Kind::Integer => "an integer",
+                        Kind::Number => "a number",
+                    };
+                    Err(arg_err(k, format!("`{name}` must be {what}")))
+                }
                 None => Ok(None),
             }
         };
         match func {
             Func::Int => {
-                number(0, "min", "an integer")?;
-                number(1, "max", "an integer")?;
+                number(0, "min", Kind::Integer)?;
+                number(1, "max", Kind::Integer)?;
                 if let (Some(Const::Int(a)), Some(Const::Int(b))) = (lit(0), lit(1)) {
                     if a > b {
                         return Err(TemplateError::new(
@@ -343,8 +357,8 @@ impl<'s> Parser<'s, '_> {
                 }
             }
             Func::Float => {
-                let min = number(0, "min", "a number")?;
-                let max = number(1, "max", "a number")?;
+                let min = number(0, "min", Kind::Number)?;
+                let max = number(1, "max", Kind::Number)?;
                 if let (Some(a), Some(b)) = (min, max) {
                     if a > b {
                         return Err(TemplateError::new(
@@ -355,14 +369,14 @@ impl<'s> Parser<'s, '_> {
                         .with_help(format!("write float({b}, {a}, ...)")));
                     }
                 }
-                if let Some(d) = number(2, "digits", "an integer")? {
+                if let Some(d) = number(2, "digits", Kind::Integer)? {
                     if !(0.0..=MAX_DIGITS as f64).contains(&d) {
                         return Err(arg_err(2, format!("digits must be from 0 to {MAX_DIGITS}")));
                     }
                 }
             }
             Func::String => {
-                if let Some(n) = number(0, "length", "an integer")? {
+                if let Some(n) = number(0, "length", Kind::Integer)? {
                     if !(0.0..=MAX_STRING_LEN as f64).contains(&n) {
                         return Err(arg_err(
                             0,

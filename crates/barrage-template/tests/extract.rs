@@ -29,10 +29,16 @@ fn path(p: &str) -> SaveSource {
 #[test]
 fn json_path_takes_the_first_match() {
     let body = r#"{"access_token": "t0k", "id": 5, "items": [{"id": 1}, {"id": 2}], "n": null}"#;
-    assert_eq!(extract(path("$.access_token"), 200, body), Some(json!("t0k")));
+    assert_eq!(
+        extract(path("$.access_token"), 200, body),
+        Some(json!("t0k"))
+    );
     assert_eq!(extract(path("$.id"), 200, body), Some(json!(5)));
     assert_eq!(extract(path("$.items[*].id"), 200, body), Some(json!(1)));
-    assert_eq!(extract(path("$.items"), 200, body), Some(json!([{"id": 1}, {"id": 2}])));
+    assert_eq!(
+        extract(path("$.items"), 200, body),
+        Some(json!([{"id": 1}, {"id": 2}]))
+    );
     assert_eq!(extract(path("$.n"), 200, body), Some(Value::Null));
     assert_eq!(extract(path("$.missing"), 200, body), None);
     assert_eq!(extract(path("$.id"), 200, "not json"), None);
@@ -51,7 +57,10 @@ fn bad_json_path_says_what_is_wrong() {
 fn header_is_case_insensitive() {
     let src = SaveSource::Header("Location".into());
     assert_eq!(extract(src, 201, ""), Some(json!("/items/17")));
-    assert_eq!(extract(SaveSource::Header("x-missing".into()), 200, ""), None);
+    assert_eq!(
+        extract(SaveSource::Header("x-missing".into()), 200, ""),
+        None
+    );
     assert!(Extractor::compile(&SaveSource::Header("bad header".into())).is_err());
 }
 

@@ -34,15 +34,15 @@ fn compile(v: &Spanned<Yaml>) -> JsonTemplate {
 
 fn render_bytes(t: &JsonTemplate, user: &mut User) -> Vec<u8> {
     let mut out = Vec::new();
-    user.with(|ctx| t.render_json(ctx, &mut out)).expect("renders");
+    user.with(|ctx| t.render_json(ctx, &mut out))
+        .expect("renders");
     out
 }
 
 fn render(t: &JsonTemplate) -> Value {
     let bytes = render_bytes(t, &mut User::new());
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
-    })
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
 }
 
 #[test]
@@ -51,13 +51,18 @@ fn static_body_is_pre_serialized() {
         ("username", ystr("testuser")),
         ("n", y(Yaml::Int(-3))),
         ("x", y(Yaml::Float(2.5))),
-        ("flags", seq(vec![y(Yaml::Bool(true)), y(Yaml::Null), ystr("a \"q\"")])),
+        (
+            "flags",
+            seq(vec![y(Yaml::Bool(true)), y(Yaml::Null), ystr("a \"q\"")]),
+        ),
         ("empty", map(vec![])),
     ]);
     let t = compile(&body);
     assert!(t.is_static());
     assert_eq!(
-        t.as_static().map(|b| String::from_utf8_lossy(b).into_owned()).as_deref(),
+        t.as_static()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .as_deref(),
         Some(r#"{"username":"testuser","n":-3,"x":2.5,"flags":[true,null,"a \"q\""],"empty":{}}"#)
     );
     assert!(t.names().is_empty());
@@ -70,7 +75,14 @@ fn dynamic_strings_keep_whole_expression_types() {
         ("price", ystr("{{ float(1, 100, 2) }}")),
         ("id", ystr("{{ id }}")),
         ("id_text", ystr("{{ str(id) }}")),
-        ("tags", seq(vec![ystr("{{ token }}"), ystr("static"), ystr("{{ items }}")])),
+        (
+            "tags",
+            seq(vec![
+                ystr("{{ token }}"),
+                ystr("static"),
+                ystr("{{ items }}"),
+            ]),
+        ),
         (
             "nested",
             map(vec![
@@ -121,7 +133,14 @@ fn render_appends_and_repeats() {
 fn names_carry_the_string_span() {
     let body = map(vec![
         ("a", sp(Yaml::String("{{ token }}".into()), 10, 23)),
-        ("b", seq(vec![sp(Yaml::String("{{ id }}-{{ user_id }}".into()), 30, 54)])),
+        (
+            "b",
+            seq(vec![sp(
+                Yaml::String("{{ id }}-{{ user_id }}".into()),
+                30,
+                54,
+            )]),
+        ),
     ]);
     let t = compile(&body);
     assert_eq!(
@@ -174,7 +193,10 @@ fn scalar_templates_use_the_scalar_text() {
     assert_eq!(t.as_static(), Some("true"));
     let t = scalar_template(&y(Yaml::Float(0.5))).unwrap();
     assert_eq!(t.as_static(), Some("0.5"));
-    assert_eq!(scalar_template(&y(Yaml::Null)).unwrap().as_static(), Some(""));
+    assert_eq!(
+        scalar_template(&y(Yaml::Null)).unwrap().as_static(),
+        Some("")
+    );
     let mut t = scalar_template(&ystr("p{{ id }}")).unwrap();
     t.bind(&mut common::resolve).unwrap();
     assert_eq!(user.render(&t).unwrap(), "p42");

@@ -61,7 +61,10 @@ fn literals() {
     assert_eq!(eval("{{ true }}"), json!(true));
     assert_eq!(eval("{{ false }}"), json!(false));
     assert_eq!(eval("{{ null }}"), Value::Null);
-    assert_eq!(render("[{{ null }}|{{ true }}|{{ 2.50 }}|{{ 3.0 }}]"), "[null|true|2.5|3.0]");
+    assert_eq!(
+        render("[{{ null }}|{{ true }}|{{ 2.50 }}|{{ 3.0 }}]"),
+        "[null|true|2.5|3.0]"
+    );
 }
 
 #[test]
@@ -77,7 +80,10 @@ fn names_render_their_values() {
 
 #[test]
 fn data_fields_use_their_slot() {
-    assert_eq!(render("{{ accounts.username }}:{{ accounts.age }}"), "alice:31");
+    assert_eq!(
+        render("{{ accounts.username }}:{{ accounts.age }}"),
+        "alice:31"
+    );
     let t = compile("{{ accounts.missing }}");
     let e = User::new().render(&t).unwrap_err();
     assert_eq!(
@@ -118,9 +124,13 @@ fn int_takes_variable_and_data_arguments() {
     assert_eq!(render("{{ int(id, id) }}"), "42");
     // CSV columns are text; integer text works as a number.
     assert_eq!(render("{{ int(accounts.age, accounts.age) }}"), "31");
-    let e = User::new().render(&compile("{{ int(token, 5) }}")).unwrap_err();
+    let e = User::new()
+        .render(&compile("{{ int(token, 5) }}"))
+        .unwrap_err();
     assert_eq!(e.message, r#"int(): `min` must be an integer, got "abc""#);
-    let e = User::new().render(&compile("{{ int(id, 1) }}")).unwrap_err();
+    let e = User::new()
+        .render(&compile("{{ int(id, 1) }}"))
+        .unwrap_err();
     assert_eq!(e.message, "int(42, 1): min is greater than max");
 }
 
@@ -186,7 +196,9 @@ fn choice_picks_an_argument_or_a_list_element() {
     assert_eq!(eval("{{ choice(1) }}"), json!(1));
     let v = eval("{{ choice(1, 2) }}");
     assert!(v == json!(1) || v == json!(2));
-    let e = User::new().render(&compile("{{ choice(empty) }}")).unwrap_err();
+    let e = User::new()
+        .render(&compile("{{ choice(empty) }}"))
+        .unwrap_err();
     assert_eq!(e.message, "choice() was given an empty list");
 }
 
@@ -218,7 +230,10 @@ fn env_is_read_at_bind_time() {
         e.message,
         "environment variable `BARRAGE_TEMPLATE_TEST_UNSET` is not set"
     );
-    assert!(e.help.unwrap().contains("env(\"BARRAGE_TEMPLATE_TEST_UNSET\", \"...\")"));
+    assert!(e
+        .help
+        .unwrap()
+        .contains("env(\"BARRAGE_TEMPLATE_TEST_UNSET\", \"...\")"));
     let e = parse_err("{{ env(token) }}");
     assert_eq!(e.message, "env() takes quoted strings");
 }
@@ -267,7 +282,10 @@ fn unknown_function_suggests_the_closest() {
     let e = parse_err("x {{ frobnicate() }}");
     assert_eq!((e.offset, e.len), (5, 10));
     let help = e.help.unwrap();
-    assert!(help.starts_with("the functions are: int, float, uuid, choice"), "{help}");
+    assert!(
+        help.starts_with("the functions are: int, float, uuid, choice"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -289,16 +307,25 @@ fn wrong_arity_names_the_call() {
 #[test]
 fn syntax_errors_are_located() {
     let e = parse_err("/items/{{ id");
-    assert_eq!((e.offset, e.len, e.message.as_str()), (7, 2, "unterminated `{{`"));
+    assert_eq!(
+        (e.offset, e.len, e.message.as_str()),
+        (7, 2, "unterminated `{{`")
+    );
     let e = parse_err("abc {{");
     assert_eq!((e.offset, e.len), (4, 2));
     let e = parse_err("{{ int(1, 2 }}");
     assert_eq!(e.message, "expected `,` or `)`, found `}}`");
     assert_eq!(e.offset, 12);
     let e = parse_err("{{ }}");
-    assert_eq!((e.offset, e.len, e.message.as_str()), (0, 5, "empty `{{ }}`"));
+    assert_eq!(
+        (e.offset, e.len, e.message.as_str()),
+        (0, 5, "empty `{{ }}`")
+    );
     let e = parse_err("{{ 1.2.3 }}");
-    assert_eq!((e.offset, e.len, e.message.as_str()), (3, 5, "bad number `1.2.3`"));
+    assert_eq!(
+        (e.offset, e.len, e.message.as_str()),
+        (3, 5, "bad number `1.2.3`")
+    );
     let e = parse_err("{{ token id }}");
     assert_eq!((e.offset, e.len), (9, 2));
     assert_eq!(e.message, "expected `}}`, found `id`");
@@ -316,15 +343,19 @@ fn unknown_variable_is_a_bind_error() {
     assert_eq!((e.offset, e.len), (6, 4));
     assert_eq!(e.message, "unknown variable `nope`");
     let e = bind_err("{{ uuid }}");
-    assert_eq!(e.help.as_deref(), Some("to call the function, write `uuid()`"));
+    assert_eq!(
+        e.help.as_deref(),
+        Some("to call the function, write `uuid()`")
+    );
     let e = bind_err("{{ userid }}");
     assert_eq!(e.help.as_deref(), Some("did you mean `user_id`?"));
 }
 
 #[test]
 fn names_lists_every_reference_in_order() {
-    let t = Template::parse("{{ token }}/{{ accounts.username }}?n={{ int(1, id) }}&u={{ user_id }}")
-        .unwrap();
+    let t =
+        Template::parse("{{ token }}/{{ accounts.username }}?n={{ int(1, id) }}&u={{ user_id }}")
+            .unwrap();
     assert_eq!(
         t.names(),
         vec![
@@ -334,7 +365,10 @@ fn names_lists_every_reference_in_order() {
             ("user_id".to_string(), 60, 7),
         ]
     );
-    assert!(Template::parse("{{ int(1, 2) }}").unwrap().names().is_empty());
+    assert!(Template::parse("{{ int(1, 2) }}")
+        .unwrap()
+        .names()
+        .is_empty());
 }
 
 #[test]

@@ -319,6 +319,23 @@ mod tests {
     }
 
     #[test]
+    fn counts_stay_exact_under_concurrent_connections() {
+        let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+        let (connections, requests) = (16, 50);
+        std::thread::scope(|scope| {
+            for _ in 0..connections {
+                scope.spawn(|| {
+                    let mut conn = Conn::open(&target);
+                    for i in 0..requests {
+                        assert_eq!(conn.send("GET", &format!("/items/{i}"), "", "").0, 200);
+                    }
+                });
+            }
+        });
+        assert_eq!(target.counts()["GET /items/{name}"], connections * requests);
+    }
+
+    #[test]
     fn answers_after_the_configured_delay() {
         let delay = Duration::from_millis(30);
         let opts = DemoOptions {

@@ -54,6 +54,7 @@ pub async fn drive(
     );
     table.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let start = run.start;
+    let mut interrupt = Interrupts::new();
 
     loop {
         tokio::select! {
@@ -86,7 +87,7 @@ pub async fn drive(
                 }
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 interrupts += 1;
                 if interrupts == 1 {
                     eprintln!("\nStopping: letting in-flight requests finish (Ctrl-C again to stop now)...");
@@ -117,6 +118,31 @@ pub async fn drive(
         result,
         interrupted: interrupts > 0,
         worker_error,
+    }
+}
+
+/// Ctrl-C as a stream: one listener for the whole run, so a second press that arrives
+/// while the loop is busy is not lost between two `ctrl_c()` futures.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn new() -> Interrupts {
+        Interrupts {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = &mut self.signal {
+            s.recv().await;
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -259,8 +259,9 @@ fn hit_sends_exactly_n_requests() {
     let o = run(barrage()
         .arg("hit")
         .arg(format!("{}/items/", target.url()))
-        .args(["-c", "5", "-n", "300", "-m", "POST", "-H", "content-type: application/json"])
-        .args(["-b", r#"{"name": "x", "price": 2.5}"#, "--workers", "2", "--json"])
+        .args(["-c", "3", "-n", "300", "-m", "POST", "-H", "content-type: application/json"])
+        // More workers than connections: a worker with no users must end at once.
+        .args(["-b", r#"{"name": "x", "price": 2.5}"#, "--workers", "4", "--json"])
         .arg(&out));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(target.counts().get("POST /items/"), Some(&300));
@@ -310,4 +311,72 @@ fn ctrl_c_stops_gracefully_and_still_writes_the_result() {
     // A graceful stop lets in-flight requests finish: every request the target answered
     // was counted.
     assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(served));
+}
+
+#[test]
+fn data_rows_are_bound_per_user_or_drawn_in_order() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "accounts.csv", "username,password\nalice,a1\nbob,b2\ncarol,c3\n");
+    write(dir.path(), "skus.json", r#"[{"sku": "S-1"}, {"sku": "S-2"}]"#);
+    let scenario = write(
+        dir.path(),
+        "data.yaml",
+        r#"
+data:
+  accounts:
+    file: accounts.csv
+  skus:
+    file: skus.json
+    order: sequential
+users:
+  u:
+    setup:
+      - post: /login
+        json:
+          username: "{{ accounts.username }}"
+          password: "{{ accounts.password }}"
+    tasks:
+      first:
+        - get: "/items/{{ skus.sku }}-{{ accounts.username }}"
+      second:
+        - get: "/items/{{ skus.sku }}-{{ accounts.username }}"
+"#,
+    );
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--debug")
+        .arg("-H")
+        .arg(target.url()));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // User 1 takes row 1 of its per-user source; the sequential source advances per iteration.
+    assert!(err.contains(r#""username":"alice""#), "{err}");
+    assert!(err.contains("/items/S-1-alice"), "{err}");
+    assert!(err.contains("/items/S-2-alice"), "{err}");
+}
+
+#[test]
+fn tls_to_a_plain_http_port_is_counted_as_a_tls_failure() {
+    // A server that answers anything, a TLS hello included, with plain HTTP and hangs up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(3) {
+            use std::io::Write;
+            let mut s = stream.unwrap();
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("https://{addr}/");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tls.json");
+    let o = run(barrage()
+        .args(["hit", &url, "-c", "1", "-n", "3", "--insecure", "--json"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    assert_eq!(doc["aggregate"]["failures"], 3);
+    assert_eq!(doc["failures"][0]["category"], "tls", "{}", doc["failures"]);
 }

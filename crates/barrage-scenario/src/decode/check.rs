@@ -99,7 +99,10 @@ fn json_checks(ctx: &mut Ctx, node: &Node) -> Vec<(Spanned<String>, Spanned<Json
 fn body_contains(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
     const EXPECTED: &str = "a string, or a list of strings";
     match &node.kind {
-        Kind::Seq(items) => items.iter().filter_map(|i| text(ctx, i, "a string")).collect(),
+        Kind::Seq(items) => items
+            .iter()
+            .filter_map(|i| text(ctx, i, "a string"))
+            .collect(),
         _ => text(ctx, node, EXPECTED).into_iter().collect(),
     }
 }
@@ -125,8 +128,11 @@ fn require_jsonpath(ctx: &mut Ctx, path: &Spanned<String>) -> bool {
 
 /// `save: { token: $.access_token, next: { header: location } }`.
 pub(super) fn saves(ctx: &mut Ctx, node: &Node) -> Vec<Save> {
-    let Some(entries) = map(ctx, node, "a mapping of variable names to sources, like `{ id: $.id }`")
-    else {
+    let Some(entries) = map(
+        ctx,
+        node,
+        "a mapping of variable names to sources, like `{ id: $.id }`",
+    ) else {
         return Vec::new();
     };
     let mut saves = Vec::with_capacity(entries.len());
@@ -173,12 +179,25 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
                 .map(|p| Spanned::new(SaveSource::JsonPath(p.value), p.span)),
             "header" => text(ctx, value, "a header name")
                 .map(|h| Spanned::new(SaveSource::Header(h.value), h.span)),
-            "regex" => text(ctx, value, "a regular expression")
-                .map(|r| Spanned::new(SaveSource::Regex { pattern: r.value, group: 1 }, r.span)),
+            "regex" => text(ctx, value, "a regular expression").map(|r| {
+                Spanned::new(
+                    SaveSource::Regex {
+                        pattern: r.value,
+                        group: 1,
+                    },
+                    r.span,
+                )
+            }),
             "status" => status_source(ctx, value),
             "group" => {
                 group_key = Some(field.key);
-                group = value::int(ctx, value, "a capture group number (0 or more)", 0, i64::MAX);
+                group = value::int(
+                    ctx,
+                    value,
+                    "a capture group number (0 or more)",
+                    0,
+                    i64::MAX,
+                );
                 ok &= group.is_some();
                 continue;
             }
@@ -204,7 +223,10 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
     let Some((_, source)) = source else {
         ctx.error_help(
             node.span,
-            format!("`save` of `{}` does not say where the value comes from", var.value),
+            format!(
+                "`save` of `{}` does not say where the value comes from",
+                var.value
+            ),
             format!("add one of {}", keys::list(SOURCES)),
         );
         return None;

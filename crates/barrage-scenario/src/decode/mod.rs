@@ -138,7 +138,11 @@ fn target(ctx: &mut Ctx, node: &Node) -> Option<Spanned<String>> {
 
 fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
     let mut defaults = Defaults::default();
-    let Some(entries) = map(ctx, node, "a mapping of defaults (`headers`, `timeout`, ...)") else {
+    let Some(entries) = map(
+        ctx,
+        node,
+        "a mapping of defaults (`headers`, `timeout`, ...)",
+    ) else {
         return defaults;
     };
     for field in fields(ctx, entries, keys::DEFAULTS, "in `defaults`") {
@@ -245,7 +249,8 @@ fn load(ctx: &mut Ctx, node: &Node) -> Load {
                 load.users = value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
             }
             "spawn_rate" => {
-                load.spawn_rate = value::positive(ctx, value, "a number of users per second above 0");
+                load.spawn_rate =
+                    value::positive(ctx, value, "a number of users per second above 0");
             }
             "duration" => load.duration = time::duration(ctx, value),
             "iterations" => {
@@ -295,7 +300,10 @@ fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
         };
         match threshold {
             Some(t) if t.value.trim().is_empty() => {
-                ctx.error(t.span, format!("expected {EXPECTED}, found an empty string"));
+                ctx.error(
+                    t.span,
+                    format!("expected {EXPECTED}, found an empty string"),
+                );
             }
             Some(t) => thresholds.push(t),
             None => {}

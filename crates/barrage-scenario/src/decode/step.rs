@@ -103,8 +103,10 @@ fn step(ctx: &mut Ctx, node: &Node) -> Option<Step> {
 /// No method key: either one is misspelled (say which) or it is missing.
 fn no_method(ctx: &mut Ctx, node: &Node, entries: &[(Node, Node)]) {
     let misspelled_method = entries.iter().any(|(k, _)| {
-        k.as_scalar()
-            .is_some_and(|s| keys::suggest(&s.text, keys::METHODS).is_some())
+        k.as_scalar().is_some_and(|s| {
+            !keys::REQUEST_STEP.contains(&s.text.as_str())
+                && keys::suggest(&s.text, keys::METHODS).is_some()
+        })
     });
     if !misspelled_method {
         let at = entries.first().map_or(node.span, |(k, _)| k.span);
@@ -207,7 +209,12 @@ fn request(
 
 /// Request headers: names must be HTTP tokens; values are templates.
 pub(super) fn headers(ctx: &mut Ctx, node: &Node) -> Vec<(Spanned<String>, Spanned<String>)> {
-    let headers = value::string_map(ctx, node, "a mapping of header names to values", "a header value");
+    let headers = value::string_map(
+        ctx,
+        node,
+        "a mapping of header names to values",
+        "a header value",
+    );
     for (name, _) in &headers {
         let is_token = !name.value.is_empty()
             && name
@@ -236,7 +243,11 @@ fn on_failure(ctx: &mut Ctx, node: &Node) -> Option<Spanned<OnFailure>> {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!("expected {}", keys::list(CHOICES)),
             };
-            ctx.error_help(written.span, format!("unknown `on_failure` value `{other}`"), help);
+            ctx.error_help(
+                written.span,
+                format!("unknown `on_failure` value `{other}`"),
+                help,
+            );
             return None;
         }
     };

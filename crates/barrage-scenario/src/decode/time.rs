@@ -50,7 +50,9 @@ pub(crate) fn duration(ctx: &mut Ctx, node: &Node) -> Option<Spanned<Duration>> 
 
 fn duration_error(ctx: &mut Ctx, node: &Node, err: &DurationError) {
     let message = match err {
-        DurationError::MissingUnit { .. } => format!("expected {DURATION}, found a number without a unit"),
+        DurationError::MissingUnit { .. } => {
+            format!("expected {DURATION}, found a number without a unit")
+        }
         _ => format!("invalid duration: {err}"),
     };
     ctx.error_help(node.span, message, err.help());
@@ -119,8 +121,16 @@ fn think_text(ctx: &mut Ctx, node: &Node, text: &str) -> Option<Spanned<Think>> 
         (Ok(_), Ok(_)) => {
             ctx.error_help(
                 node.span,
-                format!("the think range starts above where it ends (`{}` > `{}`)", low.trim(), high.trim()),
-                format!("write the shorter time first: `{}..{}`", high.trim(), low.trim()),
+                format!(
+                    "the think range starts above where it ends (`{}` > `{}`)",
+                    low.trim(),
+                    high.trim()
+                ),
+                format!(
+                    "write the shorter time first: `{}..{}`",
+                    high.trim(),
+                    low.trim()
+                ),
             );
             None
         }
@@ -136,7 +146,9 @@ fn think_text(ctx: &mut Ctx, node: &Node, text: &str) -> Option<Spanned<Think>> 
             let help = if missing_unit {
                 format!("add units: `{fixed}`")
             } else {
-                format!("write a range of two durations, like `0.5s..2.5s` (units: {DURATION_UNITS})")
+                format!(
+                    "write a range of two durations, like `0.5s..2.5s` (units: {DURATION_UNITS})"
+                )
             };
             ctx.error_help(node.span, format!("invalid think range `{text}`"), help);
             None

@@ -78,7 +78,10 @@ pub(super) fn users(ctx: &mut Ctx, key: &Node, node: &Node) -> Vec<UserType> {
                 ctx,
                 node,
                 "a mapping of user types",
-                format!("the number of users goes in `load: {{ users: {} }}`", s.text),
+                format!(
+                    "the number of users goes in `load: {{ users: {} }}`",
+                    s.text
+                ),
             );
             return Vec::new();
         }
@@ -189,7 +192,11 @@ fn task(ctx: &mut Ctx, name: Spanned<String>, node: &Node) -> Option<Task> {
             steps,
         });
     }
-    let entries = map(ctx, node, "a task (a list of steps, or `{ weight, steps }`)")?;
+    let entries = map(
+        ctx,
+        node,
+        "a task (a list of steps, or `{ weight, steps }`)",
+    )?;
     let mut weight = Some(default_weight);
     let mut task_steps = None;
     for field in fields(ctx, entries, keys::TASK, "in a task") {

@@ -179,7 +179,13 @@ pub(crate) fn string(ctx: &mut Ctx, node: &Node, expected: &str) -> Option<Spann
 }
 
 /// A whole number in `min..=max`.
-pub(crate) fn int(ctx: &mut Ctx, node: &Node, expected: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
+pub(crate) fn int(
+    ctx: &mut Ctx,
+    node: &Node,
+    expected: &str,
+    min: i64,
+    max: i64,
+) -> Option<Spanned<i64>> {
     let Kind::Scalar(s) = &node.kind else {
         mismatch(ctx, node, expected);
         return None;
@@ -187,7 +193,12 @@ pub(crate) fn int(ctx: &mut Ctx, node: &Node, expected: &str, min: i64, max: i64
     match s.value {
         ScalarValue::Int(n) if (min..=max).contains(&n) => Some(Spanned::new(n, node.span)),
         ScalarValue::Str if s.text.trim().parse::<i64>().is_ok() => {
-            mismatch_help(ctx, node, expected, format!("remove the quotes: `{}`", s.text.trim()));
+            mismatch_help(
+                ctx,
+                node,
+                expected,
+                format!("remove the quotes: `{}`", s.text.trim()),
+            );
             None
         }
         _ => {
@@ -197,12 +208,22 @@ pub(crate) fn int(ctx: &mut Ctx, node: &Node, expected: &str, min: i64, max: i64
     }
 }
 
-pub(crate) fn u32_at_least(ctx: &mut Ctx, node: &Node, expected: &str, min: u32) -> Option<Spanned<u32>> {
+pub(crate) fn u32_at_least(
+    ctx: &mut Ctx,
+    node: &Node,
+    expected: &str,
+    min: u32,
+) -> Option<Spanned<u32>> {
     let n = int(ctx, node, expected, i64::from(min), i64::from(u32::MAX))?;
     u32::try_from(n.value).ok().map(|v| Spanned::new(v, n.span))
 }
 
-pub(crate) fn u64_at_least(ctx: &mut Ctx, node: &Node, expected: &str, min: u64) -> Option<Spanned<u64>> {
+pub(crate) fn u64_at_least(
+    ctx: &mut Ctx,
+    node: &Node,
+    expected: &str,
+    min: u64,
+) -> Option<Spanned<u64>> {
     let min = i64::try_from(min).unwrap_or(i64::MAX);
     let n = int(ctx, node, expected, min, i64::MAX)?;
     u64::try_from(n.value).ok().map(|v| Spanned::new(v, n.span))

@@ -17,9 +17,18 @@ pub fn resolve(name: &str) -> Option<Slot> {
         "unset" => Slot::Var(3),
         "empty" => Slot::Var(4),
         "quote" => Slot::Var(5),
-        "accounts.username" => Slot::Data { source: 0, column: 0 },
-        "accounts.age" => Slot::Data { source: 0, column: 1 },
-        "accounts.missing" => Slot::Data { source: 0, column: 9 },
+        "accounts.username" => Slot::Data {
+            source: 0,
+            column: 0,
+        },
+        "accounts.age" => Slot::Data {
+            source: 0,
+            column: 1,
+        },
+        "accounts.missing" => Slot::Data {
+            source: 0,
+            column: 9,
+        },
         _ => return None,
     })
 }
