@@ -86,13 +86,7 @@ pub fn compile(
         for (index, task) in user.tasks.iter().enumerate() {
             let mut avail = available.clone();
             let others = saved_in_other_tasks(user, index);
-            let steps = c.steps(
-                &task.steps,
-                &defaults,
-                &mut avail,
-                &others,
-                base.is_some(),
-            );
+            let steps = c.steps(&task.steps, &defaults, &mut avail, &others, base.is_some());
             let id = TaskId(c.registry.tasks.len() as u32);
             c.registry.tasks.push(TaskInfo {
                 scenario: DEFAULT_SCENARIO.to_string(),
@@ -572,7 +566,10 @@ impl Compiler<'_> {
             {
                 self.error(
                     save.var.span,
-                    format!("`{}` is a built-in name and cannot be saved to", save.var.value),
+                    format!(
+                        "`{}` is a built-in name and cannot be saved to",
+                        save.var.value
+                    ),
                     None,
                 );
             }

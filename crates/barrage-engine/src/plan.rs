@@ -127,3 +127,22 @@ pub struct DataTable {
     pub rows: Vec<Vec<serde_json::Value>>,
     pub order: DataOrder,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_are_picked_in_proportion_to_their_weights() {
+        let user = UserPlan {
+            name: "u".into(),
+            think: Think::None,
+            setup: Vec::new(),
+            tasks: Vec::new(),
+            cumulative_weights: vec![10, 12, 13],
+        };
+        assert_eq!(user.total_weight(), 13);
+        let picks: Vec<usize> = (0..13).map(|r| user.pick(r)).collect();
+        assert_eq!(picks, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2]);
+    }
+}

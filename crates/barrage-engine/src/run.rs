@@ -72,8 +72,12 @@ impl Run {
                 executor,
                 tickets: shares.as_ref().map(|s| s[index]),
             };
-            let (plan, connector, rx, tx) =
-                (plan.clone(), connector.clone(), phase_rx.clone(), tx.clone());
+            let (plan, connector, rx, tx) = (
+                plan.clone(),
+                connector.clone(),
+                phase_rx.clone(),
+                tx.clone(),
+            );
             let handle = std::thread::Builder::new()
                 .name(format!("barrage-worker-{index}"))
                 .spawn(move || run_worker(plan, spec, connector, rx, tx))
@@ -140,8 +144,7 @@ pub async fn debug_run(
             vu.iteration_once(Some(task), Instant::now()).await;
         }
     }
-    let ctx = Rc::try_unwrap(ctx).map_err(|_| {
-        StartError::Thread(std::io::Error::other("debug user still running"))
-    })?;
+    let ctx = Rc::try_unwrap(ctx)
+        .map_err(|_| StartError::Thread(std::io::Error::other("debug user still running")))?;
     Ok(ctx.recorder.into_inner())
 }

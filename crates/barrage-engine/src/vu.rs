@@ -25,7 +25,14 @@ use crate::worker::WorkerCtx;
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
 pub trait Observer {
-    fn request(&self, label: &str, method: &http::Method, url: &str, headers: &HeaderMap, body: &[u8]);
+    fn request(
+        &self,
+        label: &str,
+        method: &http::Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    );
     fn response(&self, status: StatusCode, headers: &HeaderMap, body: &[u8], elapsed: Duration);
     fn failure(&self, label: &str, category: FailureCategory, message: &str);
     fn saved(&self, var: &str, value: &serde_json::Value);
@@ -176,24 +183,12 @@ impl Vu {
                 return !self.ctx.stopping();
             }
             Think::Pacing(interval) => iteration_start + interval,
-            other => now + self.think_duration(other),
+            other => now + think_duration(other, &mut self.rng),
         };
         if let Some(o) = &self.observer {
             o.think(until.saturating_duration_since(now));
         }
         self.ctx.sleep_until(until).await
-    }
-
-    fn think_duration(&mut self, think: Think) -> Duration {
-        match think {
-            Think::None | Think::Pacing(_) => Duration::ZERO,
-            Think::Constant(d) => d,
-            Think::Range(lo, hi) if hi > lo => {
-                let span = (hi - lo).as_nanos() as u64;
-                lo + Duration::from_nanos(self.rng.random_range(0..=span))
-            }
-            Think::Range(lo, _) => lo,
-        }
     }
 
     async fn steps(&mut self, steps: &[Step], mut intended: Instant) -> StepsEnd {
@@ -203,7 +198,7 @@ impl Vu {
             }
             match step {
                 Step::Think(t) => {
-                    let d = self.think_duration(*t);
+                    let d = think_duration(*t, &mut self.rng);
                     if let Some(o) = &self.observer {
                         o.think(d);
                     }
@@ -254,15 +249,20 @@ impl Vu {
             }
         };
         let timing = Timing {
-            response_time_ns: exchange.done_at.saturating_duration_since(intended).as_nanos() as u64,
-            service_time_ns: exchange.done_at.saturating_duration_since(exchange.sent_at).as_nanos()
-                as u64,
+            response_time_ns: exchange
+                .done_at
+                .saturating_duration_since(intended)
+                .as_nanos() as u64,
+            service_time_ns: exchange
+                .done_at
+                .saturating_duration_since(exchange.sent_at)
+                .as_nanos() as u64,
         };
         if let Some(c) = exchange.connected {
-            self.ctx
-                .recorder
-                .borrow_mut()
-                .connection(c.connect.as_nanos() as u64, c.tls.map(|t| t.as_nanos() as u64));
+            self.ctx.recorder.borrow_mut().connection(
+                c.connect.as_nanos() as u64,
+                c.tls.map(|t| t.as_nanos() as u64),
+            );
         }
         if let Some(o) = &self.observer {
             o.response(
@@ -304,7 +304,10 @@ impl Vu {
             ));
         }
         for save in &r.saves {
-            let value = save.extractor.extract(&view).or_else(|| save.default.clone());
+            let value = save
+                .extractor
+                .extract(&view)
+                .or_else(|| save.default.clone());
             let name = &self.plan.var_names[save.slot as usize];
             match value {
                 Some(v) => {
@@ -343,7 +346,11 @@ impl Vu {
                 &mut |i: usize, passed: bool, detail: &dyn Fn() -> String| {
                     recorder.check(r.check_ids[i], passed);
                     if let Some(o) = observer {
-                        o.check(items[i].name(), passed, &if passed { String::new() } else { detail() });
+                        o.check(
+                            items[i].name(),
+                            passed,
+                            &if passed { String::new() } else { detail() },
+                        );
                     }
                     if !passed && failure.is_none() {
                         failure = Some((
@@ -367,7 +374,15 @@ impl Vu {
                 true
             }
             Some((category, message)) => {
-                self.fail(r, category, Some(status), Some(timing), sent, received, message);
+                self.fail(
+                    r,
+                    category,
+                    Some(status),
+                    Some(timing),
+                    sent,
+                    received,
+                    message,
+                );
                 false
             }
         }
@@ -397,7 +412,6 @@ impl Vu {
             move || message,
         );
     }
-
 
     /// Renders the request: origin, request (origin-form URI), and its size on the wire.
     #[allow(clippy::type_complexity)]
@@ -431,7 +445,8 @@ impl Vu {
             UrlPlan::Absolute(t) => {
                 let mut full = String::new();
                 t.render(&mut ctx, &mut full).map_err(|e| e.message)?;
-                let parsed = url::Url::parse(&full).map_err(|e| format!("bad URL `{full}`: {e}"))?;
+                let parsed =
+                    url::Url::parse(&full).map_err(|e| format!("bad URL `{full}`: {e}"))?;
                 let origin = Origin::from_url(&parsed)
                     .ok_or_else(|| format!("`{full}` is not an http(s) URL"))?;
                 url.push_str(parsed.path());
@@ -505,7 +520,10 @@ impl Vu {
             headers.append(name.clone(), v);
         }
         if !headers.contains_key(http::header::USER_AGENT) {
-            headers.insert(http::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+            headers.insert(
+                http::header::USER_AGENT,
+                HeaderValue::from_static(USER_AGENT),
+            );
         }
         if let Some(ct) = &r.content_type {
             headers.insert(http::header::CONTENT_TYPE, ct.clone());
@@ -660,6 +678,20 @@ impl Vu {
 
 const USER_AGENT: &str = concat!("barrage/", env!("CARGO_PKG_VERSION"));
 
+/// One draw of a think time (pacing is handled by the caller: it depends on when the
+/// iteration started). A range is uniform over its closed interval, to the nanosecond.
+pub fn think_duration(think: Think, rng: &mut SmallRng) -> Duration {
+    match think {
+        Think::None | Think::Pacing(_) => Duration::ZERO,
+        Think::Constant(d) => d,
+        Think::Range(lo, hi) if hi > lo => {
+            let span = (hi - lo).as_nanos() as u64;
+            lo + Duration::from_nanos(rng.random_range(0..=span))
+        }
+        Think::Range(lo, _) => lo,
+    }
+}
+
 /// The current row of each data source (empty, and no allocation, without data files).
 fn current_rows<'p>(plan: &'p Plan, rows: &[usize]) -> Vec<&'p [serde_json::Value]> {
     plan.data
@@ -719,6 +751,23 @@ fn seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn think_ranges_are_uniform_within_their_bounds() {
+        let mut rng = SmallRng::seed_from_u64(7);
+        let (lo, hi) = (Duration::from_millis(500), Duration::from_millis(2500));
+        let draws: Vec<Duration> = (0..10_000)
+            .map(|_| think_duration(Think::Range(lo, hi), &mut rng))
+            .collect();
+        assert!(draws.iter().all(|d| *d >= lo && *d <= hi));
+        let mean = draws.iter().map(Duration::as_secs_f64).sum::<f64>() / draws.len() as f64;
+        // Uniform on [0.5, 2.5]: mean 1.5 s, sd of the mean 0.577/sqrt(10000) = 0.006 s.
+        assert!((mean - 1.5).abs() < 0.03, "mean {mean}");
+        let d = Duration::from_secs(1);
+        assert_eq!(think_duration(Think::Constant(d), &mut rng), d);
+        assert_eq!(think_duration(Think::None, &mut rng), Duration::ZERO);
+        assert_eq!(think_duration(Think::Range(d, d), &mut rng), d);
+    }
 
     #[test]
     fn paths_are_percent_encoded_once() {

@@ -8,9 +8,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use tokio::sync::mpsc::UnboundedSender as Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender as Sender;
 
 use barrage_metrics::{Interval, Recorder};
 use tokio::sync::{watch, Notify};

@@ -142,6 +142,16 @@ fn to_report(text: &str, diag: &Diagnostic) -> Report<()> {
         .with_notes(notes)
 }
 
+/// `value` in YAML quotes: double quotes unless it holds `"` or `\` (an escape in double
+/// quotes), then single quotes.
+pub(crate) fn yaml_quote(value: &str) -> String {
+    if value.contains('"') || value.contains('\\') {
+        format!("'{}'", value.replace('\'', "''"))
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
 pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {

@@ -71,6 +71,8 @@ pub fn parse(file: &SourceFile) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagn
     };
     let mut diagnostics = ctx.diagnostics;
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    // A node reached twice through a YAML alias reports its mistakes twice.
+    diagnostics.dedup();
     match scenario {
         Some(scenario) if !diagnostics.iter().any(Diagnostic::is_error) => {
             Ok((scenario, diagnostics))

@@ -579,3 +579,14 @@ fn options_without_a_method_are_not_mistaken_for_a_misspelt_method() {
     let e = error("tasks:\n  t:\n    - headers: { a: b }\n", "method");
     assert_eq!(e.message, "this step has no method");
 }
+
+#[test]
+fn a_mistake_reached_through_two_aliases_is_reported_once() {
+    let text = "x-step: &s { get: /, tiemout: 1s }\ntasks: { a: [*s], b: [*s] }\n";
+    let diags = errors(text);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        barrage_scenario::line_col(text, diags[0].span.start),
+        (1, 22)
+    );
+}

@@ -121,7 +121,10 @@ struct Settings {
 
 fn settings(args: &RunArgs, load: &Load) -> Settings {
     Settings {
-        users: args.users.or(load.users.as_ref().map(|u| u.value)).unwrap_or(1),
+        users: args
+            .users
+            .or(load.users.as_ref().map(|u| u.value))
+            .unwrap_or(1),
         spawn_rate: args
             .spawn_rate
             .or(load.spawn_rate.as_ref().map(|r| r.value)),
@@ -419,7 +422,10 @@ pub async fn hit(args: HitArgs) -> u8 {
         }
     };
     let Ok(url) = url::Url::parse(&args.url) else {
-        eprintln!("error: `{}` is not a URL (e.g. http://127.0.0.1:8000/)", args.url);
+        eprintln!(
+            "error: `{}` is not a URL (e.g. http://127.0.0.1:8000/)",
+            args.url
+        );
         return exit::USAGE;
     };
     if !matches!(url.scheme(), "http" | "https") {

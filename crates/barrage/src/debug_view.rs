@@ -34,14 +34,7 @@ fn headers(h: &HeaderMap) -> String {
 }
 
 impl Observer for DebugView {
-    fn request(
-        &self,
-        label: &str,
-        method: &http::Method,
-        url: &str,
-        h: &HeaderMap,
-        body: &[u8],
-    ) {
+    fn request(&self, label: &str, method: &http::Method, url: &str, h: &HeaderMap, body: &[u8]) {
         let mut o = out();
         let _ = writeln!(o, "\n→ {method} {url}    [{label}]");
         let _ = write!(o, "{}", headers(h));
@@ -66,7 +59,11 @@ impl Observer for DebugView {
     }
 
     fn failure(&self, label: &str, category: FailureCategory, message: &str) {
-        let _ = writeln!(out(), "  ✗ FAILED {label} [{}]: {message}", category.as_str());
+        let _ = writeln!(
+            out(),
+            "  ✗ FAILED {label} [{}]: {message}",
+            category.as_str()
+        );
     }
 
     fn saved(&self, var: &str, value: &serde_json::Value) {

@@ -48,10 +48,8 @@ pub async fn drive(
     let mut next_second = 1u64;
     let mut interrupts = 0u32;
     let mut worker_error = None;
-    let mut table = tokio::time::interval_at(
-        tokio::time::Instant::now() + TABLE_EVERY,
-        TABLE_EVERY,
-    );
+    let mut table =
+        tokio::time::interval_at(tokio::time::Instant::now() + TABLE_EVERY, TABLE_EVERY);
     table.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let start = run.start;
     let mut interrupt = Interrupts::new();

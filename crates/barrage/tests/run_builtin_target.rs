@@ -15,7 +15,12 @@ use serde_json::Value;
 fn barrage() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
     c.env("NO_COLOR", "1");
-    for var in ["BARRAGE_USERS", "BARRAGE_HOST", "BARRAGE_RUN_TIME", "BARRAGE_JSON"] {
+    for var in [
+        "BARRAGE_USERS",
+        "BARRAGE_HOST",
+        "BARRAGE_RUN_TIME",
+        "BARRAGE_JSON",
+    ] {
         c.env_remove(var);
     }
     c
@@ -117,7 +122,10 @@ fn counts_match_what_the_target_served_and_the_result_file_keeps_its_contract() 
         200
     );
     assert_eq!(doc["aggregate"]["failures"], 0);
-    assert_eq!(doc["aggregate"]["requests"].as_u64().unwrap(), 200 + 4 + creates["requests"].as_u64().unwrap());
+    assert_eq!(
+        doc["aggregate"]["requests"].as_u64().unwrap(),
+        200 + 4 + creates["requests"].as_u64().unwrap()
+    );
     let tasks: u64 = doc["tasks"]
         .as_array()
         .unwrap()
@@ -128,12 +136,19 @@ fn counts_match_what_the_target_served_and_the_result_file_keeps_its_contract() 
 
     // The contract fields.
     assert_eq!(doc["version"], 1);
-    for e in doc["endpoints"].as_array().unwrap().iter().chain([&doc["aggregate"]]) {
+    for e in doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&doc["aggregate"]])
+    {
         for key in ["scenario", "method", "name", "requests", "failures", "rps"] {
             assert!(!e[key].is_null(), "{key} missing in {e}");
         }
         for lat in ["response_time", "service_time"] {
-            for key in ["min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999"] {
+            for key in [
+                "min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999",
+            ] {
                 assert!(e[lat][key].is_number(), "{lat}.{key} missing in {e}");
             }
         }
@@ -219,7 +234,10 @@ fn broken_scenarios_get_located_errors_and_exit_code_2() {
             let o = run(barrage().arg(cmd).arg(&p));
             let err = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "{name} {cmd}: {err}");
-            assert!(err.contains(location), "{name}: expected {location} in:\n{err}");
+            assert!(
+                err.contains(location),
+                "{name}: expected {location} in:\n{err}"
+            );
             assert!(err.contains(hint), "{name}: expected {hint} in:\n{err}");
             assert!(!err.contains("panicked"), "{err}");
         }
@@ -259,9 +277,24 @@ fn hit_sends_exactly_n_requests() {
     let o = run(barrage()
         .arg("hit")
         .arg(format!("{}/items/", target.url()))
-        .args(["-c", "3", "-n", "300", "-m", "POST", "-H", "content-type: application/json"])
+        .args([
+            "-c",
+            "3",
+            "-n",
+            "300",
+            "-m",
+            "POST",
+            "-H",
+            "content-type: application/json",
+        ])
         // More workers than connections: a worker with no users must end at once.
-        .args(["-b", r#"{"name": "x", "price": 2.5}"#, "--workers", "4", "--json"])
+        .args([
+            "-b",
+            r#"{"name": "x", "price": 2.5}"#,
+            "--workers",
+            "4",
+            "--json",
+        ])
         .arg(&out));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(target.counts().get("POST /items/"), Some(&300));
@@ -317,8 +350,16 @@ fn ctrl_c_stops_gracefully_and_still_writes_the_result() {
 fn data_rows_are_bound_per_user_or_drawn_in_order() {
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "accounts.csv", "username,password\nalice,a1\nbob,b2\ncarol,c3\n");
-    write(dir.path(), "skus.json", r#"[{"sku": "S-1"}, {"sku": "S-2"}]"#);
+    write(
+        dir.path(),
+        "accounts.csv",
+        "username,password\nalice,a1\nbob,b2\ncarol,c3\n",
+    );
+    write(
+        dir.path(),
+        "skus.json",
+        r#"[{"sku": "S-1"}, {"sku": "S-2"}]"#,
+    );
     let scenario = write(
         dir.path(),
         "data.yaml",
@@ -379,4 +420,109 @@ fn tls_to_a_plain_http_port_is_counted_as_a_tls_failure() {
     let doc = read_json(&out);
     assert_eq!(doc["aggregate"]["failures"], 3);
     assert_eq!(doc["failures"][0]["category"], "tls", "{}", doc["failures"]);
+}
+
+#[test]
+fn redirects_are_followed_and_cookies_kept_per_user() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "jar.yaml",
+        r#"
+users:
+  u:
+    setup:
+      - get: /__barrage/session
+    tasks:
+      t:
+        - get: /__barrage/me
+          check:
+            status: 200
+        - get: /__barrage/redirect
+          check:
+            status: 200
+            json:
+              '$.message': Hello World
+"#,
+    );
+    let out = dir.path().join("jar.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "3", "--iterations", "30", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = read_json(&out);
+    assert_eq!(endpoint(&doc, "GET", "/__barrage/me")["requests"], 30);
+    assert_eq!(endpoint(&doc, "GET", "/__barrage/me")["failures"], 0);
+    // Each redirect ends at `/`, which the target counts.
+    assert_eq!(target.counts()["GET /"], 30);
+
+    // Without the jar, the session cookie is not sent back: every `me` fails with 401.
+    let no_jar = write(
+        dir.path(),
+        "nojar.yaml",
+        &std::fs::read_to_string(&scenario)
+            .unwrap()
+            .replace("users:", "defaults:\n  cookies: false\nusers:"),
+    );
+    let o = run(barrage()
+        .arg("run")
+        .arg(&no_jar)
+        .args(["-u", "1", "--iterations", "5", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let me = endpoint(&doc, "GET", "/__barrage/me");
+    assert_eq!(me["failures"], 5);
+    assert_eq!(me["status_codes"]["401"], 5);
+}
+
+#[test]
+fn a_known_delay_shows_in_the_percentiles_and_a_short_timeout_cuts_it_off() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "delay.yaml",
+        r#"
+users:
+  u:
+    tasks:
+      slow:
+        - get: /__barrage/delay/40
+      too_slow:
+        - get: /__barrage/delay/400
+          timeout: 100ms
+"#,
+    );
+    let out = dir.path().join("delay.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "4", "--iterations", "60", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let slow = endpoint(&doc, "GET", "/__barrage/delay/40");
+    assert_eq!(slow["failures"], 0);
+    // The server sleeps 40 ms: no percentile can be below it, and on loopback the rest
+    // is well under 40 ms more even in a debug build.
+    for p in ["min", "p50", "p99", "max"] {
+        let ms = slow["response_time"][p].as_f64().unwrap();
+        assert!((40.0..80.0).contains(&ms), "{p} = {ms} ms");
+        let ms = slow["service_time"][p].as_f64().unwrap();
+        assert!((40.0..80.0).contains(&ms), "service {p} = {ms} ms");
+    }
+    let cut = endpoint(&doc, "GET", "/__barrage/delay/400");
+    assert!(cut["requests"].as_u64().unwrap() > 0);
+    assert_eq!(cut["failures"], cut["requests"]);
+    assert_eq!(cut["failures_by_category"]["response_timeout"], cut["requests"]);
 }

@@ -73,7 +73,10 @@ mod tests {
         let o = Origin::from_url(&url::Url::parse("https://example.com/x").unwrap()).unwrap();
         assert_eq!((o.port, o.authority.as_str()), (443, "example.com"));
         let o = Origin::from_url(&url::Url::parse("http://[::1]:8080/").unwrap()).unwrap();
-        assert_eq!((o.host.as_str(), o.authority.as_str()), ("::1", "[::1]:8080"));
+        assert_eq!(
+            (o.host.as_str(), o.authority.as_str()),
+            ("::1", "[::1]:8080")
+        );
         assert!(Origin::from_url(&url::Url::parse("ftp://x/").unwrap()).is_none());
     }
 }

@@ -11,7 +11,7 @@ mod check;
 mod step;
 mod time;
 mod users;
-pub(crate) mod value;
+mod value;
 
 use crate::diagnostic::Diagnostic;
 use crate::keys;
@@ -47,16 +47,6 @@ impl<'s> Ctx<'s> {
     /// The source text of a span (empty when the span does not fit the text).
     pub fn source(&self, span: Span) -> &'s str {
         self.src.get(span.start..span.end).unwrap_or("")
-    }
-}
-
-/// `value` in YAML quotes: double quotes unless it holds `"` or `\` (an escape in double
-/// quotes), then single quotes.
-pub(crate) fn quote(value: &str) -> String {
-    if value.contains('"') || value.contains('\\') {
-        format!("'{}'", value.replace('\'', "''"))
-    } else {
-        format!("\"{value}\"")
     }
 }
 

@@ -149,6 +149,7 @@ fn request(
         save: Vec::new(),
         check: Default::default(),
         timeout: None,
+        // Not written: points at the method key, the step's name in the file.
         on_failure: Spanned::new(OnFailure::Continue, method_key.span),
     };
     let mut body_key: Option<&Node> = None;

@@ -116,6 +116,7 @@ fn user_type(ctx: &mut Ctx, name: Spanned<String>, node: &Node) -> Option<UserTy
         value::mismatch_help(ctx, node, "a user type", help);
         return None;
     };
+    // A default was not written anywhere; its span is that of the name it belongs to.
     let mut user = UserType {
         weight: Spanned::new(1, name.span),
         name,

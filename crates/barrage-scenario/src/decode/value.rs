@@ -6,7 +6,8 @@
 //! template written without quotes shows up as a mapping exactly where a read expected a
 //! string or a value.
 
-use crate::decode::{quote, Ctx};
+use crate::decode::Ctx;
+use crate::diagnostic::yaml_quote;
 use crate::keys;
 use crate::model::{Span, Spanned, Value};
 use crate::node::{Kind, Node, Scalar, ScalarValue};
@@ -70,7 +71,7 @@ pub(crate) fn template_hint(ctx: &mut Ctx, node: &Node) -> bool {
     let shown = if source.contains('\n') || source.chars().count() > 60 {
         "\"{{ ... }}\"".to_string()
     } else {
-        quote(source)
+        yaml_quote(source)
     };
     ctx.error_help(
         node.span,
@@ -168,7 +169,12 @@ pub(crate) fn string(ctx: &mut Ctx, node: &Node, expected: &str) -> Option<Spann
     match node.as_scalar() {
         Some(s) if s.value == ScalarValue::Str => Some(Spanned::new(s.text.clone(), node.span)),
         Some(s) if !s.text.is_empty() => {
-            mismatch_help(ctx, node, expected, format!("quote it: {}", quote(&s.text)));
+            mismatch_help(
+                ctx,
+                node,
+                expected,
+                format!("quote it: {}", yaml_quote(&s.text)),
+            );
             None
         }
         _ => {
@@ -388,11 +394,14 @@ pub(crate) fn check_identifier(ctx: &mut Ctx, name: &Spanned<String>, what: &str
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        let suggestion: String = name
+        let mut suggestion: String = name
             .value
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
+        if !suggestion.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            suggestion.insert(0, '_');
+        }
         ctx.error_help(
             name.span,
             format!("`{}` cannot be used as {what} name", name.value),
@@ -401,5 +410,84 @@ pub(crate) fn check_identifier(ctx: &mut Ctx, name: &Spanned<String>, what: &str
                  not starting with a digit, like `{suggestion}`"
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::load;
+
+    /// The value of the single key of a one-line YAML mapping, decoded by `read`.
+    fn read<T>(yaml: &str, read: impl FnOnce(&mut Ctx, &Node) -> T) -> (T, Vec<String>) {
+        let root = load(yaml).root.expect("a document");
+        let Kind::Map(entries) = &root.kind else {
+            panic!("not a mapping: {yaml}")
+        };
+        let mut ctx = Ctx::new(yaml, Vec::new());
+        let value = read(&mut ctx, &entries[0].1);
+        let messages = ctx.diagnostics.into_iter().map(|d| d.message).collect();
+        (value, messages)
+    }
+
+    #[test]
+    fn describes_what_was_found() {
+        let found = |yaml: &str| read(yaml, |_, node| describe(node)).0;
+        assert_eq!(found("a: [1]"), "a list");
+        assert_eq!(found("a: {b: 1}"), "a mapping");
+        assert_eq!(found("a:"), "nothing");
+        assert_eq!(found("a: ~"), "`~`");
+        assert_eq!(found("a: 1.50"), "the number `1.50`");
+        assert_eq!(found("a: True"), "the boolean `True`");
+        assert_eq!(found("a: '10'"), "the string \"10\"");
+        assert_eq!(found("a: yes"), "`yes`");
+    }
+
+    #[test]
+    fn an_unquoted_template_is_named_wherever_a_value_was_expected() {
+        let (value, messages) = read("a: {{ x }}", |ctx, node| text(ctx, node, "a name"));
+        assert_eq!(value, None);
+        assert_eq!(messages, ["this looks like a template: quote it"]);
+
+        let (json, messages) = read("a: { b: {{ x }} }", super::value);
+        assert_eq!(json, None);
+        assert_eq!(messages, ["this looks like a template: quote it"]);
+
+        // A mapping that does not start with `{{` is just a mapping.
+        let (value, messages) = read("a: { b: 1 }", |ctx, node| text(ctx, node, "a name"));
+        assert_eq!(value, None);
+        assert_eq!(messages, ["expected a name, found a mapping"]);
+    }
+
+    #[test]
+    fn scalars_read_as_written() {
+        let (value, _) = read("a: 1.50", |ctx, node| text(ctx, node, "text"));
+        assert_eq!(value.unwrap().value, "1.50");
+        let (value, messages) = read("a: 0", |ctx, node| u32_at_least(ctx, node, "one+", 1));
+        assert_eq!(value, None);
+        assert_eq!(messages, ["expected one+, found the number `0`"]);
+        let (value, _) = read("a: 7", |ctx, node| u64_at_least(ctx, node, "one+", 1));
+        assert_eq!(value.unwrap().value, 7);
+        let (value, _) = read("a: 2", |ctx, node| positive(ctx, node, "rate"));
+        assert_eq!(value.unwrap().value, 2.0);
+        let (value, _) = read("a: .inf", |ctx, node| positive(ctx, node, "rate"));
+        assert_eq!(value, None);
+    }
+
+    #[test]
+    fn identifiers_suggest_a_valid_name() {
+        let (_, messages) = read("a: 1", |ctx, _| {
+            check_identifier(
+                ctx,
+                &Spanned::new("1st".into(), Span::default()),
+                "a variable",
+            );
+            check_identifier(
+                ctx,
+                &Spanned::new("ok_1".into(), Span::default()),
+                "a variable",
+            );
+        });
+        assert_eq!(messages, ["`1st` cannot be used as a variable name"]);
     }
 }

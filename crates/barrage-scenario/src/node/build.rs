@@ -419,7 +419,7 @@ fn yaml_error_help(text: &str, at: usize, info: &str) -> Option<String> {
         if (before.ends_with(':') || before.ends_with('-')) && !value.contains(" #") {
             return Some(format!(
                 "templates must be quoted in YAML: write {}",
-                crate::decode::quote(value)
+                crate::diagnostic::yaml_quote(value)
             ));
         }
         return Some(

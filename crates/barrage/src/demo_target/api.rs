@@ -114,6 +114,10 @@ pub(super) async fn handle(
         });
     }
 
+    if let Some(rest) = path.strip_prefix(TEST_PREFIX) {
+        return Ok(test_route(&method, rest, req.headers()).await);
+    }
+
     let item_name = path
         .strip_prefix("/items/")
         .filter(|name| !name.is_empty() && !name.contains('/'));
@@ -172,6 +176,62 @@ pub(super) async fn handle(
     // in the counts.
     state.count(route);
     Ok(json_response(status, &answer))
+}
+
+/// Routes for barrage's own tests, beside the items API and not counted: a known delay
+/// (`delay/{ms}`, ground truth for latency and timeouts), a redirect to `/`, and a cookie
+/// round trip (`session` sets one, `me` answers 401 without it).
+const TEST_PREFIX: &str = "/__barrage/";
+
+async fn test_route(
+    method: &Method,
+    rest: &str,
+    headers: &http::HeaderMap,
+) -> Response<Full<Bytes>> {
+    if method != Method::GET {
+        return method_not_allowed();
+    }
+    if let Some(ms) = rest.strip_prefix("delay/") {
+        let Ok(ms) = ms.parse::<u64>() else {
+            return json_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({ "detail": "ms must be an integer" }),
+            );
+        };
+        tokio::time::sleep(Duration::from_millis(ms.min(60_000))).await;
+        return json_response(StatusCode::OK, &json!({ "delayed_ms": ms }));
+    }
+    match rest {
+        "redirect" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header(http::header::LOCATION, "/")
+            .body(Full::new(Bytes::new()))
+            .expect("a static response is valid"),
+        "session" => {
+            let mut r = json_response(StatusCode::OK, &json!({ "session": "started" }));
+            r.headers_mut().insert(
+                http::header::SET_COOKIE,
+                http::HeaderValue::from_static("barrage_session=s3cr3t; Path=/"),
+            );
+            r
+        }
+        "me" => {
+            let has = headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.split(';').any(|c| c.trim() == "barrage_session=s3cr3t"));
+            if has {
+                json_response(StatusCode::OK, &json!({ "user": "testuser" }))
+            } else {
+                json_response(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({ "detail": "Not authenticated" }),
+                )
+            }
+        }
+        _ => json_response(StatusCode::NOT_FOUND, &json!({ "detail": "Not Found" })),
+    }
 }
 
 /// The price of an item that was never created: derived from its name by 32-bit FNV-1a, in
