@@ -54,7 +54,7 @@ const PERCENTILES: [(&str, f64); 6] = [
 
 #[test]
 #[ignore = "needs the FastAPI example's Python venv: run scripts/test.sh (sets BARRAGE_PYTHON)"]
-fn fastapi_example_counts_match_the_app_and_the_mix_is_10_2_1() {
+fn fastapi_example_counts_match_the_app_and_the_design_sketch_runs() {
     let example = repo_root().join("examples/fastapi-items");
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let port = free_port();
@@ -113,6 +113,66 @@ fn fastapi_example_counts_match_the_app_and_the_mix_is_10_2_1() {
     assert_counts_match_the_app(&doc, &served, &context);
     assert_task_mix_is_10_2_1(&doc, &context);
     assert_histograms_decode_to_the_reported_figures(&doc);
+
+    // The scenario sketch in docs/DESIGN.md, exactly as written there, runs against the same
+    // app (with -H for the app's port, and a short bounded load instead of 500 users for 5m).
+    let sketch = design_sketch();
+    let sketch_file = tmp.path().join("sketch.yaml");
+    std::fs::write(&sketch_file, &sketch).expect("writing the sketch");
+    let sketch_out = tmp.path().join("sketch.json");
+    let output = run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_barrage"))
+            .arg("run")
+            .arg(&sketch_file)
+            .args(["-u", "10", "-r", "10", "-t", "4s"])
+            .args(["-H", &format!("http://{addr}")])
+            .arg("--json")
+            .arg(&sketch_out)
+            .env("NO_COLOR", "1"),
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("the sketch run did not finish: {e}\n{}", app.log()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the DESIGN sketch failed against the app: {}\n{stderr}",
+        output.status
+    );
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&sketch_out).expect("the sketch's result file"))
+            .expect("JSON");
+    assert_eq!(
+        uint(&doc["aggregate"]["failures"], "failures"),
+        0,
+        "{stderr}"
+    );
+    let find = |method: &str, name: &str| {
+        endpoints(&doc)
+            .iter()
+            .find(|e| e["method"] == method && e["name"] == name)
+            .map(|e| uint(&e["requests"], "requests"))
+            .unwrap_or_else(|| panic!("no {method} {name} in the sketch's result: {stderr}"))
+    };
+    assert_eq!(find("POST", "/login"), 10, "setup once per user");
+    // Every create is followed by a read of the id it saved.
+    assert_eq!(find("POST", "/items/"), find("GET", "/items/{{ id }}"));
+    assert!(find("GET", "/items/[item_name]") > 0);
+}
+
+/// The YAML block under "## The scenario file" in docs/DESIGN.md.
+fn design_sketch() -> String {
+    let design =
+        std::fs::read_to_string(repo_root().join("docs/DESIGN.md")).expect("docs/DESIGN.md");
+    let section = design
+        .split("## The scenario file")
+        .nth(1)
+        .expect("DESIGN.md has a scenario file section");
+    let block = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the section holds a yaml block");
+    block.to_string()
 }
 
 /// The Python that has the example's requirements: `BARRAGE_PYTHON`, as `scripts/test.sh`

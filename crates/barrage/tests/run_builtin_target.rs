@@ -524,5 +524,8 @@ users:
     let cut = endpoint(&doc, "GET", "/__barrage/delay/400");
     assert!(cut["requests"].as_u64().unwrap() > 0);
     assert_eq!(cut["failures"], cut["requests"]);
-    assert_eq!(cut["failures_by_category"]["response_timeout"], cut["requests"]);
+    assert_eq!(
+        cut["failures_by_category"]["response_timeout"],
+        cut["requests"]
+    );
 }
