@@ -16,15 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use barrage_metrics::{CheckId, CheckInfo, EndpointId, EndpointInfo, Registry, TaskId, TaskInfo};
-use barrage_scenario::{
-    Body, Diagnostic, RequestStep, Scenario, Severity, SourceFile, Span, Spanned, Think, Value,
-};
-use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Slot, Template, TemplateError};
+use barrage_scenario::{Diagnostic, Scenario, Severity, SourceFile, Span, Spanned, Think};
+use barrage_template::{Slot, Template, TemplateError};
 use http::{HeaderName, HeaderValue};
 
 use crate::data::load_table;
 use crate::http::Origin;
 use crate::plan::*;
+
+mod request;
 
 /// Default response timeout, as Locust users would expect from `requests`-style clients
 /// that wait long: generous, so slow answers are measured rather than cut off.
@@ -454,179 +454,6 @@ impl Compiler<'_> {
         out
     }
 
-    fn request(
-        &mut self,
-        r: &RequestStep,
-        defaults: &Defaults,
-        available: &BTreeSet<String>,
-        saved_elsewhere: &BTreeSet<String>,
-        has_base: bool,
-    ) -> Option<RequestPlan> {
-        let errors_before = self.error_count();
-        let method = http::Method::from_bytes(r.method.value.as_str().as_bytes())
-            .expect("scenario methods are valid HTTP tokens");
-        let absolute = r.url.value.starts_with("http://") || r.url.value.starts_with("https://");
-        if !absolute && !has_base {
-            self.error(
-                r.url.span,
-                "a path needs a target to be sent to",
-                Some("set `target: http://127.0.0.1:8000` at the top, or pass -H/--host".into()),
-            );
-        }
-        if !absolute && !r.url.value.starts_with('/') && !r.url.value.starts_with("{{") {
-            self.error(
-                r.url.span,
-                format!("`{}` is neither a path nor a URL", r.url.value),
-                Some(format!("start it with a slash: `/{}`", r.url.value)),
-            );
-        }
-        let url = self.template(&r.url.value, r.url.span, available, saved_elsewhere);
-        let name = r
-            .name
-            .as_ref()
-            .map_or_else(|| r.url.value.clone(), |n| n.value.clone());
-        let endpoint = self.endpoint(method.as_str(), &name);
-
-        let mut query = Vec::new();
-        for (k, v) in &r.query {
-            let text = value_text(&v.value);
-            if let Some(t) = self.template(&text, v.span, available, saved_elsewhere) {
-                query.push((form_encode(&k.value), t));
-            }
-        }
-
-        let mut headers: Vec<(HeaderName, HeaderPlan)> = Vec::new();
-        for (name, value) in &r.headers {
-            if let Some(h) = self.header(name, value, available, saved_elsewhere) {
-                headers.push(h);
-            }
-        }
-        for (name, value) in &defaults.headers {
-            if !headers.iter().any(|(n, _)| n == name) {
-                headers.push((name.clone(), clone_header_plan(value)));
-            }
-        }
-
-        let (body, implied_type) = match &r.body {
-            None => (BodyPlan::None, None),
-            Some(Body::Json(v)) => {
-                let names = json_names(v);
-                let ok = self.check_names(names, available, saved_elsewhere);
-                let mut resolve = |n: &str| self.resolve(n);
-                match JsonTemplate::compile(v, &mut resolve) {
-                    Ok(t) if ok => (BodyPlan::Json(t), Some("application/json")),
-                    Ok(_) => (BodyPlan::None, None),
-                    Err((span, e)) => {
-                        let text = self.source.text.get(span.start..span.end).unwrap_or("");
-                        let inner = unquote(text).to_string();
-                        self.template_error(&inner, span, e);
-                        (BodyPlan::None, None)
-                    }
-                }
-            }
-            Some(Body::Form(fields)) => {
-                let mut out = Vec::new();
-                for (k, v) in fields {
-                    let text = value_text(&v.value);
-                    if let Some(t) = self.template(&text, v.span, available, saved_elsewhere) {
-                        out.push((form_encode(&k.value), t));
-                    }
-                }
-                (
-                    BodyPlan::Form(out),
-                    Some("application/x-www-form-urlencoded"),
-                )
-            }
-            Some(Body::Raw(text)) => {
-                let t = self.template(&text.value, text.span, available, saved_elsewhere);
-                (t.map_or(BodyPlan::None, BodyPlan::Raw), None)
-            }
-        };
-        let has_content_type = headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE);
-        let content_type = implied_type
-            .filter(|_| !has_content_type)
-            .map(HeaderValue::from_static);
-
-        let mut saves = Vec::new();
-        for save in &r.save {
-            match Extractor::compile(&save.source.value) {
-                Ok(extractor) => saves.push(SavePlan {
-                    slot: self.resolve(&save.var.value).map_or(0, |s| match s {
-                        Slot::Var(v) => v,
-                        _ => 0,
-                    }),
-                    what: describe_source(&save.source.value),
-                    extractor,
-                    default: save.default.as_ref().map(|d| value_to_json(&d.value)),
-                }),
-                Err(message) => self.error(save.source.span, message, None),
-            }
-            if matches!(save.var.value.as_str(), "user_id" | "iteration")
-                || self.data_names.contains(&save.var.value)
-            {
-                self.error(
-                    save.var.span,
-                    format!(
-                        "`{}` is a built-in name and cannot be saved to",
-                        save.var.value
-                    ),
-                    None,
-                );
-            }
-        }
-
-        // Checks run after the step's own saves, so they may use them.
-        let mut after = available.clone();
-        after.extend(r.save.iter().map(|s| s.var.value.clone()));
-        let check = {
-            let resolve_ok = |c: &Compiler<'_>, n: &str| c.resolve(n);
-            let mut resolve = |n: &str| resolve_ok(self, n);
-            CompiledCheck::compile(&r.check, &mut resolve)
-        };
-        let check = match check {
-            Ok(check) => {
-                let names = check.names();
-                self.check_names(names, &after, saved_elsewhere);
-                Some(check)
-            }
-            Err((span, message, help)) => {
-                self.error(span, message, help);
-                None
-            }
-        };
-
-        if self.error_count() > errors_before {
-            return None;
-        }
-        let check = check?;
-        let check_ids = check
-            .items()
-            .iter()
-            .map(|item| self.check_id(endpoint, item.name()))
-            .collect();
-        let keep_body = !saves.is_empty() || !check.items().is_empty();
-        Some(RequestPlan {
-            endpoint,
-            method: method.clone(),
-            url: if absolute {
-                UrlPlan::Absolute(url?)
-            } else {
-                UrlPlan::Path(url?)
-            },
-            query,
-            headers,
-            body,
-            content_type,
-            saves,
-            check,
-            check_ids,
-            timeout: r.timeout.as_ref().map_or(defaults.timeout, |t| t.value),
-            stop_on_failure: r.on_failure.value == barrage_scenario::OnFailure::StopIteration,
-            keep_body,
-            label: format!("{} {}", method.as_str(), name),
-        })
-    }
-
     fn error_count(&self) -> usize {
         self.diags
             .iter()
@@ -664,16 +491,6 @@ impl Compiler<'_> {
     }
 }
 
-fn describe_source(s: &barrage_scenario::SaveSource) -> String {
-    use barrage_scenario::SaveSource;
-    match s {
-        SaveSource::JsonPath(p) => p.clone(),
-        SaveSource::Header(h) => format!("header `{h}`"),
-        SaveSource::Regex { pattern, group } => format!("regex `{pattern}` group {group}"),
-        SaveSource::Status => "status".to_string(),
-    }
-}
-
 /// Variables that the user's other tasks save (for the "saved only by another task"
 /// warning).
 fn saved_in_other_tasks(user: &barrage_scenario::UserType, this: usize) -> BTreeSet<String> {
@@ -689,70 +506,6 @@ fn saved_in_other_tasks(user: &barrage_scenario::UserType, this: usize) -> BTree
         }
     }
     out
-}
-
-fn clone_header_plan(h: &HeaderPlan) -> HeaderPlan {
-    match h {
-        HeaderPlan::Static(v) => HeaderPlan::Static(v.clone()),
-        HeaderPlan::Dynamic(t) => HeaderPlan::Dynamic(t.clone()),
-    }
-}
-
-fn json_names(v: &Spanned<Value>) -> Vec<(String, Span)> {
-    let mut out = Vec::new();
-    collect_json_names(v, &mut out);
-    out
-}
-
-fn collect_json_names(v: &Spanned<Value>, out: &mut Vec<(String, Span)>) {
-    match &v.value {
-        Value::String(s) => {
-            // Parse errors are reported by JsonTemplate::compile; names only matter for
-            // strings that parse.
-            if let Ok(t) = Template::parse(s) {
-                out.extend(t.names().into_iter().map(|(n, _, _)| (n, v.span)));
-            }
-        }
-        Value::Seq(items) => items.iter().for_each(|i| collect_json_names(i, out)),
-        Value::Map(entries) => entries
-            .iter()
-            .for_each(|(_, val)| collect_json_names(val, out)),
-        _ => {}
-    }
-}
-
-/// The text of a scalar as a template source (numbers and booleans as written).
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::String(s) => s.clone(),
-        Value::Seq(_) | Value::Map(_) => value_to_json(v).to_string(),
-    }
-}
-
-pub(crate) fn value_to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => (*b).into(),
-        Value::Int(i) => (*i).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-        Value::String(s) => s.clone().into(),
-        Value::Seq(items) => items.iter().map(|i| value_to_json(&i.value)).collect(),
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| (k.value.clone(), value_to_json(&v.value)))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
-    }
-}
-
-fn form_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn unquote(s: &str) -> &str {
@@ -808,77 +561,4 @@ fn smooth_weighted_cycle(weights: &[u32]) -> Vec<u16> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weighted_cycle_spreads_types_evenly() {
-        assert_eq!(smooth_weighted_cycle(&[3, 1]), vec![0, 0, 1, 0]);
-        let c = smooth_weighted_cycle(&[5, 2, 1]);
-        assert_eq!(c.len(), 8);
-        assert_eq!(c.iter().filter(|&&i| i == 0).count(), 5);
-        assert_eq!(c.iter().filter(|&&i| i == 1).count(), 2);
-        assert_eq!(c.iter().filter(|&&i| i == 2).count(), 1);
-    }
-
-    #[test]
-    fn sub_span_points_into_plain_and_quoted_scalars() {
-        let text = "a: \"x {{ y }}\"\nb: x {{ y }}\n".to_string();
-        let file = SourceFile {
-            name: "t.yaml".into(),
-            text,
-        };
-        // quoted: value starts one byte after the quote
-        let s = sub_span(&file, Span::new(3, 14), "x {{ y }}", 5, 1);
-        assert_eq!(&file.text[s.start..s.end], "y");
-        let s = sub_span(&file, Span::new(18, 27), "x {{ y }}", 5, 1);
-        assert_eq!(&file.text[s.start..s.end], "y");
-    }
-
-    fn compile_text(text: &str) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let file = SourceFile {
-            name: "t.yaml".into(),
-            text: text.into(),
-        };
-        let (scenario, _) = barrage_scenario::parse(&file).expect("the test scenario parses");
-        compile(&scenario, &file, &CompileOptions::default())
-    }
-
-    #[test]
-    fn variables_are_checked_in_step_order() {
-        // Saved by setup: fine everywhere. Saved by an earlier step: fine. Saved only by
-        // another task: a warning. Saved nowhere: an error pointing at the name.
-        let ok = "target: http://127.0.0.1:1\nusers:\n  u:\n    setup:\n      - post: /login\n        save:\n          token: '$.t'\n    tasks:\n      a:\n        - post: /x\n          headers:\n            authorization: \"Bearer {{ token }}\"\n          save:\n            id: '$.id'\n        - get: \"/x/{{ id }}\"\n      b:\n        - get: \"/y/{{ id }}\"\n";
-        let (plan, warnings) = compile_text(ok).unwrap();
-        assert_eq!(plan.var_names, ["token", "id"]);
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].message.contains("only by another task"));
-        let bad = "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      a:\n        - get: \"/x/{{ idd }}\"\n";
-        let errors = compile_text(bad).err().unwrap();
-        assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("unknown variable `idd`"));
-        assert_eq!(&bad[errors[0].span.start..errors[0].span.end], "idd");
-    }
-
-    #[test]
-    fn endpoints_are_named_by_name_or_unrendered_path_and_interned() {
-        let text = "target: http://127.0.0.1:1/api/\nusers:\n  u:\n    tasks:\n      a:\n        - get: \"/items/{{ int(1, 5) }}\"\n        - get: \"/items/{{ int(1, 5) }}\"\n        - get: /other\n          name: named\n";
-        let (plan, _) = compile_text(text).unwrap();
-        let names: Vec<_> = plan
-            .registry
-            .endpoints
-            .iter()
-            .map(|e| format!("{} {}", e.method, e.name))
-            .collect();
-        assert_eq!(names, ["GET /items/{{ int(1, 5) }}", "GET named"]);
-        assert_eq!(plan.base.as_ref().unwrap().path_prefix, "/api");
-    }
-
-    #[test]
-    fn a_path_without_a_target_is_an_error() {
-        let errors = compile_text("users:\n  u:\n    tasks:\n      a:\n        - get: /x\n")
-            .err()
-            .unwrap();
-        assert!(errors[0].message.contains("needs a target"), "{errors:?}");
-    }
-}
+mod tests;

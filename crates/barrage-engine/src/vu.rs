@@ -13,15 +13,17 @@ use std::time::{Duration, Instant};
 use barrage_metrics::{EndpointId, FailureCategory, Timing};
 use barrage_scenario::{DataOrder, Think};
 use barrage_template::{RenderCtx, Response, ResponseView};
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::Full;
+
+use http::{HeaderMap, StatusCode};
+
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::http::{categorize, Connections, Exchange, Origin, RequestError};
-use crate::plan::{BodyPlan, HeaderPlan, Plan, RequestPlan, Step, UrlPlan};
+use crate::http::{categorize, Connections, Exchange, Origin};
+use crate::plan::{Plan, RequestPlan, Step};
 use crate::worker::WorkerCtx;
+
+mod request;
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
 pub trait Observer {
@@ -412,271 +414,7 @@ impl Vu {
             move || message,
         );
     }
-
-    /// Renders the request: origin, request (origin-form URI), and its size on the wire.
-    #[allow(clippy::type_complexity)]
-    fn build(
-        &mut self,
-        r: &RequestPlan,
-    ) -> Result<(Origin, Request<Full<Bytes>>, u64, Bytes), String> {
-        let plan = self.plan.clone();
-        let rows = current_rows(&plan, &self.rows);
-        let mut ctx = RenderCtx {
-            vars: &self.vars,
-            user_id: self.user_id,
-            iteration: self.iteration,
-            rng: &mut self.rng,
-            data: &rows,
-        };
-        let url = &mut self.url_buf;
-        url.clear();
-        let origin = match &r.url {
-            UrlPlan::Path(t) => {
-                let base = plan
-                    .base
-                    .as_ref()
-                    .expect("compile rejects paths without a target");
-                url.push_str(&base.path_prefix);
-                let start = url.len();
-                t.render(&mut ctx, url).map_err(|e| e.message)?;
-                encode_path_in_place(url, start);
-                base.origin.clone()
-            }
-            UrlPlan::Absolute(t) => {
-                let mut full = String::new();
-                t.render(&mut ctx, &mut full).map_err(|e| e.message)?;
-                let parsed =
-                    url::Url::parse(&full).map_err(|e| format!("bad URL `{full}`: {e}"))?;
-                let origin = Origin::from_url(&parsed)
-                    .ok_or_else(|| format!("`{full}` is not an http(s) URL"))?;
-                url.push_str(parsed.path());
-                if let Some(q) = parsed.query() {
-                    url.push('?');
-                    url.push_str(q);
-                }
-                origin
-            }
-        };
-        if !r.query.is_empty() {
-            let mut sep = if url.contains('?') { '&' } else { '?' };
-            let mut value = String::new();
-            for (k, t) in &r.query {
-                value.clear();
-                t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
-                url.push(sep);
-                url.push_str(k);
-                url.push('=');
-                url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
-                sep = '&';
-            }
-        }
-        let body: Bytes = match &r.body {
-            BodyPlan::None => Bytes::new(),
-            BodyPlan::Json(t) => {
-                let mut out = Vec::new();
-                t.render_json(&mut ctx, &mut out).map_err(|e| e.message)?;
-                out.into()
-            }
-            BodyPlan::Form(fields) => {
-                let mut out = String::new();
-                let mut value = String::new();
-                for (i, (k, t)) in fields.iter().enumerate() {
-                    value.clear();
-                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
-                    if i > 0 {
-                        out.push('&');
-                    }
-                    out.push_str(k);
-                    out.push('=');
-                    out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
-                }
-                out.into()
-            }
-            BodyPlan::Raw(t) => {
-                let mut out = String::new();
-                t.render(&mut ctx, &mut out).map_err(|e| e.message)?;
-                out.into()
-            }
-        };
-        let mut builder = Request::builder()
-            .method(r.method.clone())
-            .uri(url.as_str());
-        let headers = builder.headers_mut().expect("a fresh builder has headers");
-        headers.insert(
-            http::header::HOST,
-            HeaderValue::from_str(&origin.authority).map_err(|e| e.to_string())?,
-        );
-        let mut value = String::new();
-        for (name, h) in &r.headers {
-            let v = match h {
-                HeaderPlan::Static(v) => v.clone(),
-                HeaderPlan::Dynamic(t) => {
-                    value.clear();
-                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
-                    HeaderValue::from_str(&value)
-                        .map_err(|_| format!("header `{name}`: `{value}` is not a valid value"))?
-                }
-            };
-            headers.append(name.clone(), v);
-        }
-        if !headers.contains_key(http::header::USER_AGENT) {
-            headers.insert(
-                http::header::USER_AGENT,
-                HeaderValue::from_static(USER_AGENT),
-            );
-        }
-        if let Some(ct) = &r.content_type {
-            headers.insert(http::header::CONTENT_TYPE, ct.clone());
-        }
-        if self.has_cookies {
-            if let Some(jar) = &self.cookies {
-                let full = format!("{origin}{url}");
-                if let Ok(u) = url::Url::parse(&full) {
-                    let cookie = jar
-                        .get_request_values(&u)
-                        .map(|(n, v)| format!("{n}={v}"))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    if !cookie.is_empty() {
-                        if let Ok(v) = HeaderValue::from_str(&cookie) {
-                            headers.insert(http::header::COOKIE, v);
-                        }
-                    }
-                }
-            }
-        }
-        let head_len: usize = r.method.as_str().len()
-            + url.len()
-            + 12
-            + headers
-                .iter()
-                .map(|(n, v)| n.as_str().len() + v.len() + 4)
-                .sum::<usize>()
-            + 2;
-        let sent = (head_len + body.len()) as u64;
-        let req = builder
-            .body(Full::new(body.clone()))
-            .map_err(|e| format!("cannot build the request: {e}"))?;
-        Ok((origin, req, sent, body))
-    }
-
-    /// Sends, following redirects up to the plan's limit; timing spans the whole chain.
-    async fn exchange(
-        &mut self,
-        r: &RequestPlan,
-        first_origin: &Origin,
-        req: Request<Full<Bytes>>,
-    ) -> Result<Exchange, RequestError> {
-        // An Rc clone (not the connector's Arc, shared across workers) keeps the borrow
-        // checker happy without touching a cross-thread counter per request.
-        let ctx = self.ctx.clone();
-        let connector = &ctx.connector;
-        let mut redirected: Option<Origin> = None;
-        let mut req = req;
-        let mut first: Option<(Instant, Option<crate::http::ConnectTiming>)> = None;
-        let mut redirects = 0;
-        loop {
-            let method = req.method().clone();
-            let uri = req.uri().clone();
-            let headers = req.headers().clone();
-            let origin = redirected.as_ref().unwrap_or(first_origin);
-            let x = self
-                .conns
-                .send(connector, origin, req, r.keep_body, r.timeout)
-                .await?;
-            let (sent_at, connected) = *first.get_or_insert((x.sent_at, x.connected));
-            let location = x
-                .headers
-                .get(http::header::LOCATION)
-                .and_then(|l| l.to_str().ok());
-            let follow = self.plan.max_redirects > redirects
-                && matches!(x.status.as_u16(), 301 | 302 | 303 | 307 | 308)
-                && location.is_some();
-            if !follow {
-                return Ok(Exchange {
-                    sent_at,
-                    connected,
-                    ..x
-                });
-            }
-            redirects += 1;
-            let here = url::Url::parse(&format!("{origin}{uri}"))
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            let next = here
-                .join(location.expect("follow implies a location"))
-                .map_err(|e| RequestError::Invalid(format!("bad redirect location: {e}")))?;
-            self.store_cookie_headers(&here, &x.headers);
-            let origin = Origin::from_url(&next)
-                .ok_or_else(|| RequestError::Invalid(format!("redirect to `{next}`")))?;
-            let keep_method = matches!(x.status.as_u16(), 307 | 308)
-                || (method != http::Method::POST && x.status.as_u16() != 303);
-            let (method, body) = if keep_method {
-                (method, Bytes::new())
-            } else {
-                (http::Method::GET, Bytes::new())
-            };
-            let mut path = next.path().to_string();
-            if let Some(q) = next.query() {
-                path.push('?');
-                path.push_str(q);
-            }
-            let mut builder = Request::builder().method(method).uri(path);
-            let h = builder.headers_mut().expect("a fresh builder has headers");
-            for (name, value) in headers.iter() {
-                if name != http::header::CONTENT_LENGTH
-                    && name != http::header::CONTENT_TYPE
-                    && name != http::header::COOKIE
-                {
-                    h.append(name.clone(), value.clone());
-                }
-            }
-            h.insert(
-                http::header::HOST,
-                HeaderValue::from_str(&origin.authority)
-                    .map_err(|e| RequestError::Invalid(e.to_string()))?,
-            );
-            if let Some(jar) = &self.cookies {
-                let cookie = jar
-                    .get_request_values(&next)
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    if !cookie.is_empty() {
-                        h.insert(http::header::COOKIE, v);
-                    }
-                }
-            }
-            req = builder
-                .body(Full::new(body))
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            redirected = Some(origin);
-        }
-    }
-
-    fn store_cookies(&mut self, url: &str, x: &Exchange) {
-        if !x.headers.contains_key(http::header::SET_COOKIE) {
-            return;
-        }
-        if let Ok(u) = url::Url::parse(url) {
-            self.store_cookie_headers(&u, &x.headers);
-        }
-    }
-
-    fn store_cookie_headers(&mut self, url: &url::Url, headers: &HeaderMap) {
-        let Some(jar) = &mut self.cookies else {
-            return;
-        };
-        for value in headers.get_all(http::header::SET_COOKIE) {
-            if let Ok(s) = value.to_str() {
-                let _ = jar.parse(s, url);
-                self.has_cookies = true;
-            }
-        }
-    }
 }
-
-const USER_AGENT: &str = concat!("barrage/", env!("CARGO_PKG_VERSION"));
 
 /// One draw of a think time (pacing is handled by the caller: it depends on when the
 /// iteration started). A range is uniform over its closed interval, to the nanosecond.
@@ -719,28 +457,6 @@ impl Drop for InFlight {
     }
 }
 
-/// Percent-encodes what may not appear raw in a request target (`/items/Item 7` is sent
-/// as `/items/Item%207`), leaving `%` alone so already-encoded paths pass unchanged.
-fn encode_path_in_place(url: &mut String, from: usize) {
-    const UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'<')
-        .add(b'>')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'|')
-        .add(b'\\')
-        .add(b'^');
-    let encoded: std::borrow::Cow<'_, str> =
-        percent_encoding::utf8_percent_encode(&url[from..], UNSAFE).into();
-    if let std::borrow::Cow::Owned(encoded) = encoded {
-        url.truncate(from);
-        url.push_str(&encoded);
-    }
-}
-
 /// Per-process randomness mixed into each user's seed so runs differ.
 fn seed() -> u64 {
     use std::sync::OnceLock;
@@ -767,18 +483,5 @@ mod tests {
         assert_eq!(think_duration(Think::Constant(d), &mut rng), d);
         assert_eq!(think_duration(Think::None, &mut rng), Duration::ZERO);
         assert_eq!(think_duration(Think::Range(d, d), &mut rng), d);
-    }
-
-    #[test]
-    fn paths_are_percent_encoded_once() {
-        let mut s = "/api/items/Item 7".to_string();
-        encode_path_in_place(&mut s, 4);
-        assert_eq!(s, "/api/items/Item%207");
-        let mut s = "/items/Item%207?x=1".to_string();
-        encode_path_in_place(&mut s, 0);
-        assert_eq!(s, "/items/Item%207?x=1");
-        let mut s = "/items/é".to_string();
-        encode_path_in_place(&mut s, 0);
-        assert_eq!(s, "/items/%C3%A9");
     }
 }

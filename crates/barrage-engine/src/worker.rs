@@ -39,7 +39,8 @@ pub enum WorkerEvent {
         worker: usize,
         second: u64,
         last: bool,
-        interval: Interval,
+        /// Boxed: an interval is large, and it crosses threads once a second.
+        interval: Box<Interval>,
     },
     /// The worker's thread failed to start its runtime.
     Failed { worker: usize, message: String },
@@ -213,7 +214,7 @@ pub fn run_worker(
                 loop {
                     let at = start + Duration::from_secs(second);
                     tokio::time::sleep_until(at.into()).await;
-                    let interval = ctx.recorder.borrow_mut().take_interval();
+                    let interval = Box::new(ctx.recorder.borrow_mut().take_interval());
                     let msg = WorkerEvent::Interval {
                         worker: index,
                         second,
@@ -277,7 +278,7 @@ pub fn run_worker(
         users.abort_all();
         while users.join_next().await.is_some() {}
         ticker.abort();
-        let interval = ctx.recorder.borrow_mut().take_interval();
+        let interval = Box::new(ctx.recorder.borrow_mut().take_interval());
         let second = (spec.start.elapsed().as_secs()) + 1;
         let _ = events.send(WorkerEvent::Interval {
             worker: spec.index,

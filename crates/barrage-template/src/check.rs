@@ -426,11 +426,11 @@ fn written_json(v: &YamlValue) -> String {
 /// `500ms`, `2s`, `1500ms`, `250µs`.
 fn format_duration(d: Duration) -> String {
     let nanos = d.as_nanos();
-    if nanos % 1_000_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000_000) {
         format!("{}s", d.as_secs())
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         format!("{}ms", d.as_millis())
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         format!("{}µs", d.as_micros())
     } else {
         format!("{nanos}ns")

@@ -308,7 +308,7 @@ fn default_workers() -> usize {
 
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 60.0 && s.fract() == 0.0 && (s as u64) % 60 == 0 {
+    if s >= 60.0 && s.fract() == 0.0 && (s as u64).is_multiple_of(60) {
         format!("{}m", s as u64 / 60)
     } else {
         format!("{s}s")

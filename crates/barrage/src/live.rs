@@ -58,7 +58,7 @@ pub async fn drive(
         tokio::select! {
             event = run.events.recv() => match event {
                 Some(WorkerEvent::Interval { worker, second, last, interval }) => {
-                    agg.absorb(worker, interval);
+                    agg.absorb(worker, *interval);
                     if last {
                         finished += 1;
                     } else {

@@ -1,0 +1,74 @@
+//! Tests of compiling scenarios into plans.
+
+use super::*;
+
+#[test]
+fn weighted_cycle_spreads_types_evenly() {
+    assert_eq!(smooth_weighted_cycle(&[3, 1]), vec![0, 0, 1, 0]);
+    let c = smooth_weighted_cycle(&[5, 2, 1]);
+    assert_eq!(c.len(), 8);
+    assert_eq!(c.iter().filter(|&&i| i == 0).count(), 5);
+    assert_eq!(c.iter().filter(|&&i| i == 1).count(), 2);
+    assert_eq!(c.iter().filter(|&&i| i == 2).count(), 1);
+}
+
+#[test]
+fn sub_span_points_into_plain_and_quoted_scalars() {
+    let text = "a: \"x {{ y }}\"\nb: x {{ y }}\n".to_string();
+    let file = SourceFile {
+        name: "t.yaml".into(),
+        text,
+    };
+    // quoted: value starts one byte after the quote
+    let s = sub_span(&file, Span::new(3, 14), "x {{ y }}", 5, 1);
+    assert_eq!(&file.text[s.start..s.end], "y");
+    let s = sub_span(&file, Span::new(18, 27), "x {{ y }}", 5, 1);
+    assert_eq!(&file.text[s.start..s.end], "y");
+}
+
+fn compile_text(text: &str) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let file = SourceFile {
+        name: "t.yaml".into(),
+        text: text.into(),
+    };
+    let (scenario, _) = barrage_scenario::parse(&file).expect("the test scenario parses");
+    compile(&scenario, &file, &CompileOptions::default())
+}
+
+#[test]
+fn variables_are_checked_in_step_order() {
+    // Saved by setup: fine everywhere. Saved by an earlier step: fine. Saved only by
+    // another task: a warning. Saved nowhere: an error pointing at the name.
+    let ok = "target: http://127.0.0.1:1\nusers:\n  u:\n    setup:\n      - post: /login\n        save:\n          token: '$.t'\n    tasks:\n      a:\n        - post: /x\n          headers:\n            authorization: \"Bearer {{ token }}\"\n          save:\n            id: '$.id'\n        - get: \"/x/{{ id }}\"\n      b:\n        - get: \"/y/{{ id }}\"\n";
+    let (plan, warnings) = compile_text(ok).unwrap();
+    assert_eq!(plan.var_names, ["token", "id"]);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("only by another task"));
+    let bad = "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      a:\n        - get: \"/x/{{ idd }}\"\n";
+    let errors = compile_text(bad).err().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].message.contains("unknown variable `idd`"));
+    assert_eq!(&bad[errors[0].span.start..errors[0].span.end], "idd");
+}
+
+#[test]
+fn endpoints_are_named_by_name_or_unrendered_path_and_interned() {
+    let text = "target: http://127.0.0.1:1/api/\nusers:\n  u:\n    tasks:\n      a:\n        - get: \"/items/{{ int(1, 5) }}\"\n        - get: \"/items/{{ int(1, 5) }}\"\n        - get: /other\n          name: named\n";
+    let (plan, _) = compile_text(text).unwrap();
+    let names: Vec<_> = plan
+        .registry
+        .endpoints
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.name))
+        .collect();
+    assert_eq!(names, ["GET /items/{{ int(1, 5) }}", "GET named"]);
+    assert_eq!(plan.base.as_ref().unwrap().path_prefix, "/api");
+}
+
+#[test]
+fn a_path_without_a_target_is_an_error() {
+    let errors = compile_text("users:\n  u:\n    tasks:\n      a:\n        - get: /x\n")
+        .err()
+        .unwrap();
+    assert!(errors[0].message.contains("needs a target"), "{errors:?}");
+}
