@@ -529,3 +529,55 @@ users:
         cut["requests"]
     );
 }
+
+#[test]
+fn ctrl_c_twice_stops_at_once_and_counts_cut_requests_as_interrupted() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "slow.yaml",
+        "users:\n  u:\n    tasks:\n      t:\n        - get: /__barrage/delay/20000\n",
+    );
+    let out = dir.path().join("hard.json");
+    let mut child = barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "3", "-t", "60s", "--stop-timeout", "60s", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(1000));
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "a second Ctrl-C must not wait for the 20 s requests"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let doc = read_json(&out);
+    assert_eq!(doc["run"]["interrupted"], true);
+    let e = endpoint(&doc, "GET", "/__barrage/delay/20000");
+    // The three requests in flight were cut off: neither successes nor failures.
+    assert_eq!(e["interrupted"], 3, "{e}");
+    assert_eq!(e["requests"], 0, "{e}");
+}
