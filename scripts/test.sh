@@ -8,9 +8,10 @@
 #
 # What it prepares:
 #   .venv/   a Python venv with examples/fastapi-items/requirements.txt, for the end-to-end
-#            test against the FastAPI example (exported as BARRAGE_PYTHON). Reused while the
-#            requirements and the Python that made it are unchanged (a stamp file holds their
-#            hash); made anew otherwise.
+#            test against the FastAPI example (exported as BARRAGE_PYTHON), and
+#            scripts/requirements-test.txt (Locust and junitparser, for the output-format
+#            tests). Reused while both requirement files and the Python that made it are
+#            unchanged (a stamp file holds their hash); made anew otherwise.
 #
 # Why --release: tests that assert on timing (schedule lag, latency bounds) must measure the
 # generator as users run it, and a debug build is several times slower on the hot path. The
@@ -24,6 +25,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 requirements="examples/fastapi-items/requirements.txt"
+# Test-only packages (Locust and junitparser, for the output-format tests), in the same venv.
+test_requirements="scripts/requirements-test.txt"
 venv="$repo/.venv"
 stamp="$venv/.barrage-requirements.sha256"
 # The Python that makes the venv; BARRAGE_BOOTSTRAP_PYTHON picks another one.
@@ -66,15 +69,16 @@ if ! command -v "$python" >/dev/null 2>&1; then
     exit 1
 fi
 
-wanted="$( { sha256sum "$requirements"; "$python" -c 'import sys; print(sys.executable, sys.version)'; } \
+wanted="$( { sha256sum "$requirements" "$test_requirements"; "$python" -c 'import sys; print(sys.executable, sys.version)'; } \
     | sha256sum | cut -d' ' -f1)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
-    phase "python venv: .venv is up to date with $requirements"
+    phase "python venv: .venv is up to date with $requirements and $test_requirements"
 else
-    phase "python venv: making .venv and installing $requirements"
+    phase "python venv: making .venv and installing $requirements and $test_requirements"
     started=$SECONDS
     make_venv
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        -r "$requirements" -r "$test_requirements"
     # Written last, so an interrupted or failed install is redone next time.
     echo "$wanted" > "$stamp"
     echo "    done in $((SECONDS - started)) s"

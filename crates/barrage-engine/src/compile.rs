@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use barrage_metrics::{CheckId, CheckInfo, EndpointId, EndpointInfo, Registry, TaskId, TaskInfo};
-use barrage_scenario::{Diagnostic, Scenario, Severity, SourceFile, Span, Spanned, Think};
+use barrage_scenario::{
+    Diagnostic, Load, OnMaxUsers, Scenario, Severity, SourceFile, Span, Spanned, Think, UserType,
+};
 use barrage_template::{Slot, Template, TemplateError};
 use http::{HeaderName, HeaderValue};
 
@@ -53,6 +55,7 @@ pub fn compile(
         diags: Vec::new(),
         registry: Registry::default(),
         endpoints: HashMap::new(),
+        scenario: DEFAULT_SCENARIO.to_string(),
         checks: HashMap::new(),
         vars: Vec::new(),
         data_names: Vec::new(),
@@ -63,54 +66,37 @@ pub fn compile(
     c.collect_vars(scenario);
 
     let defaults = Defaults::from(scenario, &mut c);
-    let mut users = Vec::new();
-    for user in &scenario.users {
-        let think = user
-            .think
-            .as_ref()
-            .or(scenario.defaults.think.as_ref())
-            .map(|t| t.value)
-            .unwrap_or(Think::None);
-        let mut available = BTreeSet::new();
-        // Setup runs before any task, so nothing a task saves can help it.
-        let setup = c.steps(
-            &user.setup,
-            &defaults,
-            &mut available,
-            &BTreeSet::new(),
-            base.is_some(),
-        );
-        let mut tasks = Vec::new();
-        let mut cumulative = Vec::new();
-        let mut total = 0u64;
-        for (index, task) in user.tasks.iter().enumerate() {
-            let mut avail = available.clone();
-            let others = saved_in_other_tasks(user, index);
-            let steps = c.steps(&task.steps, &defaults, &mut avail, &others, base.is_some());
-            let id = TaskId(c.registry.tasks.len() as u32);
-            c.registry.tasks.push(TaskInfo {
-                scenario: DEFAULT_SCENARIO.to_string(),
-                user: user.name.value.clone(),
-                name: task.name.value.clone(),
-            });
-            total += u64::from(task.weight.value);
-            cumulative.push(total);
-            tasks.push(TaskPlan {
-                id,
-                name: task.name.value.clone(),
-                steps,
-            });
-        }
-        users.push(UserPlan {
-            name: user.name.value.clone(),
-            think,
-            setup,
-            tasks,
-            cumulative_weights: cumulative,
+    // The simple form is one scenario named `default` made of the top-level users and load.
+    let simple;
+    let defs: Vec<(&str, &[UserType], &Load, Duration)> = if scenario.scenarios.is_empty() {
+        simple = [(DEFAULT_SCENARIO, &scenario.users[..], &scenario.load, Duration::ZERO)];
+        simple.to_vec()
+    } else {
+        scenario
+            .scenarios
+            .iter()
+            .map(|d| {
+                let start = d.start.as_ref().map_or(Duration::ZERO, |s| s.value);
+                (d.name.value.as_str(), &d.users[..], &d.load, start)
+            })
+            .collect()
+    };
+    let mut scenarios = Vec::new();
+    for (name, user_types, load, start) in defs {
+        c.scenario = name.to_string();
+        let users = user_types
+            .iter()
+            .map(|user| c.user(scenario, user, &defaults, base.is_some()))
+            .collect();
+        let weights: Vec<u32> = user_types.iter().map(|u| u.weight.value).collect();
+        scenarios.push(ScenarioPlan {
+            name: name.to_string(),
+            users,
+            user_cycle: smooth_weighted_cycle(&weights),
+            load: load_model(load),
+            start,
         });
     }
-    let weights: Vec<u32> = scenario.users.iter().map(|u| u.weight.value).collect();
-    let user_cycle = smooth_weighted_cycle(&weights);
 
     if c.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(c.diags);
@@ -118,8 +104,7 @@ pub fn compile(
     let plan = Plan {
         registry: Arc::new(c.registry),
         base,
-        users,
-        user_cycle,
+        scenarios,
         var_names: c.vars,
         data,
         cookies: defaults.cookies,
@@ -127,6 +112,61 @@ pub fn compile(
         connect_timeout: defaults.connect_timeout,
     };
     Ok((plan, c.diags))
+}
+
+/// The load model a `load:` section describes, with the engine's defaults filled in.
+///
+/// Open-model defaults: at most `max(100, peak rate)` users (a second's worth of
+/// iterations in flight, enough for a healthy service and for stalls up to about a
+/// second), of which a tenth of a second's worth are created before the run starts.
+pub fn load_model(load: &Load) -> LoadModel {
+    let stages: Vec<Stage> = load
+        .stages
+        .iter()
+        .map(|s| Stage {
+            duration: s.duration.value,
+            target: s.target.value,
+        })
+        .collect();
+    let duration = load.duration.as_ref().map(|d| d.value);
+    match &load.rate {
+        Some(rate) => {
+            let peak = stages
+                .iter()
+                .map(|s| s.target)
+                .fold(rate.value, f64::max);
+            let max_users = load
+                .max_users
+                .as_ref()
+                .map_or((peak.ceil() as u64).max(100), |m| m.value);
+            let pre = load
+                .pre_allocated_users
+                .as_ref()
+                .map_or(((peak / 10.0).ceil() as u64).max(1), |p| p.value)
+                .min(max_users);
+            LoadModel::ArrivalRate {
+                rate: rate.value,
+                stages,
+                duration,
+                max_users,
+                pre_allocated_users: pre,
+                drop_when_busy: load
+                    .on_max_users
+                    .as_ref()
+                    .is_some_and(|o| o.value == OnMaxUsers::Drop),
+            }
+        }
+        None if !stages.is_empty() => LoadModel::RampingUsers {
+            start: load.users.as_ref().map_or(0, |u| u.value),
+            stages,
+        },
+        None => LoadModel::ConstantUsers {
+            users: load.users.as_ref().map_or(1, |u| u.value),
+            spawn_rate: load.spawn_rate.as_ref().map(|r| r.value),
+            duration,
+            iterations: load.iterations.as_ref().map(|i| i.value),
+        },
+    }
 }
 
 /// Settings from `defaults:`, with the engine's own defaults filled in.
@@ -169,7 +209,9 @@ struct Compiler<'a> {
     source: &'a SourceFile,
     diags: Vec<Diagnostic>,
     registry: Registry,
-    endpoints: HashMap<(String, String), EndpointId>,
+    endpoints: HashMap<(String, String, String), EndpointId>,
+    /// The scenario being compiled (statistics are kept per scenario).
+    scenario: String,
     checks: HashMap<(EndpointId, String), CheckId>,
     vars: Vec<String>,
     data_names: Vec<String>,
@@ -255,7 +297,8 @@ impl Compiler<'_> {
     /// Gives every variable any step saves a slot, so templates anywhere can bind to it;
     /// whether it exists yet at a given step is checked separately.
     fn collect_vars(&mut self, s: &Scenario) {
-        for user in &s.users {
+        let defs = s.scenarios.iter().flat_map(|d| d.users.iter());
+        for user in s.users.iter().chain(defs) {
             let all = user
                 .setup
                 .iter()
@@ -454,6 +497,60 @@ impl Compiler<'_> {
         out
     }
 
+    /// One user type of the current scenario: its setup and tasks, with the variables each
+    /// step may use.
+    fn user(
+        &mut self,
+        scenario: &Scenario,
+        user: &UserType,
+        defaults: &Defaults,
+        has_base: bool,
+    ) -> UserPlan {
+        let think = user
+            .think
+            .as_ref()
+            .or(scenario.defaults.think.as_ref())
+            .map(|t| t.value)
+            .unwrap_or(Think::None);
+        let mut available = BTreeSet::new();
+        // Setup runs before any task, so nothing a task saves can help it.
+        let setup = self.steps(
+            &user.setup,
+            defaults,
+            &mut available,
+            &BTreeSet::new(),
+            has_base,
+        );
+        let mut tasks = Vec::new();
+        let mut cumulative = Vec::new();
+        let mut total = 0u64;
+        for (index, task) in user.tasks.iter().enumerate() {
+            let mut avail = available.clone();
+            let others = saved_in_other_tasks(user, index);
+            let steps = self.steps(&task.steps, defaults, &mut avail, &others, has_base);
+            let id = TaskId(self.registry.tasks.len() as u32);
+            self.registry.tasks.push(TaskInfo {
+                scenario: self.scenario.clone(),
+                user: user.name.value.clone(),
+                name: task.name.value.clone(),
+            });
+            total += u64::from(task.weight.value);
+            cumulative.push(total);
+            tasks.push(TaskPlan {
+                id,
+                name: task.name.value.clone(),
+                steps,
+            });
+        }
+        UserPlan {
+            name: user.name.value.clone(),
+            think,
+            setup,
+            tasks,
+            cumulative_weights: cumulative,
+        }
+    }
+
     fn error_count(&self) -> usize {
         self.diags
             .iter()
@@ -462,15 +559,15 @@ impl Compiler<'_> {
     }
 
     fn endpoint(&mut self, method: &str, name: &str) -> EndpointId {
-        let key = (method.to_string(), name.to_string());
+        let key = (self.scenario.clone(), method.to_string(), name.to_string());
         if let Some(id) = self.endpoints.get(&key) {
             return *id;
         }
         let id = EndpointId(self.registry.endpoints.len() as u32);
         self.registry.endpoints.push(EndpointInfo {
-            scenario: DEFAULT_SCENARIO.to_string(),
-            method: key.0.clone(),
-            name: key.1.clone(),
+            scenario: key.0.clone(),
+            method: key.1.clone(),
+            name: key.2.clone(),
         });
         self.endpoints.insert(key, id);
         id

@@ -7,6 +7,7 @@
 
 pub mod compile;
 mod data;
+pub mod timer;
 pub mod executor;
 pub mod http;
 pub mod plan;

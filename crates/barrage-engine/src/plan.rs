@@ -19,15 +19,111 @@ pub struct Plan {
     pub registry: Arc<Registry>,
     /// Where relative paths go; `None` when every request names an absolute URL.
     pub base: Option<BaseUrl>,
-    pub users: Vec<UserPlan>,
-    /// User type of the n-th user is `user_cycle[n % len]`: weights spread evenly.
-    pub user_cycle: Vec<u16>,
+    /// The scenarios that run at once (one, named `default`, in the simple form).
+    pub scenarios: Vec<ScenarioPlan>,
     /// Saved variables by slot.
     pub var_names: Vec<String>,
     pub data: Vec<DataTable>,
     pub cookies: bool,
     pub max_redirects: u32,
     pub connect_timeout: Duration,
+}
+
+/// One scenario: its user types, and the load model that decides when they run.
+pub struct ScenarioPlan {
+    pub name: String,
+    pub users: Vec<UserPlan>,
+    /// User type of the n-th user is `user_cycle[n % len]`: weights spread evenly.
+    pub user_cycle: Vec<u16>,
+    pub load: LoadModel,
+    /// How long after the run's start this scenario starts.
+    pub start: Duration,
+}
+
+impl ScenarioPlan {
+    /// The user type of the `n`-th user (0-based) of this scenario.
+    pub fn user_type(&self, n: u64) -> usize {
+        self.user_cycle[(n % self.user_cycle.len() as u64) as usize] as usize
+    }
+
+    /// Whether start times matter for correct results: arrival-rate schedules, and pacing
+    /// (each iteration starts at a fixed interval). Closed loops saturating a core are only
+    /// doing their job.
+    pub fn schedule_matters(&self) -> bool {
+        matches!(self.load, LoadModel::ArrivalRate { .. })
+            || self
+                .users
+                .iter()
+                .any(|u| matches!(u.think, Think::Pacing(_)))
+    }
+}
+
+/// When users run or iterations start. One executor module each (`executor/`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadModel {
+    /// A fixed number of users, started at `spawn_rate` per second (all at once without
+    /// one), until `duration` or `iterations` (total over all users) is reached.
+    ConstantUsers {
+        users: u64,
+        spawn_rate: Option<f64>,
+        duration: Option<Duration>,
+        iterations: Option<u64>,
+    },
+    /// Users ramped linearly from `start` through each stage's target.
+    RampingUsers { start: u64, stages: Vec<Stage> },
+    /// Iterations started on a schedule: `rate` per second, constant for `duration` when
+    /// there are no stages, else ramped linearly through each stage's target rate.
+    ArrivalRate {
+        rate: f64,
+        stages: Vec<Stage>,
+        duration: Option<Duration>,
+        max_users: u64,
+        pre_allocated_users: u64,
+        drop_when_busy: bool,
+    },
+}
+
+/// Reach `target` (users, or iterations per second) linearly over `duration`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub duration: Duration,
+    pub target: f64,
+}
+
+impl LoadModel {
+    /// How long the schedule lasts after the scenario's start; `None` when only Ctrl-C or an
+    /// iteration count ends it.
+    pub fn length(&self) -> Option<Duration> {
+        match self {
+            LoadModel::ConstantUsers { duration, .. } => *duration,
+            LoadModel::RampingUsers { stages, .. } => Some(stages.iter().map(|s| s.duration).sum()),
+            LoadModel::ArrivalRate {
+                stages, duration, ..
+            } => {
+                if stages.is_empty() {
+                    *duration
+                } else {
+                    Some(stages.iter().map(|s| s.duration).sum())
+                }
+            }
+        }
+    }
+
+    /// When the ramp-up is over (for `--reset-stats`): the last user started, or the end of
+    /// the first stage; zero for a constant rate.
+    pub fn ramp_up(&self) -> Duration {
+        match self {
+            LoadModel::ConstantUsers {
+                users, spawn_rate, ..
+            } => match spawn_rate {
+                Some(r) if *r > 0.0 => Duration::from_secs_f64(users.saturating_sub(1) as f64 / r),
+                _ => Duration::ZERO,
+            },
+            LoadModel::RampingUsers { stages, .. } | LoadModel::ArrivalRate { stages, .. } => {
+                stages.first().map_or(Duration::ZERO, |s| s.duration)
+            }
+        }
+    }
 }
 
 /// The target's origin and the path every relative request path is appended to.

@@ -11,18 +11,15 @@ use tokio::sync::{mpsc, watch};
 
 use crate::executor::constant_users::{iteration_shares, ConstantUsers};
 use crate::http::{tls_config, Connector};
-use crate::plan::Plan;
+use crate::executor::ScenarioCtx;
+use crate::plan::{LoadModel, Plan};
 use crate::vu::{Observer, StepsEnd, Vu};
 use crate::worker::{run_worker, Phase, WorkerCtx, WorkerEvent, WorkerSpec};
 
-/// How much load, for how long.
+/// How a run is carried out (how much load, and for how long, is in the plan).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub users: u64,
-    pub spawn_rate: Option<f64>,
-    pub duration: Option<Duration>,
-    /// Total iterations over all users.
-    pub iterations: Option<u64>,
+    /// How long in-flight requests may take to finish when a scenario ends.
     pub stop_timeout: Duration,
     pub workers: usize,
     pub insecure: bool,
@@ -53,13 +50,24 @@ impl Run {
         let connector = Connector::new(plan.connect_timeout, tls);
         let (phase, phase_rx) = watch::channel(Phase::Running);
         let (tx, events) = mpsc::unbounded_channel();
-        let executor = ConstantUsers {
-            users: opts.users,
-            spawn_rate: opts.spawn_rate,
-        };
-        let shares = opts
-            .iterations
-            .map(|n| iteration_shares(n, &executor, workers));
+        // A total iteration count is split over workers in proportion to their users.
+        let shares: Vec<Option<Vec<u64>>> = plan
+            .scenarios
+            .iter()
+            .map(|s| match s.load {
+                LoadModel::ConstantUsers {
+                    users,
+                    spawn_rate,
+                    iterations: Some(n),
+                    ..
+                } => Some(iteration_shares(
+                    n,
+                    &ConstantUsers { users, spawn_rate },
+                    workers,
+                )),
+                _ => None,
+            })
+            .collect();
         let start = Instant::now();
         let mut threads = Vec::with_capacity(workers);
         for index in 0..workers {
@@ -67,10 +75,11 @@ impl Run {
                 index,
                 workers,
                 start,
-                deadline: opts.duration.map(|d| start + d),
                 stop_timeout: opts.stop_timeout,
-                executor,
-                tickets: shares.as_ref().map(|s| s[index]),
+                tickets: shares
+                    .iter()
+                    .map(|s| s.as_ref().map(|s| s[index]))
+                    .collect(),
             };
             let (plan, connector, rx, tx) = (
                 plan.clone(),
@@ -111,7 +120,8 @@ impl Run {
     }
 }
 
-/// `run --debug`: one user of each type runs `setup`, then every task once, in file order,
+/// `run --debug`: one user of each type (of every scenario) runs `setup`, then every task
+/// once, in file order,
 /// on the calling thread, telling `observer` everything. Returns the recorder with what
 /// was measured. Must be called inside a `LocalSet` on a current-thread runtime.
 pub async fn debug_run(
@@ -121,27 +131,26 @@ pub async fn debug_run(
 ) -> Result<Recorder, StartError> {
     let tls = tls_config(insecure).map_err(StartError::Tls)?;
     let connector = Connector::new(plan.connect_timeout, tls);
-    let ctx = Rc::new(WorkerCtx::new(
-        0,
-        1,
-        Recorder::new(&plan.registry),
-        connector,
-        None,
-    ));
-    for (user_type, user) in plan.users.iter().enumerate() {
-        let mut vu = Vu::new(
-            user_type as u64 + 1,
-            user_type,
-            plan.clone(),
-            ctx.clone(),
-            Some(observer.clone()),
-        );
-        observer.task(&user.name, "setup");
-        if vu.setup().await != StepsEnd::Completed {
-            continue;
-        }
-        for task in 0..user.tasks.len() {
-            vu.iteration_once(Some(task), Instant::now()).await;
+    let ctx = Rc::new(WorkerCtx::new(0, 1, Recorder::new(&plan.registry), connector));
+    for (s, scenario) in plan.scenarios.iter().enumerate() {
+        let sctx = Rc::new(ScenarioCtx::new(s, None));
+        for (user_type, user) in scenario.users.iter().enumerate() {
+            let mut vu = Vu::new(
+                user_type as u64 + 1,
+                s,
+                user_type,
+                plan.clone(),
+                ctx.clone(),
+                sctx.clone(),
+                Some(observer.clone()),
+            );
+            observer.task(&user.name, "setup");
+            if vu.setup().await != StepsEnd::Completed {
+                continue;
+            }
+            for task in 0..user.tasks.len() {
+                vu.iteration_once(Some(task), Instant::now()).await;
+            }
         }
     }
     let ctx = Rc::try_unwrap(ctx)

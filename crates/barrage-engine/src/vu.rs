@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::http::{categorize, Connections, Exchange, Origin};
 use crate::plan::{Plan, RequestPlan, Step};
+use crate::executor::ScenarioCtx;
 use crate::worker::WorkerCtx;
 
 mod request;
@@ -54,11 +55,13 @@ pub enum StepsEnd {
 }
 
 pub struct Vu {
-    /// 1-based, unique across workers.
+    /// 1-based, unique across workers within a scenario.
     pub user_id: u64,
+    scenario: usize,
     user: usize,
     plan: Arc<Plan>,
     ctx: Rc<WorkerCtx>,
+    sctx: Rc<ScenarioCtx>,
     vars: Vec<Option<serde_json::Value>>,
     conns: Connections,
     cookies: Option<cookie_store::CookieStore>,
@@ -74,9 +77,11 @@ pub struct Vu {
 impl Vu {
     pub fn new(
         user_id: u64,
+        scenario: usize,
         user: usize,
         plan: Arc<Plan>,
         ctx: Rc<WorkerCtx>,
+        sctx: Rc<ScenarioCtx>,
         observer: Option<Rc<dyn Observer>>,
     ) -> Vu {
         let rows = plan
@@ -86,7 +91,9 @@ impl Vu {
             .collect();
         Vu {
             user_id,
+            scenario,
             user,
+            sctx,
             vars: vec![None; plan.var_names.len()],
             cookies: plan.cookies.then(cookie_store::CookieStore::default),
             has_cookies: false,
@@ -101,10 +108,13 @@ impl Vu {
         }
     }
 
-    /// The closed-model life of a user: setup until it succeeds, then tasks until stop.
-    pub async fn run(mut self) {
+    /// The closed-model life of a user: setup until it succeeds, then tasks until the
+    /// scenario stops, its iterations are used up, or `own_stop` is set (a ramp-down; the
+    /// current iteration finishes first).
+    pub async fn run(mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
         let plan = self.plan.clone();
-        let user = &plan.users[self.user];
+        let user = &plan.scenarios[self.scenario].users[self.user];
+        let told_to_stop = |s: &Option<Rc<std::cell::Cell<bool>>>| s.as_ref().is_some_and(|c| c.get());
         loop {
             match self.steps(&user.setup, Instant::now()).await {
                 StepsEnd::Completed => break,
@@ -119,25 +129,25 @@ impl Vu {
             }
         }
         loop {
-            if !self.ctx.take_iteration() {
+            if told_to_stop(&own_stop) || !self.sctx.take_iteration() {
                 return;
             }
             let started = Instant::now();
             let end = self.iteration_once(None, started).await;
-            if end == StepsEnd::Shutdown {
+            if end == StepsEnd::Shutdown || told_to_stop(&own_stop) {
                 return;
             }
-            self.iteration += 1;
             if !self.think(user.think, started, Instant::now()).await {
                 return;
             }
         }
     }
 
-    /// Runs one iteration: the task chosen by weight, or `task` when given.
+    /// Runs one iteration: the task chosen by weight, or `task` when given. `started` is
+    /// the iteration's intended start: its first request's response time counts from it.
     pub async fn iteration_once(&mut self, task: Option<usize>, started: Instant) -> StepsEnd {
         let plan = self.plan.clone();
-        let user = &plan.users[self.user];
+        let user = &plan.scenarios[self.scenario].users[self.user];
         let index = match task {
             Some(i) => i,
             None => user.pick(self.rng.random_range(0..user.total_weight())),
@@ -155,13 +165,14 @@ impl Vu {
                 .borrow_mut()
                 .iteration(t.id, took.as_nanos() as u64);
         }
+        self.iteration += 1;
         end
     }
 
     /// Runs the setup steps (for `--debug`, which drives the user itself).
     pub async fn setup(&mut self) -> StepsEnd {
         let plan = self.plan.clone();
-        let user = &plan.users[self.user];
+        let user = &plan.scenarios[self.scenario].users[self.user];
         self.steps(&user.setup, Instant::now()).await
     }
 
@@ -182,7 +193,7 @@ impl Vu {
                 // Without think time a user whose requests all fail instantly (target
                 // down) would never give the worker's timers a turn.
                 tokio::task::yield_now().await;
-                return !self.ctx.stopping();
+                return !self.sctx.stopping();
             }
             Think::Pacing(interval) => iteration_start + interval,
             other => now + think_duration(other, &mut self.rng),
@@ -190,12 +201,12 @@ impl Vu {
         if let Some(o) = &self.observer {
             o.think(until.saturating_duration_since(now));
         }
-        self.ctx.sleep_until(until).await
+        self.sctx.sleep_until(until).await
     }
 
     async fn steps(&mut self, steps: &[Step], mut intended: Instant) -> StepsEnd {
         for step in steps {
-            if self.ctx.stopping() {
+            if self.sctx.stopping() {
                 return StepsEnd::Shutdown;
             }
             match step {
@@ -205,7 +216,7 @@ impl Vu {
                         o.think(d);
                     }
                     intended += d;
-                    if !self.ctx.sleep_until(intended).await {
+                    if !self.sctx.sleep_until(intended).await {
                         return StepsEnd::Shutdown;
                     }
                 }

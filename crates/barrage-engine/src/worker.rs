@@ -10,16 +10,16 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender as Sender;
 
 use barrage_metrics::{Interval, Recorder};
-use tokio::sync::{watch, Notify};
+use tokio::sync::mpsc::UnboundedSender as Sender;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::executor::constant_users::ConstantUsers;
+use crate::executor::{self, Placement, ScenarioCtx};
 use crate::http::Connector;
 use crate::plan::Plan;
-use crate::vu::Vu;
+use crate::timer::thread_cpu_ns;
 
 /// What the controller asks of the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,67 +52,19 @@ pub struct WorkerCtx {
     pub workers: usize,
     pub recorder: RefCell<Recorder>,
     pub connector: Connector,
-    stopping: Cell<bool>,
-    stop: Notify,
-    /// Iterations this worker may still start; `None` for no limit.
-    tickets: Cell<Option<u64>>,
     sequential: Cell<u64>,
     users: Cell<u64>,
 }
 
 impl WorkerCtx {
-    pub fn new(
-        index: usize,
-        workers: usize,
-        recorder: Recorder,
-        connector: Connector,
-        tickets: Option<u64>,
-    ) -> WorkerCtx {
+    pub fn new(index: usize, workers: usize, recorder: Recorder, connector: Connector) -> WorkerCtx {
         WorkerCtx {
             index,
             workers,
             recorder: RefCell::new(recorder),
             connector,
-            stopping: Cell::new(false),
-            stop: Notify::new(),
-            tickets: Cell::new(tickets),
             sequential: Cell::new(0),
             users: Cell::new(0),
-        }
-    }
-
-    pub fn stopping(&self) -> bool {
-        self.stopping.get()
-    }
-
-    /// Tells every user on this worker to stop at its next step, waking those that sleep.
-    pub fn begin_stop(&self) {
-        self.stopping.set(true);
-        self.stop.notify_waiters();
-    }
-
-    /// Sleeps until `t`; `false` when the worker began stopping meanwhile.
-    pub async fn sleep_until(&self, t: Instant) -> bool {
-        if self.stopping.get() {
-            return false;
-        }
-        // No await between the check above and the first poll of `notified` below, and
-        // this thread is the only one that calls `begin_stop`: a stop cannot slip between.
-        tokio::select! {
-            _ = tokio::time::sleep_until(t.into()) => !self.stopping.get(),
-            _ = self.stop.notified() => false,
-        }
-    }
-
-    /// Takes one iteration from this worker's share; `false` when the share is used up.
-    pub fn take_iteration(&self) -> bool {
-        match self.tickets.get() {
-            None => !self.stopping.get(),
-            Some(0) => false,
-            Some(n) => {
-                self.tickets.set(Some(n - 1));
-                !self.stopping.get()
-            }
         }
     }
 
@@ -141,37 +93,13 @@ pub struct WorkerSpec {
     pub index: usize,
     pub workers: usize,
     pub start: Instant,
-    pub deadline: Option<Instant>,
     pub stop_timeout: Duration,
-    pub executor: ConstantUsers,
-    pub tickets: Option<u64>,
+    /// This worker's share of each scenario's total iterations (`None`: no limit).
+    pub tickets: Vec<Option<u64>>,
 }
 
-/// One user's whole life on this worker, counted in the users gauge.
-async fn user(plan: Arc<Plan>, ctx: Rc<WorkerCtx>, i: u64) {
-    let user_type = plan.user_cycle[(i % plan.user_cycle.len() as u64) as usize] as usize;
-    ctx.user_started();
-    let _running = UserRunning(ctx.clone());
-    Vu::new(i + 1, user_type, plan, ctx, None).run().await;
-}
-
-/// Keeps the users gauge right however a user ends (finished, or aborted at a hard stop).
-struct UserRunning(Rc<WorkerCtx>);
-
-impl Drop for UserRunning {
-    fn drop(&mut self) {
-        self.0.user_stopped();
-    }
-}
-
-async fn sleep_until_opt(t: Option<Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The body of a worker thread: builds its runtime, runs its users, reports intervals.
+/// The body of a worker thread: builds its runtime, runs its share of every scenario,
+/// reports an interval each second and a last one at the end.
 pub fn run_worker(
     plan: Arc<Plan>,
     spec: WorkerSpec,
@@ -192,34 +120,32 @@ pub fn run_worker(
             return;
         }
     };
+    let ctx = Rc::new(WorkerCtx::new(
+        spec.index,
+        spec.workers,
+        Recorder::new(&plan.registry),
+        connector,
+    ));
+    let cpu_mark = Rc::new(Cell::new(thread_cpu_ns()));
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
-        let ctx = Rc::new(WorkerCtx::new(
-            spec.index,
-            spec.workers,
-            Recorder::new(&plan.registry),
-            connector,
-            spec.tickets,
-        ));
-        let mut users: JoinSet<()> = JoinSet::new();
-        let mut schedule = spec
-            .executor
-            .schedule(spec.index, spec.workers, spec.start)
-            .peekable();
+    local.block_on(&runtime, async {
+        let scenarios: Vec<Rc<ScenarioCtx>> = (0..plan.scenarios.len())
+            .map(|i| Rc::new(ScenarioCtx::new(i, spec.tickets.get(i).copied().flatten())))
+            .collect();
         let ticker = {
-            let (ctx, events) = (ctx.clone(), events.clone());
+            let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
             let (start, index) = (spec.start, spec.index);
             tokio::task::spawn_local(async move {
                 let mut second = 1u64;
                 loop {
                     let at = start + Duration::from_secs(second);
                     tokio::time::sleep_until(at.into()).await;
-                    let interval = Box::new(ctx.recorder.borrow_mut().take_interval());
+                    let interval = take(&ctx, &cpu_mark);
                     let msg = WorkerEvent::Interval {
                         worker: index,
                         second,
                         last: false,
-                        interval,
+                        interval: Box::new(interval),
                     };
                     if events.send(msg).is_err() {
                         return;
@@ -228,30 +154,24 @@ pub fn run_worker(
                 }
             })
         };
-
-        let deadline = async {
-            match spec.deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(deadline);
+        let mut executors = JoinSet::new();
+        for (i, sctx) in scenarios.iter().enumerate() {
+            let at = Placement {
+                worker: spec.index,
+                workers: spec.workers,
+                start: spec.start,
+                stop_timeout: spec.stop_timeout,
+            };
+            executors.spawn_local(executor::run(plan.clone(), i, ctx.clone(), sctx.clone(), at));
+        }
         let mut hard = false;
+        let mut finished = false;
         loop {
-            // Every user finished by itself (iterations used up, or this worker has none)
-            // and none is still to come.
-            if schedule.peek().is_none() && users.is_empty() {
-                break;
-            }
-            let next_start = schedule.peek().map(|(at, _)| *at);
             tokio::select! {
-                _ = sleep_until_opt(next_start) => {
-                    if let Some((_, i)) = schedule.next() {
-                        users.spawn_local(user(plan.clone(), ctx.clone(), i));
-                    }
-                }
-                Some(_) = users.join_next(), if !users.is_empty() => {}
-                _ = &mut deadline => break,
+                next = executors.join_next() => if next.is_none() {
+                    finished = true;
+                    break;
+                },
                 changed = phase.changed() => {
                     match changed.map(|_| *phase.borrow()) {
                         Ok(Phase::Running) => {}
@@ -261,30 +181,45 @@ pub fn run_worker(
                 }
             }
         }
-        ctx.begin_stop();
-        if !hard {
-            let grace = tokio::time::sleep(spec.stop_timeout);
-            tokio::pin!(grace);
+        if !finished {
+            for s in &scenarios {
+                s.begin_stop();
+            }
+        }
+        if !finished && !hard {
+            // Each executor waits up to the stop timeout for its users; a second Ctrl-C
+            // cuts that short.
             loop {
                 tokio::select! {
-                    next = users.join_next() => if next.is_none() { break },
-                    _ = &mut grace => break,
+                    next = executors.join_next() => if next.is_none() { break },
                     changed = phase.changed() => {
                         if changed.is_err() || *phase.borrow() == Phase::Hard { break; }
                     }
                 }
             }
         }
-        users.abort_all();
-        while users.join_next().await.is_some() {}
         ticker.abort();
-        let interval = Box::new(ctx.recorder.borrow_mut().take_interval());
-        let second = (spec.start.elapsed().as_secs()) + 1;
-        let _ = events.send(WorkerEvent::Interval {
-            worker: spec.index,
-            second,
-            last: true,
-            interval,
-        });
     });
+    // Whatever still runs (a hard stop) is dropped with the LocalSet: requests in flight
+    // are recorded as interrupted by their guards, into the recorder read just below.
+    {
+        let _inside = runtime.enter();
+        drop(local);
+    }
+    let interval = take(&ctx, &cpu_mark);
+    let second = spec.start.elapsed().as_secs() + 1;
+    let _ = events.send(WorkerEvent::Interval {
+        worker: spec.index,
+        second,
+        last: true,
+        interval: Box::new(interval),
+    });
+}
+
+/// Takes the recorder's interval, with the thread CPU time used since the last take.
+fn take(ctx: &WorkerCtx, cpu_mark: &Cell<u64>) -> Interval {
+    let now = thread_cpu_ns();
+    let mut recorder = ctx.recorder.borrow_mut();
+    recorder.cpu(now.saturating_sub(cpu_mark.replace(now)));
+    recorder.take_interval()
 }

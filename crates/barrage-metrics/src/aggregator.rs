@@ -15,12 +15,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
 use crate::interval::{CheckData, ConnectionData, EndpointData, Interval, TaskData};
 use crate::registry::{EndpointInfo, Registry};
 use crate::result::{
-    ConnectionHistograms, EndpointHistograms, HistogramSet, ResultDoc, RunMeta, TaskHistograms,
-    ToolInfo,
+    ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet, ResultDoc,
+    RunMeta, TaskHistograms, ToolInfo,
 };
 use crate::series::{ns_to_micros, saturating_u32, EndpointSecond, SecondSummary};
 use crate::snapshot::{
@@ -40,6 +41,12 @@ pub struct Aggregator {
     series: Vec<SecondSummary>,
     /// The users gauge of each worker, as of its latest interval.
     users: Vec<u64>,
+    /// The scheduled-iteration queue gauge of each worker, as of its latest interval.
+    queues: Vec<u64>,
+    /// CPU time each worker used in the open second.
+    open_cpu: Vec<u64>,
+    /// The busiest worker's CPU use in any closed second (percent of one core).
+    cpu_percent_max: f64,
     /// The `elapsed` of the last closed second.
     last_close: Duration,
     /// Where the cumulative statistics start: zero, or the last closed second before a reset.
@@ -54,6 +61,7 @@ struct Totals {
     tasks: Vec<TaskData>,
     checks: Vec<CheckData>,
     connections: ConnectionData,
+    generator: GeneratorData,
 }
 
 impl Totals {
@@ -64,6 +72,7 @@ impl Totals {
             tasks: vec![TaskData::default(); registry.tasks.len()],
             checks: vec![CheckData::default(); registry.checks.len()],
             connections: ConnectionData::default(),
+            generator: GeneratorData::default(),
         }
     }
 }
@@ -95,6 +104,8 @@ impl SecondData {
 struct OpenSecond {
     endpoints: Vec<SecondData>,
     aggregate: SecondData,
+    iterations_started: u64,
+    dropped: u64,
 }
 
 impl Aggregator {
@@ -105,10 +116,15 @@ impl Aggregator {
             open: OpenSecond {
                 endpoints: vec![SecondData::default(); registry.endpoints.len()],
                 aggregate: SecondData::default(),
+                iterations_started: 0,
+                dropped: 0,
             },
             registry,
             series: Vec::new(),
             users: Vec::new(),
+            queues: Vec::new(),
+            open_cpu: Vec::new(),
+            cpu_percent_max: 0.0,
             last_close: Duration::ZERO,
             stats_since: Duration::ZERO,
         }
@@ -119,8 +135,14 @@ impl Aggregator {
     pub fn absorb(&mut self, worker: usize, interval: Interval) {
         if self.users.len() <= worker {
             self.users.resize(worker + 1, 0);
+            self.queues.resize(worker + 1, 0);
+            self.open_cpu.resize(worker + 1, 0);
         }
         self.users[worker] = interval.users;
+        self.queues[worker] = interval.generator.queue_now;
+        self.open_cpu[worker] += interval.generator.cpu_ns;
+        self.open.iterations_started += interval.generator.started;
+        self.open.dropped += interval.generator.dropped;
 
         // Intervals come from recorders built from the same registry, so the lengths match;
         // zipping (rather than indexing) keeps a mismatch from panicking the control thread.
@@ -144,12 +166,23 @@ impl Aggregator {
             mine.fails += theirs.fails;
         }
         t.connections.merge(&interval.connections);
+        t.generator.merge(&interval.generator);
     }
 
     /// Closes the open second, ending at `elapsed` since the start of the run: appends one
     /// [`SecondSummary`] to the series and starts a new second.
     pub fn close_second(&mut self, elapsed: Duration) {
         let secs = elapsed.saturating_sub(self.last_close).as_secs_f64();
+        let busiest = self.open_cpu.iter().copied().max().unwrap_or(0);
+        let cpu_percent = if secs > 0.0 {
+            busiest as f64 / 1e9 / secs * 100.0
+        } else {
+            0.0
+        };
+        // A sliver of a second (the run's last, partial one) says little about load.
+        if secs >= 0.5 {
+            self.cpu_percent_max = self.cpu_percent_max.max(cpu_percent);
+        }
         let agg = &self.open.aggregate;
         let endpoints = self
             .open
@@ -177,7 +210,13 @@ impl Aggregator {
             p99: ns_to_micros(agg.response_time.quantile_ns(0.99)),
             max: ns_to_micros(agg.response_time.max_ns()),
             endpoints,
+            iterations_started: self.open.iterations_started,
+            dropped: self.open.dropped,
+            cpu_percent: (cpu_percent * 10.0).round() / 10.0,
         });
+        self.open.iterations_started = 0;
+        self.open.dropped = 0;
+        self.open_cpu.iter_mut().for_each(|c| *c = 0);
         for s in &mut self.open.endpoints {
             s.clear();
         }
@@ -305,7 +344,22 @@ impl Aggregator {
                 connect_time: LatencyStats::from_lazy(&t.connections.connect_time),
                 tls_time: LatencyStats::from_lazy(&t.connections.tls_time),
             },
+            generator: t
+                .generator
+                .stats(self.cpu_percent_max, self.queues.iter().sum()),
         }
+    }
+
+    /// Iterations started by an arrival-rate schedule, by the second of the run (from 0) in
+    /// which they were meant to start.
+    pub fn iterations_by_second(&self) -> Vec<u64> {
+        let list = &self.totals.generator.started_by_second;
+        let len = list.last().map_or(0, |&(s, _)| s as usize + 1);
+        let mut out = vec![0; len];
+        for &(s, n) in list {
+            out[s as usize] += n;
+        }
+        out
     }
 
     /// The result file for the run so far. `meta.duration_s` is set from `elapsed`, so the
@@ -338,6 +392,10 @@ impl Aggregator {
                 connect_time: t.connections.connect_time.encode(),
                 tls_time: t.connections.tls_time.encode(),
             },
+            generator: GeneratorHistograms {
+                schedule_lag: t.generator.schedule_lag.encode(),
+                start_delay: t.generator.start_delay.encode(),
+            },
             ..HistogramSet::default()
         };
         ResultDoc {
@@ -354,6 +412,10 @@ impl Aggregator {
             checks: snapshot.checks,
             tasks: snapshot.tasks,
             connections: snapshot.connections,
+            generator: snapshot.generator,
+            iterations_by_second: self.iterations_by_second(),
+            warnings: Vec::new(),
+            thresholds: Vec::new(),
             series: self.series.clone(),
             histograms,
         }

@@ -10,6 +10,7 @@
 //! worker to the control thread once a second.
 
 use crate::counters::{FailureCounts, StatusCounts};
+use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
 use crate::registry::Registry;
 
@@ -120,6 +121,7 @@ pub struct Interval {
     pub(crate) tasks: Vec<TaskData>,
     pub(crate) checks: Vec<CheckData>,
     pub(crate) connections: ConnectionData,
+    pub(crate) generator: GeneratorData,
     pub(crate) users: u64,
 }
 
@@ -131,6 +133,7 @@ impl Interval {
             tasks: vec![TaskData::default(); registry.tasks.len()],
             checks: vec![CheckData::default(); registry.checks.len()],
             connections: ConnectionData::default(),
+            generator: GeneratorData::default(),
             users: 0,
         }
     }
@@ -156,6 +159,8 @@ impl Interval {
             && self.tasks.iter().all(|t| t.duration.len() == 0)
             && self.checks.iter().all(|c| *c == CheckData::default())
             && self.connections.opened == 0
+            && self.generator.started == 0
+            && self.generator.dropped == 0
     }
 
     /// Takes the recorded data out, leaving this interval empty but with its histograms
@@ -177,6 +182,7 @@ impl Interval {
                 .collect(),
             checks: self.checks.iter_mut().map(std::mem::take).collect(),
             connections: self.connections.take_rewarmed(),
+            generator: self.generator.take_rewarmed(),
             users: self.users,
         }
     }

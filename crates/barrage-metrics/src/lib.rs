@@ -25,6 +25,7 @@
 
 mod aggregator;
 mod counters;
+mod generator;
 mod histogram;
 mod interval;
 mod recorder;
@@ -32,8 +33,10 @@ mod registry;
 mod result;
 mod series;
 mod snapshot;
+mod verdict;
 
 pub use aggregator::Aggregator;
+pub use generator::GeneratorStats;
 pub use histogram::{
     decode_histogram, encode_histogram, new_histogram, ns_to_ms, HistogramDecodeError, ENCODING,
     HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS,
@@ -45,13 +48,14 @@ pub use registry::{
     Timing,
 };
 pub use result::{
-    format_timestamp, ConnectionHistograms, EndpointHistograms, HistogramSet, HostInfo, LoadInfo,
-    ResultDoc, ResultError, RunMeta, TaskHistograms, ToolInfo,
+    format_timestamp, ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet,
+    HostInfo, LoadInfo, ResultDoc, ResultError, RunMeta, TaskHistograms, ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
 pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
 };
+pub use verdict::ThresholdVerdict;
 
 /// Re-exported so users of [`decode_histogram`] need not depend on `hdrhistogram` themselves.
 pub use hdrhistogram::Histogram;

@@ -129,6 +129,47 @@ impl Recorder {
         self.current.users = n;
     }
 
+    /// The scheduler woke `lag_ns` after an intended start (arrival-rate models).
+    #[inline]
+    pub fn schedule_lag(&mut self, lag_ns: u64) {
+        self.current.generator.schedule_lag.record(lag_ns);
+    }
+
+    /// A scheduled iteration began `delay_ns` after its intended start, which fell in
+    /// second `intended_second` of the run (counting from 0).
+    #[inline]
+    pub fn iteration_started(&mut self, intended_second: u32, delay_ns: u64) {
+        let g = &mut self.current.generator;
+        g.started += 1;
+        g.start_delay.record(delay_ns);
+        match g.started_by_second.last_mut() {
+            Some((s, n)) if *s == intended_second => *n += 1,
+            // A new second: one push a second, not per request.
+            _ => crate::generator::add_to_second(&mut g.started_by_second, intended_second, 1),
+        }
+    }
+
+    /// A scheduled iteration was dropped: every user was busy and the scenario drops rather
+    /// than queues.
+    #[inline]
+    pub fn dropped(&mut self) {
+        self.current.generator.dropped += 1;
+    }
+
+    /// Scheduled iterations waiting for a free user right now.
+    #[inline]
+    pub fn queue_depth(&mut self, n: u64) {
+        let g = &mut self.current.generator;
+        g.queue_now = n;
+        g.queue_max = g.queue_max.max(n);
+    }
+
+    /// CPU time the worker thread used since the last call (read by the worker once per
+    /// interval from its thread clock).
+    pub fn cpu(&mut self, ns: u64) {
+        self.current.generator.cpu_ns += ns;
+    }
+
     /// Swaps out everything recorded since the last take. The users gauge carries over.
     pub fn take_interval(&mut self) -> Interval {
         self.current.take_rewarmed()

@@ -20,12 +20,14 @@ use std::time::{Duration, SystemTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::generator::GeneratorStats;
 use crate::histogram::{decode_histogram, HistogramDecodeError, ENCODING};
 use crate::interval::EndpointData;
 use crate::series::SecondSummary;
 use crate::snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, Snapshot, TaskStats,
 };
+use crate::verdict::ThresholdVerdict;
 
 /// The whole result file. Field order is the order written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,6 +52,21 @@ pub struct ResultDoc {
     pub tasks: Vec<TaskStats>,
     #[serde(default)]
     pub connections: ConnectionStats,
+    /// The generator's health: schedule lag, queued and dropped iterations, CPU.
+    #[serde(default)]
+    pub generator: GeneratorStats,
+    /// Iterations an arrival-rate schedule started, by the second (from 0) they were meant
+    /// to start in; empty for closed models.
+    #[serde(default)]
+    pub iterations_by_second: Vec<u64>,
+    /// Why the results may not be trusted (the generator fell behind, ran out of CPU), in
+    /// words; empty when nothing was noticed.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The thresholds judged at the end of the run, in the order given (scenario file first,
+    /// then `--threshold` flags); empty when there were none.
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdVerdict>,
     /// One summary per closed second (see [`SecondSummary`] for its size).
     #[serde(default)]
     pub series: Vec<SecondSummary>,
@@ -93,6 +110,12 @@ pub struct RunMeta {
 /// The load profile asked for; each field is `null` when it did not apply.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadInfo {
+    /// The load model in words, one clause per scenario.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Iterations per second, for an arrival-rate model.
+    #[serde(default)]
+    pub rate: Option<f64>,
     pub users: Option<u64>,
     pub spawn_rate: Option<f64>,
     pub duration_s: Option<f64>,
@@ -145,6 +168,8 @@ pub struct HistogramSet {
     pub tasks: Vec<TaskHistograms>,
     #[serde(default)]
     pub connections: ConnectionHistograms,
+    #[serde(default)]
+    pub generator: GeneratorHistograms,
 }
 
 impl Default for HistogramSet {
@@ -156,6 +181,7 @@ impl Default for HistogramSet {
             aggregate: EndpointHistograms::default(),
             tasks: Vec::new(),
             connections: ConnectionHistograms::default(),
+            generator: GeneratorHistograms::default(),
         }
     }
 }
@@ -207,6 +233,13 @@ pub struct TaskHistograms {
 pub struct ConnectionHistograms {
     pub connect_time: String,
     pub tls_time: String,
+}
+
+/// The generator's own timing histograms (see [`GeneratorStats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratorHistograms {
+    pub schedule_lag: String,
+    pub start_delay: String,
 }
 
 /// Why a result file could not be read.
@@ -302,6 +335,7 @@ impl ResultDoc {
             checks: self.checks.clone(),
             tasks: self.tasks.clone(),
             connections: self.connections.clone(),
+            generator: self.generator.clone(),
         }
     }
 }

@@ -6,9 +6,9 @@
 //! 3.6e9 µs, inside `u32`), and per-endpoint entries only for endpoints that saw traffic in
 //! that second. In result files latencies are written as milliseconds, like everywhere else.
 //!
-//! Size per second (64-bit): a [`SecondSummary`] is 80 bytes plus 24 bytes per endpoint
+//! Size per second (64-bit): a [`SecondSummary`] is 104 bytes plus 24 bytes per endpoint
 //! active in that second ([`EndpointSecond`]), held in one heap block. A 24-hour run with 10
-//! busy endpoints holds 86,400 × 320 B ≈ 28 MB.
+//! busy endpoints holds 86,400 × 344 B ≈ 30 MB.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,15 @@ pub struct SecondSummary {
     pub max: u32,
     /// Endpoints that finished at least one request in this second.
     pub endpoints: Vec<EndpointSecond>,
+    /// Iterations an arrival-rate schedule started in this second (0 in closed models).
+    #[serde(default)]
+    pub iterations_started: u64,
+    /// Scheduled iterations dropped in this second.
+    #[serde(default)]
+    pub dropped: u64,
+    /// The busiest worker thread's CPU use in this second, percent of one core.
+    #[serde(default)]
+    pub cpu_percent: f64,
 }
 
 /// One endpoint during one second.
@@ -86,7 +95,7 @@ mod tests {
 
     #[test]
     fn sizes_match_the_documented_budget() {
-        assert_eq!(std::mem::size_of::<SecondSummary>(), 80);
+        assert_eq!(std::mem::size_of::<SecondSummary>(), 104);
         assert_eq!(std::mem::size_of::<EndpointSecond>(), 24);
     }
 
@@ -110,6 +119,9 @@ mod tests {
                 p95: 40_000,
                 p99: 99_999,
             }],
+            iterations_started: 0,
+            dropped: 0,
+            cpu_percent: 12.5,
         };
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["p50"], 12.345);

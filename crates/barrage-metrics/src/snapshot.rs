@@ -40,6 +40,7 @@ pub struct Snapshot {
     /// One entry per registered task, in registry order.
     pub tasks: Vec<TaskStats>,
     pub connections: ConnectionStats,
+    pub generator: crate::generator::GeneratorStats,
 }
 
 /// The statistics of one endpoint (or of all of them, for the aggregate).

@@ -7,14 +7,43 @@
 //!
 //! This crate must not run load, read clocks, or compute statistics the snapshot does not
 //! hold; it formats. HTML, CSV, JUnit and compare will live here too, one module each.
+//! The one exception is [`compare`], which sizes the noise between two runs from their
+//! result files' histograms: a comparison is a view over two files, and its statistics exist
+//! nowhere else. A smaller one: [`threshold`] merges the histograms of the endpoints a
+//! threshold selects to read a percentile over several of them (a mean of percentiles
+//! would be wrong), and [`csv`] reads Locust's extra percentiles (66 %, 98 %, ...) from the
+//! result's histograms.
+//!
+//! Thresholds ([`threshold`]: the language, evaluation, live watch), whether a run passed
+//! ([`gate`]), and the CI files written from a result ([`csv`], [`junit`], [`markdown`])
+//! live here too.
 
 mod format;
+pub mod generator;
 mod live;
 mod naming;
+#[cfg(test)]
+mod result_testdata;
 mod summary;
 mod table;
 #[cfg(test)]
 mod testdata;
+
+/// `barrage compare`: two result files, per-endpoint changes and noise-aware gates.
+pub mod compare;
+/// Outputs written from a result file (`--csv`, `--junit`, `--summary-md`), one module each:
+/// pure functions from a [`barrage_metrics::ResultDoc`] to text, and an atomic file write.
+pub mod csv;
+pub mod junit;
+pub mod markdown;
+mod output_file;
+pub mod threshold;
+
+pub use output_file::write_atomic;
+
+/// Whether a run passed: the one rule for exit codes and reports.
+mod gate;
+pub use gate::{gate, Gate};
 
 pub use live::live_table;
 pub use summary::summary;

@@ -24,6 +24,7 @@ pub(crate) enum Style {
     Plain,
     Bold,
     Red,
+    Green,
 }
 
 impl Style {
@@ -32,6 +33,7 @@ impl Style {
             Style::Plain => None,
             Style::Bold => Some("\x1b[1m"),
             Style::Red => Some("\x1b[31m"),
+            Style::Green => Some("\x1b[32m"),
         }
     }
 }

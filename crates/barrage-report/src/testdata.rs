@@ -68,6 +68,7 @@ pub(crate) fn snapshot() -> Snapshot {
     aggregate.failures_by_category.insert("status".into(), 3);
 
     Snapshot {
+        generator: Default::default(),
         elapsed: Duration::from_secs(65),
         users: 120,
         endpoints: vec![get, post, idle, long],

@@ -15,7 +15,14 @@ pub const SCENARIO: &[&str] = &[
     "setup",
     "tasks",
     "think",
+    "scenarios",
 ];
+
+/// One entry of `scenarios:`.
+pub const SCENARIO_DEF: &[&str] = &["users", "load", "start"];
+
+/// One entry of `load.stages` in the mapping form.
+pub const STAGE: &[&str] = &["duration", "target"];
 
 pub const DEFAULTS: &[&str] = &[
     "headers",
@@ -50,6 +57,7 @@ pub const REQUEST_STEP: &[&str] = &[
     "json",
     "form",
     "body",
+    "multipart",
     "save",
     "check",
     "timeout",
@@ -61,7 +69,17 @@ pub const THINK_STEP: &[&str] = &["think"];
 /// The long form of a `save` entry.
 pub const SAVE_SOURCE: &[&str] = &["jsonpath", "header", "regex", "group", "status", "default"];
 
-pub const CHECK: &[&str] = &["status", "json", "body_contains", "headers", "max_latency"];
+pub const CHECK: &[&str] = &[
+    "status",
+    "json",
+    "body_contains",
+    "headers",
+    "max_latency",
+    "schema",
+];
+
+/// A file part of a `multipart:` body.
+pub const MULTIPART_FILE: &[&str] = &["file", "content", "filename", "content_type"];
 
 pub const LOAD: &[&str] = &[
     "users",
@@ -69,13 +87,18 @@ pub const LOAD: &[&str] = &[
     "duration",
     "iterations",
     "stop_timeout",
+    "rate",
+    "stages",
+    "max_users",
+    "pre_allocated_users",
+    "on_max_users",
 ];
 
 /// `think: { pacing: 5s }`.
 pub const PACING: &[&str] = &["pacing"];
 
 /// A threshold written as a mapping.
-pub const THRESHOLD: &[&str] = &["threshold"];
+pub const THRESHOLD: &[&str] = &["threshold", "abort_on_fail", "delay"];
 
 /// Every key list with the name of the JSON Schema definition (`$defs`) it describes;
 /// `scenario` is the schema's root.
@@ -89,7 +112,10 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("think_step", THINK_STEP),
     ("save_source", SAVE_SOURCE),
     ("check", CHECK),
+    ("multipart_file", MULTIPART_FILE),
     ("load", LOAD),
+    ("scenario_def", SCENARIO_DEF),
+    ("stage", STAGE),
     ("pacing", PACING),
     ("threshold", THRESHOLD),
 ];

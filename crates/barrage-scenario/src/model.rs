@@ -41,11 +41,38 @@ pub struct Scenario {
     pub defaults: Defaults,
     /// Test data files bound to users, in file order.
     pub data: Vec<DataSource>,
-    /// User types, in file order. At least one.
+    /// User types, in file order. At least one, unless `scenarios` is used.
     pub users: Vec<UserType>,
     pub load: Load,
+    /// Several scenarios run at once, each with its own users, load and start offset. Empty
+    /// for the simple form (top-level `users` and `load`, one scenario named `default`).
+    pub scenarios: Vec<ScenarioDef>,
     /// Pass/fail expressions, kept as written (`p95 < 200ms`); judged by a later stage.
-    pub thresholds: Vec<Spanned<String>>,
+    pub thresholds: Vec<Threshold>,
+}
+
+/// One `thresholds:` entry: `- p95 < 200ms`, or the mapping form with options
+/// (`{ threshold: "error_rate < 1%", abort_on_fail: true, delay: 30s }`). The expression is
+/// kept as written; `barrage-report` parses and judges it, pointing back at `expr.span`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub expr: Spanned<String>,
+    /// Stop the run (gracefully) as soon as the threshold fails, once `delay` has passed.
+    pub abort_on_fail: Option<Spanned<bool>>,
+    /// With `abort_on_fail`: how long after the start the threshold is first judged for
+    /// aborting (k6's `delayAbortEval`), so a warming-up target does not end the run.
+    pub delay: Option<Spanned<Duration>>,
+}
+
+impl Threshold {
+    /// A threshold without options.
+    pub fn plain(expr: Spanned<String>) -> Threshold {
+        Threshold {
+            expr,
+            abort_on_fail: None,
+            delay: None,
+        }
+    }
 }
 
 /// Settings every request and user inherits unless it says otherwise.
@@ -200,6 +227,44 @@ pub enum Body {
     Form(Vec<(Spanned<String>, Spanned<Value>)>),
     /// `body:`; sent as written (a template).
     Raw(Spanned<String>),
+    /// `multipart:`; sent as `multipart/form-data`, parts in file order (a list value is
+    /// one part per item, under the same name).
+    Multipart(Vec<MultipartField>),
+}
+
+/// One part of a `multipart:` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultipartField {
+    pub name: Spanned<String>,
+    pub part: MultipartPart,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MultipartPart {
+    /// `name: value`: a text field (a template).
+    Text(Spanned<Value>),
+    /// `name: { file: photo.png }` or `name: { content: "...", filename: notes.txt }`.
+    File(FilePart),
+}
+
+/// A file part: its bytes come from a file or a template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePart {
+    /// The whole mapping.
+    pub span: Span,
+    pub source: FileSource,
+    /// Sent in `content-disposition`; default: the file's name, or the field's name.
+    pub filename: Option<Spanned<String>>,
+    /// Default `application/octet-stream` for a file, `text/plain` for content.
+    pub content_type: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileSource {
+    /// `file: path`: read once when the scenario is compiled, relative to the scenario file.
+    Path(Spanned<String>),
+    /// `content: "..."`: a template rendered per request.
+    Content(Spanned<String>),
 }
 
 /// A YAML value as written, with spans; used for JSON bodies, query and form values.
@@ -250,6 +315,27 @@ pub struct Check {
     pub headers: Vec<(Spanned<String>, Spanned<String>)>,
     /// `max_latency: 500ms`: response time at most this.
     pub max_latency: Option<Spanned<Duration>>,
+    /// `schema: { 200: {...}, 4xx: {...}, default: {...} }`: the JSON body of a response
+    /// with that status must validate against that JSON Schema (Draft 2020-12 unless its
+    /// `$schema` says otherwise). The most specific entry applies: a code, then a class,
+    /// then `default`; a status with none is not checked.
+    pub schema: Vec<SchemaCheck>,
+}
+
+/// One `schema:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaCheck {
+    pub status: Spanned<SchemaStatus>,
+    /// The JSON Schema as written.
+    pub schema: Spanned<Value>,
+}
+
+/// Which responses a `schema:` entry applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaStatus {
+    Status(StatusMatch),
+    /// `default`: statuses no other entry names.
+    Default,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +386,7 @@ pub enum DataOrder {
 /// `load:` — the closed model: how many users, how fast they start, for how long.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Load {
+    /// Closed model: users running (with `stages`: users at the start, default 0).
     pub users: Option<Spanned<u64>>,
     /// Users started per second; default: all at once.
     pub spawn_rate: Option<Spanned<f64>>,
@@ -308,4 +395,53 @@ pub struct Load {
     pub iterations: Option<Spanned<u64>>,
     /// How long in-flight requests may take to finish at the end. Default 10 s.
     pub stop_timeout: Option<Spanned<Duration>>,
+    /// Open model: iterations started per second (with `stages`: the rate at the start).
+    pub rate: Option<Spanned<f64>>,
+    /// Linear ramps, one after the other: to `target` users (closed model) or iterations
+    /// per second (with `rate`) over `duration`.
+    pub stages: Vec<Stage>,
+    /// Open model: most users that may run scheduled iterations at once.
+    pub max_users: Option<Spanned<u64>>,
+    /// Open model: users created (and set up) before the run starts.
+    pub pre_allocated_users: Option<Spanned<u64>>,
+    /// Open model: what a scheduled iteration does when all `max_users` are busy.
+    pub on_max_users: Option<Spanned<OnMaxUsers>>,
+}
+
+impl Load {
+    /// Nothing was said about the load.
+    pub fn is_empty(&self) -> bool {
+        *self == Load::default()
+    }
+
+    /// An open (arrival-rate) model: iterations are started on a schedule.
+    pub fn is_open(&self) -> bool {
+        self.rate.is_some()
+    }
+}
+
+/// One stage of a ramp: reach `target` linearly over `duration`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub duration: Spanned<Duration>,
+    pub target: Spanned<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnMaxUsers {
+    /// Wait for a free user; the wait counts in the iteration's response times (default).
+    #[default]
+    Wait,
+    /// Drop the iteration and count it.
+    Drop,
+}
+
+/// One of several scenarios in a file (`scenarios: NAME: { users, load, start }`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioDef {
+    pub name: Spanned<String>,
+    pub users: Vec<UserType>,
+    pub load: Load,
+    /// Starts this long after the run does. Default 0.
+    pub start: Option<Spanned<Duration>>,
 }

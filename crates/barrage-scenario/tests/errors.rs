@@ -70,7 +70,10 @@ fn unknown_keys_far_from_any_list_the_allowed_ones() {
     assert_eq!((e.line, e.col), (2, 9));
     assert_eq!(
         e.help.as_deref(),
-        Some("expected one of `users`, `spawn_rate`, `duration`, `iterations` or `stop_timeout`")
+        Some(
+            "expected one of `users`, `spawn_rate`, `duration`, `iterations`, `stop_timeout`, \
+             `rate`, `stages`, `max_users`, `pre_allocated_users` or `on_max_users`"
+        )
     );
     let e = error(&format!("{TASK}colour: red\n"), "unknown key `colour`");
     assert_eq!(e.message, "unknown key `colour` at the top level");
@@ -481,6 +484,39 @@ fn target_and_thresholds() {
         "treshold",
     );
     assert_eq!(e.help.as_deref(), Some("did you mean `threshold`?"));
+
+    let e = error(
+        &format!("{TASK}thresholds:\n  - {{ threshold: p95 < 1s, abort_on_fail: yes }}\n"),
+        "expected `true` or `false`",
+    );
+    assert_eq!((e.line, e.col), (3, 43));
+    assert_eq!(
+        e.help.as_deref(),
+        Some("YAML 1.2 booleans are `true` and `false`: write `true`")
+    );
+    let e = error(
+        &format!(
+            "{TASK}thresholds:\n  - {{ threshold: p95 < 1s, abort_on_fail: true, delay: 30 }}\n"
+        ),
+        "unit",
+    );
+    assert_eq!(
+        e.help.as_deref(),
+        Some("add a unit: `30s` (units: `h`, `m`, `s`, `ms`, `us` and `ns`)")
+    );
+}
+
+#[test]
+fn a_threshold_delay_without_abort_is_a_warning() {
+    let text = format!("{TASK}thresholds:\n  - {{ threshold: p95 < 1s, delay: 5s }}\n");
+    let (scenario, warnings) = parse(&source(&text)).expect("a warning is not an error");
+    assert_eq!(scenario.thresholds.len(), 1);
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].severity, Severity::Warning);
+    assert_eq!(
+        warnings[0].message,
+        "`delay` does nothing without `abort_on_fail: true`"
+    );
 }
 
 #[test]

@@ -173,10 +173,11 @@ fn the_design_sketch_parses_into_the_model() {
     let thresholds: Vec<&str> = scenario
         .thresholds
         .iter()
-        .map(|t| t.value.as_str())
+        .map(|t| t.expr.value.as_str())
         .collect();
     assert_eq!(thresholds, ["p95 < 200ms", "error_rate < 1%"]);
-    assert_eq!(at(scenario.thresholds[1].span), "error_rate < 1%");
+    assert_eq!(at(scenario.thresholds[1].expr.span), "error_rate < 1%");
+    assert_eq!(scenario.thresholds[1].abort_on_fail, None);
 }
 
 #[test]
@@ -323,7 +324,17 @@ fn the_full_fixture_reads_every_option() {
         scenario.load.stop_timeout.unwrap().value,
         Duration::from_millis(500)
     );
-    assert_eq!(scenario.thresholds[1].value, "error_rate < 1%");
+    assert_eq!(scenario.thresholds[1].expr.value, "error_rate < 1%");
+    let options = &scenario.thresholds[2];
+    assert_eq!(
+        options.expr.value,
+        "p99{name=\"/orders/{id}\", method=\"GET\"} < 1s"
+    );
+    assert_eq!(options.abort_on_fail.map(|a| a.value), Some(true));
+    assert_eq!(
+        options.delay.map(|d| d.value),
+        Some(Duration::from_secs(30))
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ use crate::ctx::{RenderCtx, Slot};
 use crate::error::TemplateError;
 use crate::extract::{compile_json_path, ResponseView};
 use crate::json_template::JsonTemplate;
+use crate::schema_check::SchemaRule;
 use crate::template::Template;
 
 /// Longest value shown in a failure description; longer ones are cut with `...`.
@@ -70,6 +71,8 @@ enum Rule {
         expected: Template,
     },
     MaxLatency(Duration),
+    /// `schema:` entry: the JSON body of a response it applies to must validate.
+    Schema(SchemaRule),
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +166,12 @@ impl CompiledCheck {
             items.push(CheckItem {
                 name: format!("header {} == {}", name.as_str(), quoted(&value.value)),
                 rule: Rule::Header { name, expected },
+            });
+        }
+        for (name, rule) in crate::schema_check::compile(&c.schema)? {
+            items.push(CheckItem {
+                name,
+                rule: Rule::Schema(rule),
             });
         }
         if let Some(max) = &c.max_latency {
@@ -329,6 +338,19 @@ impl CheckItem {
                     ),
                 });
             }
+            Rule::Schema(rule) => {
+                if !rule.applies(r.status()) {
+                    return;
+                }
+                match r.json() {
+                    None => report(index, false, &|| {
+                        format!("response body is not JSON; body: {}", body_sample(r.body()))
+                    }),
+                    Some(json) => report(index, rule.is_valid(json), &|| {
+                        format!("{}; body: {}", rule.describe(json), body_sample(r.body()))
+                    }),
+                }
+            }
             Rule::MaxLatency(max) => {
                 report(index, response_time <= *max, &|| {
                     format!("took {:.1}ms", response_time.as_secs_f64() * 1000.0)
@@ -349,6 +371,11 @@ fn compile_string(
     t.bind(resolve)
         .map_err(|e| template_error(s.span, &s.value, e))?;
     Ok(t)
+}
+
+/// The start of a body, as text, for a failure message.
+fn body_sample(body: &[u8]) -> String {
+    cut(String::from_utf8_lossy(body).into_owned())
 }
 
 fn not_json() -> String {

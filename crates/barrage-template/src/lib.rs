@@ -23,6 +23,7 @@ mod functions;
 mod json_template;
 mod json_text;
 mod lexer;
+mod schema_check;
 mod template;
 
 pub use check::{json_eq, CheckError, CheckItem, CompiledCheck, ReportFn};

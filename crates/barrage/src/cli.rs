@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Load testing for HTTP APIs: scenarios, correct latency, live statistics, CI verdicts",
     after_help = "Start with `barrage demo`, then `barrage run --help`.\n\
-                  Exit codes: 0 passed, 1 failed (failed requests), 2 bad usage or scenario, \
+                  Exit codes: 0 passed, 1 failed (a threshold failed or, without thresholds, \
+                  a request failed), 2 bad usage or scenario, \
                   3 could not run, 130 interrupted."
 )]
 pub struct Cli {
@@ -28,7 +29,16 @@ pub enum Command {
         barrage run scenario.yaml\n  \
         barrage run scenario.yaml -u 50 -r 25 -t 20s --json out.json\n  \
         barrage run scenario.yaml -H http://127.0.0.1:8001 --iterations 1000\n  \
-        barrage run scenario.yaml --debug        # one user, each task once, every request shown")]
+        barrage run scenario.yaml --rate 200 -t 1m     # open model: 200 iterations/s\n  \
+        barrage run scenario.yaml --stages 30s:100,2m:100,30s:0\n  \
+        barrage run scenario.yaml --debug        # one user, each task once, every request shown\n  \
+        barrage run scenario.yaml --threshold 'p95<200ms' --threshold 'error_rate<1%'\n  \
+        barrage run scenario.yaml --threshold 'p99{name=\"/items/{item_id}\", method=\"GET\"}<300ms'\n  \
+        barrage run scenario.yaml --json out.json --csv out --junit junit.xml --summary-md summary.md\n\n\
+        Thresholds: p50 p75 p90 p95 p99 p99.9 mean min max (response time; service_p95 etc. for \
+        service time), error_rate, rps, checks, requests, failures, dropped_iterations; \
+        < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100. With thresholds, they decide \
+        the exit code.")]
     Run(RunArgs),
     /// Check a scenario file without sending any request.
     #[command(after_help = "Examples:\n  barrage validate scenario.yaml")]
@@ -48,6 +58,36 @@ pub enum Command {
         barrage hit http://127.0.0.1:8000/items/ -m POST -b '{\"name\":\"x\",\"price\":1}' \
         -H 'content-type: application/json' -n 1000")]
     Hit(HitArgs),
+    /// Compare two result files: per-endpoint changes with noise intervals, and regression
+    /// gates that fail only on changes beyond the gate and beyond the noise.
+    #[command(after_help = "Examples:\n  \
+        barrage compare base.json new.json\n  \
+        barrage compare base.json new.json --fail-if 'p95>+10%' --fail-if 'error_rate>+0.5%'\n  \
+        barrage compare base.json new.json --fail-if 'p99{name=\"/items/{item_id}\"}>+20ms' --strict\n  \
+        barrage compare base.json new.json --fail-if 'rps<-10%' --json diff.json --summary-md diff.md\n\n\
+        Noise: percentile intervals are bootstrapped from the runs' HDR histograms; a percentile \
+        is compared only with at least 20 samples above it in each run (p95: 400, p99: 2000). \
+        Below that the gate says \"not enough data\": exit 0 with a warning, or 1 with --strict.\n\
+        Exit codes: 0 passed, 1 a gate failed, 2 bad usage or unreadable file.")]
+    Compare(crate::compare_cmd::CompareArgs),
+    /// Render the summary and the CI files from a saved result; `--threshold` judges it again.
+    #[command(after_help = "Examples:\n  \
+        barrage report out.json\n  \
+        barrage report out.json --threshold 'p95<200ms' --threshold 'error_rate<1%'\n  \
+        barrage report out.json --csv out --junit junit.xml --summary-md summary.md\n\n\
+        Exit codes: with --threshold, 0 all passed and 1 one failed; without, 0; \
+        2 unreadable file or bad threshold; 3 an output file could not be written.")]
+    Report(crate::report_cmd::ReportArgs),
+    /// Write a scenario from the service's OpenAPI document (FastAPI: /openapi.json).
+    #[command(after_help = "Examples:\n  \
+        barrage init --openapi http://127.0.0.1:8000            # fetches /openapi.json\n  \
+        barrage init --openapi openapi.yaml -o scenario.yaml --force\n  \
+        barrage init --openapi openapi.json --include items --exclude DELETE\n  \
+        barrage init --openapi openapi.json --weights get=20,post=1 --check-responses\n\n\
+        The scenario runs as written (values are generated from the schemas, ids flow from \
+        creates to reads); try it with `barrage run scenario.yaml --debug`.\n\
+        Exit codes: 0 written, 2 unreadable or unusable document, or bad flags.")]
+    Init(crate::init_cmd::InitArgs),
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +112,19 @@ pub struct RunArgs {
     /// How long in-flight requests may take to finish when the run ends.
     #[arg(long, env = "BARRAGE_STOP_TIMEOUT", value_parser = parse_duration)]
     pub stop_timeout: Option<Duration>,
+    /// Open model: start this many iterations per second on a schedule, whatever the
+    /// server's speed (overrides the file's load model; with --stages, the starting rate).
+    #[arg(long, env = "BARRAGE_RATE", conflicts_with_all = ["spawn_rate", "iterations", "users"])]
+    pub rate: Option<f64>,
+    /// Linear stages, e.g. 30s:100,2m:100,30s:0: users, or iterations/s with a rate.
+    #[arg(long, env = "BARRAGE_STAGES", value_parser = parse_stages, conflicts_with_all = ["run_time", "spawn_rate", "iterations"])]
+    pub stages: Option<Stages>,
+    /// Open model: most users running scheduled iterations at once.
+    #[arg(long, env = "BARRAGE_MAX_USERS")]
+    pub max_users: Option<u64>,
+    /// Leave the ramp-up out of the statistics (reset them once it is over), as Locust.
+    #[arg(long)]
+    pub reset_stats: bool,
     #[command(flatten)]
     pub common: CommonArgs,
     /// Run one user of each type through setup and each task once, printing every
@@ -94,6 +147,8 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (self-signed test servers).
     #[arg(long)]
     pub insecure: bool,
+    #[command(flatten)]
+    pub outputs: crate::outputs::OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -137,8 +192,23 @@ pub struct HitArgs {
     /// Response timeout.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Constant rate: requests per second, sent on schedule whatever the server's speed
+    /// (as oha -q, wrk2 -R); latency counts from each request's scheduled time.
+    #[arg(long, short = 'q')]
+    pub rate: Option<f64>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `--stages 30s:100,2m:100,30s:0`: (duration, target) pairs.
+#[derive(Clone, Debug)]
+pub struct Stages(pub Vec<(Duration, f64)>);
+
+fn parse_stages(s: &str) -> Result<Stages, String> {
+    s.split(',')
+        .map(barrage_scenario::parse_stage)
+        .collect::<Result<_, _>>()
+        .map(Stages)
 }
 
 /// Durations on the command line use the scenario file's syntax (`500ms`, `1m30s`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use barrage::demo_target::{DemoOptions, DemoTarget};
 use barrage_engine::{compile, CompileOptions, Plan, Run, RunOptions};
-use barrage_metrics::{HostInfo, LoadInfo, ResultDoc, RunMeta};
+use barrage_metrics::{HostInfo, ResultDoc, RunMeta};
 use barrage_report::ViewOptions;
 use barrage_scenario::{
     render, Load, Method, RequestStep, Scenario, SourceFile, Span, Spanned, Step, Task, Think,
@@ -19,10 +19,6 @@ use crate::cli::{DemoArgs, HitArgs, RunArgs};
 use crate::exit;
 use crate::live::{drive, stderr_color, LiveOptions};
 
-/// Used when neither the file nor the command line says how long to run in-flight
-/// requests may take at the end (k6's `gracefulStop` default is 30 s; a load test's
-/// requests are short, and a run that ends should end soon).
-const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bundled example, run by `barrage demo`.
 const DEMO_SCENARIO: &str = include_str!("../../../examples/fastapi-items/scenario.yaml");
@@ -37,7 +33,11 @@ pub fn schema() -> u8 {
 }
 
 /// Reads, parses and compiles a scenario, printing diagnostics. `Err` is the exit code.
-fn load(path: &Path, opts: &CompileOptions) -> Result<(SourceFile, Scenario, Plan), u8> {
+fn load(
+    path: &Path,
+    opts: &CompileOptions,
+    overrides: impl FnOnce(&mut Scenario) -> Result<(), String>,
+) -> Result<(SourceFile, Scenario, Plan), u8> {
     let color = stderr_color();
     let (file, scenario, warnings) = match barrage_scenario::parse_file(path) {
         Ok(ok) => ok,
@@ -50,6 +50,11 @@ fn load(path: &Path, opts: &CompileOptions) -> Result<(SourceFile, Scenario, Pla
             return Err(exit::USAGE);
         }
     };
+    let mut scenario = scenario;
+    if let Err(message) = overrides(&mut scenario) {
+        eprintln!("error: {message}");
+        return Err(exit::USAGE);
+    }
     compile_scenario(file, scenario, warnings, opts)
 }
 
@@ -78,14 +83,31 @@ fn compile_scenario(
 }
 
 pub fn validate(path: &Path) -> u8 {
-    match load(path, &CompileOptions::default()) {
+    match load(path, &CompileOptions::default(), |_| Ok(())) {
         Ok((file, scenario, plan)) => {
-            let tasks: usize = plan.users.iter().map(|u| u.tasks.len()).sum();
+            let known = crate::judge::Known::of_registry(&plan.registry);
+            let judged = crate::judge::collect(
+                Some(&file),
+                &scenario.thresholds,
+                &[],
+                &known,
+                stderr_color(),
+            );
+            if let Err(code) = judged {
+                return code;
+            }
+            let user_types: usize = plan.scenarios.iter().map(|s| s.users.len()).sum();
+            let tasks: usize = plan
+                .scenarios
+                .iter()
+                .flat_map(|s| s.users.iter())
+                .map(|u| u.tasks.len())
+                .sum();
             eprintln!(
                 "{}: OK ({} user type{}, {} task{}, {} endpoint{}{})",
                 file.name,
-                plan.users.len(),
-                plural(plan.users.len()),
+                user_types,
+                plural(user_types),
                 tasks,
                 plural(tasks),
                 plan.registry.endpoints.len(),
@@ -110,57 +132,23 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Load settings after precedence: flag (clap already merged `BARRAGE_*`), then file.
-struct Settings {
-    users: u64,
-    spawn_rate: Option<f64>,
-    duration: Option<Duration>,
-    iterations: Option<u64>,
-    stop_timeout: Duration,
-}
-
-fn settings(args: &RunArgs, load: &Load) -> Settings {
-    Settings {
-        users: args
-            .users
-            .or(load.users.as_ref().map(|u| u.value))
-            .unwrap_or(1),
-        spawn_rate: args
-            .spawn_rate
-            .or(load.spawn_rate.as_ref().map(|r| r.value)),
-        duration: args.run_time.or(load.duration.as_ref().map(|d| d.value)),
-        iterations: args
-            .iterations
-            .or(load.iterations.as_ref().map(|i| i.value)),
-        stop_timeout: args
-            .stop_timeout
-            .or(load.stop_timeout.as_ref().map(|t| t.value))
-            .unwrap_or(DEFAULT_STOP_TIMEOUT),
-    }
-}
-
 pub async fn run(args: RunArgs) -> u8 {
     let opts = CompileOptions {
         host: args.host.clone(),
     };
-    let (file, scenario, plan) = match load(&args.scenario, &opts) {
+    let (file, scenario, plan) = match load(&args.scenario, &opts, |s| {
+        crate::load_flags::apply(s, &args)
+    }) {
         Ok(x) => x,
         Err(code) => return code,
     };
     if args.debug {
         return debug(plan, args.common.insecure).await;
     }
-    let s = settings(&args, &scenario.load);
-    if s.users == 0 {
-        eprintln!("error: --users must be at least 1");
-        return exit::USAGE;
-    }
-    if let Some(r) = s.spawn_rate {
-        if !(r > 0.0 && r.is_finite()) {
-            eprintln!("error: --spawn-rate must be a positive number of users per second");
-            return exit::USAGE;
-        }
-    }
+    let run = RunSettings {
+        stop_timeout: crate::load_flags::stop_timeout(args.stop_timeout, &scenario.load),
+        reset_stats: args.reset_stats,
+    };
     let target = target_of(&plan);
     let meta = RunMeta {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -169,7 +157,24 @@ pub async fn run(args: RunArgs) -> u8 {
         target,
         ..RunMeta::default()
     };
-    execute(plan, s, &args.common, meta).await
+    let thresholds = match crate::judge::collect(
+        Some(&file),
+        &scenario.thresholds,
+        &args.common.outputs.thresholds,
+        &crate::judge::Known::of_registry(&plan.registry),
+        stderr_color(),
+    ) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    execute(plan, run, &args.common, meta, thresholds).await
+}
+
+/// How `execute` carries out a plan beyond the plan itself.
+struct RunSettings {
+    stop_timeout: Duration,
+    /// Reset the statistics once the ramp-up is over.
+    reset_stats: bool,
 }
 
 fn target_of(plan: &Plan) -> String {
@@ -183,44 +188,25 @@ fn target_of(plan: &Plan) -> String {
 /// file and decides the exit code. Shared by `run`, `demo` and `hit`.
 async fn execute(
     plan: Plan,
-    s: Settings,
+    s: RunSettings,
     common: &crate::cli::CommonArgs,
     mut meta: RunMeta,
+    thresholds: Vec<crate::judge::Item>,
 ) -> u8 {
     let workers = common.workers.unwrap_or_else(default_workers).max(1);
     let opts = RunOptions {
-        users: s.users,
-        spawn_rate: s.spawn_rate,
-        duration: s.duration,
-        iterations: s.iterations,
         stop_timeout: s.stop_timeout,
         workers,
         insecure: common.insecure,
     };
     meta.workers = workers as u32;
-    meta.load = LoadInfo {
-        users: Some(s.users),
-        spawn_rate: s.spawn_rate,
-        duration_s: s.duration.map(|d| d.as_secs_f64()),
-        iterations: s.iterations,
-    };
+    meta.load = crate::load_flags::load_info(&plan);
     meta.host = HostInfo::current();
     meta.command = std::env::args().collect::<Vec<_>>().join(" ");
-    let bound = match (s.duration, s.iterations) {
-        (Some(d), Some(n)) => format!("for {} or {n} iterations", human_duration(d)),
-        (Some(d), None) => format!("for {}", human_duration(d)),
-        (None, Some(n)) => format!("for {n} iterations"),
-        (None, None) => "until Ctrl-C".to_string(),
-    };
     eprintln!(
-        "barrage {}: {} user{} ({}) against {} {bound}, {workers} worker{}",
+        "barrage {}: {} against {}, {workers} worker{}",
         env!("CARGO_PKG_VERSION"),
-        s.users,
-        plural(s.users as usize),
-        match s.spawn_rate {
-            Some(r) => format!("{r} started per second"),
-            None => "all at once".to_string(),
-        },
+        crate::load_flags::describe(&plan),
         if meta.target.is_empty() {
             "absolute URLs"
         } else {
@@ -228,6 +214,10 @@ async fn execute(
         },
         plural(workers),
     );
+    let reset_after = s
+        .reset_stats
+        .then(|| crate::load_flags::ramp_up_end(&plan));
+    let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
     let registry = plan.registry.clone();
     let run = match Run::start(Arc::new(plan), &opts) {
         Ok(r) => r,
@@ -237,43 +227,67 @@ async fn execute(
         }
     };
     let color = stderr_color();
-    let outcome = drive(
+    let mut outcome = drive(
         run,
         registry,
         meta,
         LiveOptions {
             view: ViewOptions { color },
             table: true,
+            thresholds: crate::judge::watch(&thresholds),
+            reset_after,
+            schedule_matters,
         },
     )
     .await;
+    outcome.result.warnings =
+        barrage_report::generator::warnings(&outcome.result.generator, schedule_matters);
+    // Judged from the result, whose histograms make percentiles over several endpoints exact.
+    crate::judge::judge(&thresholds, &mut outcome.result, outcome.aborted_by);
     eprintln!(
         "{}",
         barrage_report::summary(&outcome.snapshot, &ViewOptions { color })
     );
+    if schedule_matters || !outcome.result.warnings.is_empty() {
+        eprintln!(
+            "{}",
+            barrage_report::generator::summary_section(
+                &outcome.result.generator,
+                &outcome.result.warnings
+            )
+        );
+    }
+    let section = barrage_report::threshold::thresholds_section(
+        &outcome.result.thresholds,
+        &ViewOptions { color },
+    );
+    if !section.is_empty() {
+        eprintln!("{section}");
+    }
     let written = write_result(&outcome.result, common.json.as_deref());
+    let outputs_written = crate::outputs::write(&outcome.result, &common.outputs);
     if let Some(e) = &outcome.worker_error {
         eprintln!("error: {e}");
         return exit::CANNOT_RUN;
     }
-    if !written {
+    if !written || !outputs_written {
         return exit::CANNOT_RUN;
     }
-    let agg = &outcome.snapshot.aggregate;
     if outcome.interrupted {
-        exit::INTERRUPTED
-    } else if agg.requests == 0 || agg.failures >= agg.requests {
-        eprintln!("Result: FAILED (no request succeeded)");
-        exit::FAILED
-    } else if agg.failures > 0 {
-        eprintln!(
-            "Result: FAILED ({} of {} requests failed)",
-            agg.failures, agg.requests
-        );
-        exit::FAILED
-    } else {
-        eprintln!("Result: PASSED");
+        return exit::INTERRUPTED;
+    }
+    // One rule for the exit code and every report (`barrage_report::gate`): no request
+    // succeeded fails; with thresholds they decide; without, any failed request fails.
+    let gate = barrage_report::gate(&outcome.result);
+    match (gate.passed, thresholds.is_empty()) {
+        (true, true) => eprintln!("Result: PASSED"),
+        (true, false) => eprintln!("Result: PASSED ({})", gate.reason),
+        (false, _) => eprintln!("Result: FAILED ({})", gate.reason),
+    }
+    if gate.passed {
         exit::OK
+    } else {
+        exit::FAILED
     }
 }
 
@@ -306,14 +320,6 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn human_duration(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s >= 60.0 && s.fract() == 0.0 && (s as u64).is_multiple_of(60) {
-        format!("{}m", s as u64 / 60)
-    } else {
-        format!("{s}s")
-    }
-}
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -368,26 +374,33 @@ pub async fn demo(args: DemoArgs) -> u8 {
         name: "examples/fastapi-items/scenario.yaml (bundled)".to_string(),
         text: DEMO_SCENARIO.to_string(),
     };
-    let (scenario, warnings) = match barrage_scenario::parse(&file) {
+    let (mut scenario, warnings) = match barrage_scenario::parse(&file) {
         Ok(x) => x,
         Err(diags) => {
             eprint!("{}", render(&file, &diags, stderr_color()));
             return exit::CANNOT_RUN;
         }
     };
+    // The demo's own load: its users, half of them started per second, for its run time.
+    scenario.load = Load {
+        users: Some(Spanned::new(args.users, Span::default())),
+        spawn_rate: Some(Spanned::new(
+            (args.users as f64 / 2.0).max(1.0),
+            Span::default(),
+        )),
+        duration: Some(Spanned::new(args.run_time, Span::default())),
+        ..Load::default()
+    };
     let opts = CompileOptions {
         host: Some(target.url()),
     };
-    let (file, _scenario, plan) = match compile_scenario(file, scenario, warnings, &opts) {
+    let (file, scenario, plan) = match compile_scenario(file, scenario, warnings, &opts) {
         Ok(x) => x,
         Err(_) => return exit::CANNOT_RUN,
     };
-    let s = Settings {
-        users: args.users,
-        spawn_rate: Some((args.users as f64 / 2.0).max(1.0)),
-        duration: Some(args.run_time),
-        iterations: None,
-        stop_timeout: DEFAULT_STOP_TIMEOUT,
+    let s = RunSettings {
+        stop_timeout: crate::load_flags::DEFAULT_STOP_TIMEOUT,
+        reset_stats: false,
     };
     let meta = RunMeta {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -400,8 +413,20 @@ pub async fn demo(args: DemoArgs) -> u8 {
         json: Some(args.json),
         workers: args.workers,
         insecure: false,
+        outputs: Default::default(),
     };
-    let code = execute(plan, s, &common, meta).await;
+    let known = crate::judge::Known::of_registry(&plan.registry);
+    let thresholds = match crate::judge::collect(
+        Some(&file),
+        &scenario.thresholds,
+        &[],
+        &known,
+        stderr_color(),
+    ) {
+        Ok(t) => t,
+        Err(_) => return exit::CANNOT_RUN,
+    };
+    let code = execute(plan, s, &common, meta, thresholds).await;
     let served: u64 = target.counts().values().sum();
     eprintln!("The demo target served {served} requests.");
     code
@@ -482,9 +507,20 @@ pub async fn hit(args: HitArgs) -> u8 {
                 steps: vec![Step::Request(Box::new(step))],
             }],
         }],
-        load: Load::default(),
+        load: hit_load(&args),
+        scenarios: Vec::new(),
         thresholds: Vec::new(),
     };
+    if args.connections == 0 {
+        eprintln!("error: -c must be at least 1");
+        return exit::USAGE;
+    }
+    if let Some(r) = args.rate {
+        if !(r > 0.0 && r.is_finite()) {
+            eprintln!("error: --rate must be a positive number of requests per second");
+            return exit::USAGE;
+        }
+    }
     let file = SourceFile {
         name: "<hit>".to_string(),
         text: String::new(),
@@ -494,29 +530,57 @@ pub async fn hit(args: HitArgs) -> u8 {
             Ok(x) => x,
             Err(code) => return code,
         };
-    // As hey: 200 requests unless a duration is given.
-    let iterations = match (args.requests, args.duration) {
-        (Some(n), _) => Some(n),
-        (None, Some(_)) => None,
-        (None, None) => Some(200),
-    };
-    if args.connections == 0 {
-        eprintln!("error: -c must be at least 1");
-        return exit::USAGE;
-    }
-    let s = Settings {
-        users: args.connections,
-        spawn_rate: None,
-        duration: args.duration,
-        iterations,
-        stop_timeout: DEFAULT_STOP_TIMEOUT,
+    let s = RunSettings {
+        stop_timeout: crate::load_flags::DEFAULT_STOP_TIMEOUT,
+        reset_stats: false,
     };
     let meta = RunMeta {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         target: origin,
         ..RunMeta::default()
     };
-    execute(plan, s, &args.common, meta).await
+    let thresholds = match crate::judge::collect(
+        None,
+        &[],
+        &args.common.outputs.thresholds,
+        &crate::judge::Known::of_registry(&plan.registry),
+        stderr_color(),
+    ) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    execute(plan, s, &args.common, meta, thresholds).await
+}
+
+/// `hit`'s load: `-c` users looping as fast as they can for `-n` requests (200 by default,
+/// as hey) or `-d`; with `--rate`, requests started on a schedule by up to `-c` users
+/// (more are queued, latency counted from their scheduled time, as wrk2 and oha -q).
+fn hit_load(args: &HitArgs) -> Load {
+    let s = |v| Spanned::new(v, Span::default());
+    match args.rate {
+        Some(rate) => Load {
+            rate: Some(s(rate)),
+            duration: Some(Spanned::new(
+                args.duration.unwrap_or_else(|| {
+                    Duration::from_secs_f64(args.requests.unwrap_or(200) as f64 / rate)
+                }),
+                Span::default(),
+            )),
+            max_users: Some(Spanned::new(args.connections, Span::default())),
+            pre_allocated_users: Some(Spanned::new(args.connections, Span::default())),
+            ..Load::default()
+        },
+        None => Load {
+            users: Some(Spanned::new(args.connections, Span::default())),
+            duration: args.duration.map(|d| Spanned::new(d, Span::default())),
+            iterations: match (args.requests, args.duration) {
+                (Some(n), _) => Some(Spanned::new(n, Span::default())),
+                (None, Some(_)) => None,
+                (None, None) => Some(Spanned::new(200, Span::default())),
+            },
+            ..Load::default()
+        },
+    }
 }
 
 fn spanned(s: &str) -> Spanned<String> {

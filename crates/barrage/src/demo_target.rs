@@ -40,6 +40,29 @@ pub struct DemoOptions {
     /// Longest time spent on a request before answering; the delay of each request is drawn
     /// uniformly from `min_delay..=max_delay` (`min_delay` when `max_delay` is not larger).
     pub max_delay: Duration,
+    /// Stop answering everything for a while at a fixed period: ground truth for latency
+    /// measurement (coordinated omission).
+    pub stall: Option<Stall>,
+}
+
+/// The target answers nothing during the first `length` of every `every`, counted on the
+/// wall clock from the Unix epoch (so a separate process can know the phase); a request
+/// that arrives during a stall is answered when the stall ends. Over a whole number of
+/// periods, a constant stream of requests sees exactly `length / every` of them wait, each a
+/// uniform share of the stall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stall {
+    pub every: Duration,
+    pub length: Duration,
+}
+
+impl Stall {
+    /// How long a request arriving at `now` (since the Unix epoch) waits for the stall to end.
+    pub fn wait_at(&self, since_epoch: Duration) -> Duration {
+        let every = self.every.as_nanos().max(1);
+        let phase = Duration::from_nanos((since_epoch.as_nanos() % every) as u64);
+        self.length.saturating_sub(phase)
+    }
 }
 
 impl Default for DemoOptions {
@@ -49,6 +72,7 @@ impl Default for DemoOptions {
         DemoOptions {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
+            stall: None,
         }
     }
 }
@@ -59,6 +83,16 @@ impl DemoOptions {
         DemoOptions {
             min_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
+            stall: None,
+        }
+    }
+
+    /// The same delay on every items-API request: ground truth for latency tests.
+    pub fn fixed(delay: Duration) -> Self {
+        DemoOptions {
+            min_delay: delay,
+            max_delay: delay,
+            stall: None,
         }
     }
 }
@@ -338,10 +372,7 @@ mod tests {
     #[test]
     fn answers_after_the_configured_delay() {
         let delay = Duration::from_millis(30);
-        let opts = DemoOptions {
-            min_delay: delay,
-            max_delay: delay,
-        };
+        let opts = DemoOptions::fixed(delay);
         let target = DemoTarget::start(opts).unwrap();
         let mut conn = Conn::open(&target);
         let started = Instant::now();

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use barrage_engine::{Run, WorkerEvent};
 use barrage_metrics::{format_timestamp, Aggregator, Registry, ResultDoc, RunMeta, Snapshot};
+use barrage_report::threshold::Watch;
 use barrage_report::ViewOptions;
 
 /// How often the live table is printed (Locust's headless output does the same).
@@ -22,6 +23,8 @@ pub struct Outcome {
     pub interrupted: bool,
     /// A worker thread could not start; the run is incomplete.
     pub worker_error: Option<String>,
+    /// The threshold (index into the watch's list) whose `abort_on_fail` stopped the run.
+    pub aborted_by: Option<usize>,
 }
 
 pub struct LiveOptions {
@@ -29,6 +32,26 @@ pub struct LiveOptions {
     /// Print the table every two seconds (to stderr, so machine output on stdout stays
     /// clean); off for `--debug`, which prints its own account.
     pub table: bool,
+    /// The run's thresholds: shown under the table, and judged once a closed second when
+    /// one may stop the run (`abort_on_fail`).
+    pub thresholds: Watch,
+    /// `--reset-stats`: drop the statistics once this much of the run (the ramp-up) is over.
+    pub reset_after: Option<Duration>,
+    /// The run has a schedule (arrival rate, pacing): show the generator's health line.
+    pub schedule_matters: bool,
+}
+
+/// Judges the thresholds on a fresh snapshot; stops the run gracefully when one with
+/// `abort_on_fail` has failed past its delay.
+fn judge_thresholds(watch: &mut Watch, snap: &Snapshot, run: &Run) {
+    if let Some(i) = watch.observe(snap) {
+        let w = &watch.items()[i];
+        eprintln!(
+            "\nStopping: threshold `{}` failed (abort_on_fail); letting in-flight requests finish...",
+            w.threshold.text.trim()
+        );
+        run.graceful_stop();
+    }
 }
 
 /// Runs `run` to its end and returns what it measured.
@@ -36,7 +59,7 @@ pub async fn drive(
     mut run: Run,
     registry: Arc<Registry>,
     mut meta: RunMeta,
-    opts: LiveOptions,
+    mut opts: LiveOptions,
 ) -> Outcome {
     let started_wall = SystemTime::now();
     let workers = run.workers;
@@ -69,7 +92,18 @@ pub async fn drive(
                     {
                         reported.remove(&next_second);
                         agg.close_second(Duration::from_secs(next_second));
+                        if let Some(after) = opts.reset_after {
+                            if !after.is_zero() && Duration::from_secs(next_second) >= after {
+                                agg.reset();
+                                opts.reset_after = None;
+                                eprintln!("Ramp-up over after {next_second} s: statistics reset (--reset-stats).");
+                            }
+                        }
                         next_second += 1;
+                        if opts.thresholds.can_abort() {
+                            let snap = agg.snapshot(start.elapsed());
+                            judge_thresholds(&mut opts.thresholds, &snap, &run);
+                        }
                     }
                     if finished == workers {
                         break;
@@ -97,8 +131,13 @@ pub async fn drive(
             }
             _ = table.tick(), if opts.table => {
                 let snap = agg.snapshot(start.elapsed());
+                judge_thresholds(&mut opts.thresholds, &snap, &run);
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(err, "{}", barrage_report::live_table(&snap, &opts.view));
+                let _ = write!(err, "{}", opts.thresholds.status(&opts.view));
+                if let Some(line) = barrage_report::generator::live_line(&snap, opts.schedule_matters) {
+                    let _ = writeln!(err, "{line}");
+                }
             }
         }
     }
@@ -116,6 +155,7 @@ pub async fn drive(
         result,
         interrupted: interrupts > 0,
         worker_error,
+        aborted_by: opts.thresholds.aborted_by(),
     }
 }
 

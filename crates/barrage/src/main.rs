@@ -3,8 +3,14 @@
 
 mod cli;
 mod commands;
+mod compare_cmd;
 mod debug_view;
+mod init_cmd;
+mod judge;
 mod live;
+mod load_flags;
+mod outputs;
+mod report_cmd;
 
 use std::process::ExitCode;
 
@@ -45,6 +51,9 @@ fn main() -> ExitCode {
             cli::Command::Schema => commands::schema(),
             cli::Command::Demo(args) => commands::demo(args).await,
             cli::Command::Hit(args) => commands::hit(args).await,
+            cli::Command::Compare(args) => compare_cmd::compare(args),
+            cli::Command::Report(args) => report_cmd::report(args),
+            cli::Command::Init(args) => init_cmd::init(args),
         }
     });
     ExitCode::from(code)

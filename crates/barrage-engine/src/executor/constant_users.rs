@@ -5,7 +5,54 @@
 //! start and runs on worker `i mod workers`, so every worker computes its own share of the
 //! schedule without talking to the others.
 
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::{drain, sleep_until_opt, user_life, Placement, ScenarioCtx};
+use crate::plan::Plan;
+use crate::worker::WorkerCtx;
+
+/// Runs this worker's users of a constant-users scenario until its duration is over, its
+/// iterations are used up, or it is stopped.
+pub async fn run(
+    model: ConstantUsers,
+    plan: Arc<Plan>,
+    index: usize,
+    ctx: Rc<WorkerCtx>,
+    sctx: Rc<ScenarioCtx>,
+    at: Placement,
+    begin: Instant,
+) {
+    let deadline = plan.scenarios[index].load.length().map(|d| begin + d);
+    let mut schedule = model.schedule(at.worker, at.workers, begin).peekable();
+    let mut users = JoinSet::new();
+    loop {
+        // Every user finished by itself (iterations used up, or none here) and none is
+        // still to come.
+        if schedule.peek().is_none() && users.is_empty() {
+            break;
+        }
+        let next = schedule.peek().map(|(t, _)| *t);
+        tokio::select! {
+            _ = sleep_until_opt(next) => {
+                if let Some((_, i)) = schedule.next() {
+                    let life = user_life(plan.clone(), index, ctx.clone(), sctx.clone(), i, None);
+                    users.spawn_local(life);
+                }
+            }
+            Some(_) = users.join_next(), if !users.is_empty() => {}
+            _ = sleep_until_opt(deadline) => {
+                sctx.begin_stop();
+                break;
+            }
+            _ = sctx.stopped() => break,
+        }
+    }
+    drain(&mut users, &sctx, at.stop_timeout).await;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConstantUsers {

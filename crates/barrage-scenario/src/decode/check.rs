@@ -26,6 +26,7 @@ pub(super) fn check(ctx: &mut Ctx, node: &Node) -> Check {
             "body_contains" => check.body_contains = body_contains(ctx, value),
             "headers" => check.headers = headers(ctx, value),
             "max_latency" => check.max_latency = time::duration(ctx, value),
+            "schema" => check.schema = super::schema_check::schemas(ctx, value),
             // `fields` yields only the names listed in `keys::CHECK`.
             _ => {}
         }
@@ -41,7 +42,7 @@ fn statuses(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<StatusMatch>> {
     }
 }
 
-fn status(ctx: &mut Ctx, node: &Node) -> Option<Spanned<StatusMatch>> {
+pub(super) fn status(ctx: &mut Ctx, node: &Node) -> Option<Spanned<StatusMatch>> {
     let range_help = "HTTP status codes run from 100 to 599";
     let Some(scalar) = node.as_scalar() else {
         mismatch(ctx, node, STATUS);

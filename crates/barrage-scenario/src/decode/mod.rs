@@ -8,6 +8,10 @@
 //! times), `value` (typed reads shared by all).
 
 mod check;
+mod multipart;
+mod schema_check;
+mod load;
+pub use load::parse_stage;
 mod step;
 mod time;
 mod users;
@@ -15,7 +19,7 @@ mod value;
 
 use crate::diagnostic::Diagnostic;
 use crate::keys;
-use crate::model::{DataOrder, DataSource, Defaults, Load, Scenario, Span, Spanned};
+use crate::model::{DataOrder, DataSource, Defaults, Load, Scenario, Span, Spanned, Threshold};
 use crate::node::{Kind, Node};
 use value::{fields, map, mismatch, mismatch_help, text};
 
@@ -63,8 +67,10 @@ pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
         data: Vec::new(),
         users: Vec::new(),
         load: Load::default(),
+        scenarios: Vec::new(),
         thresholds: Vec::new(),
     };
+    let mut scenarios_field = None;
     let mut users_field = None;
     let mut shorthand = users::Shorthand::default();
     // `x-` keys are free for the user (a home for YAML anchors), as in Compose files.
@@ -77,7 +83,8 @@ pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
             "defaults" => scenario.defaults = defaults(ctx, field.value),
             "data" => scenario.data = data(ctx, field.value),
             "users" => users_field = Some(field),
-            "load" => scenario.load = load(ctx, field.value),
+            "load" => scenario.load = load::load(ctx, field.value),
+            "scenarios" => scenarios_field = Some(field),
             "thresholds" => scenario.thresholds = thresholds(ctx, field.value),
             "setup" => shorthand.setup = Some(field),
             "tasks" => shorthand.tasks = Some(field),
@@ -85,6 +92,25 @@ pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
             // `fields` yields only the names listed in `keys::SCENARIO`.
             _ => {}
         }
+    }
+    if let Some(field) = scenarios_field {
+        shorthand.reject_with_users(ctx);
+        if let Some(u) = users_field {
+            ctx.error_help(
+                u.key.span,
+                "`users` and `scenarios` cannot both be at the top level",
+                "move these users into a scenario under `scenarios:`",
+            );
+        }
+        if !scenario.load.is_empty() {
+            ctx.error_help(
+                field.key.span,
+                "a top-level `load` does not apply when `scenarios` are given",
+                "give each scenario its own `load:`",
+            );
+        }
+        scenario.scenarios = load::scenarios(ctx, field.key, field.value);
+        return Some(scenario);
     }
     match users_field {
         Some(field) => {
@@ -227,35 +253,7 @@ fn data_order(ctx: &mut Ctx, node: &Node) -> Option<Spanned<DataOrder>> {
     Some(Spanned::new(order, written.span))
 }
 
-fn load(ctx: &mut Ctx, node: &Node) -> Load {
-    let mut load = Load::default();
-    let Some(entries) = map(ctx, node, "a mapping like `{ users: 10, duration: 1m }`") else {
-        return load;
-    };
-    for field in fields(ctx, entries, keys::LOAD, "in `load`") {
-        let value = field.value;
-        match field.name {
-            "users" => {
-                load.users = value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
-            }
-            "spawn_rate" => {
-                load.spawn_rate =
-                    value::positive(ctx, value, "a number of users per second above 0");
-            }
-            "duration" => load.duration = time::duration(ctx, value),
-            "iterations" => {
-                load.iterations =
-                    value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
-            }
-            "stop_timeout" => load.stop_timeout = time::duration(ctx, value),
-            // `fields` yields only the names listed in `keys::LOAD`.
-            _ => {}
-        }
-    }
-    load
-}
-
-fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
+fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Threshold> {
     const EXPECTED: &str = "a threshold like `p95 < 200ms`";
     let Kind::Seq(items) = &node.kind else {
         let help = match node.as_scalar() {
@@ -267,11 +265,26 @@ fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
     };
     let mut thresholds = Vec::with_capacity(items.len());
     for item in items {
+        let (mut abort_on_fail, mut delay) = (None, None);
         let threshold = match &item.kind {
             Kind::Map(entries) if !ctx.source(item.span).starts_with("{{") => {
                 let mut threshold = None;
                 for field in fields(ctx, entries, keys::THRESHOLD, "in a threshold") {
-                    threshold = value::string(ctx, field.value, EXPECTED);
+                    match field.name {
+                        "threshold" => threshold = value::string(ctx, field.value, EXPECTED),
+                        "abort_on_fail" => abort_on_fail = value::boolean(ctx, field.value),
+                        "delay" => delay = time::duration(ctx, field.value),
+                        // `fields` yields only the names listed in `keys::THRESHOLD`.
+                        _ => {}
+                    }
+                }
+                let aborts = abort_on_fail.as_ref().is_some_and(|a| a.value);
+                if let (Some(d), false) = (&delay, aborts) {
+                    ctx.warn_help(
+                        d.span,
+                        "`delay` does nothing without `abort_on_fail: true`",
+                        "add `abort_on_fail: true`, or remove `delay`",
+                    );
                 }
                 if threshold.is_none() && !mentions(entries, "threshold", keys::THRESHOLD) {
                     ctx.error_help(
@@ -295,7 +308,11 @@ fn thresholds(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
                     format!("expected {EXPECTED}, found an empty string"),
                 );
             }
-            Some(t) => thresholds.push(t),
+            Some(expr) => thresholds.push(Threshold {
+                expr,
+                abort_on_fail,
+                delay,
+            }),
             None => {}
         }
     }

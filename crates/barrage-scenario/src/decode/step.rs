@@ -162,7 +162,7 @@ fn request(
             "name" => step.name = text(ctx, value, "a name for the statistics"),
             "query" => step.query = value::scalar_map(ctx, value, "a mapping of query parameters"),
             "headers" => step.headers = headers(ctx, value),
-            "json" | "form" | "body" => {
+            "json" | "form" | "body" | "multipart" => {
                 if let Some(first) = body_key {
                     ctx.error_help(
                         field.key.span,
@@ -170,7 +170,7 @@ fn request(
                             "a request has one body, and `{}` is already given",
                             ctx.source(first.span)
                         ),
-                        "keep one of `json`, `form` and `body`",
+                        "keep one of `json`, `form`, `body` and `multipart`",
                     );
                     continue;
                 }
@@ -182,6 +182,7 @@ fn request(
                         value,
                         "a mapping of form fields",
                     ))),
+                    "multipart" => super::multipart::multipart(ctx, value).map(Body::Multipart),
                     _ => text(ctx, value, "the body as a string").map(Body::Raw),
                 };
             }

@@ -82,16 +82,30 @@ impl State {
             .collect()
     }
 
+    fn stall(&self) -> Option<super::Stall> {
+        self.opts.stall
+    }
+
     fn delay(&self) -> Duration {
         let DemoOptions {
             min_delay,
             max_delay,
+            ..
         } = self.opts;
         if max_delay <= min_delay {
             return min_delay;
         }
         rand::rng().random_range(min_delay..=max_delay)
     }
+}
+
+/// Sleeps with sub-millisecond precision (tokio's own timer rounds up to the next
+/// millisecond): latency tests compare measured percentiles with these delays.
+async fn precise_sleep(d: Duration) {
+    let until = std::time::Instant::now() + d;
+    barrage_engine::timer::PreciseTimer::new()
+        .sleep_until(until)
+        .await;
 }
 
 /// Answers one request; never fails (every error is an HTTP answer).
@@ -112,6 +126,16 @@ pub(super) async fn handle(
         } else {
             method_not_allowed()
         });
+    }
+
+    if let Some(stall) = state.stall() {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let wait = stall.wait_at(since_epoch);
+        if !wait.is_zero() {
+            precise_sleep(wait).await;
+        }
     }
 
     if let Some(rest) = path.strip_prefix(TEST_PREFIX) {
@@ -157,7 +181,7 @@ pub(super) async fn handle(
 
     let delay = state.delay();
     if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+        precise_sleep(delay).await;
     }
 
     let (status, answer) = match route {

@@ -1,0 +1,233 @@
+//! The open model's machinery, shared by both arrival-rate executors: a dispatcher that
+//! wakes at each intended start (with a precise timer) and hands the iteration to an idle
+//! user, and the pool of users it draws from.
+//!
+//! Users are long-lived (each keeps its connections, cookies and what `setup` saved) and
+//! created on demand up to `max_users`. When all are busy a scheduled iteration either
+//! waits in a queue, to be taken by the next user that finishes (its response times still
+//! count from the intended start, so the wait is not hidden), or is dropped and counted.
+//! Iterations still queued when the schedule ends never started: they count as dropped.
+//!
+//! Everything here lives on one worker thread: the pool is `Rc<RefCell<..>>`, and handing
+//! over an iteration is a `Cell` write and a `Notify` on that thread.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use super::{drain, Placement, ScenarioCtx, UserRunning};
+use crate::plan::Plan;
+use crate::timer::PreciseTimer;
+use crate::vu::{StepsEnd, Vu};
+use crate::worker::WorkerCtx;
+
+/// This worker's share of the pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSpec {
+    pub max_users: u64,
+    pub pre_allocated: u64,
+    pub drop_when_busy: bool,
+}
+
+/// Where the dispatcher leaves an iteration for one user, and how it wakes it.
+#[derive(Default)]
+struct Slot {
+    job: Cell<Option<Instant>>,
+    wake: Notify,
+}
+
+impl Slot {
+    fn job_pending(&self) -> bool {
+        self.job.get().is_some()
+    }
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: RefCell<Vec<Rc<Slot>>>,
+    queue: RefCell<VecDeque<Instant>>,
+    created: Cell<u64>,
+    /// Users running an iteration (or their setup) right now.
+    busy: Cell<u64>,
+    /// Signalled whenever a user goes idle.
+    went_idle: Notify,
+}
+
+/// What every user of this scenario on this worker shares.
+struct Shared {
+    plan: Arc<Plan>,
+    index: usize,
+    ctx: Rc<WorkerCtx>,
+    sctx: Rc<ScenarioCtx>,
+    pool: Pool,
+    /// The run's start: intended starts are counted by their second of the run.
+    run_start: Instant,
+    worker: u64,
+    workers: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    offsets: Box<dyn Iterator<Item = Duration>>,
+    spec: PoolSpec,
+    plan: Arc<Plan>,
+    index: usize,
+    ctx: Rc<WorkerCtx>,
+    sctx: Rc<ScenarioCtx>,
+    at: Placement,
+    begin: Instant,
+) {
+    let shared = Rc::new(Shared {
+        plan,
+        index,
+        ctx: ctx.clone(),
+        sctx: sctx.clone(),
+        pool: Pool::default(),
+        run_start: at.start,
+        worker: at.worker as u64,
+        workers: at.workers.max(1) as u64,
+    });
+    let mut users = JoinSet::new();
+    for _ in 0..spec.pre_allocated.min(spec.max_users) {
+        users.spawn_local(user(shared.clone(), Rc::new(Slot::default())));
+    }
+    let mut timer = PreciseTimer::new();
+    for offset in offsets {
+        let intended = begin + offset;
+        tokio::select! {
+            _ = timer.sleep_until(intended) => {}
+            _ = sctx.stopped() => break,
+        }
+        let lag = Instant::now().saturating_duration_since(intended);
+        ctx.recorder
+            .borrow_mut()
+            .schedule_lag(lag.as_nanos() as u64);
+        let pool = &shared.pool;
+        let idle = pool.idle.borrow_mut().pop();
+        if let Some(slot) = idle {
+            slot.job.set(Some(intended));
+            pool.busy.set(pool.busy.get() + 1);
+            slot.wake.notify_one();
+        } else if pool.created.get() < spec.max_users {
+            let slot = Rc::new(Slot::default());
+            slot.job.set(Some(intended));
+            users.spawn_local(user(shared.clone(), slot));
+        } else if spec.drop_when_busy {
+            ctx.recorder.borrow_mut().dropped();
+        } else {
+            let depth = {
+                let mut q = pool.queue.borrow_mut();
+                q.push_back(intended);
+                q.len() as u64
+            };
+            ctx.recorder.borrow_mut().queue_depth(depth);
+        }
+    }
+    let never_started = shared.pool.queue.borrow_mut().drain(..).count();
+    {
+        let mut r = ctx.recorder.borrow_mut();
+        for _ in 0..never_started {
+            r.dropped();
+        }
+        r.queue_depth(0);
+    }
+    // The schedule is over: iterations already handed out finish (within the stop
+    // timeout) before the scenario stops, so none is cut short between its steps.
+    if !sctx.stopping() {
+        let grace = tokio::time::sleep(at.stop_timeout);
+        tokio::pin!(grace);
+        while shared.pool.busy.get() > 0 {
+            tokio::select! {
+                _ = shared.pool.went_idle.notified() => {}
+                _ = &mut grace => break,
+                _ = sctx.stopped() => break,
+            }
+        }
+    }
+    sctx.begin_stop();
+    drain(&mut users, &sctx, at.stop_timeout).await;
+}
+
+/// One pooled user: set up once, then run whatever iterations it is handed (and whatever
+/// waits in the queue) until the scenario stops.
+async fn user(shared: Rc<Shared>, slot: Rc<Slot>) {
+    let pool = &shared.pool;
+    // Numbered over all workers, like closed-model users: this worker's n-th user is
+    // user `n * workers + worker`.
+    let n = pool.created.get();
+    pool.created.set(n + 1);
+    // A new user is busy from its creation: it was made for an iteration, or will be idle
+    // (and say so) once its setup is done.
+    pool.busy.set(pool.busy.get() + 1);
+    let i = n * shared.workers + shared.worker;
+    let user_type = shared.plan.scenarios[shared.index].user_type(i);
+    shared.ctx.user_started();
+    let _running = UserRunning(shared.ctx.clone());
+    let mut vu = Vu::new(
+        i + 1,
+        shared.index,
+        user_type,
+        shared.plan.clone(),
+        shared.ctx.clone(),
+        shared.sctx.clone(),
+        None,
+    );
+    // A user that cannot complete its setup still runs what it is handed: its failed
+    // requests then show what is wrong, and the schedule is not held up.
+    if vu.setup().await == StepsEnd::Shutdown {
+        return;
+    }
+    loop {
+        let Some(intended) = slot.job.take() else {
+            pool.idle.borrow_mut().push(slot.clone());
+            pool.busy.set(pool.busy.get() - 1);
+            pool.went_idle.notify_waiters();
+            tokio::select! {
+                _ = slot.wake.notified() => {}
+                _ = shared.sctx.stopped() => {}
+            }
+            // A job handed over just before the stop still runs (the dispatcher counted
+            // this user busy again when it handed it over); without one, stop.
+            if slot.job_pending() {
+                continue;
+            }
+            return;
+        };
+        if !iteration(&shared, &mut vu, intended).await {
+            return;
+        }
+        loop {
+            let queued = {
+                let mut q = pool.queue.borrow_mut();
+                q.pop_front().map(|t| (t, q.len() as u64))
+            };
+            let Some((intended, depth)) = queued else {
+                break;
+            };
+            shared.ctx.recorder.borrow_mut().queue_depth(depth);
+            if !iteration(&shared, &mut vu, intended).await {
+                return;
+            }
+        }
+        if shared.sctx.stopping() {
+            return;
+        }
+    }
+}
+
+/// Runs one scheduled iteration; `false` when the scenario is stopping.
+async fn iteration(shared: &Shared, vu: &mut Vu, intended: Instant) -> bool {
+    let delay = Instant::now().saturating_duration_since(intended);
+    let second = intended.saturating_duration_since(shared.run_start).as_secs();
+    shared
+        .ctx
+        .recorder
+        .borrow_mut()
+        .iteration_started(u32::try_from(second).unwrap_or(u32::MAX), delay.as_nanos() as u64);
+    vu.iteration_once(None, intended).await != StepsEnd::Shutdown
+}

@@ -1,0 +1,117 @@
+//! Ramping arrival rate: the rate moves linearly through stages, and iteration `k`
+//! (0-based, over all workers) starts when the number of iterations the rate has called
+//! for, `N(t) = ∫ rate`, reaches `k`. Within a stage `N` is quadratic in time, so each start
+//! time is the root of a quadratic: exact, computed once per iteration, never a sleep loop.
+
+use std::time::Duration;
+
+use crate::plan::Stage;
+
+/// This worker's intended start offsets, in order, ending with the last stage.
+pub fn offsets(
+    start_rate: f64,
+    stages: Vec<Stage>,
+    worker: usize,
+    workers: usize,
+) -> impl Iterator<Item = Duration> {
+    let mut schedule = Schedule::new(start_rate, stages);
+    let step = workers.max(1) as u64;
+    (worker as u64..)
+        .step_by(step as usize)
+        .map_while(move |k| schedule.time_of(k as f64))
+        .map(Duration::from_secs_f64)
+}
+
+/// Walks the stages forward; `time_of` must be asked for increasing counts.
+struct Schedule {
+    /// (length in s, rate at start, rate at end)
+    stages: Vec<(f64, f64, f64)>,
+    index: usize,
+    /// Start of the current stage (s) and the iterations called for before it.
+    at: f64,
+    before: f64,
+}
+
+impl Schedule {
+    fn new(start_rate: f64, stages: Vec<Stage>) -> Schedule {
+        let mut from = start_rate;
+        let stages = stages
+            .iter()
+            .map(|s| {
+                let seg = (s.duration.as_secs_f64(), from, s.target);
+                from = s.target;
+                seg
+            })
+            .collect();
+        Schedule {
+            stages,
+            index: 0,
+            at: 0.0,
+            before: 0.0,
+        }
+    }
+
+    /// Seconds after the start at which `N(t) = k`; `None` past the last stage.
+    fn time_of(&mut self, k: f64) -> Option<f64> {
+        loop {
+            let &(len, r0, r1) = self.stages.get(self.index)?;
+            let in_stage = (r0 + r1) / 2.0 * len;
+            if k < self.before + in_stage {
+                // before + r0·τ + (r1 - r0)/(2·len)·τ² = k, solved in the form that stays
+                // accurate when the stage is flat (a → 0).
+                let a = if len > 0.0 { (r1 - r0) / (2.0 * len) } else { 0.0 };
+                let c = self.before - k;
+                let denom = r0 + (r0 * r0 - 4.0 * a * c).max(0.0).sqrt();
+                if denom > 0.0 {
+                    return Some(self.at + (-2.0 * c / denom).min(len));
+                }
+                // r0 = 0 and k = before: the first iteration of a stage rising from zero.
+                return Some(self.at);
+            }
+            self.at += len;
+            self.before += in_stage;
+            self.index += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(secs: u64, target: f64) -> Stage {
+        Stage {
+            duration: Duration::from_secs(secs),
+            target,
+        }
+    }
+
+    #[test]
+    fn counts_follow_the_area_under_the_rate() {
+        // 0 -> 100/s over 10 s (500 iterations), hold 100/s for 5 s (500), 100 -> 0 in 10 s (500).
+        let stages = vec![stage(10, 100.0), stage(5, 100.0), stage(10, 0.0)];
+        let all: Vec<f64> = offsets(0.0, stages.clone(), 0, 1)
+            .map(|d| d.as_secs_f64())
+            .collect();
+        assert_eq!(all.len(), 1500);
+        // Half the ramp's area is reached at t = 10/sqrt(2).
+        assert!((all[250] - 10.0 / 2f64.sqrt()).abs() < 1e-9, "{}", all[250]);
+        // During the flat stage, starts are 10 ms apart.
+        assert!((all[600] - all[599] - 0.01).abs() < 1e-9);
+        assert!(all.windows(2).all(|w| w[0] <= w[1]));
+        let split: usize = (0..3).map(|w| offsets(0.0, stages.clone(), w, 3).count()).sum();
+        assert_eq!(split, 1500);
+    }
+
+    #[test]
+    fn a_constant_stage_matches_the_constant_schedule() {
+        let ramp: Vec<_> = offsets(50.0, vec![stage(2, 50.0)], 0, 1).collect();
+        let constant: Vec<_> =
+            super::super::constant_arrival_rate::offsets(50.0, Some(Duration::from_secs(2)), 0, 1)
+                .collect();
+        assert_eq!(ramp.len(), constant.len());
+        for (a, b) in ramp.iter().zip(&constant) {
+            assert!(a.abs_diff(*b) < Duration::from_nanos(10));
+        }
+    }
+}

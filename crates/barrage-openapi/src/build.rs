@@ -1,0 +1,461 @@
+//! From operations to tasks: parameters, bodies, security and flows for each operation,
+//! grouped into user types by tag.
+//!
+//! One task per operation, keyed `get /items/{item_id}` and with every step named by its
+//! documented path template, so the statistics group the way the API is documented. A
+//! task whose path needs an id that a create supplies runs the create first (see
+//! [`flows`](crate::flows)); a path parameter nothing supplies gets a generated value and
+//! a check that also accepts 404, because a healthy service answers 404 for an id that
+//! does not exist. 422 (the request was invalid) is never accepted: it means the generated
+//! request is wrong, which is exactly what a run should show.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::body::body;
+use crate::document::{escape_pointer, Document, Operation};
+use crate::draft::{BodyDraft, StepDraft, TaskDraft};
+use crate::error::GenError;
+use crate::flows::{self, json_schema};
+use crate::security::{self, Credential, Login};
+use crate::values::{Gen, Generated, Generator};
+use crate::yaml;
+use crate::Options;
+
+/// How many creates may be chained to reach one operation (`/a/{a}/b/{b}/c/{c}`).
+const MAX_CHAIN: usize = 3;
+
+pub struct Builder<'d, 'o> {
+    pub doc: &'d Document,
+    pub ops: &'o [Operation<'d>],
+    pub opts: &'o Options,
+    /// Logins the steps built since the last [`Builder::take_logins`] need.
+    logins: Vec<Login>,
+}
+
+/// A path parameter's value: a saved variable or a generated value.
+enum PathValue {
+    Var(String),
+    Generated(Gen),
+}
+
+impl<'d, 'o> Builder<'d, 'o> {
+    pub fn new(doc: &'d Document, ops: &'o [Operation<'d>], opts: &'o Options) -> Self {
+        Builder {
+            doc,
+            ops,
+            opts,
+            logins: Vec::new(),
+        }
+    }
+
+    pub fn take_logins(&mut self) -> Vec<Login> {
+        std::mem::take(&mut self.logins)
+    }
+
+    /// The task for `ops[index]`.
+    pub fn task(&mut self, index: usize) -> TaskDraft {
+        let op = &self.ops[index];
+        let mut comments = Vec::new();
+        if let Some(summary) = op.summary() {
+            comments.push(summary.to_string());
+        }
+        let mut task = TaskDraft {
+            key: op.key(),
+            weight: self.opts.weights.of(op.method),
+            comments,
+            steps: Vec::new(),
+            left_out: None,
+        };
+        let (before, values, unsupplied) = match self.path_values(index, 0, &mut vec![index]) {
+            Ok(found) => found,
+            Err(e) => {
+                task.steps.push(self.skeleton(index));
+                task.left_out = Some(e.to_string());
+                return task;
+            }
+        };
+        match self.request(index, &values) {
+            Ok(mut step) => {
+                if !unsupplied.is_empty() {
+                    let names = unsupplied.join("}, {");
+                    step.status.push((
+                        "404".to_string(),
+                        format!("no operation creates {{{names}}}: the generated value may name nothing"),
+                    ));
+                }
+                task.steps.extend(before);
+                task.steps.push(step);
+            }
+            Err(e) => {
+                task.steps.push(self.skeleton(index));
+                task.left_out = Some(e.to_string());
+            }
+        }
+        task
+    }
+
+    /// The steps that supply `ops[index]`'s path parameters, their values, and the
+    /// parameters nothing supplies (enum-like ones are not counted).
+    #[allow(clippy::type_complexity)]
+    fn path_values(
+        &mut self,
+        index: usize,
+        depth: usize,
+        visiting: &mut Vec<usize>,
+    ) -> Result<(Vec<StepDraft>, BTreeMap<String, PathValue>, Vec<String>), GenError> {
+        let op = &self.ops[index];
+        let mut before: Vec<StepDraft> = Vec::new();
+        let mut values = BTreeMap::new();
+        let mut unsupplied = Vec::new();
+        for name in path_names(&op.path) {
+            let parameter = op
+                .parameters
+                .iter()
+                .find(|(p, _)| p.get("in").and_then(Value::as_str) == Some("path") && p.get("name").and_then(Value::as_str) == Some(&name));
+            if depth < MAX_CHAIN {
+                if let Some(s) = flows::supplier(self.doc, self.ops, index, &name) {
+                    if !visiting.contains(&s.op) {
+                        visiting.push(s.op);
+                        let chained = self.path_values(s.op, depth + 1, visiting);
+                        visiting.pop();
+                        if let Ok((c_before, c_values, c_unsupplied)) = chained {
+                            if c_unsupplied.is_empty() {
+                                if let Ok(mut create) = self.request(s.op, &c_values) {
+                                    let var = var_name(&name);
+                                    create.save.push((var.clone(), s.json_path.clone()));
+                                    create.status = vec![("2xx".into(), format!("creates the {{{name}}} used below"))];
+                                    create.schemas.clear();
+                                    for step in c_before {
+                                        if !before.iter().any(|b| b.save == step.save) {
+                                            before.push(step);
+                                        }
+                                    }
+                                    before.push(create);
+                                    values.insert(name.clone(), PathValue::Var(var));
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let (schema, at) = match parameter {
+                Some((p, at)) => (parameter_schema(p), format!("{at}/schema")),
+                None => (Value::Bool(true), format!("{}/parameters", op.pointer)),
+            };
+            let g = match parameter.and_then(|(p, at)| self.parameter_example(p, &schema, at)) {
+                Some(g) => g,
+                None => Generator::for_path(self.doc).generate(&schema, &at)?,
+            };
+            // An enum names values that exist by definition: no 404 to expect.
+            let resolved = self.doc.resolve(&schema, &at).unwrap_or(&schema);
+            let enumerated = resolved.get("enum").is_some() || resolved.get("const").is_some();
+            if !enumerated {
+                unsupplied.push(name.clone());
+            }
+            values.insert(name, PathValue::Generated(g.gen));
+        }
+        Ok((before, values, unsupplied))
+    }
+
+    /// The request step for `ops[index]` with its path parameters filled.
+    fn request(&mut self, index: usize, values: &BTreeMap<String, PathValue>) -> Result<StepDraft, GenError> {
+        let op = &self.ops[index];
+        let mut step = self.skeleton(index);
+        step.url = fill_path(&op.path, values);
+        let mut cookies: Vec<String> = Vec::new();
+        for (p, at) in &op.parameters {
+            let (Some(name), Some(place)) = (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str)) else {
+                continue;
+            };
+            if place == "path" || (place == "header" && is_reserved_header(name)) {
+                continue;
+            }
+            let required = p.get("required").and_then(Value::as_bool) == Some(true);
+            let schema = parameter_schema(p);
+            let schema_at = format!("{at}/schema");
+            let g = match self.parameter_example(p, &schema, at) {
+                Some(g) => Ok(g),
+                None => Generator::new(self.doc).generate(&schema, &schema_at),
+            };
+            let g = match (g, required) {
+                (Ok(g), _) => g,
+                (Err(_), false) => continue,
+                (Err(e), true) => return Err(e),
+            };
+            let value = match scalar(g.gen) {
+                Some(v) => v,
+                None if !required => continue,
+                None => {
+                    return Err(GenError::unsatisfiable(
+                        &schema_at,
+                        format!("{place} parameter `{name}` is an object, which barrage cannot send there"),
+                    ))
+                }
+            };
+            let note = if required { g.note } else { format!("{}, optional", g.note) };
+            match place {
+                "query" => step.query.push((name.to_string(), value, note)),
+                "header" => step.headers.push((name.to_ascii_lowercase(), text(&value), note)),
+                "cookie" => cookies.push(format!("{name}={}", text(&value))),
+                _ => {}
+            }
+        }
+        let (body, content_type) = body(self.doc, op)?;
+        step.body = body;
+        if let Some(ct) = content_type {
+            step.headers.push(("content-type".into(), ct, String::new()));
+        }
+        match security::for_operation(self.doc, op) {
+            Ok(credentials) => {
+                for c in credentials {
+                    match c {
+                        Credential::Header { name, value, note } => step.headers.push((name, value, note)),
+                        Credential::Query { name, value, note } => {
+                            step.query.push((name, Gen::Leaf(crate::values::Leaf::Text(value)), note));
+                        }
+                        Credential::Cookie { name, value, .. } => cookies.push(format!("{name}={value}")),
+                        Credential::Login(login) => {
+                            step.headers.push((
+                                "authorization".into(),
+                                format!("Bearer {{{{ {} }}}}", login.var),
+                                format!("token from the `{}` login in setup", login.scheme),
+                            ));
+                            if !self.logins.iter().any(|l| l.scheme == login.scheme) {
+                                self.logins.push(login);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => step.comments.push(format!("security not generated: {e}")),
+        }
+        if !cookies.is_empty() {
+            step.headers.push(("cookie".into(), cookies.join("; "), "cookie parameters".into()));
+        }
+        let (status, schemas) = self.responses(op)?;
+        step.status = status;
+        step.schemas = schemas;
+        Ok(step)
+    }
+
+    /// Accepted statuses (and, with `--check-responses`, the schemas their bodies must
+    /// match).
+    #[allow(clippy::type_complexity)]
+    fn responses(&self, op: &Operation<'_>) -> Result<(Vec<(String, String)>, Vec<(String, Value)>), GenError> {
+        let documented: Vec<String> = op
+            .op
+            .get("responses")
+            .and_then(Value::as_object)
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        let success: Vec<&String> = documented.iter().filter(|c| c.starts_with('2') || c.starts_with('3')).collect();
+        if success.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        if !self.opts.check_responses {
+            let listed: Vec<&str> = success.iter().map(|s| s.as_str()).collect();
+            return Ok((
+                vec![("2xx".to_string(), format!("any success; the document lists {}", listed.join(", ")))],
+                Vec::new(),
+            ));
+        }
+        let mut status = Vec::new();
+        let mut schemas = Vec::new();
+        for code in success {
+            let key = code.to_ascii_lowercase();
+            status.push((key.clone(), "documented".to_string()));
+            let at = format!("{}/responses/{}", op.pointer, escape_pointer(code));
+            let response = self.doc.resolve(&op.op["responses"][code.as_str()], &at)?;
+            let Some(schema) = json_schema(response) else { continue };
+            if schema.as_object().is_some_and(|o| o.is_empty()) {
+                continue;
+            }
+            schemas.push((key, crate::conformance::bundle(self.doc, schema, &at)?));
+        }
+        Ok((status, schemas))
+    }
+
+    /// A parameter's own example(s), when valid: `example`, or the first valid of
+    /// `examples` (a map of Example objects).
+    fn parameter_example(&self, p: &Value, schema: &Value, at: &str) -> Option<Generated> {
+        let mut candidates: Vec<Value> = p.get("example").cloned().into_iter().collect();
+        if let Some(examples) = p.get("examples").and_then(Value::as_object) {
+            for e in examples.values() {
+                if let Some(v) = self.doc.resolve(e, at).ok().and_then(|e| e.get("value")) {
+                    candidates.push(v.clone());
+                }
+            }
+        }
+        let valid = candidates
+            .into_iter()
+            .find(|e| crate::conformance::is_valid(self.doc, schema, at, e))?;
+        Some(Generated {
+            gen: Gen::Literal(valid),
+            note: "example".into(),
+        })
+    }
+
+    /// The step with only method, URL and name: the start of every step, and what a task
+    /// left out still shows.
+    fn skeleton(&self, index: usize) -> StepDraft {
+        let op = &self.ops[index];
+        StepDraft {
+            comments: Vec::new(),
+            method: op.method,
+            url: op.path.replace("{{", "{{ \"{{\" }}"),
+            name: op.path.clone(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: BodyDraft::None,
+            save: Vec::new(),
+            status: Vec::new(),
+            schemas: Vec::new(),
+        }
+    }
+}
+
+/// The setup step that logs in.
+pub fn login_step(login: &Login) -> StepDraft {
+    let form = login
+        .form
+        .iter()
+        .map(|(k, v)| {
+            let value = if v.contains("{{") {
+                Gen::Leaf(crate::values::Leaf::Text(v.clone()))
+            } else {
+                Gen::Literal(Value::String(v.clone()))
+            };
+            (k.clone(), value, String::new())
+        })
+        .collect();
+    StepDraft {
+        comments: vec![format!(
+            "OAuth2 login (`{}`): set {} in the environment",
+            login.scheme,
+            login.env.join(" and ")
+        )],
+        method: "post",
+        url: login.token_url.clone(),
+        name: login.token_url.clone(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: BodyDraft::Form(form),
+        save: vec![(login.var.clone(), "$.access_token".into())],
+        status: vec![("2xx".into(), String::new())],
+        schemas: Vec::new(),
+    }
+}
+
+/// The names in a path template, in order (`/a/{x}/b/{y}` -> x, y).
+fn path_names(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push(rest[open + 1..open + close].to_string());
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+fn fill_path(path: &str, values: &BTreeMap<String, PathValue>) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push_str(&rest[..open]);
+        let name = &rest[open + 1..open + close];
+        match values.get(name) {
+            Some(PathValue::Var(var)) => out.push_str(&format!("{{{{ {var} }}}}")),
+            Some(PathValue::Generated(g)) => out.push_str(&text(g)),
+            None => out.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A generated scalar as template text (for paths, headers, cookies).
+fn text(g: &Gen) -> String {
+    match g {
+        Gen::Leaf(leaf) => leaf.template(),
+        Gen::Literal(Value::String(s)) => s.replace("{{", "{{ \"{{\" }}"),
+        Gen::Literal(v) => v.to_string(),
+        Gen::Object(_) | Gen::Array(_) => String::new(),
+    }
+}
+
+/// A parameter value that can go in a query, header or cookie: lists send their first
+/// item (one `?tag=x` is a valid list), objects cannot be sent.
+fn scalar(g: Gen) -> Option<Gen> {
+    match g {
+        Gen::Array(mut items) if !items.is_empty() => scalar(items.remove(0)),
+        Gen::Literal(Value::Array(mut items)) if !items.is_empty() => scalar(Gen::Literal(items.remove(0))),
+        Gen::Object(_) | Gen::Array(_) | Gen::Literal(Value::Object(_) | Value::Array(_)) => None,
+        other => Some(other),
+    }
+}
+
+/// `schema`, or the schema of the first `content` entry (parameters may use either).
+fn parameter_schema(p: &Value) -> Value {
+    p.get("schema")
+        .or_else(|| {
+            p.get("content")
+                .and_then(Value::as_object)
+                .and_then(|c| c.values().next())
+                .and_then(|m| m.get("schema"))
+        })
+        .cloned()
+        .unwrap_or(Value::Bool(true))
+}
+
+/// OpenAPI says `Accept`, `Content-Type` and `Authorization` header parameters are ignored
+/// (they are set by the media type and security).
+fn is_reserved_header(name: &str) -> bool {
+    ["accept", "content-type", "authorization"].contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// A scenario variable name for a path parameter: an identifier, never a built-in.
+pub fn var_name(param: &str) -> String {
+    let mut v: String = param
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        v.insert(0, '_');
+    }
+    if matches!(v.as_str(), "user_id" | "iteration" | "token") {
+        v.push_str("_param");
+    }
+    v
+}
+
+/// A user type name for a tag.
+pub fn user_name(tag: &str) -> String {
+    let s = yaml::scalar(tag);
+    if s.is_empty() {
+        "default".into()
+    } else {
+        tag.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fill_with_variables_and_values() {
+        let mut values = BTreeMap::new();
+        values.insert("a".to_string(), PathValue::Var("a".into()));
+        values.insert("b".to_string(), PathValue::Generated(Gen::Literal(Value::from(7))));
+        assert_eq!(fill_path("/x/{a}/y/{b}", &values), "/x/{{ a }}/y/7");
+        assert_eq!(path_names("/x/{a}/y/{b}"), ["a", "b"]);
+        assert_eq!(var_name("item-id"), "item_id");
+        assert_eq!(var_name("user_id"), "user_id_param");
+    }
+}

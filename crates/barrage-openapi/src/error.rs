@@ -1,0 +1,110 @@
+//! Errors: a document that cannot be used at all ([`LoadError`], [`InitError`]), and the
+//! per-operation problems ([`RefError`], [`GenError`]) that only leave one task out.
+
+use std::path::PathBuf;
+
+/// The document could not be read, fetched or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot fetch {url}: {message}")]
+    Fetch { url: String, message: String },
+    /// Not JSON or YAML; `detail` is the parser's located message, ready to print.
+    #[error("{name} is not valid JSON or YAML:\n{detail}")]
+    Syntax { name: String, detail: String },
+    #[error(
+        "{name} is a Swagger {version} document; barrage reads OpenAPI 3.0 and 3.1\n\
+         help: convert it first, e.g. `npx swagger2openapi {name} -o openapi.yaml`, or \
+         serve OpenAPI 3 (FastAPI always does, at /openapi.json)"
+    )]
+    Swagger { name: String, version: String },
+    #[error(
+        "{name} is not an OpenAPI document: it has no `openapi` field\n\
+         help: point --openapi at the service's OpenAPI JSON or YAML (FastAPI serves it at \
+         /openapi.json)"
+    )]
+    NotOpenApi { name: String },
+    #[error(
+        "{name} is OpenAPI {version}; barrage reads 3.0.x and 3.1.x\n\
+         help: if the document really follows 3.0 or 3.1, correct its `openapi` field"
+    )]
+    UnsupportedVersion { name: String, version: String },
+}
+
+/// The document was read but no scenario can be made from it.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{0}")]
+    Options(String),
+    #[error(
+        "no operation to write: {0}\n\
+         help: check --include/--exclude, or add --include-deprecated"
+    )]
+    NothingSelected(String),
+    #[error("no operation of the document could be turned into a request:\n{0}")]
+    NothingUsable(String),
+}
+
+/// A `$ref` that does not lead anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefError {
+    /// JSON pointer of the place that holds the reference.
+    pub at: String,
+    pub reference: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RefError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`$ref: {}` at {} does not resolve: {}",
+            self.reference, self.at, self.message
+        )
+    }
+}
+
+/// Why no valid value could be generated for a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenError {
+    /// A reference back into a schema being generated, with nothing to stop the recursion
+    /// (a required property all the way down). An optional place just leaves it out.
+    Recursive { at: String, reference: String },
+    /// Constraints no value meets (`minimum` above `maximum`, a pattern that cannot be
+    /// generated from, ...).
+    Unsatisfiable { at: String, message: String },
+    Ref(RefError),
+}
+
+impl GenError {
+    pub fn unsatisfiable(at: &str, message: impl Into<String>) -> GenError {
+        GenError::Unsatisfiable {
+            at: at.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for GenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GenError::Recursive { at, reference } => write!(
+                f,
+                "{at}: `{reference}` refers back to itself through required properties, so \
+                 no finite value exists; make one link optional or nullable"
+            ),
+            GenError::Unsatisfiable { at, message } => write!(f, "{at}: {message}"),
+            GenError::Ref(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<RefError> for GenError {
+    fn from(e: RefError) -> Self {
+        GenError::Ref(e)
+    }
+}

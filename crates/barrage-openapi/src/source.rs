@@ -1,0 +1,197 @@
+//! Getting the document: from a file, a URL, or a service's base URL (then
+//! `/openapi.json`, where FastAPI serves it), as JSON or YAML, OpenAPI 3.0 or 3.1.
+//!
+//! This is the crate's only I/O. A URL is fetched with one blocking GET (ureq): init runs
+//! once, before any load, so an async client would buy nothing. YAML is read with the
+//! scenario crate's own YAML 1.2 reader, so a syntax error is shown the way scenario
+//! errors are: file, line, column and the line itself.
+
+use std::path::Path;
+use std::time::Duration;
+
+use barrage_scenario::SourceFile;
+use serde_json::Value;
+
+use crate::document::{Document, Version};
+use crate::error::LoadError;
+
+/// Where FastAPI (and many others) serve the document.
+const WELL_KNOWN: &str = "openapi.json";
+
+/// Reads the document at `source`: an `http(s)://` URL or a file path.
+pub fn load(source: &str) -> Result<Document, LoadError> {
+    let lower = source.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        let (url, text) = fetch_document(source)?;
+        let mut doc = parse(url.as_str(), &text)?;
+        doc.source = source.to_string();
+        doc.fetched_from = Some(url);
+        Ok(doc)
+    } else {
+        let path = Path::new(source);
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        parse(source, &text)
+    }
+}
+
+/// Fetches `source`; when it is a bare base URL, or does not answer with a document and
+/// does not name a file, tries `/openapi.json` under it.
+fn fetch_document(source: &str) -> Result<(url::Url, String), LoadError> {
+    let url = url::Url::parse(source).map_err(|e| LoadError::Fetch {
+        url: source.to_string(),
+        message: format!("not a valid URL: {e}"),
+    })?;
+    let names_a_file = [".json", ".yaml", ".yml"]
+        .iter()
+        .any(|ext| url.path().to_ascii_lowercase().ends_with(ext));
+    let well_known = || {
+        let mut base = url.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        base.join(WELL_KNOWN).expect("a relative file name joins any http URL")
+    };
+    if url.path() == "/" || url.path().is_empty() {
+        let u = well_known();
+        return fetch(&u).map(|text| (u, text));
+    }
+    match fetch(&url) {
+        Ok(text) if names_a_file || looks_like_a_document(&text) => Ok((url, text)),
+        first => {
+            let u = well_known();
+            match fetch(&u) {
+                Ok(text) => Ok((u, text)),
+                Err(_) => first.map(|text| (url, text)),
+            }
+        }
+    }
+}
+
+fn looks_like_a_document(text: &str) -> bool {
+    text.contains("openapi") || text.contains("swagger")
+}
+
+fn fetch(url: &url::Url) -> Result<String, LoadError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let error = |message: String| LoadError::Fetch {
+        url: url.to_string(),
+        message,
+    };
+    let mut response = agent
+        .get(url.as_str())
+        .header("accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
+        .call()
+        .map_err(|e| match e {
+            ureq::Error::StatusCode(code) => error(format!(
+                "the server answered HTTP {code}; is this the document's URL?"
+            )),
+            other => error(other.to_string()),
+        })?;
+    response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| error(format!("reading the body: {e}")))
+}
+
+/// Parses a document's text (JSON or YAML) and checks that it is OpenAPI 3.0 or 3.1.
+pub fn parse(name: &str, text: &str) -> Result<Document, LoadError> {
+    let root = parse_tree(name, text)?;
+    let version_of = |key: &str| {
+        root.get(key).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    if let Some(version) = version_of("swagger") {
+        return Err(LoadError::Swagger {
+            name: name.to_string(),
+            version,
+        });
+    }
+    let Some(version_text) = version_of("openapi") else {
+        return Err(LoadError::NotOpenApi {
+            name: name.to_string(),
+        });
+    };
+    let version = if version_text.starts_with("3.0") {
+        Version::V30
+    } else if version_text.starts_with("3.1") {
+        Version::V31
+    } else {
+        return Err(LoadError::UnsupportedVersion {
+            name: name.to_string(),
+            version: version_text,
+        });
+    };
+    Ok(Document {
+        root,
+        version,
+        version_text,
+        source: name.to_string(),
+        fetched_from: None,
+    })
+}
+
+/// JSON when it looks like JSON (serde_json's errors give line and column), YAML otherwise
+/// (a superset of JSON, with the scenario crate's located diagnostics).
+fn parse_tree(name: &str, text: &str) -> Result<Value, LoadError> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| LoadError::Syntax {
+            name: name.to_string(),
+            detail: format!("  line {}, column {}: {e}", e.line(), e.column()),
+        });
+    }
+    let file = SourceFile {
+        name: name.to_string(),
+        text: text.to_string(),
+    };
+    match barrage_scenario::to_json(&file) {
+        Ok(Value::Object(map)) => Ok(Value::Object(map)),
+        Ok(_) => Err(LoadError::Syntax {
+            name: name.to_string(),
+            detail: "  the document is not a mapping (an OpenAPI document starts with \
+                     `openapi: 3.1.0`)"
+                .to_string(),
+        }),
+        Err(diagnostics) => Err(LoadError::Syntax {
+            name: name.to_string(),
+            detail: barrage_scenario::render(&file, &diagnostics, false),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_kinds_are_told_apart() {
+        let doc = parse("a.json", r#"{"openapi": "3.0.3", "paths": {}}"#).unwrap();
+        assert_eq!(doc.version, Version::V30);
+        let doc = parse("a.yaml", "openapi: 3.1.0\npaths: {}\n").unwrap();
+        assert_eq!(doc.version, Version::V31);
+        let e = parse("a.yaml", "swagger: '2.0'\npaths: {}\n").unwrap_err();
+        assert!(e.to_string().starts_with("a.yaml is a Swagger 2.0 document"), "{e}");
+        let e = parse("a.yaml", "openapi: 4.0.0\n").unwrap_err();
+        assert!(matches!(e, LoadError::UnsupportedVersion { .. }), "{e}");
+        let e = parse("a.yaml", "info: {}\n").unwrap_err();
+        assert!(matches!(e, LoadError::NotOpenApi { .. }), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let e = parse("a.json", "{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {,}\n}").unwrap_err();
+        assert!(e.to_string().contains("line 3, column"), "{e}");
+        let e = parse("a.yaml", "openapi: 3.1.0\npaths: [\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("a.yaml is not valid JSON or YAML"), "{text}");
+        assert!(text.contains("a.yaml:"), "{text}");
+    }
+}

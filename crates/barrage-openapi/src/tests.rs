@@ -1,0 +1,140 @@
+//! Whole documents in, scenarios out: every generated file parses and compiles as the
+//! engine will run it.
+
+use super::*;
+use serde_json::json;
+
+pub(crate) fn compile(yaml: &str) -> barrage_engine::Plan {
+    let file = barrage_scenario::SourceFile {
+        name: "generated.yaml".into(),
+        text: yaml.to_string(),
+    };
+    let (scenario, _) = barrage_scenario::parse(&file)
+        .unwrap_or_else(|d| panic!("{}\n{yaml}", barrage_scenario::render(&file, &d, false)));
+    match barrage_engine::compile(&scenario, &file, &Default::default()) {
+        Ok((plan, _)) => plan,
+        Err(d) => panic!("{}\n{yaml}", barrage_scenario::render(&file, &d, false)),
+    }
+}
+
+pub(crate) fn items_doc() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "items", "version": "1"},
+        "paths": {
+            "/items/": {
+                "get": {"tags": ["items"], "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                    {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+                ], "responses": {"200": {"description": "ok"}}},
+                "post": {"tags": ["items"], "security": [{"OAuth2PasswordBearer": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemIn"}}}},
+                    "responses": {"201": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}}}
+            },
+            "/items/{item_id}": {
+                "get": {"tags": ["items"], "parameters": [{"name": "item_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}}},
+                "delete": {"tags": ["items"], "security": [{"OAuth2PasswordBearer": []}],
+                    "parameters": [{"name": "item_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {"204": {"description": "gone"}}}
+            },
+            "/users/{name}": {
+                "get": {"tags": ["users"], "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z]{3,8}$"}},
+                    {"name": "x-request-id", "in": "header", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                    {"name": "session", "in": "cookie", "required": true, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "ok"}}}
+            },
+            "/old": {"get": {"deprecated": true, "responses": {"200": {"description": "ok"}}}},
+            "/token": {"post": {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["username", "password"],
+                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "ok"}}}}
+        },
+        "components": {
+            "schemas": {
+                "ItemIn": {"type": "object", "required": ["name", "price"], "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 20},
+                    "price": {"type": "number", "exclusiveMinimum": 0},
+                    "kind": {"enum": ["tool", "toy"]},
+                    "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": true, "minItems": 2}
+                }},
+                "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}]}
+            },
+            "securitySchemes": {"OAuth2PasswordBearer": {"type": "oauth2", "flows": {"password": {"scopes": {}, "tokenUrl": "token"}}}}
+        }
+    })
+}
+
+fn document(root: Value) -> Document {
+    source::parse("openapi.json", &root.to_string()).unwrap()
+}
+
+#[test]
+fn a_typical_document_gives_a_scenario_that_compiles() {
+    let out = generate(&document(items_doc()), &Options::default()).unwrap();
+    let yaml = &out.yaml;
+    let plan = compile(yaml);
+    assert_eq!(plan.scenarios[0].users.len(), 2, "{yaml}");
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    // The read creates an item first and uses its id.
+    assert!(yaml.contains("item_id: '$.id'"), "{yaml}");
+    assert!(yaml.contains("- get: \"/items/{{ item_id }}\""), "{yaml}");
+    // The login is a setup step; the token operation is not a task of its own.
+    assert!(yaml.contains("setup:"), "{yaml}");
+    assert!(yaml.contains("authorization: \"Bearer {{ token }}\""), "{yaml}");
+    assert!(yaml.contains("env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\", \\\"user\\\")"), "{yaml}");
+    assert!(!yaml.contains("  post /token:"), "{yaml}");
+    // Nothing creates a user: 404 is accepted, with the reason.
+    assert!(yaml.contains("- 404  # no operation creates {name}"), "{yaml}");
+    assert!(!yaml.contains("/old"), "deprecated left out: {yaml}");
+    assert_eq!(out.env, ["OAUTH2_PASSWORD_BEARER_PASSWORD", "OAUTH2_PASSWORD_BEARER_USERNAME"]);
+}
+
+#[test]
+fn weights_and_filters_shape_the_tasks() {
+    let opts = Options {
+        weights: Weights::parse("get=3").unwrap(),
+        selection: Selection {
+            include: vec![Filter::parse("items")],
+            exclude: vec![Filter::parse("DELETE")],
+            include_deprecated: false,
+        },
+        ..Options::default()
+    };
+    let out = generate(&document(items_doc()), &opts).unwrap();
+    compile(&out.yaml);
+    assert_eq!(out.tasks, 3, "{}", out.yaml);
+    assert!(out.yaml.contains("      get /items/:\n        weight: 3\n"), "{}", out.yaml);
+    assert!(!out.yaml.contains("delete /items"), "{}", out.yaml);
+    let none = Options {
+        selection: Selection { include: vec![Filter::parse("nothing-like-this")], ..Selection::default() },
+        ..Options::default()
+    };
+    let e = generate(&document(items_doc()), &none).unwrap_err();
+    assert!(e.to_string().starts_with("no operation to write"), "{e}");
+}
+
+#[test]
+fn an_unsatisfiable_operation_is_written_commented_out() {
+    let mut doc = items_doc();
+    doc["components"]["schemas"]["ItemIn"]["properties"]["name"] = json!({"type": "string", "minLength": 5, "maxLength": 2});
+    doc["paths"]["/items/{item_id}"]["get"]["parameters"][0]["schema"] = json!({"$ref": "#/components/schemas/Missing"});
+    let out = generate(&document(doc), &Options::default()).unwrap();
+    compile(&out.yaml);
+    // The create and the read (whose parameter's `$ref` leads nowhere) are left out; the
+    // delete still runs, with a generated id, since no create can supply one.
+    assert_eq!(out.left_out, 2, "{}", out.yaml);
+    assert!(out.yaml.contains("# LEFT OUT: /components/schemas/ItemIn/properties/name: minLength 5 is above maxLength 2"), "{}", out.yaml);
+    assert!(out.yaml.contains("      delete /items/{item_id}:\n"), "{}", out.yaml);
+    assert!(out.yaml.contains("      # post /items/:"), "{}", out.yaml);
+    assert!(out.warnings.iter().any(|w| w.contains("Missing")), "{:?}", out.warnings);
+}
+
+#[test]
+fn response_checks_carry_standalone_schemas() {
+    let opts = Options { check_responses: true, ..Options::default() };
+    let out = generate(&document(items_doc()), &opts).unwrap();
+    compile(&out.yaml);
+    assert!(out.yaml.contains("schema:"), "{}", out.yaml);
+    assert!(out.yaml.contains("$ref: '#/$defs/Item'"), "{}", out.yaml);
+}

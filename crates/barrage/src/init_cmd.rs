@@ -1,0 +1,150 @@
+//! `barrage init --openapi URL|FILE`: writes a scenario from the service's OpenAPI document.
+//! The generation lives in `barrage-openapi`; this file reads the flags, checks that what
+//! was generated compiles (the promise is a file that runs as written), writes it, and
+//! turns problems into messages and exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use barrage_openapi::{Filter, Options, Selection, Weights};
+use barrage_scenario::SourceFile;
+use clap::Args;
+
+use crate::exit;
+
+/// The arguments of `barrage init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The OpenAPI 3.0/3.1 document (JSON or YAML): a file, a URL, or the service's base URL
+    /// (then `/openapi.json` is fetched, where FastAPI serves it).
+    #[arg(long, value_name = "URL|FILE")]
+    pub openapi: String,
+    /// Where to write the scenario; `-` for stdout.
+    #[arg(short = 'o', long, value_name = "PATH", default_value = "scenario.yaml")]
+    pub output: PathBuf,
+    /// Task weight by method; the methods not given keep their default.
+    #[arg(
+        long,
+        value_name = "METHOD=N,...",
+        default_value = "get=10,post=2,put=1,patch=1,delete=1"
+    )]
+    pub weights: String,
+    /// Only these operations: a tag, a path pattern starting with `/` (`*` matches
+    /// anything), or a method in capitals (`GET`). Repeatable; any match includes.
+    #[arg(long, value_name = "TAG|/PATH*|METHOD")]
+    pub include: Vec<String>,
+    /// Leave these operations out (same forms as --include). Repeatable.
+    #[arg(long, value_name = "TAG|/PATH*|METHOD")]
+    pub exclude: Vec<String>,
+    /// Also write tasks for operations marked `deprecated`.
+    #[arg(long)]
+    pub include_deprecated: bool,
+    /// Add checks that each response's status is one the document lists and that its JSON
+    /// body matches the documented schema.
+    #[arg(long)]
+    pub check_responses: bool,
+    /// Replace the output file when it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn init(args: InitArgs) -> u8 {
+    match try_init(&args) {
+        Ok(()) => exit::OK,
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit::USAGE
+        }
+    }
+}
+
+fn try_init(args: &InitArgs) -> Result<(), String> {
+    let to_stdout = args.output.as_os_str() == "-";
+    if !to_stdout && args.output.exists() && !args.force {
+        return Err(format!(
+            "{} exists\nhelp: pass --force to replace it, or -o to write elsewhere",
+            args.output.display()
+        ));
+    }
+    let weights = Weights::parse(&args.weights)?;
+    let opts = Options {
+        selection: Selection {
+            include: args.include.iter().map(|f| Filter::parse(f)).collect(),
+            exclude: args.exclude.iter().map(|f| Filter::parse(f)).collect(),
+            include_deprecated: args.include_deprecated,
+        },
+        weights,
+        check_responses: args.check_responses,
+        command: command_line(args),
+    };
+    let doc = barrage_openapi::load(&args.openapi).map_err(|e| e.to_string())?;
+    let out = barrage_openapi::generate(&doc, &opts).map_err(|e| e.to_string())?;
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    let name = if to_stdout { "scenario.yaml".into() } else { args.output.display().to_string() };
+    check_compiles(&name, &out.yaml)?;
+    if to_stdout {
+        std::io::stdout()
+            .write_all(out.yaml.as_bytes())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    } else {
+        write(&args.output, &out.yaml)?;
+    }
+    let runnable = out.tasks - out.left_out;
+    eprintln!(
+        "wrote {name}: {runnable} task(s) from {} (OpenAPI {}){}",
+        doc.source,
+        doc.version_text,
+        if out.left_out > 0 {
+            format!("; {} left out, commented out in the file (see the warnings)", out.left_out)
+        } else {
+            String::new()
+        }
+    );
+    if !out.env.is_empty() {
+        eprintln!("set the credentials first: {}", out.env.join(", "));
+    }
+    eprintln!("next: barrage run {name} --debug    (one user, every task once, every request shown)");
+    Ok(())
+}
+
+/// The generated text must parse and compile; if it does not, that is barrage's bug, and
+/// the diagnostics say where.
+fn check_compiles(name: &str, yaml: &str) -> Result<(), String> {
+    let file = SourceFile {
+        name: name.to_string(),
+        text: yaml.to_string(),
+    };
+    let compiled = barrage_scenario::parse(&file).and_then(|(scenario, _)| {
+        barrage_engine::compile(&scenario, &file, &Default::default()).map(|_| ())
+    });
+    compiled.map_err(|diagnostics| {
+        format!(
+            "the generated scenario does not compile (a bug in barrage init; please report \
+             it with the document):\n{}",
+            barrage_scenario::render(&file, &diagnostics, false)
+        )
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn command_line(args: &InitArgs) -> String {
+    let mut parts = vec![format!("barrage init --openapi {}", args.openapi)];
+    for i in &args.include {
+        parts.push(format!("--include {i}"));
+    }
+    for e in &args.exclude {
+        parts.push(format!("--exclude {e}"));
+    }
+    if args.include_deprecated {
+        parts.push("--include-deprecated".into());
+    }
+    if args.check_responses {
+        parts.push("--check-responses".into());
+    }
+    parts.join(" ")
+}

@@ -1,0 +1,85 @@
+//! `barrage report RESULT.json`: the summary and the CI files (`--csv`, `--junit`,
+//! `--summary-md`) from a saved result, without running anything; `--threshold` judges the
+//! saved run again (the result file has the histograms, so percentiles over several
+//! endpoints are exact here too).
+//!
+//! Exit codes: with `--threshold`, 1 when one fails and 0 otherwise; without, 0 (the stored
+//! verdicts are shown, not re-applied); 2 for an unreadable file or a bad threshold; 3 when
+//! an output file cannot be written.
+
+use std::path::PathBuf;
+
+use barrage_metrics::ResultDoc;
+use barrage_report::ViewOptions;
+use clap::Args;
+
+use crate::exit;
+use crate::judge::{self, Known};
+use crate::live::stderr_color;
+use crate::outputs::{self, OutputArgs};
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A result file written by `barrage run --json`.
+    pub result: PathBuf,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+pub fn report(args: ReportArgs) -> u8 {
+    let color = stderr_color();
+    let text = match std::fs::read_to_string(&args.result) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.result.display());
+            return exit::USAGE;
+        }
+    };
+    let mut doc = match ResultDoc::from_json(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "error: {}: {e}\n  help: give a file written by `barrage run --json PATH`",
+                args.result.display()
+            );
+            return exit::USAGE;
+        }
+    };
+    let rejudge = !args.outputs.thresholds.is_empty();
+    if rejudge {
+        let known = Known::of_result(&doc);
+        let items = match judge::collect(None, &[], &args.outputs.thresholds, &known, color) {
+            Ok(items) => items,
+            Err(code) => return code,
+        };
+        judge::judge(&items, &mut doc, None);
+    }
+    let view = ViewOptions { color };
+    eprintln!("{}", barrage_report::summary(&doc.snapshot(), &view));
+    let section = barrage_report::threshold::thresholds_section(&doc.thresholds, &view);
+    if !section.is_empty() {
+        eprintln!("{section}");
+    }
+    if !outputs::write(&doc, &args.outputs) {
+        return exit::CANNOT_RUN;
+    }
+    if rejudge {
+        let failed = doc.thresholds.iter().filter(|v| !v.passed).count();
+        if failed > 0 {
+            eprintln!(
+                "Thresholds: FAILED ({failed} of {} failed)",
+                doc.thresholds.len()
+            );
+            return exit::FAILED;
+        }
+        eprintln!("Thresholds: PASSED");
+    } else {
+        let g = barrage_report::gate(&doc);
+        eprintln!(
+            "Result when run: {} ({})",
+            if g.passed { "PASSED" } else { "FAILED" },
+            g.reason
+        );
+    }
+    exit::OK
+}

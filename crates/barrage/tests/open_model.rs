@@ -1,0 +1,377 @@
+//! Load models against ground truth: arrival-rate schedules kept second by second, a known
+//! server delay measured as such, a server stall measured from the intended start (and the
+//! coordinated-omission gap a closed model shows against the same stall), ramps, several
+//! scenarios at once, `--reset-stats`, `hit --rate`.
+//!
+//! The timing tests need an optimized build (a debug build's own overhead would be measured
+//! as latency): `scripts/test.sh` runs them with `--release`; a debug `cargo test` skips
+//! them and says so. They take a lock so that no two of them load the machine at once.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use barrage::demo_target::{DemoOptions, DemoTarget, Stall};
+use serde_json::Value;
+
+/// One timing-sensitive run at a time in this test binary.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn barrage() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
+    c.env("NO_COLOR", "1");
+    for var in ["BARRAGE_USERS", "BARRAGE_HOST", "BARRAGE_RUN_TIME", "BARRAGE_RATE"] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn run_ok(c: &mut Command) -> Output {
+    let o = common::run_with_timeout(c, Duration::from_secs(120)).expect("barrage finishes");
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "barrage failed to run: {}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn ms(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+const ROOT: &str = "users:\n  u:\n    tasks:\n      t:\n        - get: /\n";
+
+/// Runs ROOT against `target` with extra arguments; the result file.
+fn run_root(target: &DemoTarget, dir: &Path, label: &str, args: &[&str]) -> Value {
+    let scenario = write(dir, &format!("{label}.yaml"), ROOT);
+    let out = dir.join(format!("{label}.json"));
+    let o = run_ok(
+        barrage()
+            .arg("run")
+            .arg(&scenario)
+            .args(args)
+            .arg("-H")
+            .arg(target.url())
+            .arg("--json")
+            .arg(&out),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{label}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    read_json(&out)
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn a_constant_arrival_rate_is_kept_second_by_second() {
+    let _one = serial();
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = run_root(&target, dir.path(), "rate", &["--rate", "1000", "-t", "10s"]);
+    let started = doc["generator"]["iterations_started"].as_u64().unwrap();
+    assert!(
+        started.abs_diff(10_000) <= 50,
+        "{started} iterations started, 10,000 ±0.5 % expected"
+    );
+    let by_second: Vec<u64> = doc["iterations_by_second"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(by_second.len(), 10, "{by_second:?}");
+    for (s, &n) in by_second.iter().enumerate().skip(1) {
+        let tolerance = (1000.0f64 * 0.02).max(3.0) as u64;
+        assert!(n.abs_diff(1000) <= tolerance, "second {s}: {n} ({by_second:?})");
+    }
+    // Every iteration was one request, and the target saw each one.
+    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(started));
+    assert_eq!(target.counts()["GET /"], started);
+    assert_eq!(doc["generator"]["dropped_iterations"], 0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn a_fixed_server_delay_is_measured_as_that_delay() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--rate", "200", "-t", "4s"];
+    let fast = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let base = run_root(&fast, dir.path(), "base", &args);
+    let slow = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(20))).unwrap();
+    let doc = run_root(&slow, dir.path(), "slow", &args);
+    // The baseline is the no-delay median: what a request costs on this machine. (Its
+    // p99 is the machine's noise, not a cost every request pays.)
+    let base_ms = ms(&base["aggregate"]["response_time"]["p50"]);
+    let rt = &doc["aggregate"]["response_time"];
+    let (p50, p99) = (ms(&rt["p50"]), ms(&rt["p99"]));
+    let want = 20.0 + base_ms;
+    assert!(
+        (p50 - want).abs() <= 1.0,
+        "p50 {p50} ms, expected 20 ms + baseline {base_ms} ms within 1 ms"
+    );
+    assert!(
+        (p99 - want).abs() <= want * 0.05,
+        "p99 {p99} ms, expected 20 ms + baseline {base_ms} ms within 5 %"
+    );
+    // Service time carries the same delay.
+    assert!((ms(&doc["aggregate"]["service_time"]["p50"]) - 20.0).abs() <= 1.0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn a_stall_is_measured_from_the_intended_start_and_a_closed_model_hides_it() {
+    let _one = serial();
+    // Nothing is answered during the first second of every five (wall clock). Over two
+    // whole periods at a constant 200/s, 20 % of requests wait for the stall to end, a
+    // uniform 0-1 s: p90 is half a second, p99 0.95 s, and p75 is an unstalled request.
+    let stall = Stall {
+        every: Duration::from_secs(5),
+        length: Duration::from_secs(1),
+    };
+    let target = DemoTarget::start(DemoOptions {
+        stall: Some(stall),
+        ..DemoOptions::no_delay()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let open = run_root(&target, dir.path(), "open", &["--rate", "200", "-t", "10s"]);
+    let rt = &open["aggregate"]["response_time"];
+    let (p75, p90, p99) = (ms(&rt["p75"]), ms(&rt["p90"]), ms(&rt["p99"]));
+    assert!(p75 < 5.0, "p75 {p75} ms");
+    assert!((p90 - 500.0).abs() <= 25.0, "p90 {p90} ms, expected 500 ms ±5 %");
+    assert!((p99 - 950.0).abs() <= 47.5, "p99 {p99} ms, expected 950 ms ±5 %");
+
+    // The same stall against 10 closed-loop users: they wait with the server instead of
+    // sending, so almost every request they do send is fast and the stall barely shows.
+    let closed = run_root(&target, dir.path(), "closed", &["-u", "10", "-t", "10s"]);
+    let c90 = ms(&closed["aggregate"]["response_time"]["p90"]);
+    assert!(
+        c90 < 50.0,
+        "closed-model p90 {c90} ms: the coordinated-omission gap should hide the stall"
+    );
+    assert!(p90 > 10.0 * c90, "open p90 {p90} ms vs closed p90 {c90} ms");
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn a_ramping_arrival_rate_follows_its_stages() {
+    let _one = serial();
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // 0 -> 200/s over 4 s, then 200/s for 2 s: per second 25, 75, 125, 175, 200, 200.
+    let doc = run_root(
+        &target,
+        dir.path(),
+        "ramp",
+        &["--rate", "0", "--stages", "4s:200,2s:200"],
+    );
+    let by_second: Vec<u64> = doc["iterations_by_second"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let expected = [25u64, 75, 125, 175, 200, 200];
+    assert_eq!(by_second.len(), expected.len(), "{by_second:?}");
+    for (s, (&n, &want)) in by_second.iter().zip(&expected).enumerate() {
+        let tolerance = ((want as f64) * 0.02).max(3.0) as u64;
+        assert!(n.abs_diff(want) <= tolerance, "second {s}: {n}, want {want}");
+    }
+    assert_eq!(target.counts()["GET /"], 800);
+}
+
+#[test]
+fn concurrent_scenarios_keep_separate_statistics_that_add_up() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "two.yaml",
+        r#"
+scenarios:
+  browse:
+    users:
+      reader:
+        think: 50ms
+        tasks:
+          read:
+            - get: "/items/{{ int(1, 9) }}"
+              name: /items/[id]
+    load:
+      users: 3
+      duration: 3s
+  checkout:
+    start: 1s
+    users:
+      buyer:
+        tasks:
+          buy:
+            - post: /items/
+              json:
+                name: "x"
+                price: 1.5
+              check:
+                status: 201
+    load:
+      rate: 20
+      duration: 2s
+"#,
+    );
+    let out = dir.path().join("two.json");
+    let o = run_ok(
+        barrage()
+            .arg("run")
+            .arg(&scenario)
+            .arg("-H")
+            .arg(target.url())
+            .arg("--json")
+            .arg(&out),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = read_json(&out);
+    let endpoints = doc["endpoints"].as_array().unwrap();
+    let of = |scenario: &str| -> u64 {
+        endpoints
+            .iter()
+            .filter(|e| e["scenario"] == scenario)
+            .map(|e| e["requests"].as_u64().unwrap())
+            .sum()
+    };
+    let (browse, checkout) = (of("browse"), of("checkout"));
+    assert_eq!(checkout, 40, "20/s for 2 s");
+    assert!(browse > 30, "{browse}");
+    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(browse + checkout));
+    assert_eq!(target.counts()["POST /items/"], checkout);
+    assert_eq!(target.counts()["GET /items/{name}"], browse);
+    // The arrival-rate scenario started one second into the run.
+    assert_eq!(doc["iterations_by_second"][0], 0);
+    assert_eq!(doc["iterations_by_second"][1], 20);
+    // Load flags do not apply to a file with several scenarios.
+    let o = common::run_with_timeout(
+        barrage().arg("run").arg(&scenario).args(["-u", "5"]),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("several `scenarios`"));
+}
+
+#[test]
+fn ramping_users_rise_and_fall_with_the_stages() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "ramp.yaml",
+        "users:\n  u:\n    think: 100ms\n    tasks:\n      t:\n        - get: /\nload:\n  stages:\n    - { duration: 2s, target: 6 }\n    - { duration: 1s, target: 6 }\n    - { duration: 2s, target: 0 }\n",
+    );
+    let out = dir.path().join("ramp.json");
+    let o = run_ok(
+        barrage()
+            .arg("run")
+            .arg(&scenario)
+            .arg("-H")
+            .arg(target.url())
+            .arg("--json")
+            .arg(&out),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = read_json(&out);
+    let users: Vec<u64> = doc["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["users"].as_u64().unwrap())
+        .collect();
+    // Users come 3 per second to 6, hold, then leave: the gauge peaks at 6 in the middle.
+    let peak = *users.iter().max().unwrap();
+    assert_eq!(peak, 6, "{users:?}");
+    assert!(users[0] >= 2 && users[0] <= 4, "{users:?}");
+    assert_eq!(*users.last().unwrap(), 0, "{users:?}");
+    let secs = doc["run"]["duration_s"].as_f64().unwrap();
+    assert!((4.9..7.0).contains(&secs), "the run lasts the stages: {secs} s");
+}
+
+#[test]
+fn reset_stats_leaves_the_ramp_up_out() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with = run_root(
+        &target,
+        dir.path(),
+        "reset",
+        &["-u", "4", "-r", "2", "-t", "4s", "--reset-stats"],
+    );
+    // Four users at 2/s: the ramp-up is over at 1.5 s, so statistics restart at 2 s.
+    assert_eq!(with["stats_since_s"], 2.0);
+    let total_in_series: u64 = with["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .sum();
+    let reported = with["aggregate"]["requests"].as_u64().unwrap();
+    assert!(reported < total_in_series, "{reported} < {total_in_series}");
+    let counted_since: u64 = with["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["t"].as_f64().unwrap() > 2.0)
+        .map(|s| s["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reported, counted_since);
+}
+
+#[test]
+fn hit_with_a_rate_sends_on_schedule() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hit.json");
+    let o = run_ok(
+        barrage()
+            .arg("hit")
+            .arg(format!("{}/", target.url()))
+            .args(["--rate", "100", "-d", "2s", "-c", "5", "--json"])
+            .arg(&out),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = read_json(&out);
+    assert_eq!(doc["aggregate"]["requests"], 200);
+    assert_eq!(doc["iterations_by_second"], serde_json::json!([100, 100]));
+    assert_eq!(target.counts()["GET /"], 200);
+}
