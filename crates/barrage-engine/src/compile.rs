@@ -69,7 +69,12 @@ pub fn compile(
     // The simple form is one scenario named `default` made of the top-level users and load.
     let simple;
     let defs: Vec<(&str, &[UserType], &Load, Duration)> = if scenario.scenarios.is_empty() {
-        simple = [(DEFAULT_SCENARIO, &scenario.users[..], &scenario.load, Duration::ZERO)];
+        simple = [(
+            DEFAULT_SCENARIO,
+            &scenario.users[..],
+            &scenario.load,
+            Duration::ZERO,
+        )];
         simple.to_vec()
     } else {
         scenario
@@ -131,10 +136,7 @@ pub fn load_model(load: &Load) -> LoadModel {
     let duration = load.duration.as_ref().map(|d| d.value);
     match &load.rate {
         Some(rate) => {
-            let peak = stages
-                .iter()
-                .map(|s| s.target)
-                .fold(rate.value, f64::max);
+            let peak = stages.iter().map(|s| s.target).fold(rate.value, f64::max);
             let max_users = load
                 .max_users
                 .as_ref()

@@ -7,11 +7,12 @@
 
 pub mod compile;
 mod data;
-pub mod timer;
 pub mod executor;
 pub mod http;
+pub mod multipart;
 pub mod plan;
 pub mod run;
+pub mod timer;
 pub mod vu;
 pub mod worker;
 

@@ -206,6 +206,8 @@ pub enum BodyPlan {
     /// Keys already form-encoded.
     Form(Vec<(String, Template)>),
     Raw(Template),
+    /// `multipart/form-data`, boundary and part headers fixed at compile time.
+    Multipart(crate::multipart::MultipartPlan),
 }
 
 pub struct SavePlan {

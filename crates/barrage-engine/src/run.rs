@@ -10,8 +10,8 @@ use barrage_metrics::Recorder;
 use tokio::sync::{mpsc, watch};
 
 use crate::executor::constant_users::{iteration_shares, ConstantUsers};
-use crate::http::{tls_config, Connector};
 use crate::executor::ScenarioCtx;
+use crate::http::{tls_config, Connector};
 use crate::plan::{LoadModel, Plan};
 use crate::vu::{Observer, StepsEnd, Vu};
 use crate::worker::{run_worker, Phase, WorkerCtx, WorkerEvent, WorkerSpec};
@@ -131,7 +131,12 @@ pub async fn debug_run(
 ) -> Result<Recorder, StartError> {
     let tls = tls_config(insecure).map_err(StartError::Tls)?;
     let connector = Connector::new(plan.connect_timeout, tls);
-    let ctx = Rc::new(WorkerCtx::new(0, 1, Recorder::new(&plan.registry), connector));
+    let ctx = Rc::new(WorkerCtx::new(
+        0,
+        1,
+        Recorder::new(&plan.registry),
+        connector,
+    ));
     for (s, scenario) in plan.scenarios.iter().enumerate() {
         let sctx = Rc::new(ScenarioCtx::new(s, None));
         for (user_type, user) in scenario.users.iter().enumerate() {

@@ -125,7 +125,11 @@ mod tests {
             lags.sort();
             // tokio's timer alone would be late by up to a millisecond on most of these;
             // the median must be well under that (generous for a loaded CI machine).
-            assert!(lags[25] < Duration::from_micros(500), "median lag {:?}", lags[25]);
+            assert!(
+                lags[25] < Duration::from_micros(500),
+                "median lag {:?}",
+                lags[25]
+            );
         });
     }
 

@@ -19,9 +19,9 @@ use http::{HeaderMap, StatusCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::executor::ScenarioCtx;
 use crate::http::{categorize, Connections, Exchange, Origin};
 use crate::plan::{Plan, RequestPlan, Step};
-use crate::executor::ScenarioCtx;
 use crate::worker::WorkerCtx;
 
 mod request;
@@ -114,7 +114,8 @@ impl Vu {
     pub async fn run(mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
         let plan = self.plan.clone();
         let user = &plan.scenarios[self.scenario].users[self.user];
-        let told_to_stop = |s: &Option<Rc<std::cell::Cell<bool>>>| s.as_ref().is_some_and(|c| c.get());
+        let told_to_stop =
+            |s: &Option<Rc<std::cell::Cell<bool>>>| s.as_ref().is_some_and(|c| c.get());
         loop {
             match self.steps(&user.setup, Instant::now()).await {
                 StepsEnd::Completed => break,

@@ -57,7 +57,12 @@ pub struct WorkerCtx {
 }
 
 impl WorkerCtx {
-    pub fn new(index: usize, workers: usize, recorder: Recorder, connector: Connector) -> WorkerCtx {
+    pub fn new(
+        index: usize,
+        workers: usize,
+        recorder: Recorder,
+        connector: Connector,
+    ) -> WorkerCtx {
         WorkerCtx {
             index,
             workers,
@@ -162,7 +167,13 @@ pub fn run_worker(
                 start: spec.start,
                 stop_timeout: spec.stop_timeout,
             };
-            executors.spawn_local(executor::run(plan.clone(), i, ctx.clone(), sctx.clone(), at));
+            executors.spawn_local(executor::run(
+                plan.clone(),
+                i,
+                ctx.clone(),
+                sctx.clone(),
+                at,
+            ));
         }
         let mut hard = false;
         let mut finished = false;

@@ -21,6 +21,8 @@ fn meta() -> RunMeta {
         workers: 2,
         interrupted: false,
         load: LoadInfo {
+            model: Some("10 users (5 started per second) for 3s".into()),
+            rate: None,
             users: Some(10),
             spawn_rate: Some(5.0),
             duration_s: Some(3.0),

@@ -27,7 +27,13 @@ pub fn body(doc: &Document, op: &Operation<'_>) -> Result<(BodyDraft, Option<Str
     let Some(content) = request_body.get("content").and_then(Value::as_object) else {
         return Ok((BodyDraft::None, None));
     };
-    let base = |m: &str| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let base = |m: &str| {
+        m.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
     let pick = |want: &dyn Fn(&str) -> bool| content.iter().find(|(m, _)| want(&base(m)));
     let chosen = pick(&|m| is_json(m))
         .or_else(|| pick(&|m| m == "application/x-www-form-urlencoded"))
@@ -38,7 +44,10 @@ pub fn body(doc: &Document, op: &Operation<'_>) -> Result<(BodyDraft, Option<Str
         return Ok((BodyDraft::None, None));
     };
     let media_at = format!("{at}/content/{}", escape_pointer(media));
-    let schema = media_object.get("schema").cloned().unwrap_or(Value::Bool(true));
+    let schema = media_object
+        .get("schema")
+        .cloned()
+        .unwrap_or(Value::Bool(true));
     let schema_at = format!("{media_at}/schema");
     let kind = base(media);
     let mut generator = Generator::new(doc);
@@ -56,7 +65,10 @@ pub fn body(doc: &Document, op: &Operation<'_>) -> Result<(BodyDraft, Option<Str
     }
     if kind == "multipart/form-data" {
         let encoding = media_object.get("encoding");
-        return Ok((BodyDraft::Multipart(multipart(doc, &schema, &schema_at, encoding)?), None));
+        return Ok((
+            BodyDraft::Multipart(multipart(doc, &schema, &schema_at, encoding)?),
+            None,
+        ));
     }
     let text = if kind.starts_with("text/") {
         "{{ string(32) }}"
@@ -95,7 +107,10 @@ fn media_example(doc: &Document, media: &Value, schema: &Value, at: &str) -> Opt
 /// cannot be sent in a form.
 fn flat_fields(gen: Gen, at: &str) -> Result<Vec<(String, Gen, String)>, GenError> {
     let fields: Vec<(String, Gen, String)> = match gen {
-        Gen::Object(fields) => fields.into_iter().map(|f| (f.name, f.value, f.note)).collect(),
+        Gen::Object(fields) => fields
+            .into_iter()
+            .map(|f| (f.name, f.value, f.note))
+            .collect(),
         Gen::Literal(Value::Object(m)) => m
             .into_iter()
             .map(|(k, v)| (k, Gen::Literal(v), "example".to_string()))
@@ -106,11 +121,18 @@ fn flat_fields(gen: Gen, at: &str) -> Result<Vec<(String, Gen, String)>, GenErro
     for (name, value, note) in fields {
         let scalar = match value {
             Gen::Array(mut items) if !items.is_empty() => items.remove(0),
-            Gen::Literal(Value::Array(mut items)) if !items.is_empty() => Gen::Literal(items.remove(0)),
-            Gen::Object(_) | Gen::Literal(Value::Object(_)) | Gen::Array(_) | Gen::Literal(Value::Array(_)) => {
+            Gen::Literal(Value::Array(mut items)) if !items.is_empty() => {
+                Gen::Literal(items.remove(0))
+            }
+            Gen::Object(_)
+            | Gen::Literal(Value::Object(_))
+            | Gen::Array(_)
+            | Gen::Literal(Value::Array(_)) => {
                 return Err(GenError::unsatisfiable(
                     at,
-                    format!("form field `{name}` is an object or an empty list, which a form cannot send"),
+                    format!(
+                    "form field `{name}` is an object or an empty list, which a form cannot send"
+                ),
                 ))
             }
             other => other,
@@ -148,11 +170,19 @@ fn multipart(
             .map(|c| c.split(',').next().unwrap_or(c).trim().to_string());
         if let Some(files) = file_count(doc, resolved, &property_at) {
             for i in 0..files {
-                let note = if is_required { "file" } else { "file, optional" };
+                let note = if is_required {
+                    "file"
+                } else {
+                    "file, optional"
+                };
                 parts.push(PartDraft::File {
                     name: name.clone(),
                     content: FILE_CONTENT.to_string(),
-                    filename: if files == 1 { format!("{name}.txt") } else { format!("{name}-{}.txt", i + 1) },
+                    filename: if files == 1 {
+                        format!("{name}.txt")
+                    } else {
+                        format!("{name}-{}.txt", i + 1)
+                    },
                     content_type: content_type.clone().unwrap_or_else(|| "text/plain".into()),
                     note: note.to_string(),
                 });
@@ -164,14 +194,26 @@ fn multipart(
             Err(_) if !is_required => continue,
             Err(e) => return Err(e),
         };
-        let note = if is_required { g.note } else { format!("{}, optional", g.note) };
+        let note = if is_required {
+            g.note
+        } else {
+            format!("{}, optional", g.note)
+        };
         match g.gen {
             Gen::Array(items) => {
                 for item in items {
-                    parts.push(PartDraft::Text { name: name.clone(), value: text_part(item), note: note.clone() });
+                    parts.push(PartDraft::Text {
+                        name: name.clone(),
+                        value: text_part(item),
+                        note: note.clone(),
+                    });
                 }
             }
-            other => parts.push(PartDraft::Text { name: name.clone(), value: text_part(other), note }),
+            other => parts.push(PartDraft::Text {
+                name: name.clone(),
+                value: text_part(other),
+                note,
+            }),
         }
     }
     Ok(parts)
@@ -181,7 +223,9 @@ fn multipart(
 fn text_part(gen: Gen) -> Gen {
     match gen {
         Gen::Object(_) | Gen::Array(_) => Gen::Leaf(Leaf::Text("{}".into())),
-        Gen::Literal(v @ (Value::Object(_) | Value::Array(_))) => Gen::Literal(Value::String(v.to_string())),
+        Gen::Literal(v @ (Value::Object(_) | Value::Array(_))) => {
+            Gen::Literal(Value::String(v.to_string()))
+        }
         other => other,
     }
 }
@@ -191,7 +235,8 @@ fn text_part(gen: Gen) -> Gen {
 fn file_count(doc: &Document, schema: &Value, at: &str) -> Option<usize> {
     let is_file = |s: &Value| {
         let s = doc.resolve(s, at).unwrap_or(s);
-        s.get("format").and_then(Value::as_str) == Some("binary") || s.get("contentMediaType").is_some()
+        s.get("format").and_then(Value::as_str) == Some("binary")
+            || s.get("contentMediaType").is_some()
     };
     let branches: Vec<&Value> = match schema.get("anyOf").or_else(|| schema.get("oneOf")) {
         Some(Value::Array(b)) => b.iter().collect(),
@@ -204,7 +249,11 @@ fn file_count(doc: &Document, schema: &Value, at: &str) -> Option<usize> {
         }
         if let Some(items) = branch.get("items") {
             if is_file(items) {
-                let min = branch.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+                let min = branch
+                    .get("minItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .max(1);
                 return Some(usize::try_from(min).unwrap_or(1));
             }
         }

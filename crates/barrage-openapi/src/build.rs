@@ -32,6 +32,8 @@ pub struct Builder<'d, 'o> {
     pub opts: &'o Options,
     /// Logins the steps built since the last [`Builder::take_logins`] need.
     logins: Vec<Login>,
+    /// Environment variables the credentials read (`env("NAME", ...)`).
+    pub env: std::collections::BTreeSet<String>,
 }
 
 /// A path parameter's value: a saved variable or a generated value.
@@ -47,6 +49,7 @@ impl<'d, 'o> Builder<'d, 'o> {
             ops,
             opts,
             logins: Vec::new(),
+            env: Default::default(),
         }
     }
 
@@ -110,10 +113,10 @@ impl<'d, 'o> Builder<'d, 'o> {
         let mut values = BTreeMap::new();
         let mut unsupplied = Vec::new();
         for name in path_names(&op.path) {
-            let parameter = op
-                .parameters
-                .iter()
-                .find(|(p, _)| p.get("in").and_then(Value::as_str) == Some("path") && p.get("name").and_then(Value::as_str) == Some(&name));
+            let parameter = op.parameters.iter().find(|(p, _)| {
+                p.get("in").and_then(Value::as_str) == Some("path")
+                    && p.get("name").and_then(Value::as_str) == Some(&name)
+            });
             if depth < MAX_CHAIN {
                 if let Some(s) = flows::supplier(self.doc, self.ops, index, &name) {
                     if !visiting.contains(&s.op) {
@@ -125,7 +128,10 @@ impl<'d, 'o> Builder<'d, 'o> {
                                 if let Ok(mut create) = self.request(s.op, &c_values) {
                                     let var = var_name(&name);
                                     create.save.push((var.clone(), s.json_path.clone()));
-                                    create.status = vec![("2xx".into(), format!("creates the {{{name}}} used below"))];
+                                    create.status = vec![(
+                                        "2xx".into(),
+                                        format!("creates the {{{name}}} used below"),
+                                    )];
                                     create.schemas.clear();
                                     for step in c_before {
                                         if !before.iter().any(|b| b.save == step.save) {
@@ -161,13 +167,20 @@ impl<'d, 'o> Builder<'d, 'o> {
     }
 
     /// The request step for `ops[index]` with its path parameters filled.
-    fn request(&mut self, index: usize, values: &BTreeMap<String, PathValue>) -> Result<StepDraft, GenError> {
+    fn request(
+        &mut self,
+        index: usize,
+        values: &BTreeMap<String, PathValue>,
+    ) -> Result<StepDraft, GenError> {
         let op = &self.ops[index];
         let mut step = self.skeleton(index);
         step.url = fill_path(&op.path, values);
         let mut cookies: Vec<String> = Vec::new();
         for (p, at) in &op.parameters {
-            let (Some(name), Some(place)) = (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str)) else {
+            let (Some(name), Some(place)) = (
+                p.get("name").and_then(Value::as_str),
+                p.get("in").and_then(Value::as_str),
+            ) else {
                 continue;
             };
             if place == "path" || (place == "header" && is_reserved_header(name)) {
@@ -191,14 +204,22 @@ impl<'d, 'o> Builder<'d, 'o> {
                 None => {
                     return Err(GenError::unsatisfiable(
                         &schema_at,
-                        format!("{place} parameter `{name}` is an object, which barrage cannot send there"),
+                        format!(
+                        "{place} parameter `{name}` is an object, which barrage cannot send there"
+                    ),
                     ))
                 }
             };
-            let note = if required { g.note } else { format!("{}, optional", g.note) };
+            let note = if required {
+                g.note
+            } else {
+                format!("{}, optional", g.note)
+            };
             match place {
                 "query" => step.query.push((name.to_string(), value, note)),
-                "header" => step.headers.push((name.to_ascii_lowercase(), text(&value), note)),
+                "header" => step
+                    .headers
+                    .push((name.to_ascii_lowercase(), text(&value), note)),
                 "cookie" => cookies.push(format!("{name}={}", text(&value))),
                 _ => {}
             }
@@ -206,17 +227,32 @@ impl<'d, 'o> Builder<'d, 'o> {
         let (body, content_type) = body(self.doc, op)?;
         step.body = body;
         if let Some(ct) = content_type {
-            step.headers.push(("content-type".into(), ct, String::new()));
+            step.headers
+                .push(("content-type".into(), ct, String::new()));
         }
         match security::for_operation(self.doc, op) {
             Ok(credentials) => {
                 for c in credentials {
+                    if let Credential::Header { value, .. }
+                    | Credential::Query { value, .. }
+                    | Credential::Cookie { value, .. } = &c
+                    {
+                        self.env.extend(env_names(value));
+                    }
                     match c {
-                        Credential::Header { name, value, note } => step.headers.push((name, value, note)),
-                        Credential::Query { name, value, note } => {
-                            step.query.push((name, Gen::Leaf(crate::values::Leaf::Text(value)), note));
+                        Credential::Header { name, value, note } => {
+                            step.headers.push((name, value, note))
                         }
-                        Credential::Cookie { name, value, .. } => cookies.push(format!("{name}={value}")),
+                        Credential::Query { name, value, note } => {
+                            step.query.push((
+                                name,
+                                Gen::Leaf(crate::values::Leaf::Text(value)),
+                                note,
+                            ));
+                        }
+                        Credential::Cookie { name, value, .. } => {
+                            cookies.push(format!("{name}={value}"))
+                        }
                         Credential::Login(login) => {
                             step.headers.push((
                                 "authorization".into(),
@@ -233,7 +269,11 @@ impl<'d, 'o> Builder<'d, 'o> {
             Err(e) => step.comments.push(format!("security not generated: {e}")),
         }
         if !cookies.is_empty() {
-            step.headers.push(("cookie".into(), cookies.join("; "), "cookie parameters".into()));
+            step.headers.push((
+                "cookie".into(),
+                cookies.join("; "),
+                "cookie parameters".into(),
+            ));
         }
         let (status, schemas) = self.responses(op)?;
         step.status = status;
@@ -244,21 +284,30 @@ impl<'d, 'o> Builder<'d, 'o> {
     /// Accepted statuses (and, with `--check-responses`, the schemas their bodies must
     /// match).
     #[allow(clippy::type_complexity)]
-    fn responses(&self, op: &Operation<'_>) -> Result<(Vec<(String, String)>, Vec<(String, Value)>), GenError> {
+    fn responses(
+        &self,
+        op: &Operation<'_>,
+    ) -> Result<(Vec<(String, String)>, Vec<(String, Value)>), GenError> {
         let documented: Vec<String> = op
             .op
             .get("responses")
             .and_then(Value::as_object)
             .map(|r| r.keys().cloned().collect())
             .unwrap_or_default();
-        let success: Vec<&String> = documented.iter().filter(|c| c.starts_with('2') || c.starts_with('3')).collect();
+        let success: Vec<&String> = documented
+            .iter()
+            .filter(|c| c.starts_with('2') || c.starts_with('3'))
+            .collect();
         if success.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         if !self.opts.check_responses {
             let listed: Vec<&str> = success.iter().map(|s| s.as_str()).collect();
             return Ok((
-                vec![("2xx".to_string(), format!("any success; the document lists {}", listed.join(", ")))],
+                vec![(
+                    "2xx".to_string(),
+                    format!("any success; the document lists {}", listed.join(", ")),
+                )],
                 Vec::new(),
             ));
         }
@@ -269,11 +318,13 @@ impl<'d, 'o> Builder<'d, 'o> {
             status.push((key.clone(), "documented".to_string()));
             let at = format!("{}/responses/{}", op.pointer, escape_pointer(code));
             let response = self.doc.resolve(&op.op["responses"][code.as_str()], &at)?;
-            let Some(schema) = json_schema(response) else { continue };
+            let Some(schema) = json_schema(response) else {
+                continue;
+            };
             if schema.as_object().is_some_and(|o| o.is_empty()) {
                 continue;
             }
-            schemas.push((key, crate::conformance::bundle(self.doc, schema, &at)?));
+            schemas.push((key, crate::conformance::bundle_lean(self.doc, schema, &at)?));
         }
         Ok((status, schemas))
     }
@@ -349,12 +400,24 @@ pub fn login_step(login: &Login) -> StepDraft {
     }
 }
 
+/// The variables `env("NAME", ...)` calls in a template read.
+fn env_names(template: &str) -> Vec<String> {
+    template
+        .split("env(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The names in a path template, in order (`/a/{x}/b/{y}` -> x, y).
 fn path_names(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         out.push(rest[open + 1..open + close].to_string());
         rest = &rest[open + close + 1..];
     }
@@ -365,7 +428,9 @@ fn fill_path(path: &str, values: &BTreeMap<String, PathValue>) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         out.push_str(&rest[..open]);
         let name = &rest[open + 1..open + close];
         match values.get(name) {
@@ -394,7 +459,9 @@ fn text(g: &Gen) -> String {
 fn scalar(g: Gen) -> Option<Gen> {
     match g {
         Gen::Array(mut items) if !items.is_empty() => scalar(items.remove(0)),
-        Gen::Literal(Value::Array(mut items)) if !items.is_empty() => scalar(Gen::Literal(items.remove(0))),
+        Gen::Literal(Value::Array(mut items)) if !items.is_empty() => {
+            scalar(Gen::Literal(items.remove(0)))
+        }
         Gen::Object(_) | Gen::Array(_) | Gen::Literal(Value::Object(_) | Value::Array(_)) => None,
         other => Some(other),
     }
@@ -452,7 +519,10 @@ mod tests {
     fn paths_fill_with_variables_and_values() {
         let mut values = BTreeMap::new();
         values.insert("a".to_string(), PathValue::Var("a".into()));
-        values.insert("b".to_string(), PathValue::Generated(Gen::Literal(Value::from(7))));
+        values.insert(
+            "b".to_string(),
+            PathValue::Generated(Gen::Literal(Value::from(7))),
+        );
         assert_eq!(fill_path("/x/{a}/y/{b}", &values), "/x/{{ a }}/y/7");
         assert_eq!(path_names("/x/{a}/y/{b}"), ["a", "b"]);
         assert_eq!(var_name("item-id"), "item_id");

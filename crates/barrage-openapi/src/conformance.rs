@@ -20,7 +20,11 @@ use crate::document::{escape_pointer, Document, Version};
 use crate::error::RefError;
 
 /// Characters kept as they are in a `$ref` fragment; the rest are percent-encoded.
-const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Keywords whose value is a schema.
 const SCHEMA_KEYWORDS: &[&str] = &[
@@ -47,9 +51,34 @@ const SCHEMA_MAPS: &[&str] = &[
     "dependentSchemas",
 ];
 
+/// Keywords that only annotate (left out of the schemas written into scenarios, where
+/// they would only make the file longer).
+const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "examples",
+    "example",
+    "default",
+    "$comment",
+    "deprecated",
+    "xml",
+    "externalDocs",
+];
+
 /// `schema` (found at `at`) as a standalone Draft 2020-12 schema.
 pub fn bundle(doc: &Document, schema: &Value, at: &str) -> Result<Value, RefError> {
+    bundle_with(doc, schema, at, false)
+}
+
+/// [`bundle`] without annotation keywords (`title`, `description`, `default`, ...), for
+/// writing into a scenario.
+pub fn bundle_lean(doc: &Document, schema: &Value, at: &str) -> Result<Value, RefError> {
+    bundle_with(doc, schema, at, true)
+}
+
+fn bundle_with(doc: &Document, schema: &Value, at: &str, lean: bool) -> Result<Value, RefError> {
     let mut b = Bundler {
+        lean,
         doc,
         names: BTreeMap::new(),
         defs: Map::new(),
@@ -89,6 +118,8 @@ pub fn is_valid(doc: &Document, schema: &Value, at: &str, value: &Value) -> bool
 }
 
 struct Bundler<'d> {
+    /// Leave annotation keywords out.
+    lean: bool,
     doc: &'d Document,
     /// Reference -> name under `$defs`.
     names: BTreeMap<String, String>,
@@ -125,10 +156,17 @@ impl Bundler<'_> {
         Ok(Value::Object(out))
     }
 
-    fn convert_keywords(&mut self, object: &Map<String, Value>, at: &str) -> Result<Map<String, Value>, RefError> {
+    fn convert_keywords(
+        &mut self,
+        object: &Map<String, Value>,
+        at: &str,
+    ) -> Result<Map<String, Value>, RefError> {
         let mut out = Map::new();
         for (key, value) in object {
             let k = key.as_str();
+            if self.lean && (ANNOTATIONS.contains(&k) || k.starts_with("x-")) {
+                continue;
+            }
             let converted = if SCHEMA_KEYWORDS.contains(&k) {
                 match value {
                     // Draft 4 tuples: `items: [a, b]`.
@@ -183,7 +221,11 @@ impl Bundler<'_> {
             .decode_utf8_lossy()
             .replace("~1", "/")
             .replace("~0", "~");
-        let base = if base.is_empty() { "schema".to_string() } else { base };
+        let base = if base.is_empty() {
+            "schema".to_string()
+        } else {
+            base
+        };
         let mut name = base.clone();
         let mut n = 2;
         while self.names.values().any(|v| *v == name) {
@@ -198,7 +240,10 @@ impl Bundler<'_> {
 
 /// 3.0 keywords in 2020-12 terms: `nullable`, boolean exclusive bounds.
 fn from_30(out: &mut Map<String, Value>) {
-    for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (exclusive, inclusive) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         match out.get(exclusive) {
             Some(Value::Bool(true)) => {
                 match out.remove(inclusive) {
@@ -265,7 +310,10 @@ mod tests {
         );
         let b = bundle(&d, &json!({"$ref": "#/components/schemas/Node"}), "/x").unwrap();
         assert_eq!(b["$ref"], "#/$defs/Node");
-        assert_eq!(b["$defs"]["Node"]["properties"]["children"]["items"]["$ref"], "#/$defs/Node");
+        assert_eq!(
+            b["$defs"]["Node"]["properties"]["children"]["items"]["$ref"],
+            "#/$defs/Node"
+        );
         assert_eq!(b["$defs"]["Tag"]["enum"], json!(["a", "b"]));
         let v = jsonschema::validator_for(&b).unwrap();
         assert!(v.is_valid(&json!({"children": [{"tag": "a", "children": []}]})));
@@ -289,7 +337,12 @@ mod tests {
             json!({"type": ["integer", "null"], "exclusiveMinimum": 0})
         );
         assert_eq!(b["properties"]["s"]["enum"], json!(["x", null]));
-        let bad = bundle(&d, &json!({"$ref": "#/components/schemas/Missing"}), "/here").unwrap_err();
+        let bad = bundle(
+            &d,
+            &json!({"$ref": "#/components/schemas/Missing"}),
+            "/here",
+        )
+        .unwrap_err();
         assert_eq!(bad.at, "/here");
     }
 }

@@ -127,8 +127,14 @@ impl Document {
             while !parent.is_empty() && self.root.pointer(&parent).is_none() {
                 parent = parent.rsplit_once('/').map_or("", |(p, _)| p).to_string();
             }
-            let shown = if parent.is_empty() { "the document root" } else { &parent };
-            error(format!("nothing at `{pointer}` (the nearest existing part is {shown})"))
+            let shown = if parent.is_empty() {
+                "the document root"
+            } else {
+                &parent
+            };
+            error(format!(
+                "nothing at `{pointer}` (the nearest existing part is {shown})"
+            ))
         })
     }
 
@@ -261,7 +267,11 @@ mod tests {
             "nothing at `/components/schemas/Nope` (the nearest existing part is /components/schemas)"
         );
         let external = json!({"$ref": "other.yaml#/A"});
-        assert!(d.resolve(&external, "/x").unwrap_err().message.contains("bundle"));
+        assert!(d
+            .resolve(&external, "/x")
+            .unwrap_err()
+            .message
+            .contains("bundle"));
         let looped = doc(json!({"a": {"$ref": "#/a"}}));
         let e = looped.resolve(&json!({"$ref": "#/a"}), "/x").unwrap_err();
         assert!(e.message.contains("loop"), "{}", e.message);

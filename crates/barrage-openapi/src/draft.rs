@@ -61,12 +61,19 @@ pub enum BodyDraft {
     Form(Vec<(String, Gen, String)>),
     Multipart(Vec<PartDraft>),
     /// A body sent as written, with its content type in a header.
-    Raw { text: String, note: String },
+    Raw {
+        text: String,
+        note: String,
+    },
 }
 
 #[derive(Clone)]
 pub enum PartDraft {
-    Text { name: String, value: Gen, note: String },
+    Text {
+        name: String,
+        value: Gen,
+        note: String,
+    },
     /// A file part with generated content.
     File {
         name: String,
@@ -84,7 +91,11 @@ impl Draft {
             out.comment(0, h);
         }
         out.blank();
-        out.push_noted(0, format!("target: {}", yaml::scalar(&self.target)), &self.target_note);
+        out.push_noted(
+            0,
+            format!("target: {}", yaml::scalar(&self.target)),
+            &self.target_note,
+        );
         out.push(0, "defaults:");
         out.push(2, "headers:");
         out.push(4, "accept: application/json");
@@ -95,7 +106,10 @@ impl Draft {
             user.render(&mut out);
         }
         out.blank();
-        out.comment(0, "Bounded on purpose: raise users and duration for a real test (flags override: -u -t).");
+        out.comment(
+            0,
+            "Bounded on purpose: raise users and duration for a real test (flags override: -u -t).",
+        );
         out.push(0, "load:");
         out.push(2, "users: 10");
         out.push(2, "spawn_rate: 10");
@@ -120,7 +134,10 @@ impl UserDraft {
         }
         // A user type needs one task that runs; without one it is left out as a whole.
         if self.tasks.iter().all(|t| t.left_out.is_some()) {
-            out.comment(2, &format!("LEFT OUT: every task of `{}` is left out", self.name));
+            out.comment(
+                2,
+                &format!("LEFT OUT: every task of `{}` is left out", self.name),
+            );
             out.extend(user.commented_out());
         } else {
             out.extend(user);
@@ -144,7 +161,10 @@ impl TaskDraft {
             None => out.extend(body),
             Some(reason) => {
                 out.comment(6, &format!("LEFT OUT: {reason}"));
-                out.comment(6, "Fix the value below (or the document), then remove the `# `s.");
+                out.comment(
+                    6,
+                    "Fix the value below (or the document), then remove the `# `s.",
+                );
                 out.extend(body.commented_out());
             }
         }
@@ -158,7 +178,10 @@ impl StepDraft {
             out.comment(indent, c);
         }
         let at = indent + 2;
-        out.push(indent, format!("- {}: {}", self.method, url_scalar(&self.url)));
+        out.push(
+            indent,
+            format!("- {}: {}", self.method, url_scalar(&self.url)),
+        );
         out.push(at, format!("name: {}", yaml::scalar(&self.name)));
         if !self.query.is_empty() {
             out.push(at, "query:");
@@ -169,7 +192,11 @@ impl StepDraft {
         if !self.headers.is_empty() {
             out.push(at, "headers:");
             for (name, value, note) in &self.headers {
-                out.push_noted(at + 2, format!("{}: {}", yaml::scalar(name), text(value)), note);
+                out.push_noted(
+                    at + 2,
+                    format!("{}: {}", yaml::scalar(name), text(value)),
+                    note,
+                );
             }
         }
         match &self.body {
@@ -242,7 +269,10 @@ impl PartDraft {
                     "generated file content; or `file: path` to send a file",
                 );
                 out.push(indent + 2, format!("filename: {}", yaml::scalar(filename)));
-                out.push(indent + 2, format!("content_type: {}", yaml::scalar(content_type)));
+                out.push(
+                    indent + 2,
+                    format!("content_type: {}", yaml::scalar(content_type)),
+                );
             }
         }
     }

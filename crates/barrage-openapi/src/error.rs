@@ -73,10 +73,16 @@ impl std::fmt::Display for RefError {
 pub enum GenError {
     /// A reference back into a schema being generated, with nothing to stop the recursion
     /// (a required property all the way down). An optional place just leaves it out.
-    Recursive { at: String, reference: String },
+    Recursive {
+        at: String,
+        reference: String,
+    },
     /// Constraints no value meets (`minimum` above `maximum`, a pattern that cannot be
     /// generated from, ...).
-    Unsatisfiable { at: String, message: String },
+    Unsatisfiable {
+        at: String,
+        message: String,
+    },
     Ref(RefError),
 }
 

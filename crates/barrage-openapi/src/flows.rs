@@ -22,7 +22,12 @@ pub struct Supplier {
 }
 
 /// The supplier of path parameter `param` of `ops[target]`, if any.
-pub fn supplier(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> Option<Supplier> {
+pub fn supplier(
+    doc: &Document,
+    ops: &[Operation<'_>],
+    target: usize,
+    param: &str,
+) -> Option<Supplier> {
     linked(doc, ops, target, param).or_else(|| creator(doc, ops, target, param))
 }
 
@@ -35,9 +40,13 @@ fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> 
             continue;
         }
         for (_, response) in success_responses(doc, other) {
-            let Some(links) = response.get("links").and_then(Value::as_object) else { continue };
+            let Some(links) = response.get("links").and_then(Value::as_object) else {
+                continue;
+            };
             for link in links.values() {
-                let Ok(link) = doc.resolve(link, &other.pointer) else { continue };
+                let Ok(link) = doc.resolve(link, &other.pointer) else {
+                    continue;
+                };
                 let to_target = match (link.get("operationId"), link.get("operationRef")) {
                     (Some(Value::String(id)), _) => op.operation_id() == Some(id.as_str()),
                     (_, Some(Value::String(r))) => {
@@ -50,7 +59,8 @@ fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> 
                     continue;
                 }
                 let expression = link.get("parameters").and_then(|p| {
-                    p.get(param).or_else(|| p.get(format!("path.{param}").as_str()))
+                    p.get(param)
+                        .or_else(|| p.get(format!("path.{param}").as_str()))
                 });
                 let Some(pointer) = expression
                     .and_then(Value::as_str)
@@ -76,7 +86,8 @@ fn creator(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) ->
     if prefix.is_empty() {
         return None;
     }
-    let id_like = param == "id" || param.ends_with("_id") || param.ends_with("Id") || param.ends_with("ID");
+    let id_like =
+        param == "id" || param.ends_with("_id") || param.ends_with("Id") || param.ends_with("ID");
     ops.iter().enumerate().find_map(|(i, op)| {
         let collection = op.path.trim_end_matches('/') == prefix.trim_end_matches('/');
         if i == target || op.method != "post" || !collection {
@@ -119,14 +130,21 @@ pub fn json_schema(response: &Value) -> Option<&Value> {
 }
 
 pub fn is_json(media: &str) -> bool {
-    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     m == "application/json" || m.ends_with("+json")
 }
 
 /// Property names of the object a successful response answers with.
 fn success_properties(doc: &Document, op: &Operation<'_>) -> Option<Vec<String>> {
     for (_, response) in success_responses(doc, op) {
-        let Some(schema) = json_schema(response) else { continue };
+        let Some(schema) = json_schema(response) else {
+            continue;
+        };
         let schema = doc.resolve(schema, &op.pointer).ok()?;
         let mut names: Vec<String> = Vec::new();
         let mut parts = vec![schema];
@@ -156,7 +174,10 @@ pub fn json_path(pointer: &str) -> String {
             out.push('.');
             out.push_str(&token);
         } else {
-            out.push_str(&format!("['{}']", token.replace('\\', "\\\\").replace('\'', "\\'")));
+            out.push_str(&format!(
+                "['{}']",
+                token.replace('\\', "\\\\").replace('\'', "\\'")
+            ));
         }
     }
     out
@@ -164,7 +185,9 @@ pub fn json_path(pointer: &str) -> String {
 
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -198,13 +221,22 @@ mod tests {
             "/other/{item_id}": {"get": {}}
         }));
         let (ops, _) = d.operations();
-        let get = ops.iter().position(|o| o.key() == "get /items/{item_id}").unwrap();
+        let get = ops
+            .iter()
+            .position(|o| o.key() == "get /items/{item_id}")
+            .unwrap();
         let post = ops.iter().position(|o| o.key() == "post /items/").unwrap();
         assert_eq!(
             supplier(&d, &ops, get, "item_id"),
-            Some(Supplier { op: post, json_path: "$.id".into() })
+            Some(Supplier {
+                op: post,
+                json_path: "$.id".into()
+            })
         );
-        let other = ops.iter().position(|o| o.key() == "get /other/{item_id}").unwrap();
+        let other = ops
+            .iter()
+            .position(|o| o.key() == "get /other/{item_id}")
+            .unwrap();
         assert_eq!(supplier(&d, &ops, other, "item_id"), None);
     }
 
@@ -219,7 +251,10 @@ mod tests {
         }));
         let (ops, _) = d.operations();
         let get = ops.iter().position(|o| o.method == "get").unwrap();
-        assert_eq!(supplier(&d, &ops, get, "key").unwrap().json_path, "$['thing key']");
+        assert_eq!(
+            supplier(&d, &ops, get, "key").unwrap().json_path,
+            "$['thing key']"
+        );
     }
 
     #[test]

@@ -78,11 +78,18 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
             }
         })
         .collect();
+    if ops.is_empty() && !warnings.is_empty() {
+        return Err(InitError::NothingUsable(warnings.join("\n")));
+    }
     if selected.is_empty() {
         let why = if ops.is_empty() {
             "the document has no operations under `paths`".to_string()
         } else {
-            format!("all {} operations were left out ({})", ops.len(), skipped.join("; "))
+            format!(
+                "all {} operations were left out ({})",
+                ops.len(),
+                skipped.join("; ")
+            )
         };
         return Err(InitError::NothingSelected(why));
     }
@@ -107,9 +114,9 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     let mut token_ops = Vec::new();
     for (name, members) in groups {
         builder.take_logins();
-        let (tokens, regular): (Vec<usize>, Vec<usize>) = members.into_iter().partition(|&i| {
-            ops[i].method == "post" && token_paths.contains(&ops[i].path.as_str())
-        });
+        let (tokens, regular): (Vec<usize>, Vec<usize>) = members
+            .into_iter()
+            .partition(|&i| ops[i].method == "post" && token_paths.contains(&ops[i].path.as_str()));
         let drafts: Vec<TaskDraft> = regular.iter().map(|&i| builder.task(i)).collect();
         token_ops.extend(tokens.into_iter().map(|i| (built.len(), i)));
         built.push((name, drafts, builder.take_logins()));
@@ -120,7 +127,9 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     let mut notes = Vec::new();
     for (group, i) in token_ops {
         let op = &ops[i];
-        let used = built.iter().any(|(_, _, logins)| logins.iter().any(|l| l.token_url == op.path));
+        let used = built
+            .iter()
+            .any(|(_, _, logins)| logins.iter().any(|l| l.token_url == op.path));
         if used {
             notes.push(format!("{} runs in `setup`: it is the login.", op.key()));
             continue;
@@ -168,6 +177,7 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     if left_out == tasks {
         return Err(InitError::NothingUsable(warnings.join("\n")));
     }
+    env.extend(builder.env.iter().cloned());
     env.sort();
     env.dedup();
     let (target, target_note) = target(doc);
@@ -191,11 +201,17 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
 fn target(doc: &Document) -> (String, String) {
     let (base_path, absolute) = doc.server();
     if let Some(url) = absolute {
-        return (url.as_str().trim_end_matches('/').to_string(), "from `servers` in the document".into());
+        return (
+            url.as_str().trim_end_matches('/').to_string(),
+            "from `servers` in the document".into(),
+        );
     }
     if let Some(fetched) = &doc.fetched_from {
         let origin = fetched.origin().ascii_serialization();
-        return (format!("{origin}{base_path}"), "where the document was fetched from; -H overrides".into());
+        return (
+            format!("{origin}{base_path}"),
+            "where the document was fetched from; -H overrides".into(),
+        );
     }
     (
         format!("http://127.0.0.1:8000{base_path}"),
@@ -226,15 +242,22 @@ fn header(
         "from. Edit freely: weights, values, checks. `barrage validate THIS_FILE` checks edits.".into(),
     ];
     if !env.is_empty() {
-        h.push(format!("Credentials come from the environment: {}.", env.join(", ")));
+        h.push(format!(
+            "Credentials come from the environment: {}.",
+            env.join(", ")
+        ));
     }
     if left_out > 0 {
-        h.push(format!("{left_out} of {tasks} tasks are LEFT OUT (commented out): search for LEFT OUT."));
+        h.push(format!(
+            "{left_out} of {tasks} tasks are LEFT OUT (commented out): search for LEFT OUT."
+        ));
     }
     h.extend(notes.iter().cloned());
     let deprecated = skipped.iter().filter(|s| s.contains("deprecated")).count();
     if deprecated > 0 {
-        h.push(format!("{deprecated} deprecated operation(s) not included (--include-deprecated)."));
+        h.push(format!(
+            "{deprecated} deprecated operation(s) not included (--include-deprecated)."
+        ));
     }
     h
 }

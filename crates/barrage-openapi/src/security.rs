@@ -13,15 +13,26 @@ use serde_json::Value;
 
 use crate::document::{Document, Operation};
 
-
 /// What one scheme asks of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
     /// A header with a template value.
-    Header { name: String, value: String, note: String },
-    Query { name: String, value: String, note: String },
+    Header {
+        name: String,
+        value: String,
+        note: String,
+    },
+    Query {
+        name: String,
+        value: String,
+        note: String,
+    },
     /// One `name=value` pair of the `cookie` header.
-    Cookie { name: String, value: String, note: String },
+    Cookie {
+        name: String,
+        value: String,
+        note: String,
+    },
     /// A login in `setup` that saves a token into `var`.
     Login(Login),
 }
@@ -53,7 +64,9 @@ pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credentia
     };
     let mut problems = Vec::new();
     for requirement in requirements {
-        let Some(schemes) = requirement.as_object() else { continue };
+        let Some(schemes) = requirement.as_object() else {
+            continue;
+        };
         // `{}` among the alternatives: authentication is optional.
         if schemes.is_empty() {
             return Ok(Vec::new());
@@ -80,7 +93,9 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, String> {
         .root
         .pointer("/components/securitySchemes")
         .and_then(|s| s.get(name))
-        .ok_or_else(|| format!("security scheme `{name}` is not defined in components/securitySchemes"))?;
+        .ok_or_else(|| {
+            format!("security scheme `{name}` is not defined in components/securitySchemes")
+        })?;
     let scheme = doc
         .resolve(scheme, "/components/securitySchemes")
         .map_err(|e| e.to_string())?;
@@ -88,13 +103,24 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, String> {
     let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
         "apiKey" => {
-            let key_name = scheme.get("name").and_then(Value::as_str).unwrap_or("X-API-Key");
+            let key_name = scheme
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("X-API-Key");
             let var = format!("{prefix}_KEY");
             let value = env(&var, "change-me");
             let note = format!("API key `{name}`: set {var}");
             match scheme.get("in").and_then(Value::as_str) {
-                Some("query") => Ok(Credential::Query { name: key_name.into(), value, note }),
-                Some("cookie") => Ok(Credential::Cookie { name: key_name.into(), value, note }),
+                Some("query") => Ok(Credential::Query {
+                    name: key_name.into(),
+                    value,
+                    note,
+                }),
+                Some("cookie") => Ok(Credential::Cookie {
+                    name: key_name.into(),
+                    value,
+                    note,
+                }),
                 _ => Ok(Credential::Header {
                     name: key_name.to_ascii_lowercase(),
                     value,
@@ -142,7 +168,10 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, String> {
                 ];
                 (form, vec![u, p])
             } else {
-                let (i, s) = (format!("{prefix}_CLIENT_ID"), format!("{prefix}_CLIENT_SECRET"));
+                let (i, s) = (
+                    format!("{prefix}_CLIENT_ID"),
+                    format!("{prefix}_CLIENT_SECRET"),
+                );
                 let form = vec![
                     ("grant_type".to_string(), "client_credentials".to_string()),
                     ("client_id".to_string(), env(&i, "client")),
@@ -166,7 +195,10 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, String> {
 /// Every login the document's schemes describe (OAuth2 password and client-credentials
 /// flows), in scheme name order.
 pub fn logins(doc: &Document) -> Vec<Login> {
-    let schemes = doc.root.pointer("/components/securitySchemes").and_then(Value::as_object);
+    let schemes = doc
+        .root
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
     schemes
         .into_iter()
         .flat_map(|s| s.keys())
@@ -179,7 +211,10 @@ pub fn logins(doc: &Document) -> Vec<Login> {
 
 /// `token` for the first OAuth2 scheme (by name), `token_2`, ... for the others.
 fn token_var(doc: &Document, scheme: &str) -> String {
-    let schemes = doc.root.pointer("/components/securitySchemes").and_then(Value::as_object);
+    let schemes = doc
+        .root
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
     let oauth2: Vec<&String> = schemes
         .into_iter()
         .flatten()

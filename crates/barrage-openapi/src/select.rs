@@ -44,12 +44,10 @@ impl Weights {
                     METHODS.join(", ")
                 ));
             }
-            let n: u32 = n
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| format!("--weights: `{part}` needs a whole number of at least 1"))?;
+            let n: u32 =
+                n.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    format!("--weights: `{part}` needs a whole number of at least 1")
+                })?;
             weights.0.insert(method, n);
         }
         Ok(weights)
@@ -76,7 +74,8 @@ impl Filter {
         let t = text.trim();
         if t.starts_with('/') {
             Filter::Path(t.to_string())
-        } else if METHODS.contains(&t.to_ascii_lowercase().as_str()) && t == t.to_ascii_uppercase() {
+        } else if METHODS.contains(&t.to_ascii_lowercase().as_str()) && t == t.to_ascii_uppercase()
+        {
             Filter::Method(t.to_ascii_lowercase())
         } else {
             Filter::Tag(t.to_string())
@@ -143,7 +142,9 @@ mod tests {
         let w = Weights::parse("get=5, DELETE=3").unwrap();
         assert_eq!((w.of("get"), w.of("post"), w.of("delete")), (5, 2, 3));
         assert!(Weights::parse("get").unwrap_err().contains("METHOD=N"));
-        assert!(Weights::parse("fetch=1").unwrap_err().contains("not a method"));
+        assert!(Weights::parse("fetch=1")
+            .unwrap_err()
+            .contains("not a method"));
         assert!(Weights::parse("get=0").unwrap_err().contains("at least 1"));
     }
 

@@ -53,7 +53,8 @@ fn fetch_document(source: &str) -> Result<(url::Url, String), LoadError> {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        base.join(WELL_KNOWN).expect("a relative file name joins any http URL")
+        base.join(WELL_KNOWN)
+            .expect("a relative file name joins any http URL")
     };
     if url.path() == "/" || url.path().is_empty() {
         let u = well_known();
@@ -86,7 +87,10 @@ fn fetch(url: &url::Url) -> Result<String, LoadError> {
     };
     let mut response = agent
         .get(url.as_str())
-        .header("accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
+        .header(
+            "accept",
+            "application/json, application/yaml;q=0.9, */*;q=0.5",
+        )
         .call()
         .map_err(|e| match e {
             ureq::Error::StatusCode(code) => error(format!(
@@ -178,7 +182,11 @@ mod tests {
         let doc = parse("a.yaml", "openapi: 3.1.0\npaths: {}\n").unwrap();
         assert_eq!(doc.version, Version::V31);
         let e = parse("a.yaml", "swagger: '2.0'\npaths: {}\n").unwrap_err();
-        assert!(e.to_string().starts_with("a.yaml is a Swagger 2.0 document"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("a.yaml is a Swagger 2.0 document"),
+            "{e}"
+        );
         let e = parse("a.yaml", "openapi: 4.0.0\n").unwrap_err();
         assert!(matches!(e, LoadError::UnsupportedVersion { .. }), "{e}");
         let e = parse("a.yaml", "info: {}\n").unwrap_err();
@@ -187,11 +195,18 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_located() {
-        let e = parse("a.json", "{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {,}\n}").unwrap_err();
+        let e = parse(
+            "a.json",
+            "{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {,}\n}",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("line 3, column"), "{e}");
         let e = parse("a.yaml", "openapi: 3.1.0\npaths: [\n").unwrap_err();
         let text = e.to_string();
-        assert!(text.starts_with("a.yaml is not valid JSON or YAML"), "{text}");
+        assert!(
+            text.starts_with("a.yaml is not valid JSON or YAML"),
+            "{text}"
+        );
         assert!(text.contains("a.yaml:"), "{text}");
     }
 }

@@ -81,13 +81,28 @@ fn a_typical_document_gives_a_scenario_that_compiles() {
     assert!(yaml.contains("- get: \"/items/{{ item_id }}\""), "{yaml}");
     // The login is a setup step; the token operation is not a task of its own.
     assert!(yaml.contains("setup:"), "{yaml}");
-    assert!(yaml.contains("authorization: \"Bearer {{ token }}\""), "{yaml}");
-    assert!(yaml.contains("env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\", \\\"user\\\")"), "{yaml}");
+    assert!(
+        yaml.contains("authorization: \"Bearer {{ token }}\""),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\", \\\"user\\\")"),
+        "{yaml}"
+    );
     assert!(!yaml.contains("  post /token:"), "{yaml}");
     // Nothing creates a user: 404 is accepted, with the reason.
-    assert!(yaml.contains("- 404  # no operation creates {name}"), "{yaml}");
+    assert!(
+        yaml.contains("- 404  # no operation creates {name}"),
+        "{yaml}"
+    );
     assert!(!yaml.contains("/old"), "deprecated left out: {yaml}");
-    assert_eq!(out.env, ["OAUTH2_PASSWORD_BEARER_PASSWORD", "OAUTH2_PASSWORD_BEARER_USERNAME"]);
+    assert_eq!(
+        out.env,
+        [
+            "OAUTH2_PASSWORD_BEARER_PASSWORD",
+            "OAUTH2_PASSWORD_BEARER_USERNAME"
+        ]
+    );
 }
 
 #[test]
@@ -104,10 +119,17 @@ fn weights_and_filters_shape_the_tasks() {
     let out = generate(&document(items_doc()), &opts).unwrap();
     compile(&out.yaml);
     assert_eq!(out.tasks, 3, "{}", out.yaml);
-    assert!(out.yaml.contains("      get /items/:\n        weight: 3\n"), "{}", out.yaml);
+    assert!(
+        out.yaml.contains("      get /items/:\n        weight: 3\n"),
+        "{}",
+        out.yaml
+    );
     assert!(!out.yaml.contains("delete /items"), "{}", out.yaml);
     let none = Options {
-        selection: Selection { include: vec![Filter::parse("nothing-like-this")], ..Selection::default() },
+        selection: Selection {
+            include: vec![Filter::parse("nothing-like-this")],
+            ..Selection::default()
+        },
         ..Options::default()
     };
     let e = generate(&document(items_doc()), &none).unwrap_err();
@@ -117,22 +139,35 @@ fn weights_and_filters_shape_the_tasks() {
 #[test]
 fn an_unsatisfiable_operation_is_written_commented_out() {
     let mut doc = items_doc();
-    doc["components"]["schemas"]["ItemIn"]["properties"]["name"] = json!({"type": "string", "minLength": 5, "maxLength": 2});
-    doc["paths"]["/items/{item_id}"]["get"]["parameters"][0]["schema"] = json!({"$ref": "#/components/schemas/Missing"});
+    doc["components"]["schemas"]["ItemIn"]["properties"]["name"] =
+        json!({"type": "string", "minLength": 5, "maxLength": 2});
+    doc["paths"]["/items/{item_id}"]["get"]["parameters"][0]["schema"] =
+        json!({"$ref": "#/components/schemas/Missing"});
     let out = generate(&document(doc), &Options::default()).unwrap();
     compile(&out.yaml);
     // The create and the read (whose parameter's `$ref` leads nowhere) are left out; the
     // delete still runs, with a generated id, since no create can supply one.
     assert_eq!(out.left_out, 2, "{}", out.yaml);
     assert!(out.yaml.contains("# LEFT OUT: /components/schemas/ItemIn/properties/name: minLength 5 is above maxLength 2"), "{}", out.yaml);
-    assert!(out.yaml.contains("      delete /items/{item_id}:\n"), "{}", out.yaml);
+    assert!(
+        out.yaml.contains("      delete /items/{item_id}:\n"),
+        "{}",
+        out.yaml
+    );
     assert!(out.yaml.contains("      # post /items/:"), "{}", out.yaml);
-    assert!(out.warnings.iter().any(|w| w.contains("Missing")), "{:?}", out.warnings);
+    assert!(
+        out.warnings.iter().any(|w| w.contains("Missing")),
+        "{:?}",
+        out.warnings
+    );
 }
 
 #[test]
 fn response_checks_carry_standalone_schemas() {
-    let opts = Options { check_responses: true, ..Options::default() };
+    let opts = Options {
+        check_responses: true,
+        ..Options::default()
+    };
     let out = generate(&document(items_doc()), &opts).unwrap();
     compile(&out.yaml);
     assert!(out.yaml.contains("schema:"), "{}", out.yaml);

@@ -46,7 +46,10 @@ impl Lines {
     /// A whole-line comment.
     pub fn comment(&mut self, indent: usize, text: &str) {
         for part in text.lines() {
-            self.push(indent, format!("# {}", part.trim_end()).trim_end().to_string());
+            self.push(
+                indent,
+                format!("# {}", part.trim_end()).trim_end().to_string(),
+            );
         }
     }
 
@@ -233,8 +236,8 @@ fn plain_ok(s: &str) -> bool {
     }
     let lower = s.to_ascii_lowercase();
     let reserved = [
-        "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf",
-        "+.inf", ".nan",
+        "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf",
+        ".nan",
     ];
     if reserved.contains(&lower.as_str()) {
         return false;

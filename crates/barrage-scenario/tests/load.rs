@@ -29,15 +29,30 @@ fn an_arrival_rate_with_stages_and_pool_settings() {
 
 #[test]
 fn keys_of_another_model_are_errors_that_name_the_model() {
-    let e = error(&format!("{TASK}load:\n  rate: 10\n  spawn_rate: 2\n"), "does not apply with `rate`");
+    let e = error(
+        &format!("{TASK}load:\n  rate: 10\n  spawn_rate: 2\n"),
+        "does not apply with `rate`",
+    );
     assert_eq!((e.line, e.col), (4, 3));
-    let e = error(&format!("{TASK}load:\n  users: 10\n  max_users: 20\n"), "applies only to an arrival rate");
+    let e = error(
+        &format!("{TASK}load:\n  users: 10\n  max_users: 20\n"),
+        "applies only to an arrival rate",
+    );
     assert!(e.help.unwrap().contains("rate: N"));
-    let e = error(&format!("{TASK}load:\n  stages: [ 10s:5 ]\n  duration: 1m\n"), "does not apply with `stages`");
+    let e = error(
+        &format!("{TASK}load:\n  stages: [ 10s:5 ]\n  duration: 1m\n"),
+        "does not apply with `stages`",
+    );
     assert_eq!(e.line, 4);
-    let e = error(&format!("{TASK}load:\n  rate: 1\n  on_max_users: later\n"), "not a choice for `on_max_users`");
+    let e = error(
+        &format!("{TASK}load:\n  rate: 1\n  on_max_users: later\n"),
+        "not a choice for `on_max_users`",
+    );
     assert!(e.help.unwrap().contains("drop"));
-    let e = error(&format!("{TASK}load:\n  stages: [ 10s ]\n"), "is not a stage");
+    let e = error(
+        &format!("{TASK}load:\n  stages: [ 10s ]\n"),
+        "is not a stage",
+    );
     assert!(e.help.unwrap().contains("30s:100"));
 }
 
@@ -48,18 +63,27 @@ fn several_scenarios_each_with_users_load_and_start() {
     assert!(s.users.is_empty());
     assert_eq!(s.scenarios.len(), 2);
     assert_eq!(s.scenarios[1].name.value, "checkout");
-    assert_eq!(s.scenarios[1].start.as_ref().unwrap().value, Duration::from_secs(10));
+    assert_eq!(
+        s.scenarios[1].start.as_ref().unwrap().value,
+        Duration::from_secs(10)
+    );
     assert!(s.scenarios[1].load.is_open());
 
     let both = format!("{text}users: {{ u: {{ tasks: {{ t: [ {{ get: / }} ] }} }} }}\n");
     error(&both, "cannot both be at the top level");
-    error("scenarios:\n  a:\n    load: { users: 1 }\n", "has no `users`");
+    error(
+        "scenarios:\n  a:\n    load: { users: 1 }\n",
+        "has no `users`",
+    );
 }
 
 #[test]
 fn the_short_stage_form_is_checked() {
     assert_eq!(parse_stage("30s:100"), Ok((Duration::from_secs(30), 100.0)));
-    assert_eq!(parse_stage(" 1m30s : 2.5 "), Ok((Duration::from_secs(90), 2.5)));
+    assert_eq!(
+        parse_stage(" 1m30s : 2.5 "),
+        Ok((Duration::from_secs(90), 2.5))
+    );
     assert!(parse_stage("30:100").unwrap_err().contains("unit"));
     assert!(parse_stage("30s:-1").is_err());
     assert!(parse_stage("30s").is_err());

@@ -3,9 +3,7 @@
 
 mod common;
 
-use barrage_scenario::{
-    Body, FileSource, MultipartPart, SchemaStatus, StatusMatch, Step, Value,
-};
+use barrage_scenario::{Body, FileSource, MultipartPart, SchemaStatus, StatusMatch, Step, Value};
 use common::{error, ok};
 
 fn step(text: &str) -> barrage_scenario::RequestStep {
@@ -40,13 +38,19 @@ fn multipart_parts_are_read_in_order_with_lists_expanded() {
     };
     let names: Vec<&str> = fields.iter().map(|f| f.name.value.as_str()).collect();
     assert_eq!(names, ["title", "count", "photo", "notes", "notes"]);
-    assert!(matches!(&fields[0].part, MultipartPart::Text(v) if v.value == Value::String("photo {{ int(1, 9) }}".into())));
+    assert!(
+        matches!(&fields[0].part, MultipartPart::Text(v) if v.value == Value::String("photo {{ int(1, 9) }}".into()))
+    );
     assert!(matches!(&fields[1].part, MultipartPart::Text(v) if v.value == Value::Int(3)));
-    let MultipartPart::File(photo) = &fields[2].part else { panic!() };
+    let MultipartPart::File(photo) = &fields[2].part else {
+        panic!()
+    };
     assert!(matches!(&photo.source, FileSource::Path(p) if p.value == "fixtures/photo.png"));
     assert_eq!(photo.content_type.as_ref().unwrap().value, "image/png");
     assert!(photo.filename.is_none());
-    let MultipartPart::File(note) = &fields[3].part else { panic!() };
+    let MultipartPart::File(note) = &fields[3].part else {
+        panic!()
+    };
     assert!(matches!(&note.source, FileSource::Content(c) if c.value == "note {{ uuid() }}"));
     assert_eq!(note.filename.as_ref().unwrap().value, "a.txt");
 }

@@ -29,7 +29,9 @@ pub(crate) struct SchemaRule {
 
 impl std::fmt::Debug for SchemaRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SchemaRule").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("SchemaRule")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 

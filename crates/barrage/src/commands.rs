@@ -19,7 +19,6 @@ use crate::cli::{DemoArgs, HitArgs, RunArgs};
 use crate::exit;
 use crate::live::{drive, stderr_color, LiveOptions};
 
-
 /// The bundled example, run by `barrage demo`.
 const DEMO_SCENARIO: &str = include_str!("../../../examples/fastapi-items/scenario.yaml");
 
@@ -214,9 +213,7 @@ async fn execute(
         },
         plural(workers),
     );
-    let reset_after = s
-        .reset_stats
-        .then(|| crate::load_flags::ramp_up_end(&plan));
+    let reset_after = s.reset_stats.then(|| crate::load_flags::ramp_up_end(&plan));
     let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
     let registry = plan.registry.clone();
     let run = match Run::start(Arc::new(plan), &opts) {
@@ -319,7 +316,6 @@ fn write_result(doc: &ResultDoc, path: Option<&Path>) -> bool {
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
-
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

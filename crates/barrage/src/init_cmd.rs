@@ -20,7 +20,12 @@ pub struct InitArgs {
     #[arg(long, value_name = "URL|FILE")]
     pub openapi: String,
     /// Where to write the scenario; `-` for stdout.
-    #[arg(short = 'o', long, value_name = "PATH", default_value = "scenario.yaml")]
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "PATH",
+        default_value = "scenario.yaml"
+    )]
     pub output: PathBuf,
     /// Task weight by method; the methods not given keep their default.
     #[arg(
@@ -82,7 +87,11 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }
-    let name = if to_stdout { "scenario.yaml".into() } else { args.output.display().to_string() };
+    let name = if to_stdout {
+        "scenario.yaml".into()
+    } else {
+        args.output.display().to_string()
+    };
     check_compiles(&name, &out.yaml)?;
     if to_stdout {
         std::io::stdout()
@@ -97,7 +106,10 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
         doc.source,
         doc.version_text,
         if out.left_out > 0 {
-            format!("; {} left out, commented out in the file (see the warnings)", out.left_out)
+            format!(
+                "; {} left out, commented out in the file (see the warnings)",
+                out.left_out
+            )
         } else {
             String::new()
         }
@@ -105,7 +117,9 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
     if !out.env.is_empty() {
         eprintln!("set the credentials first: {}", out.env.join(", "));
     }
-    eprintln!("next: barrage run {name} --debug    (one user, every task once, every request shown)");
+    eprintln!(
+        "next: barrage run {name} --debug    (one user, every task once, every request shown)"
+    );
     Ok(())
 }
 

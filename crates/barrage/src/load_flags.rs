@@ -35,10 +35,12 @@ pub fn apply(scenario: &mut Scenario, args: &RunArgs) -> Result<(), String> {
         || args.max_users.is_some();
     if !scenario.scenarios.is_empty() {
         if any {
-            return Err("this file has several `scenarios`, each with its own `load`: \
+            return Err(
+                "this file has several `scenarios`, each with its own `load`: \
                         -u, -r, -t, --iterations, --rate, --stages and --max-users do not \
                         apply; change the scenarios' `load` sections instead"
-                .to_string());
+                    .to_string(),
+            );
         }
         return Ok(());
     }
@@ -88,17 +90,21 @@ pub fn apply(scenario: &mut Scenario, args: &RunArgs) -> Result<(), String> {
     }
     if let Some(t) = args.run_time {
         if !load.stages.is_empty() && args.stages.is_none() {
-            return Err("-t/--run-time cannot shorten the file's `stages`; give --stages \
+            return Err(
+                "-t/--run-time cannot shorten the file's `stages`; give --stages \
                         instead, or remove the stages from the file"
-                .into());
+                    .into(),
+            );
         }
         load.duration = Some(spanned(t));
     }
     if let Some(m) = args.max_users {
         if load.rate.is_none() {
-            return Err("--max-users applies only to an arrival rate (--rate, or `rate` in \
+            return Err(
+                "--max-users applies only to an arrival rate (--rate, or `rate` in \
                         the file)"
-                .into());
+                    .into(),
+            );
         }
         if m == 0 {
             return Err("--max-users must be at least 1".into());

@@ -27,7 +27,12 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 fn barrage() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
     c.env("NO_COLOR", "1");
-    for var in ["BARRAGE_USERS", "BARRAGE_HOST", "BARRAGE_RUN_TIME", "BARRAGE_RATE"] {
+    for var in [
+        "BARRAGE_USERS",
+        "BARRAGE_HOST",
+        "BARRAGE_RUN_TIME",
+        "BARRAGE_RATE",
+    ] {
         c.env_remove(var);
     }
     c
@@ -92,7 +97,12 @@ fn a_constant_arrival_rate_is_kept_second_by_second() {
     let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let doc = run_root(&target, dir.path(), "rate", &["--rate", "1000", "-t", "10s"]);
+    let doc = run_root(
+        &target,
+        dir.path(),
+        "rate",
+        &["--rate", "1000", "-t", "10s"],
+    );
     let started = doc["generator"]["iterations_started"].as_u64().unwrap();
     assert!(
         started.abs_diff(10_000) <= 50,
@@ -107,7 +117,10 @@ fn a_constant_arrival_rate_is_kept_second_by_second() {
     assert_eq!(by_second.len(), 10, "{by_second:?}");
     for (s, &n) in by_second.iter().enumerate().skip(1) {
         let tolerance = (1000.0f64 * 0.02).max(3.0) as u64;
-        assert!(n.abs_diff(1000) <= tolerance, "second {s}: {n} ({by_second:?})");
+        assert!(
+            n.abs_diff(1000) <= tolerance,
+            "second {s}: {n} ({by_second:?})"
+        );
     }
     // Every iteration was one request, and the target saw each one.
     assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(started));
@@ -170,8 +183,14 @@ fn a_stall_is_measured_from_the_intended_start_and_a_closed_model_hides_it() {
     let rt = &open["aggregate"]["response_time"];
     let (p75, p90, p99) = (ms(&rt["p75"]), ms(&rt["p90"]), ms(&rt["p99"]));
     assert!(p75 < 5.0, "p75 {p75} ms");
-    assert!((p90 - 500.0).abs() <= 25.0, "p90 {p90} ms, expected 500 ms ±5 %");
-    assert!((p99 - 950.0).abs() <= 47.5, "p99 {p99} ms, expected 950 ms ±5 %");
+    assert!(
+        (p90 - 500.0).abs() <= 25.0,
+        "p90 {p90} ms, expected 500 ms ±5 %"
+    );
+    assert!(
+        (p99 - 950.0).abs() <= 47.5,
+        "p99 {p99} ms, expected 950 ms ±5 %"
+    );
 
     // The same stall against 10 closed-loop users: they wait with the server instead of
     // sending, so almost every request they do send is fast and the stall barely shows.
@@ -210,7 +229,10 @@ fn a_ramping_arrival_rate_follows_its_stages() {
     assert_eq!(by_second.len(), expected.len(), "{by_second:?}");
     for (s, (&n, &want)) in by_second.iter().zip(&expected).enumerate() {
         let tolerance = ((want as f64) * 0.02).max(3.0) as u64;
-        assert!(n.abs_diff(want) <= tolerance, "second {s}: {n}, want {want}");
+        assert!(
+            n.abs_diff(want) <= tolerance,
+            "second {s}: {n}, want {want}"
+        );
     }
     assert_eq!(target.counts()["GET /"], 800);
 }
@@ -262,7 +284,12 @@ scenarios:
             .arg("--json")
             .arg(&out),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let doc = read_json(&out);
     let endpoints = doc["endpoints"].as_array().unwrap();
     let of = |scenario: &str| -> u64 {
@@ -275,7 +302,10 @@ scenarios:
     let (browse, checkout) = (of("browse"), of("checkout"));
     assert_eq!(checkout, 40, "20/s for 2 s");
     assert!(browse > 30, "{browse}");
-    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(browse + checkout));
+    assert_eq!(
+        doc["aggregate"]["requests"].as_u64(),
+        Some(browse + checkout)
+    );
     assert_eq!(target.counts()["POST /items/"], checkout);
     assert_eq!(target.counts()["GET /items/{name}"], browse);
     // The arrival-rate scenario started one second into the run.
@@ -310,7 +340,12 @@ fn ramping_users_rise_and_fall_with_the_stages() {
             .arg("--json")
             .arg(&out),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let doc = read_json(&out);
     let users: Vec<u64> = doc["series"]
         .as_array()
@@ -324,7 +359,10 @@ fn ramping_users_rise_and_fall_with_the_stages() {
     assert!(users[0] >= 2 && users[0] <= 4, "{users:?}");
     assert_eq!(*users.last().unwrap(), 0, "{users:?}");
     let secs = doc["run"]["duration_s"].as_f64().unwrap();
-    assert!((4.9..7.0).contains(&secs), "the run lasts the stages: {secs} s");
+    assert!(
+        (4.9..7.0).contains(&secs),
+        "the run lasts the stages: {secs} s"
+    );
 }
 
 #[test]
@@ -369,7 +407,12 @@ fn hit_with_a_rate_sends_on_schedule() {
             .args(["--rate", "100", "-d", "2s", "-c", "5", "--json"])
             .arg(&out),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let doc = read_json(&out);
     assert_eq!(doc["aggregate"]["requests"], 200);
     assert_eq!(doc["iterations_by_second"], serde_json::json!([100, 100]));

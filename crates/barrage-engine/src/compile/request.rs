@@ -8,6 +8,8 @@ use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Slot, Template};
 use http::{HeaderName, HeaderValue};
 
 use super::{unquote, Compiler, Defaults};
+
+mod multipart;
 use crate::plan::*;
 
 impl Compiler<'_> {
@@ -98,11 +100,32 @@ impl Compiler<'_> {
                 let t = self.template(&text.value, text.span, available, saved_elsewhere);
                 (t.map_or(BodyPlan::None, BodyPlan::Raw), None)
             }
+            Some(Body::Multipart(fields)) => {
+                let plan = self.multipart(fields, available, saved_elsewhere);
+                (plan.map_or(BodyPlan::None, BodyPlan::Multipart), None)
+            }
         };
         let has_content_type = headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE);
         let content_type = implied_type
             .filter(|_| !has_content_type)
             .map(HeaderValue::from_static);
+        // A multipart body's content type carries its boundary: only the body can set it.
+        let content_type = match &body {
+            BodyPlan::Multipart(m) => {
+                if let Some((name, _)) = r.headers.iter().find(|(n, _)| {
+                    n.value
+                        .eq_ignore_ascii_case(http::header::CONTENT_TYPE.as_str())
+                }) {
+                    self.error(
+                        name.span,
+                        "a `multipart:` body sets its own content-type (with its boundary)",
+                        Some("remove this header".to_string()),
+                    );
+                }
+                Some(m.content_type())
+            }
+            _ => content_type,
+        };
 
         let mut saves = Vec::new();
         for save in &r.save {

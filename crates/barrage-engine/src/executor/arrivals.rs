@@ -223,11 +223,12 @@ async fn user(shared: Rc<Shared>, slot: Rc<Slot>) {
 /// Runs one scheduled iteration; `false` when the scenario is stopping.
 async fn iteration(shared: &Shared, vu: &mut Vu, intended: Instant) -> bool {
     let delay = Instant::now().saturating_duration_since(intended);
-    let second = intended.saturating_duration_since(shared.run_start).as_secs();
-    shared
-        .ctx
-        .recorder
-        .borrow_mut()
-        .iteration_started(u32::try_from(second).unwrap_or(u32::MAX), delay.as_nanos() as u64);
+    let second = intended
+        .saturating_duration_since(shared.run_start)
+        .as_secs();
+    shared.ctx.recorder.borrow_mut().iteration_started(
+        u32::try_from(second).unwrap_or(u32::MAX),
+        delay.as_nanos() as u64,
+    );
     vu.iteration_once(None, intended).await != StepsEnd::Shutdown
 }

@@ -15,7 +15,9 @@ pub fn offsets(
     (worker as u64..)
         .step_by(step as usize)
         .map(move |k| k as f64 / rate)
-        .take_while(move |&t| rate > 0.0 && t.is_finite() && duration.is_none_or(|d| t < d.as_secs_f64()))
+        .take_while(move |&t| {
+            rate > 0.0 && t.is_finite() && duration.is_none_or(|d| t < d.as_secs_f64())
+        })
         .map(Duration::from_secs_f64)
 }
 
@@ -33,6 +35,9 @@ mod tests {
         assert_eq!(w1[0], Duration::from_millis(1));
         assert!(w1.last().unwrap() < &Duration::from_secs(10));
         assert_eq!(offsets(0.0, d, 0, 1).count(), 0);
-        assert_eq!(offsets(3.0, None, 0, 1).take(4).last(), Some(Duration::from_secs(1)));
+        assert_eq!(
+            offsets(3.0, None, 0, 1).take(4).last(),
+            Some(Duration::from_secs(1))
+        );
     }
 }

@@ -59,7 +59,11 @@ impl Schedule {
             if k < self.before + in_stage {
                 // before + r0·τ + (r1 - r0)/(2·len)·τ² = k, solved in the form that stays
                 // accurate when the stage is flat (a → 0).
-                let a = if len > 0.0 { (r1 - r0) / (2.0 * len) } else { 0.0 };
+                let a = if len > 0.0 {
+                    (r1 - r0) / (2.0 * len)
+                } else {
+                    0.0
+                };
                 let c = self.before - k;
                 let denom = r0 + (r0 * r0 - 4.0 * a * c).max(0.0).sqrt();
                 if denom > 0.0 {
@@ -99,7 +103,9 @@ mod tests {
         // During the flat stage, starts are 10 ms apart.
         assert!((all[600] - all[599] - 0.01).abs() < 1e-9);
         assert!(all.windows(2).all(|w| w[0] <= w[1]));
-        let split: usize = (0..3).map(|w| offsets(0.0, stages.clone(), w, 3).count()).sum();
+        let split: usize = (0..3)
+            .map(|w| offsets(0.0, stages.clone(), w, 3).count())
+            .sum();
         assert_eq!(split, 1500);
     }
 

@@ -26,7 +26,12 @@ pub enum Event {
 
 /// This worker's start and stop events, in time order, as offsets from the scenario's
 /// start. Users are striped: user `i` belongs to worker `i mod workers`.
-pub fn events(start: u64, stages: &[Stage], worker: usize, workers: usize) -> Vec<(Duration, Event)> {
+pub fn events(
+    start: u64,
+    stages: &[Stage],
+    worker: usize,
+    workers: usize,
+) -> Vec<(Duration, Event)> {
     let mine = |i: u64| i % workers.max(1) as u64 == worker as u64;
     let mut out: Vec<(Duration, Event)> = (0..start)
         .filter(|&i| mine(i))
@@ -153,6 +158,8 @@ mod tests {
         assert_eq!(started, vec![0, 1, 2, 3, 4, 5]);
         let w1 = events(2, &[stage(2, 6.0)], 1, 2);
         assert_eq!(w1[0], (Duration::ZERO, Event::Start(1)));
-        assert!(w1.iter().all(|(_, e)| matches!(e, Event::Start(i) if i % 2 == 1)));
+        assert!(w1
+            .iter()
+            .all(|(_, e)| matches!(e, Event::Start(i) if i % 2 == 1)));
     }
 }

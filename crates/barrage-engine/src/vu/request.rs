@@ -99,6 +99,7 @@ impl Vu {
                 t.render(&mut ctx, &mut out).map_err(|e| e.message)?;
                 out.into()
             }
+            BodyPlan::Multipart(m) => m.render(&mut ctx).map_err(|e| e.message)?,
         };
         let mut builder = Request::builder()
             .method(r.method.clone())

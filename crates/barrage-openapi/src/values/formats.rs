@@ -64,8 +64,18 @@ mod tests {
     #[test]
     fn lengths_are_ordered() {
         for f in [
-            "uuid", "email", "date", "date-time", "time", "duration", "uri", "hostname", "ipv4",
-            "ipv6", "byte", "password",
+            "uuid",
+            "email",
+            "date",
+            "date-time",
+            "time",
+            "duration",
+            "uri",
+            "hostname",
+            "ipv4",
+            "ipv6",
+            "byte",
+            "password",
         ] {
             let (t, _, min, max) = template(f).unwrap();
             assert!(min <= max, "{f}");

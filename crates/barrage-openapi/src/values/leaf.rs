@@ -56,7 +56,11 @@ impl Leaf {
                     (0..count)
                         .map(|i| {
                             let a = i128::from(*lo) + i * width;
-                            let b = if i == count - 1 { i128::from(*hi) } else { a + width - 1 };
+                            let b = if i == count - 1 {
+                                i128::from(*hi)
+                            } else {
+                                a + width - 1
+                            };
                             // Both ends lie within lo..=hi, which are i64.
                             Leaf::Int {
                                 lo: i64::try_from(a).unwrap_or(*lo),
@@ -191,7 +195,9 @@ mod tests {
             ]
         );
         assert!(Leaf::Int { lo: 1, hi: 2 }.split(3).is_none());
-        let parts = Leaf::Choice(vec![json!("a"), json!("b"), json!("c")]).split(2).unwrap();
+        let parts = Leaf::Choice(vec![json!("a"), json!("b"), json!("c")])
+            .split(2)
+            .unwrap();
         assert_eq!(
             parts,
             [

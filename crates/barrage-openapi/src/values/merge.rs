@@ -60,12 +60,18 @@ fn merge(a: &Value, b: &Value, at: &str) -> Result<Value, GenError> {
                     .filter(|v| as_list(bv).contains(v))
                     .collect();
                 if both.is_empty() {
-                    return Err(GenError::unsatisfiable(at, "the `enum`s of `allOf` share no value"));
+                    return Err(GenError::unsatisfiable(
+                        at,
+                        "the `enum`s of `allOf` share no value",
+                    ));
                 }
                 Value::Array(both)
             }
             "type" => {
-                let both: Vec<Value> = types(&av).into_iter().filter(|t| types(bv).contains(t)).collect();
+                let both: Vec<Value> = types(&av)
+                    .into_iter()
+                    .filter(|t| types(bv).contains(t))
+                    .collect();
                 match both.as_slice() {
                     [] => {
                         return Err(GenError::unsatisfiable(
@@ -78,7 +84,10 @@ fn merge(a: &Value, b: &Value, at: &str) -> Result<Value, GenError> {
                 }
             }
             "const" if av != *bv => {
-                return Err(GenError::unsatisfiable(at, format!("`allOf` asks for const {av} and {bv}")))
+                return Err(GenError::unsatisfiable(
+                    at,
+                    format!("`allOf` asks for const {av} and {bv}"),
+                ))
             }
             "nullable" => Value::Bool(av.as_bool() == Some(true) && bv.as_bool() == Some(true)),
             "additionalProperties" if *bv == Value::Bool(false) => bv.clone(),
@@ -190,6 +199,9 @@ mod tests {
         ));
         let schema = json!({"allOf": [{"minimum": 1, "maximum": 5}, {"minimum": 3}]});
         let merged = fold_all_of(&doc(), &schema, "/s").unwrap();
-        assert_eq!((merged["minimum"].clone(), merged["maximum"].clone()), (json!(3), json!(5)));
+        assert_eq!(
+            (merged["minimum"].clone(), merged["maximum"].clone()),
+            (json!(3), json!(5))
+        );
     }
 }

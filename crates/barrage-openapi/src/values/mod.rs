@@ -110,7 +110,10 @@ impl<'d> Generator<'d> {
             Value::Bool(true) => return Ok(any_value()),
             Value::Object(o) => o,
             Value::Bool(false) => {
-                return Err(GenError::unsatisfiable(at, "the schema is `false`: no value is valid"))
+                return Err(GenError::unsatisfiable(
+                    at,
+                    "the schema is `false`: no value is valid",
+                ))
             }
             _ => return Ok(any_value()),
         };
@@ -166,7 +169,8 @@ impl<'d> Generator<'d> {
         let target = self.doc.lookup(reference, at)?;
         // In 3.1 keywords beside `$ref` apply too (in 3.0 they are ignored): fold them in.
         let siblings = schema.as_object().is_some_and(|o| {
-            o.keys().any(|k| !matches!(k.as_str(), "$ref" | "description" | "title" | "$comment"))
+            o.keys()
+                .any(|k| !matches!(k.as_str(), "$ref" | "description" | "title" | "$comment"))
         });
         let target = if self.doc.version == Version::V31 && siblings {
             let mut rest = schema.clone();
@@ -201,12 +205,18 @@ impl<'d> Generator<'d> {
         candidates.retain(|e| self.allowed(e) && conformance::is_valid(self.doc, schema, at, e));
         match candidates.len() {
             0 => None,
-            1 => Some(Generated::new(Gen::Literal(candidates.remove(0)), "example")),
+            1 => Some(Generated::new(
+                Gen::Literal(candidates.remove(0)),
+                "example",
+            )),
             _ if candidates.iter().all(is_scalar) => Some(Generated::new(
                 Gen::Leaf(Leaf::Choice(candidates)),
                 "examples",
             )),
-            _ => Some(Generated::new(Gen::Literal(candidates.remove(0)), "first example")),
+            _ => Some(Generated::new(
+                Gen::Literal(candidates.remove(0)),
+                "first example",
+            )),
         }
     }
 
@@ -217,12 +227,18 @@ impl<'d> Generator<'d> {
         }
         match allowed.len() {
             0 => Err(GenError::unsatisfiable(at, "`enum` lists no usable value")),
-            1 => Ok(Generated::new(Gen::Literal(allowed.remove(0)), "the only enum value")),
+            1 => Ok(Generated::new(
+                Gen::Literal(allowed.remove(0)),
+                "the only enum value",
+            )),
             n if allowed.iter().all(is_scalar) => Ok(Generated::new(
                 Gen::Leaf(Leaf::Choice(allowed)),
                 format!("enum of {n}"),
             )),
-            _ => Ok(Generated::new(Gen::Literal(allowed.remove(0)), "first enum value")),
+            _ => Ok(Generated::new(
+                Gen::Literal(allowed.remove(0)),
+                "first enum value",
+            )),
         }
     }
 
@@ -255,7 +271,9 @@ impl<'d> Generator<'d> {
                     self.set_discriminator(schema, &branches[i], &mut g);
                     let n = branches
                         .iter()
-                        .filter(|b| self.type_of(self.doc.resolve(b, at).unwrap_or(b)) != Some("null"))
+                        .filter(|b| {
+                            self.type_of(self.doc.resolve(b, at).unwrap_or(b)) != Some("null")
+                        })
                         .count();
                     let note = if n <= 1 {
                         g.note
@@ -275,10 +293,19 @@ impl<'d> Generator<'d> {
     /// Sets the discriminator property of a generated branch to its mapping key (or the
     /// schema name), unless the branch fixed it itself (`const`).
     fn set_discriminator(&self, schema: &Value, branch: &Value, g: &mut Generated) {
-        let Some(d) = schema.get("discriminator") else { return };
-        let Some(property) = d.get("propertyName").and_then(Value::as_str) else { return };
-        let Gen::Object(fields) = &mut g.gen else { return };
-        let reference = branch.get("$ref").and_then(Value::as_str).unwrap_or_default();
+        let Some(d) = schema.get("discriminator") else {
+            return;
+        };
+        let Some(property) = d.get("propertyName").and_then(Value::as_str) else {
+            return;
+        };
+        let Gen::Object(fields) = &mut g.gen else {
+            return;
+        };
+        let reference = branch
+            .get("$ref")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let key = d
             .get("mapping")
             .and_then(Value::as_object)
@@ -310,7 +337,11 @@ impl<'d> Generator<'d> {
             Some(Value::String(t)) => Some(t),
             Some(Value::Array(types)) => {
                 let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
-                names.iter().find(|t| **t != "null").or(names.first()).copied()
+                names
+                    .iter()
+                    .find(|t| **t != "null")
+                    .or(names.first())
+                    .copied()
             }
             _ => {
                 let has = |k: &str| schema.get(k).is_some();
@@ -348,14 +379,16 @@ impl<'d> Generator<'d> {
                 Generated::new(Gen::Literal(Value::String(found.remove(0))), note)
             } else {
                 let values = found.into_iter().map(Value::String).collect();
-                Generated::new(Gen::Leaf(Leaf::Choice(values)), format!("{note}: drawn at init"))
+                Generated::new(
+                    Gen::Leaf(Leaf::Choice(values)),
+                    format!("{note}: drawn at init"),
+                )
             });
         }
         if let Some(format) = schema.get("format").and_then(Value::as_str) {
             if let Some((template, note, fmin, fmax)) = formats::template(format) {
                 let fits = min <= fmin && fmax <= max;
-                let clean = !template.contains(self.forbidden)
-                    && !(format.starts_with("ur") && !self.forbidden.is_empty());
+                let clean = !template.contains(self.forbidden);
                 if fits && clean {
                     return Ok(Generated::new(Gen::Leaf(Leaf::Text(template.into())), note));
                 }
@@ -372,18 +405,27 @@ impl<'d> Generator<'d> {
             }
         }
         if max == 0 {
-            return Ok(Generated::new(Gen::Literal(Value::String(String::new())), "empty string"));
+            return Ok(Generated::new(
+                Gen::Literal(Value::String(String::new())),
+                "empty string",
+            ));
         }
         let len = DEFAULT_STRING_LEN.clamp(min, max);
         if len > MAX_STRING_LEN {
-            return Err(GenError::unsatisfiable(at, format!("minLength {min} is too long to send")));
+            return Err(GenError::unsatisfiable(
+                at,
+                format!("minLength {min} is too long to send"),
+            ));
         }
         let note = match (min, max) {
             (0, usize::MAX) => "string".to_string(),
             (a, usize::MAX) => format!("string, at least {a} characters"),
             (a, b) => format!("string, {a} to {b} characters"),
         };
-        Ok(Generated::new(Gen::Leaf(Leaf::Text(format!("{{{{ string({len}) }}}}"))), note))
+        Ok(Generated::new(
+            Gen::Leaf(Leaf::Text(format!("{{{{ string({len}) }}}}"))),
+            note,
+        ))
     }
 
     fn array(&mut self, schema: &Value, at: &str, depth: usize) -> Result<Generated, GenError> {
@@ -404,7 +446,10 @@ impl<'d> Generator<'d> {
         let items_schema = schema.get("items").cloned().unwrap_or(Value::Bool(true));
         let mut out = Vec::with_capacity(n);
         for (i, p) in prefix.iter().take(n).enumerate() {
-            out.push(self.value(p, &format!("{at}/prefixItems/{i}"), depth + 1)?.gen);
+            out.push(
+                self.value(p, &format!("{at}/prefixItems/{i}"), depth + 1)?
+                    .gen,
+            );
         }
         let rest = n.saturating_sub(out.len());
         if rest > 0 {
@@ -446,7 +491,10 @@ impl<'d> Generator<'d> {
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let empty = serde_json::Map::new();
-        let properties = schema.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let mut fields = Vec::new();
         for (name, property) in properties {
             let is_required = required.contains(&name.as_str());
@@ -462,7 +510,11 @@ impl<'d> Generator<'d> {
                 Ok(g) => fields.push(Field {
                     name: name.clone(),
                     value: g.gen,
-                    note: if is_required { g.note } else { format!("{}, optional", g.note) },
+                    note: if is_required {
+                        g.note
+                    } else {
+                        format!("{}, optional", g.note)
+                    },
                 }),
                 Err(_) if !is_required => {}
                 Err(e) => return Err(e),
@@ -476,7 +528,9 @@ impl<'d> Generator<'d> {
             .map(|r| r.to_string())
             .collect();
         let mut k = 1;
-        while fields.len() + missing.len() < wanted.max(usize::from(extra.is_some() && fields.is_empty())) {
+        while fields.len() + missing.len()
+            < wanted.max(usize::from(extra.is_some() && fields.is_empty()))
+        {
             missing.push(format!("key{k}"));
             k += 1;
         }
@@ -485,7 +539,11 @@ impl<'d> Generator<'d> {
                 Some(s) => self.value(s, &format!("{at}/additionalProperties"), depth + 1)?,
                 None => any_value(),
             };
-            fields.push(Field { name, value: g.gen, note: g.note });
+            fields.push(Field {
+                name,
+                value: g.gen,
+                note: g.note,
+            });
         }
         Ok(Generated::new(Gen::Object(fields), "object"))
     }
@@ -500,7 +558,10 @@ fn length_words(min: usize, max: usize) -> String {
 
 /// A value for a schema that says nothing about it.
 fn any_value() -> Generated {
-    Generated::new(Gen::Leaf(Leaf::Text("{{ string(8) }}".into())), "any value (no type given)")
+    Generated::new(
+        Gen::Leaf(Leaf::Text("{{ string(8) }}".into())),
+        "any value (no type given)",
+    )
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -508,12 +569,14 @@ fn is_scalar(v: &Value) -> bool {
 }
 
 fn usize_of(schema: &Value, key: &str) -> Option<usize> {
-    schema
-        .get(key)
-        .and_then(Value::as_f64)
-        .map(|f| if f <= 0.0 { 0 } else { f.min(usize::MAX as f64) as usize })
+    schema.get(key).and_then(Value::as_f64).map(|f| {
+        if f <= 0.0 {
+            0
+        } else {
+            f.min(usize::MAX as f64) as usize
+        }
+    })
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -31,24 +31,38 @@ fn bounds(schema: &Value) -> (Option<Bound>, Option<Bound>) {
         let plain = schema.get(inclusive).and_then(Value::as_f64);
         match schema.get(exclusive) {
             // 3.0: `exclusiveMinimum: true` qualifies `minimum`.
-            Some(Value::Bool(true)) => plain.map(|value| Bound { value, exclusive: true }),
+            Some(Value::Bool(true)) => plain.map(|value| Bound {
+                value,
+                exclusive: true,
+            }),
             // 3.1: `exclusiveMinimum: 5` is a bound of its own; the stricter one wins.
             Some(Value::Number(n)) => {
-                let e = n.as_f64().map(|value| Bound { value, exclusive: true });
+                let e = n.as_f64().map(|value| Bound {
+                    value,
+                    exclusive: true,
+                });
                 match (plain, e) {
-                    (Some(p), Some(e)) if inclusive == "minimum" && p > e.value => {
-                        Some(Bound { value: p, exclusive: false })
-                    }
-                    (Some(p), Some(e)) if inclusive == "maximum" && p < e.value => {
-                        Some(Bound { value: p, exclusive: false })
-                    }
+                    (Some(p), Some(e)) if inclusive == "minimum" && p > e.value => Some(Bound {
+                        value: p,
+                        exclusive: false,
+                    }),
+                    (Some(p), Some(e)) if inclusive == "maximum" && p < e.value => Some(Bound {
+                        value: p,
+                        exclusive: false,
+                    }),
                     (_, e) => e,
                 }
             }
-            _ => plain.map(|value| Bound { value, exclusive: false }),
+            _ => plain.map(|value| Bound {
+                value,
+                exclusive: false,
+            }),
         }
     };
-    (side("minimum", "exclusiveMinimum"), side("maximum", "exclusiveMaximum"))
+    (
+        side("minimum", "exclusiveMinimum"),
+        side("maximum", "exclusiveMaximum"),
+    )
 }
 
 fn range_words(lo: impl std::fmt::Display, hi: impl std::fmt::Display) -> String {
@@ -58,8 +72,20 @@ fn range_words(lo: impl std::fmt::Display, hi: impl std::fmt::Display) -> String
 /// An `integer` schema.
 pub fn integer(schema: &Value, at: &str) -> Result<Generated, GenError> {
     let (min, max) = bounds(schema);
-    let lo = min.map(|b| if b.exclusive { b.value.floor() as i128 + 1 } else { b.value.ceil() as i128 });
-    let hi = max.map(|b| if b.exclusive { b.value.ceil() as i128 - 1 } else { b.value.floor() as i128 });
+    let lo = min.map(|b| {
+        if b.exclusive {
+            b.value.floor() as i128 + 1
+        } else {
+            b.value.ceil() as i128
+        }
+    });
+    let hi = max.map(|b| {
+        if b.exclusive {
+            b.value.ceil() as i128 - 1
+        } else {
+            b.value.floor() as i128
+        }
+    });
     let (type_lo, type_hi) = match schema.get("format").and_then(Value::as_str) {
         Some("int32") => (i128::from(i32::MIN), i128::from(i32::MAX)),
         _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
@@ -73,7 +99,10 @@ pub fn integer(schema: &Value, at: &str) -> Result<Generated, GenError> {
     };
     let (lo, hi) = (lo.max(type_lo), hi.min(type_hi));
     if lo > hi {
-        return Err(GenError::unsatisfiable(at, format!("no integer lies in {}", describe(min, max))));
+        return Err(GenError::unsatisfiable(
+            at,
+            format!("no integer lies in {}", describe(min, max)),
+        ));
     }
     if let Some(m) = schema.get("multipleOf").and_then(Value::as_f64) {
         return integer_multiples(m, lo, hi, at);
@@ -81,14 +110,23 @@ pub fn integer(schema: &Value, at: &str) -> Result<Generated, GenError> {
     // Both ends were clamped to the i64 range above.
     let (lo, hi) = (lo as i64, hi as i64);
     if lo == hi {
-        return Ok(Generated::new(Gen::Literal(lo.into()), "the only allowed integer"));
+        return Ok(Generated::new(
+            Gen::Literal(lo.into()),
+            "the only allowed integer",
+        ));
     }
-    Ok(Generated::new(Gen::Leaf(Leaf::Int { lo, hi }), format!("integer {}", range_words(lo, hi))))
+    Ok(Generated::new(
+        Gen::Leaf(Leaf::Int { lo, hi }),
+        format!("integer {}", range_words(lo, hi)),
+    ))
 }
 
 fn integer_multiples(m: f64, lo: i128, hi: i128, at: &str) -> Result<Generated, GenError> {
     if !(m.is_finite() && m > 0.0) {
-        return Err(GenError::unsatisfiable(at, format!("multipleOf {m} is not above 0")));
+        return Err(GenError::unsatisfiable(
+            at,
+            format!("multipleOf {m} is not above 0"),
+        ));
     }
     // The smallest whole multiple of m: m itself, or m times the k that makes it whole.
     let step = (1..=1000)
@@ -109,7 +147,10 @@ fn integer_multiples(m: f64, lo: i128, hi: i128, at: &str) -> Result<Generated, 
         .filter_map(|k| i64::try_from(k * step).ok())
         .map(Value::from)
         .collect();
-    Ok(choice_or_literal(values, format!("multiple of {step} in {}", range_words(lo, hi))))
+    Ok(choice_or_literal(
+        values,
+        format!("multiple of {step} in {}", range_words(lo, hi)),
+    ))
 }
 
 /// A `number` schema.
@@ -131,7 +172,10 @@ pub fn number(schema: &Value, at: &str) -> Result<Generated, GenError> {
     let mut digits = 2;
     if let Some(m) = multiple {
         if !(m.is_finite() && m > 0.0) {
-            return Err(GenError::unsatisfiable(at, format!("multipleOf {m} is not above 0")));
+            return Err(GenError::unsatisfiable(
+                at,
+                format!("multipleOf {m} is not above 0"),
+            ));
         }
         match (0..=10).find(|&d| (m * 10f64.powi(d) - 1.0).abs() < 1e-9) {
             Some(d) => digits = d,
@@ -143,8 +187,16 @@ pub fn number(schema: &Value, at: &str) -> Result<Generated, GenError> {
     let max_digits = if multiple.is_some() { digits } else { 10 };
     for d in digits..=max_digits {
         let scale = 10f64.powi(d);
-        let a = if lo_excl { (lo * scale).floor() + 1.0 } else { (lo * scale).ceil() };
-        let b = if hi_excl { (hi * scale).ceil() - 1.0 } else { (hi * scale).floor() };
+        let a = if lo_excl {
+            (lo * scale).floor() + 1.0
+        } else {
+            (lo * scale).ceil()
+        };
+        let b = if hi_excl {
+            (hi * scale).ceil() - 1.0
+        } else {
+            (hi * scale).floor()
+        };
         if a > b {
             continue;
         }
@@ -152,14 +204,24 @@ pub fn number(schema: &Value, at: &str) -> Result<Generated, GenError> {
         // d is at most 10 and non-negative.
         let digits = d as u32;
         if a == b {
-            return Ok(Generated::new(Gen::Literal(float_value(a)), "the only allowed number"));
+            return Ok(Generated::new(
+                Gen::Literal(float_value(a)),
+                "the only allowed number",
+            ));
         }
         return Ok(Generated::new(
-            Gen::Leaf(Leaf::Float { lo: a, hi: b, digits }),
+            Gen::Leaf(Leaf::Float {
+                lo: a,
+                hi: b,
+                digits,
+            }),
             format!("number {}", range_words(a, b)),
         ));
     }
-    Err(GenError::unsatisfiable(at, format!("no number lies in {}", describe(min, max))))
+    Err(GenError::unsatisfiable(
+        at,
+        format!("no number lies in {}", describe(min, max)),
+    ))
 }
 
 fn number_multiples(
@@ -188,7 +250,10 @@ fn number_multiples(
         .into_iter()
         .map(|k| float_value(round(k as f64 * m, 10)))
         .collect();
-    Ok(choice_or_literal(values, format!("multiple of {m} in {}", range_words(lo, hi))))
+    Ok(choice_or_literal(
+        values,
+        format!("multiple of {m} in {}", range_words(lo, hi)),
+    ))
 }
 
 fn choice_or_literal(mut values: Vec<Value>, note: String) -> Generated {
@@ -205,7 +270,9 @@ fn spread(a: i128, b: i128) -> Vec<i128> {
     if n <= MULTIPLES {
         return (a..=b).collect();
     }
-    let mut out: Vec<i128> = (0..MULTIPLES).map(|i| a + i * (n - 1) / (MULTIPLES - 1)).collect();
+    let mut out: Vec<i128> = (0..MULTIPLES)
+        .map(|i| a + i * (n - 1) / (MULTIPLES - 1))
+        .collect();
     out.dedup();
     out
 }
@@ -231,7 +298,10 @@ fn describe(min: Option<Bound>, max: Option<Bound>) -> String {
     let side = |b: Option<Bound>, excl: &str, incl: &str| {
         b.map(|b| format!("{} {}", if b.exclusive { excl } else { incl }, b.value))
     };
-    let parts: Vec<String> = [side(min, ">", ">="), side(max, "<", "<=")].into_iter().flatten().collect();
+    let parts: Vec<String> = [side(min, ">", ">="), side(max, "<", "<=")]
+        .into_iter()
+        .flatten()
+        .collect();
     if parts.is_empty() {
         "the allowed range".to_string()
     } else {
@@ -250,17 +320,32 @@ mod tests {
 
     #[test]
     fn integer_ranges() {
-        assert_eq!(leaf(integer(&json!({}), "/")), Gen::Leaf(Leaf::Int { lo: 1, hi: 1000 }));
         assert_eq!(
-            leaf(integer(&json!({"minimum": 0, "exclusiveMinimum": true, "maximum": 10}), "/")),
+            leaf(integer(&json!({}), "/")),
+            Gen::Leaf(Leaf::Int { lo: 1, hi: 1000 })
+        );
+        assert_eq!(
+            leaf(integer(
+                &json!({"minimum": 0, "exclusiveMinimum": true, "maximum": 10}),
+                "/"
+            )),
             Gen::Leaf(Leaf::Int { lo: 1, hi: 10 })
         );
         assert_eq!(
-            leaf(integer(&json!({"exclusiveMinimum": 0, "exclusiveMaximum": 3}), "/")),
+            leaf(integer(
+                &json!({"exclusiveMinimum": 0, "exclusiveMaximum": 3}),
+                "/"
+            )),
             Gen::Leaf(Leaf::Int { lo: 1, hi: 2 })
         );
-        assert_eq!(leaf(integer(&json!({"maximum": -5}), "/")), Gen::Leaf(Leaf::Int { lo: -1004, hi: -5 }));
-        assert_eq!(leaf(integer(&json!({"minimum": 7, "maximum": 7}), "/")), Gen::Literal(json!(7)));
+        assert_eq!(
+            leaf(integer(&json!({"maximum": -5}), "/")),
+            Gen::Leaf(Leaf::Int { lo: -1004, hi: -5 })
+        );
+        assert_eq!(
+            leaf(integer(&json!({"minimum": 7, "maximum": 7}), "/")),
+            Gen::Literal(json!(7))
+        );
         let e = integer(&json!({"minimum": 5, "maximum": 4}), "/x").unwrap_err();
         assert_eq!(e.to_string(), "/x: no integer lies in >= 5 and <= 4");
     }
@@ -268,13 +353,25 @@ mod tests {
     #[test]
     fn integer_multiples_are_a_choice() {
         assert_eq!(
-            leaf(integer(&json!({"multipleOf": 5, "minimum": 1, "maximum": 20}), "/")),
-            Gen::Leaf(Leaf::Choice(vec![json!(5), json!(10), json!(15), json!(20)]))
+            leaf(integer(
+                &json!({"multipleOf": 5, "minimum": 1, "maximum": 20}),
+                "/"
+            )),
+            Gen::Leaf(Leaf::Choice(vec![
+                json!(5),
+                json!(10),
+                json!(15),
+                json!(20)
+            ]))
         );
         let g = leaf(integer(&json!({"multipleOf": 3}), "/"));
-        let Gen::Leaf(Leaf::Choice(values)) = g else { panic!("{g:?}") };
+        let Gen::Leaf(Leaf::Choice(values)) = g else {
+            panic!("{g:?}")
+        };
         assert_eq!(values.len(), 8);
-        assert!(values.iter().all(|v| v.as_i64().unwrap() % 3 == 0 && (1..=1000).contains(&v.as_i64().unwrap())));
+        assert!(values
+            .iter()
+            .all(|v| v.as_i64().unwrap() % 3 == 0 && (1..=1000).contains(&v.as_i64().unwrap())));
         assert!(integer(&json!({"multipleOf": 10, "minimum": 1, "maximum": 9}), "/").is_err());
     }
 
@@ -282,18 +379,36 @@ mod tests {
     fn number_ranges_keep_rounding_inside() {
         assert_eq!(
             leaf(number(&json!({"exclusiveMinimum": 0, "maximum": 1}), "/")),
-            Gen::Leaf(Leaf::Float { lo: 0.01, hi: 1.0, digits: 2 })
+            Gen::Leaf(Leaf::Float {
+                lo: 0.01,
+                hi: 1.0,
+                digits: 2
+            })
         );
         assert_eq!(
             leaf(number(&json!({"minimum": 0.001, "maximum": 0.002}), "/")),
-            Gen::Leaf(Leaf::Float { lo: 0.001, hi: 0.002, digits: 3 })
+            Gen::Leaf(Leaf::Float {
+                lo: 0.001,
+                hi: 0.002,
+                digits: 3
+            })
         );
         assert_eq!(
-            leaf(number(&json!({"multipleOf": 0.1, "minimum": 0, "maximum": 1}), "/")),
-            Gen::Leaf(Leaf::Float { lo: 0.0, hi: 1.0, digits: 1 })
+            leaf(number(
+                &json!({"multipleOf": 0.1, "minimum": 0, "maximum": 1}),
+                "/"
+            )),
+            Gen::Leaf(Leaf::Float {
+                lo: 0.0,
+                hi: 1.0,
+                digits: 1
+            })
         );
         assert_eq!(
-            leaf(number(&json!({"multipleOf": 0.25, "minimum": 0, "maximum": 0.5}), "/")),
+            leaf(number(
+                &json!({"multipleOf": 0.25, "minimum": 0, "maximum": 0.5}),
+                "/"
+            )),
             Gen::Leaf(Leaf::Choice(vec![json!(0.0), json!(0.25), json!(0.5)]))
         );
         assert!(number(&json!({"exclusiveMinimum": 1, "exclusiveMaximum": 1}), "/").is_err());

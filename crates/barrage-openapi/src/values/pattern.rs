@@ -40,12 +40,19 @@ pub fn samples(
             first_line(&e.to_string())
         )
     })?;
-    let hir = regex_syntax::ParserBuilder::new()
+    let ascii = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .build()
-        .parse(pattern)
-        .or_else(|_| regex_syntax::Parser::new().parse(pattern))
-        .map_err(|e| format!("pattern `{pattern}` cannot be read: {}", first_line(&e.to_string())))?;
+        .parse(pattern);
+    let hir = match ascii {
+        Ok(hir) => hir,
+        Err(_) => regex_syntax::Parser::new().parse(pattern).map_err(|e| {
+            format!(
+                "pattern `{pattern}` cannot be read: {}",
+                first_line(&e.to_string())
+            )
+        })?,
+    };
     let generator = rand_regex::Regex::with_hir(without_assertions(hir), MAX_REPEAT)
         .map_err(|e| format!("cannot generate strings for pattern `{pattern}`: {e}"))?;
     let mut rng = SmallRng::seed_from_u64(seed(pattern));
@@ -131,15 +138,26 @@ mod tests {
         let re = regex::Regex::new(r"^[A-Z]{3}-[0-9]{2,4}$").unwrap();
         assert!(found.iter().all(|s| re.is_match(s)), "{found:?}");
         let short = samples(r"^[a-z]+$", 2, 3, &any).unwrap();
-        assert!(short.iter().all(|s| (2..=3).contains(&s.len())), "{short:?}");
+        assert!(
+            short.iter().all(|s| (2..=3).contains(&s.len())),
+            "{short:?}"
+        );
         // The same pattern gives the same strings.
-        assert_eq!(found, samples(r"^[A-Z]{3}-\d{2,4}$", 0, usize::MAX, &any).unwrap());
+        assert_eq!(
+            found,
+            samples(r"^[A-Z]{3}-\d{2,4}$", 0, usize::MAX, &any).unwrap()
+        );
     }
 
     #[test]
     fn unanchored_and_alternated_patterns_work() {
         let found = samples(r"^(cat|dog)$|^bird\b", 0, usize::MAX, &any).unwrap();
-        assert!(found.iter().all(|s| ["cat", "dog", "bird"].contains(&s.as_str())), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|s| ["cat", "dog", "bird"].contains(&s.as_str())),
+            "{found:?}"
+        );
         let found = samples(r"ab+", 0, usize::MAX, &any).unwrap();
         assert!(found.iter().all(|s| s.starts_with("ab")));
     }
@@ -149,7 +167,10 @@ mod tests {
         let e = samples(r"^(?!x)a$", 0, 10, &any).unwrap_err();
         assert!(e.contains("look-around"), "{e}");
         let e = samples(r"^a{5}$", 0, 3, &any).unwrap_err();
-        assert_eq!(e, "no string matching pattern `^a{5}$` with 0 to 3 characters was found");
+        assert_eq!(
+            e,
+            "no string matching pattern `^a{5}$` with 0 to 3 characters was found"
+        );
         let e = samples(r"^[a/]$", 0, 3, &|s: &str| !s.contains('/')).unwrap();
         assert_eq!(e, ["a"]);
     }

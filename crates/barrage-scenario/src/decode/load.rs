@@ -128,7 +128,11 @@ fn on_max_users(ctx: &mut Ctx, node: &Node) -> Option<Spanned<OnMaxUsers>> {
 /// `stages:` as a list of `{ duration: 30s, target: 100 }` or of `"30s:100"` strings.
 fn stages(ctx: &mut Ctx, node: &Node) -> Vec<Stage> {
     let Kind::Seq(items) = &node.kind else {
-        mismatch(ctx, node, "a list of stages like `- { duration: 30s, target: 100 }`");
+        mismatch(
+            ctx,
+            node,
+            "a list of stages like `- { duration: 30s, target: 100 }`",
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -214,8 +218,11 @@ pub(super) fn scenarios(ctx: &mut Ctx, key: &Node, node: &Node) -> Vec<ScenarioD
             continue;
         };
         value::check_identifier(ctx, &name, "a scenario name");
-        let Some(fields_of) = map(ctx, v, "a scenario: a mapping with `users`, `load`, `start`")
-        else {
+        let Some(fields_of) = map(
+            ctx,
+            v,
+            "a scenario: a mapping with `users`, `load`, `start`",
+        ) else {
             continue;
         };
         let mut def = ScenarioDef {
@@ -237,7 +244,10 @@ pub(super) fn scenarios(ctx: &mut Ctx, key: &Node, node: &Node) -> Vec<ScenarioD
             }
         }
         if !has_users && !super::mentions(fields_of, "users", keys::SCENARIO_DEF) {
-            ctx.error(name.span, format!("scenario `{}` has no `users`", name.value));
+            ctx.error(
+                name.span,
+                format!("scenario `{}` has no `users`", name.value),
+            );
         }
         out.push(def);
     }

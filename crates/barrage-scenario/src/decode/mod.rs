@@ -8,9 +8,9 @@
 //! times), `value` (typed reads shared by all).
 
 mod check;
+mod load;
 mod multipart;
 mod schema_check;
-mod load;
 pub use load::parse_stage;
 mod step;
 mod time;

@@ -65,11 +65,24 @@ fn file(ctx: &mut Ctx, node: &Node) -> Option<FilePart> {
     let mut filename = None;
     let mut content_type = None;
     let mut ok = true;
-    for field in fields(ctx, entries, keys::MULTIPART_FILE, "in a multipart file part") {
+    for field in fields(
+        ctx,
+        entries,
+        keys::MULTIPART_FILE,
+        "in a multipart file part",
+    ) {
         let value = field.value;
         match field.name {
             "file" | "content" => {
-                let read = text(ctx, value, if field.name == "file" { "a file path" } else { "the file's content" });
+                let read = text(
+                    ctx,
+                    value,
+                    if field.name == "file" {
+                        "a file path"
+                    } else {
+                        "the file's content"
+                    },
+                );
                 let Some(read) = read else {
                     ok = false;
                     continue;

@@ -41,7 +41,10 @@ pub(super) fn schemas(ctx: &mut Ctx, node: &Node) -> Vec<SchemaCheck> {
             }
         }
         if let (Some(status), Some(schema)) = (key, schema) {
-            if out.iter().any(|c: &SchemaCheck| c.status.value == status.value) {
+            if out
+                .iter()
+                .any(|c: &SchemaCheck| c.status.value == status.value)
+            {
                 ctx.error_help(status.span, "this status already has a schema", "keep one");
                 continue;
             }

@@ -1,0 +1,435 @@
+//! `barrage init --openapi` end to end: FastAPI apps written for these tests (in
+//! `crates/barrage-openapi/tests/apps/`) and the FastAPI example serve their documents on
+//! loopback; barrage generates a scenario from each `/openapi.json`, runs it once in
+//! `--debug` (every task once) and then under a short bounded load, and the apps say what
+//! they served: every non-deprecated operation exercised, no 422 (the body of any is
+//! printed: it names the field), and ids flowing from creates to reads (a read of an id
+//! that was never created answers 404, which the generated checks do not accept there).
+//!
+//! The apps need the FastAPI venv, so those tests are ignored by a bare `cargo test`;
+//! `scripts/test.sh` prepares it. The bad-document tests need only the binary.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use common::{free_port, http_get, repo_root, run_with_timeout, wait_for_http, ChildGuard};
+
+const VENV: &str = "needs the FastAPI venv: run scripts/test.sh";
+
+fn python() -> String {
+    std::env::var("BARRAGE_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+fn barrage() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A FastAPI app under uvicorn on a free port, with what it served.
+struct App {
+    addr: SocketAddr,
+    server: ChildGuard,
+}
+
+impl App {
+    fn start(dir: &Path, module: &str, log: &Path) -> App {
+        let port = free_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut server = ChildGuard::spawn(
+            module,
+            Command::new(python())
+                .args([
+                    "-m",
+                    "uvicorn",
+                    &format!("{module}:app"),
+                    "--host",
+                    "127.0.0.1",
+                ])
+                .args(["--port", &port.to_string(), "--no-access-log"])
+                .current_dir(dir),
+            log,
+        )
+        .expect("starting uvicorn");
+        wait_for_http(addr, "/openapi.json", Duration::from_secs(30), &mut server)
+            .unwrap_or_else(|e| panic!("{module} did not come up: {e}"));
+        App { addr, server }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = http_get(self.addr, path).expect("asking the app");
+        assert_eq!(status, 200, "{path}");
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    /// Requests served per route key (`GET /items/{item_id}`).
+    fn counts(&self) -> BTreeMap<String, u64> {
+        serde_json::from_value(self.get("/__barrage/counts")).expect("counts")
+    }
+
+    /// Asserts no 422 was answered; prints each one's route and body (the field).
+    fn assert_no_422(&self, context: &str) {
+        let errors = self.get("/__barrage/errors");
+        assert_eq!(
+            errors,
+            Value::Array(Vec::new()),
+            "422s answered (route and body):\n{errors:#}\n{context}"
+        );
+    }
+}
+
+/// `barrage init --openapi URL -o scenario.yaml` with extra flags; the file's text.
+fn init(app: &App, dir: &Path, extra: &[&str]) -> (PathBuf, String) {
+    let path = dir.join("scenario.yaml");
+    let out = run_with_timeout(
+        barrage()
+            .args(["init", "--openapi", &app.url(), "--force", "-o"])
+            .arg(&path)
+            .args(extra),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(out.status.success(), "init failed: {}", text(&out));
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    (path, yaml)
+}
+
+fn run(scenario: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = barrage();
+    c.arg("run").arg(scenario).args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    run_with_timeout(&mut c, Duration::from_secs(120)).unwrap()
+}
+
+/// Generates, runs every task once, then a bounded load; checks what the app served.
+/// Returns the app's counts after the debug run and the load run's result file.
+fn generate_and_run(
+    app: &App,
+    dir: &Path,
+    env: &[(&str, &str)],
+    deprecated: &[&str],
+) -> (String, Value) {
+    let (scenario, yaml) = init(app, dir, &[]);
+    let before = app.counts();
+    assert!(
+        before.values().all(|&n| n == 0),
+        "served before the run: {before:?}"
+    );
+
+    let debug = run(&scenario, &["--debug"], env);
+    let context = format!(
+        "{}\n--- scenario ---\n{yaml}\n{}",
+        text(&debug),
+        app.server.log()
+    );
+    app.assert_no_422(&context);
+    assert!(debug.status.success(), "debug run failed:\n{context}");
+    let counts = app.counts();
+    for (route, n) in &counts {
+        let is_deprecated = deprecated.contains(&route.as_str());
+        if is_deprecated {
+            assert_eq!(*n, 0, "deprecated {route} was exercised");
+        } else {
+            assert!(*n > 0, "{route} was not exercised: {counts:?}\n{context}");
+        }
+    }
+
+    let out_json = dir.join("out.json");
+    let load = run(
+        &scenario,
+        &[
+            "-u",
+            "6",
+            "-r",
+            "1000",
+            "--iterations",
+            "240",
+            "--json",
+            out_json.to_str().unwrap(),
+        ],
+        env,
+    );
+    let context = format!(
+        "{}\n--- scenario ---\n{yaml}\n{}",
+        text(&load),
+        app.server.log()
+    );
+    app.assert_no_422(&context);
+    assert!(load.status.success(), "load run failed:\n{context}");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out_json).unwrap()).unwrap();
+    assert_eq!(doc["aggregate"]["failures"], 0, "{context}");
+    assert_eq!(
+        doc["aggregate"]["requests"],
+        app.counts().values().sum::<u64>() - counts.values().sum::<u64>()
+    );
+    (yaml, doc)
+}
+
+fn apps_dir() -> PathBuf {
+    repo_root().join("crates/barrage-openapi/tests/apps")
+}
+
+/// Requests answered with `status` for one endpoint in a result file.
+fn status_count(doc: &Value, method: &str, name: &str, status: &str) -> u64 {
+    doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["method"] == method && e["name"] == name)
+        .and_then(|e| e["status_codes"][status].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "needs the FastAPI venv: run scripts/test.sh"]
+fn shop_constraints_nested_models_unions_and_flows() {
+    let _ = VENV;
+    let tmp = tempfile::tempdir().unwrap();
+    let app = App::start(&apps_dir(), "shop_app", &tmp.path().join("uvicorn.log"));
+    let (yaml, doc) = generate_and_run(&app, tmp.path(), &[], &["GET /legacy"]);
+    // Ids flow: reads, updates and deletes use the id their create answered, and each of
+    // those succeeded (a 404 there is a failure, and the run had none).
+    assert!(yaml.contains("product_id: '$.id'"), "{yaml}");
+    assert!(
+        yaml.contains("- get: \"/orders/{{ order_id }}/lines/{{ line_id }}\""),
+        "{yaml}"
+    );
+    assert!(
+        status_count(&doc, "GET", "/products/{product_id}", "200") > 0,
+        "{doc:#}"
+    );
+    assert!(status_count(&doc, "GET", "/orders/{order_id}/lines/{line_id}", "200") > 0);
+    assert_eq!(
+        status_count(&doc, "GET", "/products/{product_id}", "404"),
+        0
+    );
+}
+
+#[test]
+#[ignore = "needs the FastAPI venv: run scripts/test.sh"]
+fn auth_forms_and_uploads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = App::start(&apps_dir(), "auth_app", &tmp.path().join("uvicorn.log"));
+    let basic = "YWxpY2U6d29uZGVybGFuZA=="; // alice:wonderland
+    let env = [
+        ("OAUTH2_PASSWORD_BEARER_USERNAME", "alice"),
+        ("OAUTH2_PASSWORD_BEARER_PASSWORD", "wonderland"),
+        ("API_KEY_HEADER_KEY", "k-123"),
+        ("API_KEY_QUERY_KEY", "k-123"),
+        ("API_KEY_COOKIE_KEY", "k-123"),
+        ("HTTP_BASIC_CREDENTIALS", basic),
+    ];
+    let (yaml, doc) = generate_and_run(&app, tmp.path(), &env, &[]);
+    assert!(
+        yaml.contains("authorization: \"Bearer {{ token }}\""),
+        "{yaml}"
+    );
+    assert!(yaml.contains("multipart:"), "{yaml}");
+    assert!(
+        status_count(&doc, "GET", "/notes/{note_id}", "200") > 0,
+        "{doc:#}"
+    );
+    // Logins happen once per user, in setup (6 users over 4 user types), not per task.
+    let logins = status_count(&doc, "POST", "/token", "200");
+    assert!((1..=6).contains(&logins), "{logins} logins\n{doc:#}");
+}
+
+#[test]
+#[ignore = "needs the FastAPI venv: run scripts/test.sh"]
+fn the_fastapi_example_runs_as_generated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = App::start(
+        &repo_root().join("examples/fastapi-items"),
+        "app",
+        &tmp.path().join("uvicorn.log"),
+    );
+    // The example's own counter knows no 422 list; its counts are checked instead.
+    let (scenario, yaml) = init(&app, tmp.path(), &[]);
+    let out = run(
+        &scenario,
+        &["-u", "4", "-r", "1000", "--iterations", "200"],
+        &[],
+    );
+    assert!(out.status.success(), "{}\n{yaml}", text(&out));
+    let counts: BTreeMap<String, u64> =
+        serde_json::from_value(app.get("/__barrage/counts")).unwrap();
+    assert!(counts.values().all(|&n| n > 0), "{counts:?}");
+}
+
+#[test]
+#[ignore = "needs the FastAPI venv: run scripts/test.sh"]
+fn check_responses_catches_what_breaks_the_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = App::start(
+        &apps_dir(),
+        "conformance_app",
+        &tmp.path().join("uvicorn.log"),
+    );
+    let (scenario, yaml) = init(&app, tmp.path(), &["--check-responses"]);
+    let out_json = tmp.path().join("out.json");
+    let out = run(
+        &scenario,
+        &[
+            "-u",
+            "4",
+            "-r",
+            "1000",
+            "--iterations",
+            "80",
+            "--json",
+            out_json.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "mismatches fail the run: {}\n{yaml}",
+        text(&out)
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out_json).unwrap()).unwrap();
+    let failures: BTreeMap<String, (String, String)> = doc["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                (
+                    f["category"].as_str().unwrap().to_string(),
+                    f["sample"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    let context = format!("{failures:#?}\n{yaml}");
+    assert!(!failures.contains_key("/good"), "{context}");
+    let (category, sample) = &failures["/missing-field"];
+    assert_eq!(category, "check", "{context}");
+    assert!(
+        sample.contains("\"name\" is a required property") && sample.contains("body: {\"id\":2"),
+        "{context}"
+    );
+    let (category, sample) = &failures["/wrong-type"];
+    assert_eq!(category, "check", "{context}");
+    assert!(
+        sample.contains("at /id: \"three\" is not of type \"integer\""),
+        "{context}"
+    );
+    let (category, sample) = &failures["/undocumented-status"];
+    assert_eq!(category, "status", "{context}");
+    assert!(sample.starts_with("HTTP 203"), "{context}");
+    // Every failing request of those endpoints was counted, and only those failed.
+    for e in doc["endpoints"].as_array().unwrap() {
+        let expected = if e["name"] == "/good" {
+            0
+        } else {
+            e["requests"].as_u64().unwrap()
+        };
+        assert_eq!(e["failures"].as_u64().unwrap(), expected, "{e:#}");
+    }
+}
+
+/// Bad documents: a located, actionable error and exit 2, never a panic.
+#[test]
+fn bad_documents_get_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 5] = [
+        ("swagger.yaml", "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n", "is a Swagger 2.0 document"),
+        ("broken.json", "{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {\n}", "line 4, column 1"),
+        ("broken.yaml", "openapi: 3.1.0\npaths:\n  /x: [\n", "broken.yaml:"),
+        ("empty.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n", "no operation to write"),
+        (
+            "badref.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n        '200': {description: ok}\n      parameters:\n        - $ref: '#/components/parameters/Nope'\n",
+            "nothing at `/components/parameters/Nope`",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = run_with_timeout(
+            barrage().args(["init", "-o", "-", "--openapi"]).arg(&path),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert!(
+            stderr.contains(expected),
+            "{name}: want {expected:?} in:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+    let out = run_with_timeout(
+        barrage().args(["init", "--openapi", "/no/such/file.json"]),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /no/such/file.json"));
+}
+
+/// A file document in, a file out that `validate` accepts; an existing file is kept.
+#[test]
+fn a_generated_file_validates_and_is_not_overwritten_by_accident() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = tmp.path().join("openapi.json");
+    std::fs::write(
+        &doc,
+        r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/items/{id}": {"get": {
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": {"description": "ok"}}}}}}"#,
+    )
+    .unwrap();
+    let scenario = tmp.path().join("scenario.yaml");
+    let init = |extra: &[&str]| {
+        run_with_timeout(
+            barrage()
+                .args(["init", "--openapi"])
+                .arg(&doc)
+                .arg("-o")
+                .arg(&scenario)
+                .args(extra),
+            Duration::from_secs(30),
+        )
+        .unwrap()
+    };
+    assert!(init(&[]).status.success());
+    let validate = run_with_timeout(
+        barrage().arg("validate").arg(&scenario),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(validate.status.success(), "{}", text(&validate));
+    let again = init(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("--force"),
+        "{}",
+        text(&again)
+    );
+    assert!(init(&["--force"]).status.success());
+}
