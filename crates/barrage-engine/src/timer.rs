@@ -1,4 +1,5 @@
-//! Waiting until an instant with sub-millisecond precision.
+//! Waiting until an instant with sub-millisecond precision, and the other few things the
+//! engine asks of the operating system (thread CPU time, the open-file limit).
 //!
 //! tokio's timer wheel has 1 ms granularity: `sleep_until(t)` wakes up to a millisecond
 //! late, which at 1,000 iterations/s is the whole gap between two starts. An arrival-rate
@@ -101,6 +102,23 @@ pub fn thread_cpu_ns() -> u64 {
     0
 }
 
+/// Raises this process's open-file soft limit to its hard limit (each user holds at least
+/// one connection, and the default soft limit is often 1,024) and returns the limit now in
+/// force, or `None` where it can't be known.
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            return Some(hard);
+        }
+        Some(soft)
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +149,14 @@ mod tests {
                 lags[25]
             );
         });
+    }
+
+    #[test]
+    fn the_open_file_limit_is_raised_to_the_hard_limit() {
+        let limit = raise_open_files_limit().expect("Linux reports its limits");
+        let (soft, hard) =
+            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+        assert_eq!((limit, soft), (hard, hard));
     }
 
     #[test]

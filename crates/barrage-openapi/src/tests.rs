@@ -173,3 +173,69 @@ fn response_checks_carry_standalone_schemas() {
     assert!(out.yaml.contains("schema:"), "{}", out.yaml);
     assert!(out.yaml.contains("$ref: '#/$defs/Item'"), "{}", out.yaml);
 }
+
+#[test]
+fn deprecated_operations_are_written_when_asked_for() {
+    let opts = Options {
+        selection: Selection {
+            include_deprecated: true,
+            ..Selection::default()
+        },
+        ..Options::default()
+    };
+    let out = generate(&document(items_doc()), &opts).unwrap();
+    compile(&out.yaml);
+    assert!(out.yaml.contains("      get /old:\n"), "{}", out.yaml);
+}
+
+/// OpenAPI 3.0 in YAML: `nullable`, boolean exclusive bounds and `example` as 3.0 means
+/// them, in the generated values and in the response schemas.
+#[test]
+fn openapi_30_yaml_documents_work() {
+    let doc = source::parse(
+        "openapi.yaml",
+        r"openapi: 3.0.3
+info: {title: legacy, version: '2'}
+servers: [{url: /api/v2}]
+paths:
+  /things:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Thing'}
+      responses:
+        '201':
+          description: made
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Thing'}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [count, label]
+      properties:
+        count: {type: integer, minimum: 0, exclusiveMinimum: true, maximum: 5}
+        label: {type: string, example: 'sample label'}
+        note: {type: string, nullable: true}
+",
+    )
+    .unwrap();
+    let opts = Options {
+        check_responses: true,
+        ..Options::default()
+    };
+    let out = generate(&doc, &opts).unwrap();
+    compile(&out.yaml);
+    let yaml = &out.yaml;
+    assert!(
+        yaml.starts_with("# Generated") && yaml.contains("target: http://127.0.0.1:8000/api/v2"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("count: \"{{ int(1, 5) }}\""), "{yaml}");
+    assert!(yaml.contains("label: sample label  # example"), "{yaml}");
+    // The 3.0 schema, rewritten for a 2020-12 validator.
+    assert!(yaml.contains("exclusiveMinimum: 0"), "{yaml}");
+    assert!(yaml.contains("- 'null'"), "{yaml}");
+}

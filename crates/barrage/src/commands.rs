@@ -169,6 +169,22 @@ pub async fn run(args: RunArgs) -> u8 {
     execute(plan, run, &args.common, meta, thresholds).await
 }
 
+/// The most users the plan can have at once (each holds at least one connection).
+fn most_users(plan: &Plan) -> u64 {
+    use barrage_engine::plan::LoadModel;
+    plan.scenarios
+        .iter()
+        .map(|s| match &s.load {
+            LoadModel::ConstantUsers { users, .. } => *users,
+            LoadModel::RampingUsers { start, stages } => stages
+                .iter()
+                .map(|st| st.target.ceil() as u64)
+                .fold(*start, u64::max),
+            LoadModel::ArrivalRate { max_users, .. } => *max_users,
+        })
+        .sum()
+}
+
 /// How `execute` carries out a plan beyond the plan itself.
 struct RunSettings {
     stop_timeout: Duration,
@@ -213,6 +229,18 @@ async fn execute(
         },
         plural(workers),
     );
+    if let Some(limit) = barrage_engine::timer::raise_open_files_limit() {
+        let users = most_users(&plan);
+        // Each user holds a connection; leave room for the process's own files.
+        if users + 64 > limit {
+            eprintln!(
+                "warning: up to {users} users but only {limit} open files allowed: users past \
+                 about {} will fail to connect (counted as failures); raise `ulimit -n`, or \
+                 split the load over machines",
+                limit.saturating_sub(64)
+            );
+        }
+    }
     let reset_after = s.reset_stats.then(|| crate::load_flags::ramp_up_end(&plan));
     let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
     let registry = plan.registry.clone();
