@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::python;
 use std::process::Command;
 use std::time::Duration;
 
@@ -89,19 +89,4 @@ fn the_ci_script_runs_judges_compares_and_writes_the_summary() {
     );
     let step = std::fs::read_to_string(&step_summary).unwrap();
     assert_eq!(step, format!("earlier step's summary\n{summary}"));
-}
-
-/// The Python that has the example's requirements: `BARRAGE_PYTHON`, as `scripts/test.sh`
-/// sets it, or else the venv that script makes.
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("BARRAGE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = repo_root().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "BARRAGE_PYTHON is not set and {} does not exist: run scripts/test.sh",
-        venv.display()
-    );
-    venv
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::barrage;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -21,21 +22,6 @@ fn scenario(work_delay_ms: u64) -> String {
         "users:\n  u:\n    think: none\n    tasks:\n      t:\n        - get: /\n        \
          - get: /__barrage/delay/{work_delay_ms}\n          name: /work\n"
     )
-}
-
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    for var in [
-        "BARRAGE_USERS",
-        "BARRAGE_HOST",
-        "BARRAGE_RUN_TIME",
-        "BARRAGE_JSON",
-        "BARRAGE_ITERATIONS",
-    ] {
-        c.env_remove(var);
-    }
-    c
 }
 
 fn exec(c: &mut Command) -> Output {

@@ -10,9 +10,9 @@
 
 mod common;
 
+use common::python;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -173,22 +173,6 @@ fn design_sketch() -> String {
         .and_then(|rest| rest.split("\n```").next())
         .expect("the section holds a yaml block");
     block.to_string()
-}
-
-/// The Python that has the example's requirements: `BARRAGE_PYTHON`, as `scripts/test.sh`
-/// sets it, or else the venv that script makes.
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("BARRAGE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = repo_root().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "BARRAGE_PYTHON is not set and {} does not exist: run scripts/test.sh, which makes \
-         the venv with examples/fastapi-items/requirements.txt and sets BARRAGE_PYTHON",
-        venv.display()
-    );
-    venv
 }
 
 fn parse_counts(body: &[u8]) -> BTreeMap<String, u64> {

@@ -10,41 +10,14 @@
 
 mod common;
 
+use common::{barrage, python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use barrage::demo_target::{DemoOptions, DemoTarget};
-use common::{repo_root, run_with_timeout};
+use common::run_with_timeout;
 use serde_json::Value;
-
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("BARRAGE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = repo_root().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "BARRAGE_PYTHON is not set and {} does not exist: run scripts/test.sh, which makes the \
-         venv with scripts/requirements-test.txt and sets BARRAGE_PYTHON",
-        venv.display()
-    );
-    venv
-}
-
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    for var in [
-        "BARRAGE_USERS",
-        "BARRAGE_HOST",
-        "BARRAGE_RUN_TIME",
-        "BARRAGE_JSON",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
 
 /// The same two endpoints for both tools: one that succeeds, one that always fails.
 const LOCUSTFILE: &str = r#"

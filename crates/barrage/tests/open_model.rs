@@ -9,7 +9,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::{barrage, read_json, write};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,20 +25,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    for var in [
-        "BARRAGE_USERS",
-        "BARRAGE_HOST",
-        "BARRAGE_RUN_TIME",
-        "BARRAGE_RATE",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
 fn run_ok(c: &mut Command) -> Output {
     let o = common::run_with_timeout(c, Duration::from_secs(120)).expect("barrage finishes");
     assert!(
@@ -47,16 +34,6 @@ fn run_ok(c: &mut Command) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 fn ms(v: &Value) -> f64 {

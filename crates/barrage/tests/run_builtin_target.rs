@@ -5,53 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::{barrage, endpoint, read_json, run, stderr, write};
+use std::process::Command;
 use std::time::Duration;
 
 use barrage::demo_target::{DemoOptions, DemoTarget};
-use serde_json::Value;
-
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    for var in [
-        "BARRAGE_USERS",
-        "BARRAGE_HOST",
-        "BARRAGE_RUN_TIME",
-        "BARRAGE_JSON",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn run(c: &mut Command) -> Output {
-    common::run_with_timeout(c, Duration::from_secs(60)).expect("barrage finishes within 60 s")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn endpoint<'a>(doc: &'a Value, method: &str, name: &str) -> &'a Value {
-    doc["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["method"] == method && e["name"] == name)
-        .unwrap_or_else(|| panic!("no endpoint {method} {name} in {doc}"))
-}
 
 const SHOP: &str = r#"
 target: http://127.0.0.1:1

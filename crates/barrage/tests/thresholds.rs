@@ -6,44 +6,12 @@
 
 mod common;
 
+use common::{barrage, read_json, run, stderr, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use barrage::demo_target::{DemoOptions, DemoTarget};
 use serde_json::Value;
-
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    for var in [
-        "BARRAGE_USERS",
-        "BARRAGE_HOST",
-        "BARRAGE_RUN_TIME",
-        "BARRAGE_JSON",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn run(c: &mut Command) -> Output {
-    common::run_with_timeout(c, Duration::from_secs(60)).expect("barrage finishes within 60 s")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 /// Three endpoints: two that succeed (one named with braces) and one that always fails.
 const MIXED: &str = r#"

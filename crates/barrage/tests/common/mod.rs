@@ -224,3 +224,64 @@ pub fn wait_for_http(
         server.log()
     ))
 }
+
+/// The barrage binary under test, with colour off and no `BARRAGE_*` settings leaking in
+/// from the environment the tests run in.
+pub fn barrage() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
+    c.env("NO_COLOR", "1");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("BARRAGE_") {
+            c.env_remove(key);
+        }
+    }
+    c
+}
+
+/// Runs `c` to its end within a minute.
+pub fn run(c: &mut Command) -> Output {
+    run_with_timeout(c, Duration::from_secs(60)).expect("barrage finishes within 60 s")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("writing {}: {e}", p.display()));
+    p
+}
+
+pub fn read_json(p: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()))
+}
+
+/// The result file's endpoint entry for `method` and `name`.
+pub fn endpoint<'a>(doc: &'a serde_json::Value, method: &str, name: &str) -> &'a serde_json::Value {
+    doc["endpoints"]
+        .as_array()
+        .expect("the result file has an endpoints array")
+        .iter()
+        .find(|e| e["method"] == method && e["name"] == name)
+        .unwrap_or_else(|| panic!("no endpoint {method} {name} in {doc}"))
+}
+
+/// The Python that has the test requirements: `BARRAGE_PYTHON`, as `scripts/test.sh` sets
+/// it, or else the venv that script makes.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("BARRAGE_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "BARRAGE_PYTHON is not set and {} does not exist: run scripts/test.sh, which makes \
+         the venv with the example's and the tests' requirements and sets BARRAGE_PYTHON",
+        venv.display()
+    );
+    venv
+}
