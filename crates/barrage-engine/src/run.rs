@@ -112,11 +112,14 @@ impl Run {
         self.phase.send_replace(Phase::Hard);
     }
 
-    /// Waits for the worker threads to end (after they sent their last interval).
-    pub fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
+    /// Waits for the worker threads to end (after they sent their last interval); says
+    /// which, if any, panicked.
+    pub fn join(self) -> Vec<String> {
+        self.threads
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.join().err().map(|_| format!("worker {i} panicked")))
+            .collect()
     }
 }
 

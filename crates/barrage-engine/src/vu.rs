@@ -24,6 +24,8 @@ use crate::http::{categorize, Connections, Exchange, Origin};
 use crate::plan::{Plan, RequestPlan, Step};
 use crate::worker::WorkerCtx;
 
+#[doc(hidden)]
+pub mod bench;
 mod request;
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
@@ -117,29 +119,37 @@ impl Vu {
         let told_to_stop =
             |s: &Option<Rc<std::cell::Cell<bool>>>| s.as_ref().is_some_and(|c| c.get());
         loop {
-            match self.steps(&user.setup, Instant::now()).await {
+            match self.steps(&user.setup, Instant::now(), true).await {
                 StepsEnd::Completed => break,
                 StepsEnd::Shutdown => return,
-                // A user that could not log in tries again after its think time, as a
-                // person would; every attempt is counted.
+                // A user whose setup failed (it could not log in) tries again after its
+                // think time, as a person would, and at least a second later so a failing
+                // login is not hammered; every attempt is counted.
                 StepsEnd::Stopped => {
-                    if !self.think(user.think, Instant::now(), Instant::now()).await {
+                    let now = Instant::now();
+                    let wait = think_duration(user.think, &mut self.rng).max(SETUP_RETRY);
+                    if !self.sctx.sleep_until(now + wait).await {
                         return;
                     }
                 }
             }
         }
+        // The intended start of the next iteration: the end of the think time after the
+        // previous one (not when the timer happened to wake us), so a late wake-up counts
+        // in the first request's response time.
+        let mut next = Instant::now();
         loop {
             if told_to_stop(&own_stop) || !self.sctx.take_iteration() {
                 return;
             }
-            let started = Instant::now();
+            let started = next;
             let end = self.iteration_once(None, started).await;
             if end == StepsEnd::Shutdown || told_to_stop(&own_stop) {
                 return;
             }
-            if !self.think(user.think, started, Instant::now()).await {
-                return;
+            match self.think(user.think, started, Instant::now()).await {
+                Some(t) => next = t,
+                None => return,
             }
         }
     }
@@ -158,7 +168,7 @@ impl Vu {
             o.task(&user.name, &t.name);
         }
         self.advance_rows();
-        let end = self.steps(&t.steps, started).await;
+        let end = self.steps(&t.steps, started, false).await;
         if end != StepsEnd::Shutdown {
             let took = started.elapsed();
             self.ctx
@@ -174,7 +184,7 @@ impl Vu {
     pub async fn setup(&mut self) -> StepsEnd {
         let plan = self.plan.clone();
         let user = &plan.scenarios[self.scenario].users[self.user];
-        self.steps(&user.setup, Instant::now()).await
+        self.steps(&user.setup, Instant::now(), true).await
     }
 
     fn advance_rows(&mut self) {
@@ -187,25 +197,34 @@ impl Vu {
         }
     }
 
-    /// Waits the think time after an iteration. `false` when the worker is stopping.
-    async fn think(&mut self, think: Think, iteration_start: Instant, now: Instant) -> bool {
+    /// Waits the think time after an iteration that ended at `now`; returns when the next
+    /// iteration was meant to start, or `None` when the scenario is stopping.
+    async fn think(
+        &mut self,
+        think: Think,
+        iteration_start: Instant,
+        now: Instant,
+    ) -> Option<Instant> {
         let until = match think {
             Think::None => {
                 // Without think time a user whose requests all fail instantly (target
                 // down) would never give the worker's timers a turn.
                 tokio::task::yield_now().await;
-                return !self.sctx.stopping();
+                return (!self.sctx.stopping()).then_some(now);
             }
-            Think::Pacing(interval) => iteration_start + interval,
+            // An iteration that overran its interval is followed at once.
+            Think::Pacing(interval) => (iteration_start + interval).max(now),
             other => now + think_duration(other, &mut self.rng),
         };
         if let Some(o) = &self.observer {
             o.think(until.saturating_duration_since(now));
         }
-        self.sctx.sleep_until(until).await
+        self.sctx.sleep_until(until).await.then_some(until)
     }
 
-    async fn steps(&mut self, steps: &[Step], mut intended: Instant) -> StepsEnd {
+    /// Runs `steps` from `intended`. `setup` makes any failed request end them (`Stopped`),
+    /// since later steps and tasks depend on what setup saves.
+    async fn steps(&mut self, steps: &[Step], mut intended: Instant, setup: bool) -> StepsEnd {
         for step in steps {
             if self.sctx.stopping() {
                 return StepsEnd::Shutdown;
@@ -224,7 +243,7 @@ impl Vu {
                 Step::Request(r) => {
                     let ok = self.request(r, intended).await;
                     intended = Instant::now();
-                    if !ok && r.stop_on_failure {
+                    if !ok && (r.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
                     }
                 }
@@ -375,7 +394,10 @@ impl Vu {
                 },
             );
         }
-        if self.cookies.is_some() && x.headers.contains_key(http::header::SET_COOKIE) {
+        if self.cookies.is_some()
+            && !x.redirected
+            && x.headers.contains_key(http::header::SET_COOKIE)
+        {
             let url = format!("{origin}{}", self.url_buf);
             self.store_cookies(&url, x);
         }
@@ -427,6 +449,9 @@ impl Vu {
         );
     }
 }
+
+/// The shortest wait before a user retries a failed setup.
+const SETUP_RETRY: Duration = Duration::from_secs(1);
 
 /// One draw of a think time (pacing is handled by the caller: it depends on when the
 /// iteration started). A range is uniform over its closed interval, to the nanosecond.

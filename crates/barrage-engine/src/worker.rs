@@ -42,8 +42,10 @@ pub enum WorkerEvent {
         /// Boxed: an interval is large, and it crosses threads once a second.
         interval: Box<Interval>,
     },
-    /// The worker's thread failed to start its runtime.
+    /// The worker's thread failed to start its runtime (it sends nothing else).
     Failed { worker: usize, message: String },
+    /// Part of the worker's work panicked (a bug); its last interval still follows.
+    Crashed { worker: usize, message: String },
 }
 
 /// State shared by everything on one worker thread (never across threads).
@@ -179,9 +181,18 @@ pub fn run_worker(
         let mut finished = false;
         loop {
             tokio::select! {
-                next = executors.join_next() => if next.is_none() {
-                    finished = true;
-                    break;
+                next = executors.join_next() => match next {
+                    None => {
+                        finished = true;
+                        break;
+                    }
+                    Some(Err(e)) if e.is_panic() => {
+                        let _ = events.send(WorkerEvent::Crashed {
+                            worker: spec.index,
+                            message: panic_message(e.into_panic()),
+                        });
+                    }
+                    Some(_) => {}
                 },
                 changed = phase.changed() => {
                     match changed.map(|_| *phase.borrow()) {
@@ -225,6 +236,13 @@ pub fn run_worker(
         last: true,
         interval: Box::new(interval),
     });
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".to_string())
 }
 
 /// Takes the recorder's interval, with the thread CPU time used since the last take.

@@ -402,7 +402,7 @@ pub struct Load {
     pub stages: Vec<Stage>,
     /// Open model: most users that may run scheduled iterations at once.
     pub max_users: Option<Spanned<u64>>,
-    /// Open model: users created (and set up) before the run starts.
+    /// Open model: users created (and set up) when the scenario starts.
     pub pre_allocated_users: Option<Spanned<u64>>,
     /// Open model: what a scheduled iteration does when all `max_users` are busy.
     pub on_max_users: Option<Spanned<OnMaxUsers>>,

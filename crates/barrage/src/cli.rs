@@ -114,10 +114,10 @@ pub struct RunArgs {
     pub stop_timeout: Option<Duration>,
     /// Open model: start this many iterations per second on a schedule, whatever the
     /// server's speed (overrides the file's load model; with --stages, the starting rate).
-    #[arg(long, env = "BARRAGE_RATE", conflicts_with_all = ["spawn_rate", "iterations", "users"])]
+    #[arg(long, env = "BARRAGE_RATE")]
     pub rate: Option<f64>,
     /// Linear stages, e.g. 30s:100,2m:100,30s:0: users, or iterations/s with a rate.
-    #[arg(long, env = "BARRAGE_STAGES", value_parser = parse_stages, conflicts_with_all = ["run_time", "spawn_rate", "iterations"])]
+    #[arg(long, env = "BARRAGE_STAGES", value_parser = parse_stages)]
     pub stages: Option<Stages>,
     /// Open model: most users running scheduled iterations at once.
     #[arg(long, env = "BARRAGE_MAX_USERS")]

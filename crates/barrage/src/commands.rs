@@ -487,7 +487,10 @@ pub async fn hit(args: HitArgs) -> u8 {
             eprintln!("error: -H `{h}`: write headers as `name: value`");
             return exit::USAGE;
         };
-        headers.push((spanned(name.trim()), spanned(value.trim())));
+        headers.push((
+            spanned(name.trim()),
+            spanned(&escape_template(value.trim())),
+        ));
     }
     // The URL is sent as given: braces in it are not template syntax here.
     let mut path = url.path().to_string();
@@ -585,8 +588,11 @@ fn hit_load(args: &HitArgs) -> Load {
         Some(rate) => Load {
             rate: Some(s(rate)),
             duration: Some(Spanned::new(
+                // `-n N` at `R`/s: starts at 0, 1/R, ... (N-1)/R. A length half a step
+                // past the last start takes exactly N, whatever the float rounding.
                 args.duration.unwrap_or_else(|| {
-                    Duration::from_secs_f64(args.requests.unwrap_or(200) as f64 / rate)
+                    let n = args.requests.unwrap_or(200) as f64;
+                    Duration::try_from_secs_f64((n - 0.5).max(0.0) / rate).unwrap_or(Duration::MAX)
                 }),
                 Span::default(),
             )),

@@ -109,6 +109,9 @@ pub async fn drive(
                         break;
                     }
                 }
+                Some(WorkerEvent::Crashed { worker, message }) => {
+                    worker_error = Some(format!("worker {worker}: {message}"));
+                }
                 Some(WorkerEvent::Failed { worker, message }) => {
                     worker_error = Some(format!("worker {worker}: {message}"));
                     finished += 1;
@@ -117,7 +120,12 @@ pub async fn drive(
                         break;
                     }
                 }
-                None => break,
+                None => {
+                    if finished < workers && worker_error.is_none() {
+                        worker_error = Some("a worker ended without its last report".to_string());
+                    }
+                    break;
+                }
             },
             _ = interrupt.recv() => {
                 interrupts += 1;
@@ -144,7 +152,10 @@ pub async fn drive(
     let elapsed = start.elapsed();
     // The last, partial second.
     agg.close_second(elapsed);
-    run.join();
+    let panicked = run.join();
+    if worker_error.is_none() {
+        worker_error = panicked.into_iter().next();
+    }
     meta.started_at = format_timestamp(started_wall);
     meta.ended_at = format_timestamp(SystemTime::now());
     meta.interrupted = interrupts > 0;

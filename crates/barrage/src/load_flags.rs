@@ -6,7 +6,9 @@
 //! A flag that picks another load model than the file's replaces it: `--rate` turns a
 //! closed-model file into an open one, `-u` turns an arrival-rate file into a closed one.
 //! A file with several `scenarios` keeps its own loads: load flags there are an error
-//! (only `--stop-timeout` applies to all).
+//! (only `--stop-timeout` applies to all). Conflicts are resolved here rather than by clap,
+//! since clap counts `BARRAGE_*` values as if typed: `--rate` wins over `-u`, `-r` and
+//! `--iterations` (an open model has no fixed users); `--stages` with `-t` is an error.
 
 use std::time::Duration;
 
@@ -45,9 +47,16 @@ pub fn apply(scenario: &mut Scenario, args: &RunArgs) -> Result<(), String> {
         return Ok(());
     }
     let load = &mut scenario.load;
+    if args.stages.is_some() && args.run_time.is_some() {
+        return Err("--stages and -t/--run-time both set the run's length: give one".into());
+    }
     if let Some(rate) = args.rate {
-        if !(rate >= 0.0 && rate.is_finite()) {
-            return Err("--rate must be a number of iterations per second, 0 or more".into());
+        // `--rate` replaces a closed model; the file's user stages are not rates.
+        if load.rate.is_none() && args.stages.is_none() {
+            load.stages.clear();
+        }
+        if !(0.0..=10_000_000.0).contains(&rate) {
+            return Err("--rate must be a number of iterations per second, 0 to 10,000,000".into());
         }
         load.rate = Some(spanned(rate));
         load.users = None;
@@ -61,8 +70,8 @@ pub fn apply(scenario: &mut Scenario, args: &RunArgs) -> Result<(), String> {
         load.on_max_users = None;
     }
     if let Some(users) = args.users {
-        if users == 0 {
-            return Err("--users must be at least 1".into());
+        if users == 0 || users > 10_000_000 {
+            return Err("--users must be from 1 to 10,000,000".into());
         }
         load.users = Some(spanned(users));
     }

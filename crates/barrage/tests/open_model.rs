@@ -394,4 +394,48 @@ fn hit_with_a_rate_sends_on_schedule() {
     assert_eq!(doc["aggregate"]["requests"], 200);
     assert_eq!(doc["iterations_by_second"], serde_json::json!([100, 100]));
     assert_eq!(target.counts()["GET /"], 200);
+
+    // -n with a rate that does not divide evenly: exactly n requests.
+    let o = run_ok(
+        barrage()
+            .arg("hit")
+            .arg(format!("{}/", target.url()))
+            .args(["-q", "70", "-n", "100", "-c", "3", "--json"])
+            .arg(&out),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(read_json(&out)["aggregate"]["requests"], 100);
+
+    // -c caps the users (one connection each), even with more workers than users.
+    let o = run_ok(
+        barrage()
+            .arg("hit")
+            .arg(format!("{}/", target.url()))
+            .args([
+                "-q",
+                "200",
+                "-d",
+                "1s",
+                "-c",
+                "1",
+                "--workers",
+                "2",
+                "--json",
+            ])
+            .arg(&out),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc = read_json(&out);
+    assert_eq!(doc["connections"]["opened"], 1, "{}", doc["connections"]);
+    assert_eq!(doc["aggregate"]["requests"], 200);
 }

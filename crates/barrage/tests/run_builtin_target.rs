@@ -221,6 +221,8 @@ fn debug_shows_each_request_response_and_saved_value() {
     assert!(err.contains("← 201"), "{err}");
     assert!(err.contains("saved token = "), "{err}");
     assert!(err.contains("saved id = "), "{err}");
+    // Bodies are shown even for steps that neither save nor check.
+    assert!(err.contains("\"price\""), "{err}");
     // The space in "Item N" goes out percent-encoded.
     assert!(err.contains("/items/Item%20"), "{err}");
     // setup once, then each of the two tasks once: 1 + 1 + 2 requests.
@@ -538,4 +540,135 @@ fn ctrl_c_twice_stops_at_once_and_counts_cut_requests_as_interrupted() {
     // The three requests in flight were cut off: neither successes nor failures.
     assert_eq!(e["interrupted"], 3, "{e}");
     assert_eq!(e["requests"], 0, "{e}");
+}
+
+#[test]
+fn a_server_that_closes_kept_alive_connections_is_neither_failed_nor_counted_twice() {
+    // Answers each connection's first request as if keeping it alive (no `connection:
+    // close`), then hangs up: every later request on it must go out on a new connection,
+    // once, and succeed.
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = Arc::new(AtomicU64::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "close.yaml",
+        "users:\n  u:\n    think: 20ms\n    tasks:\n      t:\n        - get: /\n",
+    );
+    let out = dir.path().join("close.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "3", "--iterations", "60", "-H"])
+        .arg(format!("http://{addr}"))
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = read_json(&out);
+    assert_eq!(doc["aggregate"]["requests"], 60);
+    assert_eq!(doc["aggregate"]["failures"], 0);
+    assert_eq!(served.load(Ordering::SeqCst), 60);
+    assert_eq!(
+        doc["connections"]["opened"], 60,
+        "one connection per request here"
+    );
+}
+
+#[test]
+fn a_user_whose_setup_fails_retries_it_and_runs_no_task_meanwhile() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The login body misses the password: 422 every time.
+    let scenario = write(
+        dir.path(),
+        "badlogin.yaml",
+        "users:\n  u:\n    setup:\n      - post: /login\n        json: { username: u }\n    tasks:\n      t:\n        - get: /\n",
+    );
+    let out = dir.path().join("badlogin.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "2", "-t", "2500ms", "-H"])
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let login = endpoint(&doc, "POST", "/login");
+    // Each user tries at 0 s, 1 s and 2 s (a second apart at least, think time being none).
+    assert_eq!(login["requests"], 6, "{login}");
+    assert_eq!(login["failures"], 6);
+    assert_eq!(
+        target.counts()["GET /"],
+        0,
+        "no task runs before setup succeeds"
+    );
+}
+
+#[test]
+fn absurd_load_numbers_are_refused_or_run_without_a_panic() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let body =
+        "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\nload:\n";
+    for (name, load, codes) in [
+        (
+            "slow_spawn",
+            "  users: 2\n  spawn_rate: 1e-300\n  duration: 1s\n",
+            [0, 0],
+        ),
+        ("slow_rate", "  rate: 1e-300\n  duration: 1s\n", [0, 0]),
+        (
+            "huge_stage",
+            "  stages: [ { duration: 1s, target: 1e15 } ]\n",
+            [2, 2],
+        ),
+        ("huge_rate", "  rate: 1e300\n  duration: 1s\n", [2, 2]),
+    ] {
+        let p = write(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &format!("{body}{load}"),
+        );
+        for (cmd, code) in ["validate", "run"].iter().zip(codes) {
+            let mut c = barrage();
+            c.arg(cmd).arg(&p);
+            if *cmd == "run" {
+                c.arg("-H").arg(target.url());
+            }
+            let o = run(&mut c);
+            let err = stderr(&o);
+            assert!(!err.contains("panicked"), "{name} {cmd}: {err}");
+            if code == 2 {
+                assert_eq!(o.status.code(), Some(2), "{name} {cmd}: {err}");
+            } else {
+                assert!(
+                    matches!(o.status.code(), Some(0) | Some(1)),
+                    "{name} {cmd}: {err}"
+                );
+            }
+        }
+    }
 }

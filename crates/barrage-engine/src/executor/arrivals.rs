@@ -58,6 +58,28 @@ struct Pool {
     went_idle: Notify,
 }
 
+impl Pool {
+    /// Counts a new user (busy from the start: it was made for an iteration, or says it is
+    /// idle once its setup is done) and returns its number on this worker. Counted here, by
+    /// the dispatcher, so the next check against `max_users` already sees it.
+    fn add_user(&self) -> u64 {
+        let n = self.created.get();
+        self.created.set(n + 1);
+        self.busy.set(self.busy.get() + 1);
+        n
+    }
+
+    /// The next queued iteration, updating the queue gauge.
+    fn next_queued(&self, ctx: &WorkerCtx) -> Option<Instant> {
+        let (t, depth) = {
+            let mut q = self.queue.borrow_mut();
+            (q.pop_front()?, q.len() as u64)
+        };
+        ctx.recorder.borrow_mut().queue_depth(depth);
+        Some(t)
+    }
+}
+
 /// What every user of this scenario on this worker shares.
 struct Shared {
     plan: Arc<Plan>,
@@ -94,11 +116,14 @@ pub async fn run(
     });
     let mut users = JoinSet::new();
     for _ in 0..spec.pre_allocated.min(spec.max_users) {
-        users.spawn_local(user(shared.clone(), Rc::new(Slot::default())));
+        let n = shared.pool.add_user();
+        users.spawn_local(user(shared.clone(), Rc::new(Slot::default()), n));
     }
     let mut timer = PreciseTimer::new();
     for offset in offsets {
-        let intended = begin + offset;
+        let Some(intended) = begin.checked_add(offset) else {
+            break;
+        };
         tokio::select! {
             _ = timer.sleep_until(intended) => {}
             _ = sctx.stopped() => break,
@@ -116,7 +141,8 @@ pub async fn run(
         } else if pool.created.get() < spec.max_users {
             let slot = Rc::new(Slot::default());
             slot.job.set(Some(intended));
-            users.spawn_local(user(shared.clone(), slot));
+            let n = pool.add_user();
+            users.spawn_local(user(shared.clone(), slot, n));
         } else if spec.drop_when_busy {
             ctx.recorder.borrow_mut().dropped();
         } else {
@@ -155,15 +181,10 @@ pub async fn run(
 
 /// One pooled user: set up once, then run whatever iterations it is handed (and whatever
 /// waits in the queue) until the scenario stops.
-async fn user(shared: Rc<Shared>, slot: Rc<Slot>) {
+async fn user(shared: Rc<Shared>, slot: Rc<Slot>, n: u64) {
     let pool = &shared.pool;
     // Numbered over all workers, like closed-model users: this worker's n-th user is
     // user `n * workers + worker`.
-    let n = pool.created.get();
-    pool.created.set(n + 1);
-    // A new user is busy from its creation: it was made for an iteration, or will be idle
-    // (and say so) once its setup is done.
-    pool.busy.set(pool.busy.get() + 1);
     let i = n * shared.workers + shared.worker;
     let user_type = shared.plan.scenarios[shared.index].user_type(i);
     shared.ctx.user_started();
@@ -183,7 +204,9 @@ async fn user(shared: Rc<Shared>, slot: Rc<Slot>) {
         return;
     }
     loop {
-        let Some(intended) = slot.job.take() else {
+        // An iteration handed over, else one waiting in the queue, else go idle.
+        let job = slot.job.take().or_else(|| pool.next_queued(&shared.ctx));
+        let Some(intended) = job else {
             pool.idle.borrow_mut().push(slot.clone());
             pool.busy.set(pool.busy.get() - 1);
             pool.went_idle.notify_waiters();
@@ -198,23 +221,7 @@ async fn user(shared: Rc<Shared>, slot: Rc<Slot>) {
             }
             return;
         };
-        if !iteration(&shared, &mut vu, intended).await {
-            return;
-        }
-        loop {
-            let queued = {
-                let mut q = pool.queue.borrow_mut();
-                q.pop_front().map(|t| (t, q.len() as u64))
-            };
-            let Some((intended, depth)) = queued else {
-                break;
-            };
-            shared.ctx.recorder.borrow_mut().queue_depth(depth);
-            if !iteration(&shared, &mut vu, intended).await {
-                return;
-            }
-        }
-        if shared.sctx.stopping() {
+        if !iteration(&shared, &mut vu, intended).await || shared.sctx.stopping() {
             return;
         }
     }

@@ -18,7 +18,8 @@ pub fn offsets(
         .take_while(move |&t| {
             rate > 0.0 && t.is_finite() && duration.is_none_or(|d| t < d.as_secs_f64())
         })
-        .map(Duration::from_secs_f64)
+        // A start beyond what a `Duration` holds is never reached: the schedule ends there.
+        .map_while(|t| Duration::try_from_secs_f64(t).ok())
 }
 
 #[cfg(test)]

@@ -71,7 +71,11 @@ impl ConstantUsers {
     /// When the `i`-th user (0-based, over all workers) starts, after the run's start.
     pub fn start_offset(&self, i: u64) -> Duration {
         match self.spawn_rate {
-            Some(rate) if rate > 0.0 => Duration::from_secs_f64(i as f64 / rate),
+            // Saturates instead of panicking for absurd rates (a start centuries away is
+            // simply never reached).
+            Some(rate) if rate > 0.0 => {
+                Duration::try_from_secs_f64(i as f64 / rate).unwrap_or(Duration::MAX)
+            }
             _ => Duration::ZERO,
         }
     }
@@ -86,7 +90,7 @@ impl ConstantUsers {
         let this = *self;
         (worker as u64..this.users)
             .step_by(workers.max(1))
-            .map(move |i| (start + this.start_offset(i), i))
+            .map_while(move |i| start.checked_add(this.start_offset(i)).map(|t| (t, i)))
     }
 
     /// How long until every user has started.

@@ -130,21 +130,27 @@ pub async fn run(
             pre_allocated_users,
             drop_when_busy,
         } => {
+            // Fewer users than workers: the schedule is striped over as many workers as
+            // there are users, so no worker holds iterations without a user to run them.
+            let workers = at.workers.min(*max_users as usize).max(1);
+            if at.worker >= workers {
+                return;
+            }
             let pool = arrivals::PoolSpec {
-                max_users: share(*max_users, at.worker, at.workers).max(1),
-                pre_allocated: share(*pre_allocated_users, at.worker, at.workers),
+                max_users: share(*max_users, at.worker, workers),
+                pre_allocated: share(*pre_allocated_users, at.worker, workers),
                 drop_when_busy: *drop_when_busy,
             };
             let offsets: Box<dyn Iterator<Item = Duration>> = if stages.is_empty() {
                 Box::new(constant_arrival_rate::offsets(
-                    *rate, *duration, at.worker, at.workers,
+                    *rate, *duration, at.worker, workers,
                 ))
             } else {
                 Box::new(ramping_arrival_rate::offsets(
                     *rate,
                     stages.clone(),
                     at.worker,
-                    at.workers,
+                    workers,
                 ))
             };
             arrivals::run(offsets, pool, plan.clone(), index, ctx, sctx, at, begin).await

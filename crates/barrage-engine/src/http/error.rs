@@ -24,29 +24,6 @@ pub enum RequestError {
     Invalid(String),
 }
 
-impl RequestError {
-    /// A reused keep-alive connection that the server had already closed: nothing of the
-    /// request reached the server.
-    pub fn is_stale_connection(&self) -> bool {
-        match self {
-            RequestError::Http(e) => {
-                e.is_canceled()
-                    || e.is_closed()
-                    || (e.is_incomplete_message() && !e.is_parse())
-                    || io_kind(e).is_some_and(|k| {
-                        matches!(
-                            k,
-                            std::io::ErrorKind::ConnectionReset
-                                | std::io::ErrorKind::BrokenPipe
-                                | std::io::ErrorKind::ConnectionAborted
-                        )
-                    })
-            }
-            _ => false,
-        }
-    }
-}
-
 fn io_kind(e: &hyper::Error) -> Option<std::io::ErrorKind> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {

@@ -50,6 +50,8 @@ pub struct Exchange {
     pub done_at: Instant,
     /// Set when this request had to open a connection.
     pub connected: Option<ConnectTiming>,
+    /// The answer came after following redirects (its cookies are already stored).
+    pub redirected: bool,
 }
 
 impl Connections {
@@ -81,38 +83,38 @@ impl Connections {
                 s
             }
         };
-        // A kept-alive connection the server closed while idle fails before any byte of
-        // the answer arrives; the server never saw the request, so one retry on a fresh
-        // connection is not a second attempt (urllib3, behind Locust, does the same).
-        let retry_copy = if connected.is_none() {
-            Some(clone_request(&req))
-        } else {
-            None
-        };
+        let reused = connected.is_none();
         let sent_at = Instant::now();
         let first = tokio::time::timeout(timeout, exchange(&mut sender, req, keep_body)).await;
-        let result = match first {
-            Err(_) => Err(RequestError::ResponseTimeout(timeout)),
-            Ok(Err(e)) if e.is_stale_connection() && retry_copy.is_some() => {
-                let (s, timing) = connector.connect(origin).await?;
-                connected = Some(timing);
-                sender = s;
-                let req = retry_copy.expect("retry copy exists when the connection was reused");
-                let sent_at = Instant::now();
-                return match tokio::time::timeout(timeout, exchange(&mut sender, req, keep_body))
-                    .await
-                {
-                    Err(_) => Err(RequestError::ResponseTimeout(timeout)),
-                    Ok(Err(e)) => Err(e),
-                    Ok(Ok(parts)) => {
-                        self.keep(origin, sender);
-                        Ok(parts.finish(sent_at, connected))
-                    }
-                };
-            }
-            Ok(r) => r,
-        };
-        let parts = result?;
+        let parts =
+            match first {
+                Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
+                Ok(Ok(parts)) => parts,
+                // A kept-alive connection that closed before the request could be written
+                // (hyper hands the request back only then): the server never saw it, so one
+                // try on a fresh connection is not a second attempt. Once any of it may have
+                // been written, the failure stands: a retry could make the server count a
+                // request twice.
+                Ok(Err(Failed {
+                    unsent: Some(req), ..
+                })) if reused => {
+                    let (s, timing) = connector.connect(origin).await?;
+                    connected = Some(timing);
+                    sender = s;
+                    let sent_at = Instant::now();
+                    let parts =
+                        match tokio::time::timeout(timeout, exchange(&mut sender, req, keep_body))
+                            .await
+                        {
+                            Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
+                            Ok(Err(f)) => return Err(f.error),
+                            Ok(Ok(parts)) => parts,
+                        };
+                    self.keep(origin, sender);
+                    return Ok(parts.finish(sent_at, connected));
+                }
+                Ok(Err(f)) => return Err(f.error),
+            };
         self.keep(origin, sender);
         Ok(parts.finish(sent_at, connected))
     }
@@ -153,6 +155,22 @@ impl Parts {
             sent_at,
             done_at: self.done_at,
             connected,
+            redirected: false,
+        }
+    }
+}
+
+/// A failed exchange, with the request when hyper could give it back unsent.
+struct Failed {
+    error: RequestError,
+    unsent: Option<Request<Full<Bytes>>>,
+}
+
+impl From<RequestError> for Failed {
+    fn from(error: RequestError) -> Failed {
+        Failed {
+            error,
+            unsent: None,
         }
     }
 }
@@ -161,18 +179,30 @@ async fn exchange(
     sender: &mut SendRequest<Full<Bytes>>,
     req: Request<Full<Bytes>>,
     keep_body: bool,
-) -> Result<Parts, RequestError> {
-    let resp: Response<Incoming> = sender.send_request(req).await.map_err(RequestError::Http)?;
+) -> Result<Parts, Failed> {
+    let resp: Response<Incoming> = match sender.try_send_request(req).await {
+        Ok(resp) => resp,
+        Err(mut e) => {
+            let unsent = e.take_message();
+            return Err(Failed {
+                error: RequestError::Http(e.into_error()),
+                unsent,
+            });
+        }
+    };
     let (head, mut body) = resp.into_parts();
     let mut body_len = 0u64;
     let kept = if keep_body {
-        let collected = body.collect().await.map_err(RequestError::Body)?;
+        let collected = body
+            .collect()
+            .await
+            .map_err(|e| Failed::from(RequestError::Body(e)))?;
         let bytes = collected.to_bytes();
         body_len = bytes.len() as u64;
         bytes
     } else {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(RequestError::Body)?;
+            let frame = frame.map_err(|e| Failed::from(RequestError::Body(e)))?;
             if let Some(data) = frame.data_ref() {
                 body_len += data.len() as u64;
             }
@@ -186,20 +216,4 @@ async fn exchange(
         body_len,
         done_at: Instant::now(),
     })
-}
-
-/// Requests are built from templates each time, so a copy for the stale-connection retry
-/// is cheap: the body is reference-counted `Bytes`.
-fn clone_request(req: &Request<Full<Bytes>>) -> Request<Full<Bytes>> {
-    let mut builder = Request::builder()
-        .method(req.method().clone())
-        .uri(req.uri().clone())
-        .version(req.version());
-    if let Some(h) = builder.headers_mut() {
-        *h = req.headers().clone();
-    }
-    let body = req.body().clone();
-    builder
-        .body(body)
-        .expect("a copy of a valid request is a valid request")
 }

@@ -179,13 +179,19 @@ impl Vu {
         let mut first: Option<(Instant, Option<crate::http::ConnectTiming>)> = None;
         let mut redirects = 0;
         loop {
+            // Cheap copies (a small enum and a shared buffer): a redirect needs them.
             let method = req.method().clone();
             let uri = req.uri().clone();
-            let headers = req.headers().clone();
             let origin = redirected.as_ref().unwrap_or(first_origin);
             let x = self
                 .conns
-                .send(connector, origin, req, r.keep_body, r.timeout)
+                .send(
+                    connector,
+                    origin,
+                    req,
+                    r.keep_body || self.observer.is_some(),
+                    r.timeout,
+                )
                 .await?;
             let (sent_at, connected) = *first.get_or_insert((x.sent_at, x.connected));
             let location = x
@@ -195,49 +201,65 @@ impl Vu {
             let follow = self.plan.max_redirects > redirects
                 && matches!(x.status.as_u16(), 301 | 302 | 303 | 307 | 308)
                 && location.is_some();
+            let here = || {
+                url::Url::parse(&format!("{origin}{uri}"))
+                    .map_err(|e| RequestError::Invalid(e.to_string()))
+            };
             if !follow {
+                // The final answer of a redirected request sets its cookies for its own URL
+                // (`judge` stores them for the first URL otherwise).
+                if redirected.is_some() && x.headers.contains_key(http::header::SET_COOKIE) {
+                    self.store_cookie_headers(&here()?, &x.headers);
+                }
                 return Ok(Exchange {
                     sent_at,
                     connected,
+                    redirected: redirected.is_some(),
                     ..x
                 });
             }
             redirects += 1;
-            let here = url::Url::parse(&format!("{origin}{uri}"))
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
+            let here = here()?;
             let next = here
                 .join(location.expect("follow implies a location"))
                 .map_err(|e| RequestError::Invalid(format!("bad redirect location: {e}")))?;
             self.store_cookie_headers(&here, &x.headers);
-            let origin = Origin::from_url(&next)
+            let next_origin = Origin::from_url(&next)
                 .ok_or_else(|| RequestError::Invalid(format!("redirect to `{next}`")))?;
+            // As browsers and curl do: 307/308 repeat the request as it was; 303, and 301/302
+            // after a POST, turn into a GET without a body.
             let keep_method = matches!(x.status.as_u16(), 307 | 308)
                 || (method != http::Method::POST && x.status.as_u16() != 303);
-            let (method, body) = if keep_method {
-                (method, Bytes::new())
-            } else {
-                (http::Method::GET, Bytes::new())
-            };
+            // The next hop is built from the plan again rather than copied from the request
+            // sent (hyper consumed it): no header copy per request for the rare redirect.
+            let (_, fresh, _, body) = self.build(r).map_err(RequestError::Invalid)?;
+            let (mut parts, _) = fresh.into_parts();
             let mut path = next.path().to_string();
             if let Some(q) = next.query() {
                 path.push('?');
                 path.push_str(q);
             }
-            let mut builder = Request::builder().method(method).uri(path);
-            let h = builder.headers_mut().expect("a fresh builder has headers");
-            for (name, value) in headers.iter() {
-                if name != http::header::CONTENT_LENGTH
-                    && name != http::header::CONTENT_TYPE
-                    && name != http::header::COOKIE
-                {
-                    h.append(name.clone(), value.clone());
-                }
-            }
-            h.insert(
+            parts.uri = path
+                .parse()
+                .map_err(|e| RequestError::Invalid(format!("redirect to `{next}`: {e}")))?;
+            let body = if keep_method {
+                body
+            } else {
+                parts.method = http::Method::GET;
+                parts.headers.remove(http::header::CONTENT_TYPE);
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                Bytes::new()
+            };
+            parts.headers.insert(
                 http::header::HOST,
-                HeaderValue::from_str(&origin.authority)
+                HeaderValue::from_str(&next_origin.authority)
                     .map_err(|e| RequestError::Invalid(e.to_string()))?,
             );
+            // Credentials go only where they were meant for.
+            if next_origin != *first_origin {
+                parts.headers.remove(http::header::AUTHORIZATION);
+            }
+            parts.headers.remove(http::header::COOKIE);
             if let Some(jar) = &self.cookies {
                 let cookie = jar
                     .get_request_values(&next)
@@ -246,14 +268,12 @@ impl Vu {
                     .join("; ");
                 if let Ok(v) = HeaderValue::from_str(&cookie) {
                     if !cookie.is_empty() {
-                        h.insert(http::header::COOKIE, v);
+                        parts.headers.insert(http::header::COOKIE, v);
                     }
                 }
             }
-            req = builder
-                .body(Full::new(body))
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            redirected = Some(origin);
+            req = Request::from_parts(parts, Full::new(body));
+            redirected = Some(next_origin);
         }
     }
 

@@ -26,6 +26,14 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
         match field.name {
             "users" => {
                 load.users = value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
+                if load
+                    .users
+                    .as_ref()
+                    .is_some_and(|u| u.value as f64 > MAX_TARGET)
+                {
+                    ctx.error(value.span, "at most 10,000,000 users");
+                    load.users = None;
+                }
             }
             "spawn_rate" => {
                 load.spawn_rate =
@@ -41,6 +49,14 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
             "stages" => load.stages = stages(ctx, value),
             "max_users" => {
                 load.max_users = value::u64_at_least(ctx, value, "a whole number of at least 1", 1);
+                if load
+                    .max_users
+                    .as_ref()
+                    .is_some_and(|u| u.value as f64 > MAX_TARGET)
+                {
+                    ctx.error(value.span, "at most 10,000,000 users");
+                    load.max_users = None;
+                }
             }
             "pre_allocated_users" => {
                 load.pre_allocated_users =
@@ -97,12 +113,20 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
     load
 }
 
+/// The most users or iterations per second one `load` may ask for: far beyond what one
+/// machine can run, and small enough that schedules stay exact in `f64` and never overflow.
+pub const MAX_TARGET: f64 = 10_000_000.0;
+
 fn rate(ctx: &mut Ctx, node: &Node) -> Option<Spanned<f64>> {
     let s = node.as_scalar()?;
     match s.text.trim().parse::<f64>() {
-        Ok(r) if r >= 0.0 && r.is_finite() => Some(Spanned::new(r, node.span)),
+        Ok(r) if (0.0..=MAX_TARGET).contains(&r) => Some(Spanned::new(r, node.span)),
         _ => {
-            mismatch(ctx, node, "a number of iterations per second (0 or more)");
+            mismatch(
+                ctx,
+                node,
+                "a number of iterations per second, from 0 to 10,000,000",
+            );
             None
         }
     }
@@ -179,9 +203,9 @@ fn stages(ctx: &mut Ctx, node: &Node) -> Vec<Stage> {
 fn non_negative(ctx: &mut Ctx, node: &Node) -> Option<Spanned<f64>> {
     let s = node.as_scalar()?;
     match s.text.trim().parse::<f64>() {
-        Ok(v) if v >= 0.0 && v.is_finite() => Some(Spanned::new(v, node.span)),
+        Ok(v) if (0.0..=MAX_TARGET).contains(&v) => Some(Spanned::new(v, node.span)),
         _ => {
-            mismatch(ctx, node, "a number, 0 or more");
+            mismatch(ctx, node, "a number from 0 to 10,000,000");
             None
         }
     }
@@ -199,8 +223,10 @@ pub fn parse_stage(text: &str) -> Result<(Duration, f64), String> {
         .trim()
         .parse::<f64>()
         .ok()
-        .filter(|v| *v >= 0.0 && v.is_finite())
-        .ok_or_else(|| format!("stage `{text}`: `{t}` is not a target (a number, 0 or more)"))?;
+        .filter(|v| (0.0..=MAX_TARGET).contains(v))
+        .ok_or_else(|| {
+            format!("stage `{text}`: `{t}` is not a target (a number from 0 to 10,000,000)")
+        })?;
     Ok((duration, target))
 }
 

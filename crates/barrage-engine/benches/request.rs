@@ -1,0 +1,77 @@
+//! Micro-benchmarks of building one request from a compiled plan, as a virtual user does
+//! before sending it: URL, headers and body rendered into an `http::Request`. Nothing is
+//! sent; the engine's `vu::bench::BenchUser` exists only so this bench measures the VU's own
+//! code (see that module).
+//!
+//! Run with `cargo bench -p barrage-engine --bench request`. The numbers in
+//! `docs/PERFORMANCE.md` came from this file.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use barrage_engine::vu::bench::BenchUser;
+use barrage_engine::{compile, CompileOptions};
+use barrage_scenario::{parse, SourceFile};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+/// Task 0: a plain GET; task 1: a templated path; task 2: a templated JSON POST.
+const SCENARIO: &str = r#"
+target: http://127.0.0.1:1
+defaults:
+  headers:
+    accept: application/json
+users:
+  u:
+    tasks:
+      plain:
+        - get: /
+      path:
+        - get: "/items/{{ int(1, 100) }}"
+          name: /items/[id]
+      create:
+        - post: /items/
+          json:
+            name: "Item {{ int(1000, 9999) }}"
+            price: "{{ float(1, 100, 2) }}"
+          save:
+            id: '$.id'
+"#;
+
+fn user() -> BenchUser {
+    let file = SourceFile {
+        name: "bench.yaml".to_string(),
+        text: SCENARIO.to_string(),
+    };
+    let (scenario, _) = parse(&file).expect("the bench's scenario parses");
+    let (plan, _) = compile(&scenario, &file, &CompileOptions::default())
+        .expect("the bench's scenario compiles");
+    BenchUser::new(Arc::new(plan)).expect("a bench user needs no certificates")
+}
+
+fn build(c: &mut Criterion) {
+    let mut user = user();
+    let mut group = c.benchmark_group("request");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for (task, name) in [
+        (0, "build GET /"),
+        (1, "build GET /items/{{ int(1, 100) }}"),
+        (2, "build POST /items/ with JSON body"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let size = user
+                    .build(black_box(task), 0)
+                    .expect("the task's first step is a request")
+                    .expect("the request renders");
+                black_box(size)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build);
+criterion_main!(benches);

@@ -1,0 +1,58 @@
+//! A door for `benches/request.rs`, and nothing else: building a request is private to
+//! [`Vu`] (it needs a user's variables, generator and buffers), and the criterion bench of
+//! request building must measure that exact code, not a copy. Rather than make the VU's
+//! internals public, this module owns one user outside any run and lets a caller build a
+//! request from the plan, as the user would before sending it. It sends nothing, opens no
+//! connection and records nothing; it is `#[doc(hidden)]` because it is not part of the
+//! engine's interface and may change with the bench.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use barrage_metrics::Recorder;
+
+use super::Vu;
+use crate::executor::ScenarioCtx;
+use crate::http::{tls_config, Connector};
+use crate::plan::{Plan, Step};
+use crate::worker::WorkerCtx;
+
+/// One virtual user (user 1 of the first user type of the first scenario) that can build
+/// requests but never sends them. See the module documentation.
+#[doc(hidden)]
+pub struct BenchUser {
+    vu: Vu,
+}
+
+impl BenchUser {
+    /// A user for `plan`; `plan` must have at least one scenario with one user type.
+    pub fn new(plan: Arc<Plan>) -> Result<BenchUser, String> {
+        // `insecure`: no certificate store is read, and no connection is ever made.
+        let tls = tls_config(true)?;
+        let connector = Connector::new(plan.connect_timeout, tls);
+        let ctx = Rc::new(WorkerCtx::new(
+            0,
+            1,
+            Recorder::new(&plan.registry),
+            connector,
+        ));
+        let sctx = Rc::new(ScenarioCtx::new(0, None));
+        Ok(BenchUser {
+            vu: Vu::new(1, 0, 0, plan, ctx, sctx, None),
+        })
+    }
+
+    /// Builds (renders) the `step`-th step of task `task` of the user's type, which must be
+    /// a request, and returns its size on the wire. `None` when there is no such request step.
+    pub fn build(&mut self, task: usize, step: usize) -> Option<Result<u64, String>> {
+        let plan = Arc::clone(&self.vu.plan);
+        let user = plan.scenarios.first()?.users.first()?;
+        let Step::Request(r) = user.tasks.get(task)?.steps.get(step)? else {
+            return None;
+        };
+        Some(self.vu.build(r).map(|(origin, request, size, body)| {
+            std::hint::black_box((origin, request, body));
+            size
+        }))
+    }
+}
