@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod compare_cmd;
 mod debug_view;
+mod hit_cmd;
 mod init_cmd;
 mod judge;
 mod live;
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
             cli::Command::Validate { scenario } => commands::validate(&scenario),
             cli::Command::Schema => commands::schema(),
             cli::Command::Demo(args) => commands::demo(args).await,
-            cli::Command::Hit(args) => commands::hit(args).await,
+            cli::Command::Hit(args) => hit_cmd::hit(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
             cli::Command::Init(args) => init_cmd::init(args),
