@@ -165,6 +165,13 @@ impl DemoTarget {
         self.state.counts()
     }
 
+    /// How long each delayed request really waited in the target (ns, arrival order): on
+    /// a shared machine a 20 ms sleep sometimes takes longer, and a latency test must hold
+    /// barrage to what the server did, not to what it was asked to do.
+    pub fn delays_ns(&self) -> Vec<u64> {
+        self.state.delays_ns()
+    }
+
     /// Stops the server and waits for its thread to end.
     pub fn stop(mut self) {
         self.shutdown();

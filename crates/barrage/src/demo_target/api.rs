@@ -57,6 +57,9 @@ pub(super) struct State {
     opts: DemoOptions,
     served: [AtomicU64; Route::ALL.len()],
     last_item_id: AtomicU64,
+    /// How long each delayed request really spent in its delay (ns): the server's own
+    /// ground truth, which a latency test compares with what the client measured.
+    delays_ns: std::sync::Mutex<Vec<u64>>,
 }
 
 impl State {
@@ -65,7 +68,12 @@ impl State {
             opts,
             served: Default::default(),
             last_item_id: AtomicU64::new(0),
+            delays_ns: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    pub(super) fn delays_ns(&self) -> Vec<u64> {
+        self.delays_ns.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     fn count(&self, route: Route) {
@@ -181,7 +189,11 @@ pub(super) async fn handle(
 
     let delay = state.delay();
     if !delay.is_zero() {
+        let slept = std::time::Instant::now();
         precise_sleep(delay).await;
+        if let Ok(mut v) = state.delays_ns.lock() {
+            v.push(slept.elapsed().as_nanos() as u64);
+        }
     }
 
     let (status, answer) = match route {
