@@ -198,7 +198,26 @@ impl<'d, 'o> Builder<'d, 'o> {
                 (Err(_), false) => continue,
                 (Err(e), true) => return Err(e),
             };
-            let value = match scalar(g.gen) {
+            // A list in the query string is the key repeated (`?tag=a&tag=b`): keep every
+            // item, so `minItems` holds. Headers and cookies take one value.
+            let g_gen = match (place, g.gen) {
+                ("query", Gen::Array(items))
+                    if items.iter().all(|i| scalar(i.clone()).is_some()) && !items.is_empty() =>
+                {
+                    step.query.push((
+                        name.to_string(),
+                        Gen::Array(items.into_iter().filter_map(scalar).collect()),
+                        if required {
+                            g.note
+                        } else {
+                            format!("{}, optional", g.note)
+                        },
+                    ));
+                    continue;
+                }
+                (_, other) => other,
+            };
+            let value = match scalar(g_gen) {
                 Some(v) => v,
                 None if !required => continue,
                 None => {

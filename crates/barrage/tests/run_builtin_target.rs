@@ -404,6 +404,12 @@ users:
             status: 200
             json:
               '$.message': Hello World
+        - get: /__barrage/me
+          name: me with its own cookie
+          headers:
+            cookie: "extra=1"
+          check:
+            status: 200
 "#,
     );
     let out = dir.path().join("jar.json");
@@ -418,6 +424,12 @@ users:
     let doc = read_json(&out);
     assert_eq!(endpoint(&doc, "GET", "/__barrage/me")["requests"], 30);
     assert_eq!(endpoint(&doc, "GET", "/__barrage/me")["failures"], 0);
+    // A step's own `cookie` header is kept and the jar's cookies are added to it.
+    let own = endpoint(&doc, "GET", "me with its own cookie");
+    assert_eq!(
+        (own["requests"].as_u64(), own["failures"].as_u64()),
+        (Some(30), Some(0))
+    );
     // Each redirect ends at `/`, which the target counts.
     assert_eq!(target.counts()["GET /"], 30);
 

@@ -48,9 +48,17 @@ impl Compiler<'_> {
 
         let mut query = Vec::new();
         for (k, v) in &r.query {
-            let text = value_text(&v.value);
-            if let Some(t) = self.template(&text, v.span, available, saved_elsewhere) {
-                query.push((form_encode(&k.value), t));
+            // A list sends the key once per item (`?tag=a&tag=b`), as FastAPI, requests and
+            // most frameworks read a list from a query string.
+            let items: Vec<&Spanned<Value>> = match &v.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![v],
+            };
+            for item in items {
+                let text = value_text(&item.value);
+                if let Some(t) = self.template(&text, item.span, available, saved_elsewhere) {
+                    query.push((form_encode(&k.value), t));
+                }
             }
         }
 

@@ -141,6 +141,12 @@ impl Vu {
                         .collect::<Vec<_>>()
                         .join("; ");
                     if !cookie.is_empty() {
+                        // A `cookie` header the step sets itself (cookie parameters, API
+                        // keys) is kept, and the jar's cookies are added to it.
+                        let cookie = match headers.get(http::header::COOKIE) {
+                            Some(own) => format!("{}; {cookie}", own.to_str().unwrap_or("")),
+                            None => cookie,
+                        };
                         if let Ok(v) = HeaderValue::from_str(&cookie) {
                             headers.insert(http::header::COOKIE, v);
                         }

@@ -185,6 +185,14 @@ async def stores(
     return {"region": region, "page": page}
 
 
+@app.get("/stores/compare", tags=["stores"])
+async def compare_stores(
+    # A list in the query string (`?store=a&store=b`), at least two of them.
+    store: Annotated[list[str], Query(min_length=2, max_length=4)],
+):
+    return {"compared": store}
+
+
 @app.get("/users/{username}", tags=["stores"])
 async def read_user(username: Annotated[str, Path(pattern=r"^[a-z]{3,10}$")]):
     # No create supplies a username: the scenario accepts 404 here.

@@ -160,7 +160,10 @@ fn request(
         let value = field.value;
         match field.name {
             "name" => step.name = text(ctx, value, "a name for the statistics"),
-            "query" => step.query = value::scalar_map(ctx, value, "a mapping of query parameters"),
+            "query" => {
+                step.query =
+                    value::scalar_map_lists(ctx, value, "a mapping of query parameters", true)
+            }
             "headers" => step.headers = headers(ctx, value),
             "json" | "form" | "body" | "multipart" => {
                 if let Some(first) = body_key {

@@ -359,13 +359,43 @@ pub(crate) fn scalar_map(
     node: &Node,
     expected: &str,
 ) -> Vec<(Spanned<String>, Spanned<Value>)> {
+    scalar_map_lists(ctx, node, expected, false)
+}
+
+/// Like [`scalar_map`], and with `lists` a value may also be a list of scalars (query
+/// parameters: `tag: [a, b]` sends `?tag=a&tag=b`).
+pub(crate) fn scalar_map_lists(
+    ctx: &mut Ctx,
+    node: &Node,
+    expected: &str,
+    lists: bool,
+) -> Vec<(Spanned<String>, Spanned<Value>)> {
     let Some(entries) = map(ctx, node, expected) else {
         return Vec::new();
     };
-    let value_expected = "a string, number or boolean";
+    let value_expected = if lists {
+        "a string, number or boolean, or a list of them"
+    } else {
+        "a string, number or boolean"
+    };
     let mut pairs = Vec::with_capacity(entries.len());
     for (k, v) in entries {
         let name = key(ctx, k);
+        if let (true, crate::node::Kind::Seq(items)) = (lists, &v.kind) {
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                match item.as_scalar() {
+                    Some(s) if s.value != ScalarValue::Null || s.quoted => {
+                        values.push(Spanned::new(scalar_value(s), item.span));
+                    }
+                    _ => mismatch(ctx, item, "a string, number or boolean"),
+                }
+            }
+            if let Some(name) = name {
+                pairs.push((name, Spanned::new(Value::Seq(values), v.span)));
+            }
+            continue;
+        }
         let value = match v.as_scalar() {
             Some(s) if s.value != ScalarValue::Null || s.quoted => {
                 Some(Spanned::new(scalar_value(s), v.span))
