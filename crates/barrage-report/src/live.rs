@@ -56,17 +56,9 @@ pub fn live_table(s: &Snapshot, opts: &ViewOptions) -> String {
 
 fn row(mut cells: Vec<Cell>, e: &EndpointStats) -> Vec<Cell> {
     let rt = &e.response_time;
-    let fails_style = if e.failures > 0 {
-        Style::Red
-    } else {
-        Style::Plain
-    };
     cells.extend([
         Cell::new(e.requests.to_string()),
-        Cell::styled(
-            format::count_with_percent(e.failures, e.requests),
-            fails_style,
-        ),
+        Cell::failures(e.failures, e.requests),
         Cell::new(format::latency(rt, |l| l.mean)),
         Cell::new(format::latency(rt, |l| l.min)),
         Cell::new(format::latency(rt, |l| l.max)),

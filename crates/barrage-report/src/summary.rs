@@ -101,18 +101,10 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
         let mut t = Table::new(cols);
         for c in &s.checks {
             let mut cells = naming.cells(&c.scenario, &c.method, &c.name);
-            let fails_style = if c.fails > 0 {
-                Style::Red
-            } else {
-                Style::Plain
-            };
             cells.extend([
                 Cell::new(truncate(&c.check, NAME_WIDTH)),
                 Cell::new(c.passes.to_string()),
-                Cell::styled(
-                    format::count_with_percent(c.fails, c.passes + c.fails),
-                    fails_style,
-                ),
+                Cell::failures(c.fails, c.passes + c.fails),
             ]);
             t.row(cells);
         }
@@ -195,17 +187,9 @@ fn latency_table(
     let row = |mut cells: Vec<Cell>, e: &EndpointStats| {
         let stats = match which {
             Latency::Response => {
-                let fails_style = if e.failures > 0 {
-                    Style::Red
-                } else {
-                    Style::Plain
-                };
                 cells.extend([
                     Cell::new(e.requests.to_string()),
-                    Cell::styled(
-                        format::count_with_percent(e.failures, e.requests),
-                        fails_style,
-                    ),
+                    Cell::failures(e.failures, e.requests),
                 ]);
                 &e.response_time
             }

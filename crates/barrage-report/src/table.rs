@@ -101,6 +101,16 @@ impl Cell {
             style,
         }
     }
+
+    /// `failures (percent of total)`, red when there are any.
+    pub(crate) fn failures(failures: u64, total: u64) -> Cell {
+        let style = if failures > 0 {
+            Style::Red
+        } else {
+            Style::Plain
+        };
+        Cell::styled(crate::format::count_with_percent(failures, total), style)
+    }
 }
 
 impl From<String> for Cell {

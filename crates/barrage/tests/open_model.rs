@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{barrage, read_json, write};
+use common::{barrage, read_json, run_scenario, write};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -46,16 +46,7 @@ const ROOT: &str = "users:\n  u:\n    tasks:\n      t:\n        - get: /\n";
 fn run_root(target: &DemoTarget, dir: &Path, label: &str, args: &[&str]) -> Value {
     let scenario = write(dir, &format!("{label}.yaml"), ROOT);
     let out = dir.join(format!("{label}.json"));
-    let o = run_ok(
-        barrage()
-            .arg("run")
-            .arg(&scenario)
-            .args(args)
-            .arg("-H")
-            .arg(target.url())
-            .arg("--json")
-            .arg(&out),
-    );
+    let o = run_scenario(&scenario, args, target.url(), &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -285,15 +276,7 @@ scenarios:
 "#,
     );
     let out = dir.path().join("two.json");
-    let o = run_ok(
-        barrage()
-            .arg("run")
-            .arg(&scenario)
-            .arg("-H")
-            .arg(target.url())
-            .arg("--json")
-            .arg(&out),
-    );
+    let o = run_scenario(&scenario, &[], target.url(), &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -341,15 +324,7 @@ fn ramping_users_rise_and_fall_with_the_stages() {
         "users:\n  u:\n    think: 100ms\n    tasks:\n      t:\n        - get: /\nload:\n  stages:\n    - { duration: 2s, target: 6 }\n    - { duration: 1s, target: 6 }\n    - { duration: 2s, target: 0 }\n",
     );
     let out = dir.path().join("ramp.json");
-    let o = run_ok(
-        barrage()
-            .arg("run")
-            .arg(&scenario)
-            .arg("-H")
-            .arg(target.url())
-            .arg("--json")
-            .arg(&out),
-    );
+    let o = run_scenario(&scenario, &[], target.url(), &out);
     assert_eq!(
         o.status.code(),
         Some(0),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{barrage, endpoint, read_json, run, stderr, write};
+use common::{barrage, endpoint, read_json, run, run_scenario, stderr, write};
 use std::process::Command;
 use std::time::Duration;
 
@@ -50,13 +50,12 @@ fn counts_match_what_the_target_served_and_the_result_file_keeps_its_contract() 
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "shop.yaml", SHOP);
     let out = dir.path().join("out.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "4", "--iterations", "200", "--workers", "2", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "4", "--iterations", "200", "--workers", "2"],
+        target.url(),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc = read_json(&out);
     let counts = target.counts();
@@ -133,13 +132,12 @@ fn a_target_that_is_down_is_counted_by_category_and_the_run_fails() {
         "users:\n  u:\n    think: 10ms\n    tasks:\n      t:\n        - get: /\n",
     );
     let out = dir.path().join("down.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "2", "-t", "1s", "-H"])
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "2", "-t", "1s"],
+        format!("http://127.0.0.1:{port}"),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc = read_json(&out);
     let agg = &doc["aggregate"];
@@ -413,13 +411,12 @@ users:
 "#,
     );
     let out = dir.path().join("jar.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "3", "--iterations", "30", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "3", "--iterations", "30"],
+        target.url(),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc = read_json(&out);
     assert_eq!(endpoint(&doc, "GET", "/__barrage/me")["requests"], 30);
@@ -441,13 +438,12 @@ users:
             .unwrap()
             .replace("users:", "defaults:\n  cookies: false\nusers:"),
     );
-    let o = run(barrage()
-        .arg("run")
-        .arg(&no_jar)
-        .args(["-u", "1", "--iterations", "5", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &no_jar,
+        &["-u", "1", "--iterations", "5"],
+        target.url(),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc = read_json(&out);
     let me = endpoint(&doc, "GET", "/__barrage/me");
@@ -474,13 +470,12 @@ users:
 "#,
     );
     let out = dir.path().join("delay.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "4", "--iterations", "60", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "4", "--iterations", "60"],
+        target.url(),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc = read_json(&out);
     let slow = endpoint(&doc, "GET", "/__barrage/delay/40");
@@ -590,13 +585,12 @@ fn a_server_that_closes_kept_alive_connections_is_neither_failed_nor_counted_twi
         "users:\n  u:\n    think: 20ms\n    tasks:\n      t:\n        - get: /\n",
     );
     let out = dir.path().join("close.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "3", "--iterations", "60", "-H"])
-        .arg(format!("http://{addr}"))
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "3", "--iterations", "60"],
+        format!("http://{addr}"),
+        &out,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc = read_json(&out);
     assert_eq!(doc["aggregate"]["requests"], 60);
@@ -619,13 +613,7 @@ fn a_user_whose_setup_fails_retries_it_and_runs_no_task_meanwhile() {
         "users:\n  u:\n    setup:\n      - post: /login\n        json: { username: u }\n    tasks:\n      t:\n        - get: /\n",
     );
     let out = dir.path().join("badlogin.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "2", "-t", "2500ms", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(&scenario, &["-u", "2", "-t", "2500ms"], target.url(), &out);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc = read_json(&out);
     let login = endpoint(&doc, "POST", "/login");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{barrage, read_json, run, stderr, write};
+use common::{barrage, read_json, run, run_scenario, stderr, write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,13 +41,12 @@ tasks:
 fn saved_result(target: &DemoTarget, dir: &Path) -> PathBuf {
     let scenario = write(dir, "mixed.yaml", MIXED);
     let out = dir.join("saved.json");
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "3", "--iterations", "300", "--workers", "2", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(
+        &scenario,
+        &["-u", "3", "--iterations", "300", "--workers", "2"],
+        target.url(),
+        &out,
+    );
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -326,13 +325,7 @@ fn abort_on_fail_stops_the_run_after_its_delay() {
     );
     let out = dir.path().join("out.json");
     let started = Instant::now();
-    let o = run(barrage()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-u", "2", "-t", "30s", "-H"])
-        .arg(target.url())
-        .arg("--json")
-        .arg(&out));
+    let o = run_scenario(&scenario, &["-u", "2", "-t", "30s"], target.url(), &out);
     let took = started.elapsed();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");

@@ -74,13 +74,14 @@ impl Connections {
         timeout: Duration,
     ) -> Result<Exchange, RequestError> {
         let mut connected = None;
-        let reused = self.ready_connection(origin).await;
-        let mut sender = match reused {
-            Some(s) => s,
+        // The origin is kept with its connection and handed back with it, so a reused
+        // connection costs no copy of it; only a new connection clones it.
+        let (key, mut sender) = match self.ready_connection(origin).await {
+            Some(found) => found,
             None => {
                 let (s, timing) = connector.connect(origin).await?;
                 connected = Some(timing);
-                s
+                (origin.clone(), s)
             }
         };
         let reused = connected.is_none();
@@ -110,29 +111,32 @@ impl Connections {
                             Ok(Err(f)) => return Err(f.error),
                             Ok(Ok(parts)) => parts,
                         };
-                    self.keep(origin, sender);
+                    self.keep(key, sender);
                     return Ok(parts.finish(sent_at, connected));
                 }
                 Ok(Err(f)) => return Err(f.error),
             };
-        self.keep(origin, sender);
+        self.keep(key, sender);
         Ok(parts.finish(sent_at, connected))
     }
 
     /// Takes this user's open connection to `origin` if it can accept a request now.
-    async fn ready_connection(&mut self, origin: &Origin) -> Option<SendRequest<Full<Bytes>>> {
+    async fn ready_connection(
+        &mut self,
+        origin: &Origin,
+    ) -> Option<(Origin, SendRequest<Full<Bytes>>)> {
         let pos = self.open.iter().position(|(o, _)| o == origin)?;
-        let (_, mut sender) = self.open.swap_remove(pos);
+        let (key, mut sender) = self.open.swap_remove(pos);
         // `ready` fails at once when the connection task has ended (server closed it).
         match sender.ready().await {
-            Ok(()) => Some(sender),
+            Ok(()) => Some((key, sender)),
             Err(_) => None,
         }
     }
 
-    fn keep(&mut self, origin: &Origin, sender: SendRequest<Full<Bytes>>) {
+    fn keep(&mut self, origin: Origin, sender: SendRequest<Full<Bytes>>) {
         if !sender.is_closed() {
-            self.open.push((origin.clone(), sender));
+            self.open.push((origin, sender));
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Origin {
     pub port: u16,
     /// `Host` header value: the host, with the port unless it is the scheme's default.
     pub authority: String,
+    /// `authority` as a header value, built once: every request sends it.
+    pub host_header: http::HeaderValue,
 }
 
 impl Origin {
@@ -37,11 +39,13 @@ impl Origin {
             Some(p) => format!("{}:{p}", bracketed(&host)),
             None => bracketed(&host),
         };
+        let host_header = http::HeaderValue::from_str(&authority).ok()?;
         Some(Origin {
             scheme,
             host,
             port,
             authority,
+            host_header,
         })
     }
 }

@@ -2,6 +2,8 @@
 //! request, following redirects, and keeping the cookie jar. Split from `vu.rs` so that
 //! file holds the user's loop and the judging of answers.
 
+use std::rc::Rc;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::Full;
@@ -15,13 +17,14 @@ use std::time::Instant;
 const USER_AGENT: &str = concat!("barrage/", env!("CARGO_PKG_VERSION"));
 
 impl Vu {
-    /// Renders the request: origin, request (origin-form URI), and its size on the wire.
+    /// Renders the request: its origin when it is not the plan's base origin (an absolute
+    /// URL), the request (origin-form URI), its size on the wire, and its body.
     #[allow(clippy::type_complexity)]
     pub(super) fn build(
         &mut self,
         r: &RequestPlan,
-    ) -> Result<(Origin, Request<Full<Bytes>>, u64, Bytes), String> {
-        let plan = self.plan.clone();
+    ) -> Result<(Option<Origin>, Request<Full<Bytes>>, u64, Bytes), String> {
+        let plan = Rc::clone(&self.plan);
         let rows = current_rows(&plan, &self.rows);
         let mut ctx = RenderCtx {
             vars: &self.vars,
@@ -42,7 +45,7 @@ impl Vu {
                 let start = url.len();
                 t.render(&mut ctx, url).map_err(|e| e.message)?;
                 encode_path_in_place(url, start);
-                base.origin.clone()
+                None
             }
             UrlPlan::Absolute(t) => {
                 let mut full = String::new();
@@ -56,7 +59,7 @@ impl Vu {
                     url.push('?');
                     url.push_str(q);
                 }
-                origin
+                Some(origin)
             }
         };
         if !r.query.is_empty() {
@@ -104,11 +107,12 @@ impl Vu {
         let mut builder = Request::builder()
             .method(r.method.clone())
             .uri(url.as_str());
+        let target: &Origin = match &origin {
+            Some(o) => o,
+            None => &plan.base.as_ref().expect("a path implies a base").origin,
+        };
         let headers = builder.headers_mut().expect("a fresh builder has headers");
-        headers.insert(
-            http::header::HOST,
-            HeaderValue::from_str(&origin.authority).map_err(|e| e.to_string())?,
-        );
+        headers.insert(http::header::HOST, target.host_header.clone());
         let mut value = String::new();
         for (name, h) in &r.headers {
             let v = match h {
@@ -133,7 +137,7 @@ impl Vu {
         }
         if self.has_cookies {
             if let Some(jar) = &self.cookies {
-                let full = format!("{origin}{url}");
+                let full = format!("{target}{url}");
                 if let Ok(u) = url::Url::parse(&full) {
                     let cookie = jar
                         .get_request_values(&u)
@@ -256,11 +260,9 @@ impl Vu {
                 parts.headers.remove(http::header::CONTENT_LENGTH);
                 Bytes::new()
             };
-            parts.headers.insert(
-                http::header::HOST,
-                HeaderValue::from_str(&next_origin.authority)
-                    .map_err(|e| RequestError::Invalid(e.to_string()))?,
-            );
+            parts
+                .headers
+                .insert(http::header::HOST, next_origin.host_header.clone());
             // Credentials go only where they were meant for.
             if next_origin != *first_origin {
                 parts.headers.remove(http::header::AUTHORIZATION);

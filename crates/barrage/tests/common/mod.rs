@@ -285,3 +285,20 @@ pub fn python() -> PathBuf {
     );
     venv
 }
+
+/// `barrage run SCENARIO ARGS... -H HOST --json OUT`, within a minute.
+pub fn run_scenario(
+    scenario: &Path,
+    args: &[&str],
+    host: impl AsRef<std::ffi::OsStr>,
+    out: &Path,
+) -> Output {
+    run(barrage()
+        .arg("run")
+        .arg(scenario)
+        .args(args)
+        .arg("-H")
+        .arg(host)
+        .arg("--json")
+        .arg(out))
+}
