@@ -1,7 +1,9 @@
-//! Micro-benchmarks of building one request from a compiled plan, as a virtual user does
-//! before sending it: URL, headers and body rendered into an `http::Request`. Nothing is
-//! sent; the engine's `vu::bench::BenchUser` exists only so this bench measures the VU's own
-//! code (see that module).
+//! Micro-benchmarks of the engine's per-request work without a network: building one
+//! request from a compiled plan, as a virtual user does before sending it (URL, headers
+//! and body rendered into an `http::Request`; the engine's `vu::bench::BenchUser` exists
+//! only so this bench measures the VU's own code, see that module), and parsing a
+//! response head with the lean HTTP/1.1 connection's parser (`http::h1::parse_head`),
+//! with and without building the `HeaderMap` a header check needs.
 //!
 //! Run with `cargo bench -p barrage-engine --bench request`. The numbers in
 //! `docs/PERFORMANCE.md` came from this file.
@@ -10,6 +12,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
+use barrage_engine::http::h1::parse_head;
 use barrage_engine::vu::bench::BenchUser;
 use barrage_engine::{compile, CompileOptions};
 use barrage_scenario::{parse, SourceFile};
@@ -73,5 +76,35 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build);
+/// What a FastAPI app behind uvicorn answers to a create: a typical API response head.
+const RESPONSE: &[u8] = b"HTTP/1.1 201 Created\r\ndate: Thu, 26 Nov 2026 00:00:00 GMT\r\n\
+server: uvicorn\r\ncontent-length: 45\r\ncontent-type: application/json\r\n\r\n\
+{\"id\":4242,\"name\":\"Item 1234\",\"price\":19.99}";
+
+fn parse_response(c: &mut Criterion) {
+    let mut group = c.benchmark_group("response");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let mut buf = bytes::BytesMut::with_capacity(8192);
+    group.bench_function("parse head (uvicorn 201, 4 headers)", |b| {
+        b.iter(|| {
+            buf.clear();
+            buf.extend_from_slice(black_box(RESPONSE));
+            let parsed = parse_head(&mut buf).expect("valid").expect("complete");
+            black_box(parsed.status)
+        })
+    });
+    group.bench_function("parse head + build HeaderMap", |b| {
+        b.iter(|| {
+            buf.clear();
+            buf.extend_from_slice(black_box(RESPONSE));
+            let parsed = parse_head(&mut buf).expect("valid").expect("complete");
+            black_box(parsed.head.header_map().len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, build, parse_response);
 criterion_main!(benches);

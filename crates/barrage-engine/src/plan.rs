@@ -184,6 +184,9 @@ pub struct RequestPlan {
     pub stop_on_failure: bool,
     /// Whether anything reads the body (saves, checks); otherwise only its size is kept.
     pub keep_body: bool,
+    /// Whether a save or check reads a response header (otherwise no `HeaderMap` is
+    /// built for the answer).
+    pub reads_headers: bool,
     /// `GET /items/[item_name]`, for messages.
     pub label: String,
 }

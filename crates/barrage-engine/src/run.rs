@@ -23,6 +23,10 @@ pub struct RunOptions {
     pub stop_timeout: Duration,
     pub workers: usize,
     pub insecure: bool,
+    /// Source addresses for connections, in turn (`--local-addresses`); empty: any.
+    pub local_addresses: Vec<std::net::IpAddr>,
+    /// Pin worker i to the i-th allowed CPU (`--pin-workers`).
+    pub pin_workers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +51,13 @@ impl Run {
     pub fn start(plan: Arc<Plan>, opts: &RunOptions) -> Result<Run, StartError> {
         let workers = opts.workers.max(1);
         let tls = tls_config(opts.insecure).map_err(StartError::Tls)?;
-        let connector = Connector::new(plan.connect_timeout, tls);
+        let connector = Connector::new(plan.connect_timeout, tls)
+            .with_local_addresses(opts.local_addresses.clone());
+        let cpus = if opts.pin_workers {
+            crate::timer::allowed_cpus()
+        } else {
+            Vec::new()
+        };
         let (phase, phase_rx) = watch::channel(Phase::Running);
         let (tx, events) = mpsc::unbounded_channel();
         // A total iteration count is split over workers in proportion to their users.
@@ -87,9 +97,18 @@ impl Run {
                 phase_rx.clone(),
                 tx.clone(),
             );
+            let cpu = (!cpus.is_empty()).then(|| cpus[index % cpus.len()]);
             let handle = std::thread::Builder::new()
                 .name(format!("barrage-worker-{index}"))
-                .spawn(move || run_worker(plan, spec, connector, rx, tx))
+                .spawn(move || {
+                    if let Some(cpu) = cpu {
+                        // Pinning is a refinement: a worker that can't be pinned still runs.
+                        if let Err(e) = crate::timer::pin_current_thread(cpu) {
+                            eprintln!("warning: worker {index} not pinned: {e}");
+                        }
+                    }
+                    run_worker(plan, spec, connector, rx, tx)
+                })
                 .map_err(StartError::Thread)?;
             threads.push(handle);
         }

@@ -317,7 +317,7 @@ impl Vu {
         if let Some(o) = &self.observer {
             o.response(
                 exchange.status,
-                &exchange.headers,
+                exchange.headers(),
                 &exchange.body,
                 Duration::from_nanos(timing.response_time_ns),
             );
@@ -338,7 +338,11 @@ impl Vu {
         let received = x.body_len;
         let view = ResponseView::new(Response {
             status,
-            headers: &x.headers,
+            headers: if r.reads_headers {
+                x.headers()
+            } else {
+                &NO_HEADERS
+            },
             body: &x.body,
         });
         let mut failure: Option<(FailureCategory, String)> = None;
@@ -410,10 +414,7 @@ impl Vu {
                 },
             );
         }
-        if self.cookies.is_some()
-            && !x.redirected
-            && x.headers.contains_key(http::header::SET_COOKIE)
-        {
+        if self.cookies.is_some() && !x.redirected && x.head.sets_cookie() {
             let url = format!("{origin}{}", self.url_buf);
             self.store_cookies(&url, x);
         }
@@ -468,6 +469,10 @@ impl Vu {
 
 /// The shortest wait before a user retries a failed setup.
 const SETUP_RETRY: Duration = Duration::from_secs(1);
+
+/// What saves and checks see as the headers of a request none of whose saves or checks
+/// reads one (`RequestPlan::reads_headers`): building the map would be wasted work.
+static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
 
 /// One draw of a think time (pacing is handled by the caller: it depends on when the
 /// iteration started). A range is uniform over its closed interval, to the nanosecond.

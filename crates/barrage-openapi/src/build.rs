@@ -3,11 +3,13 @@
 //!
 //! One task per operation, keyed `get /items/{item_id}` and with every step named by its
 //! documented path template, so the statistics group the way the API is documented. A
-//! task whose path needs an id that a create supplies runs the create first (see
-//! [`flows`](crate::flows)); a path parameter nothing supplies gets a generated value and
-//! a check that also accepts 404, because a healthy service answers 404 for an id that
-//! does not exist. 422 (the request was invalid) is never accepted: it means the generated
-//! request is wrong, which is exactly what a run should show.
+//! task whose path needs an id that a link, a create or a list supplies runs that
+//! operation first and saves the id (see [`flows`](crate::flows)). A path parameter
+//! nothing supplies gets a generated value and a check that also accepts 404, because a
+//! healthy service answers 404 for an id that does not exist. A list may be empty, so an
+//! id saved from one has a `default:` (a fixed value valid for the parameter) and the
+//! steps that use it accept 404 too. 422 (the request was invalid) is never accepted: it
+//! means the generated request is wrong, which is exactly what a run should show.
 
 use std::collections::BTreeMap;
 
@@ -15,15 +17,18 @@ use serde_json::Value;
 
 use crate::body::body;
 use crate::document::{escape_pointer, Document, Operation};
-use crate::draft::{BodyDraft, StepDraft, TaskDraft};
+use crate::draft::{BodyDraft, SaveDraft, StepDraft, TaskDraft};
 use crate::error::GenError;
-use crate::flows::{self, json_schema};
+use crate::flows::json_schema;
 use crate::security::{self, Credential, Login};
 use crate::values::{Gen, Generated, Generator};
 use crate::yaml;
 use crate::Options;
 
-/// How many creates may be chained to reach one operation (`/a/{a}/b/{b}/c/{c}`).
+mod path;
+
+/// How many suppliers (creates, lists) may be chained to reach one operation
+/// (`/a/{a}/b/{b}/c/{c}`).
 const MAX_CHAIN: usize = 3;
 
 pub struct Builder<'d, 'o> {
@@ -71,7 +76,7 @@ impl<'d, 'o> Builder<'d, 'o> {
             steps: Vec::new(),
             left_out: None,
         };
-        let (before, values, unsupplied) = match self.path_values(index, 0, &mut vec![index]) {
+        let path = match self.path_values(index, 0, &mut vec![index]) {
             Ok(found) => found,
             Err(e) => {
                 task.steps.push(self.skeleton(index));
@@ -79,16 +84,10 @@ impl<'d, 'o> Builder<'d, 'o> {
                 return task;
             }
         };
-        match self.request(index, &values) {
+        match self.request(index, &path.values) {
             Ok(mut step) => {
-                if !unsupplied.is_empty() {
-                    let names = unsupplied.join("}, {");
-                    step.status.push((
-                        "404".to_string(),
-                        format!("no operation creates {{{names}}}: the generated value may name nothing"),
-                    ));
-                }
-                task.steps.extend(before);
+                step.status.extend(path.not_found());
+                task.steps.extend(path.before);
                 task.steps.push(step);
             }
             Err(e) => {
@@ -97,73 +96,6 @@ impl<'d, 'o> Builder<'d, 'o> {
             }
         }
         task
-    }
-
-    /// The steps that supply `ops[index]`'s path parameters, their values, and the
-    /// parameters nothing supplies (enum-like ones are not counted).
-    #[allow(clippy::type_complexity)]
-    fn path_values(
-        &mut self,
-        index: usize,
-        depth: usize,
-        visiting: &mut Vec<usize>,
-    ) -> Result<(Vec<StepDraft>, BTreeMap<String, PathValue>, Vec<String>), GenError> {
-        let op = &self.ops[index];
-        let mut before: Vec<StepDraft> = Vec::new();
-        let mut values = BTreeMap::new();
-        let mut unsupplied = Vec::new();
-        for name in path_names(&op.path) {
-            let parameter = op.parameters.iter().find(|(p, _)| {
-                p.get("in").and_then(Value::as_str) == Some("path")
-                    && p.get("name").and_then(Value::as_str) == Some(&name)
-            });
-            if depth < MAX_CHAIN {
-                if let Some(s) = flows::supplier(self.doc, self.ops, index, &name) {
-                    if !visiting.contains(&s.op) {
-                        visiting.push(s.op);
-                        let chained = self.path_values(s.op, depth + 1, visiting);
-                        visiting.pop();
-                        if let Ok((c_before, c_values, c_unsupplied)) = chained {
-                            if c_unsupplied.is_empty() {
-                                if let Ok(mut create) = self.request(s.op, &c_values) {
-                                    let var = var_name(&name);
-                                    create.save.push((var.clone(), s.json_path.clone()));
-                                    create.status = vec![(
-                                        "2xx".into(),
-                                        format!("creates the {{{name}}} used below"),
-                                    )];
-                                    create.schemas.clear();
-                                    for step in c_before {
-                                        if !before.iter().any(|b| b.save == step.save) {
-                                            before.push(step);
-                                        }
-                                    }
-                                    before.push(create);
-                                    values.insert(name.clone(), PathValue::Var(var));
-                                    continue;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let (schema, at) = match parameter {
-                Some((p, at)) => (parameter_schema(p), format!("{at}/schema")),
-                None => (Value::Bool(true), format!("{}/parameters", op.pointer)),
-            };
-            let g = match parameter.and_then(|(p, at)| self.parameter_example(p, &schema, at)) {
-                Some(g) => g,
-                None => Generator::for_path(self.doc).generate(&schema, &at)?,
-            };
-            // An enum names values that exist by definition: no 404 to expect.
-            let resolved = self.doc.resolve(&schema, &at).unwrap_or(&schema);
-            let enumerated = resolved.get("enum").is_some() || resolved.get("const").is_some();
-            if !enumerated {
-                unsupplied.push(name.clone());
-            }
-            values.insert(name, PathValue::Generated(g.gen));
-        }
-        Ok((before, values, unsupplied))
     }
 
     /// The request step for `ops[index]` with its path parameters filled.
@@ -413,7 +345,11 @@ pub fn login_step(login: &Login) -> StepDraft {
         query: Vec::new(),
         headers: Vec::new(),
         body: BodyDraft::Form(form),
-        save: vec![(login.var.clone(), "$.access_token".into())],
+        save: vec![SaveDraft {
+            var: login.var.clone(),
+            json_path: "$.access_token".into(),
+            default: None,
+        }],
         status: vec![("2xx".into(), String::new())],
         schemas: Vec::new(),
     }
@@ -484,6 +420,17 @@ fn scalar(g: Gen) -> Option<Gen> {
         Gen::Object(_) | Gen::Array(_) | Gen::Literal(Value::Object(_) | Value::Array(_)) => None,
         other => Some(other),
     }
+}
+
+/// The documented path parameter `name` of `op` and where it is.
+fn path_parameter<'v>(op: &'v Operation<'_>, name: &str) -> Option<(&'v Value, &'v String)> {
+    op.parameters
+        .iter()
+        .find(|(p, _)| {
+            p.get("in").and_then(Value::as_str) == Some("path")
+                && p.get("name").and_then(Value::as_str) == Some(name)
+        })
+        .map(|(p, at)| (*p, at))
 }
 
 /// `schema`, or the schema of the first `content` entry (parameters may use either).

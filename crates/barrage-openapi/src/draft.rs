@@ -46,11 +46,20 @@ pub struct StepDraft {
     pub query: Vec<(String, Gen, String)>,
     pub headers: Vec<(String, String, String)>,
     pub body: BodyDraft,
-    pub save: Vec<(String, String)>,
+    pub save: Vec<SaveDraft>,
     /// Accepted statuses as written (`2xx`, `404`), each with a note.
     pub status: Vec<(String, String)>,
     /// `check: schema:` entries: status key and standalone JSON Schema.
     pub schemas: Vec<(String, Value)>,
+}
+
+/// `save:` of one variable from a JSONPath, with a default when the value may be missing.
+#[derive(Clone, PartialEq)]
+pub struct SaveDraft {
+    pub var: String,
+    pub json_path: String,
+    /// Static JSON used when the path finds nothing, and the note its comment shows.
+    pub default: Option<(Value, String)>,
 }
 
 #[derive(Clone)]
@@ -220,8 +229,8 @@ impl StepDraft {
         }
         if !self.save.is_empty() {
             out.push(at, "save:");
-            for (var, path) in &self.save {
-                out.push(at + 2, format!("{var}: {}", yaml::single_quoted(path)));
+            for save in &self.save {
+                save.render(out, at + 2);
             }
         }
         if self.status.is_empty() && self.schemas.is_empty() {
@@ -248,6 +257,24 @@ impl StepDraft {
                 out.entry(at + 4, status, &Gen::Literal(schema.clone()), "");
             }
         }
+    }
+}
+
+impl SaveDraft {
+    fn render(&self, out: &mut Lines, indent: usize) {
+        let path = yaml::single_quoted(&self.json_path);
+        let Some((default, note)) = &self.default else {
+            out.push(indent, format!("{}: {path}", self.var));
+            return;
+        };
+        out.push(indent, format!("{}:", self.var));
+        out.push(indent + 2, format!("jsonpath: {path}"));
+        // A default is static JSON, never a template: a string is written as it is.
+        let value = match default {
+            Value::String(s) => yaml::scalar(s),
+            other => yaml::literal(other),
+        };
+        out.push_noted(indent + 2, format!("default: {value}"), note);
     }
 }
 

@@ -1,24 +1,54 @@
 //! Linked operations: which operation can supply a path parameter of another.
 //!
 //! A read, update or delete of `/items/{item_id}` needs the id of an item that exists. The
-//! supplier is, in order: an OpenAPI `link` from another operation's response that fills
-//! that parameter (`$response.body#/id`); else the create of the collection, `POST /items`
-//! (or `/items/`), when its success response has a property of the parameter's name or an
-//! `id` (for `item_id`, `itemId` or `id`). The scenario then runs the create first, saves
-//! the id and uses it; the builder chains creates for nested paths
-//! (`/users/{user_id}/items/{item_id}`) through the same function.
+//! supplier is, in order:
+//!
+//! 1. an OpenAPI `link` from another operation's response that fills that parameter
+//!    (`$response.body#/id`): the document's author said so;
+//! 2. the create of the collection, `POST /items` (or `/items/`), when its success
+//!    response is an object with a property of the parameter's name or an `id` (for
+//!    `item_id`, `itemId` or `id`): what it made exists;
+//! 3. the list of the collection, `GET /items` (or `/items/`), when its success response
+//!    is a JSON array of such objects, or a page that wraps one in an `items`, `results`
+//!    or `data` property (`{"items": [...], "total": 3}`, as FastAPI pagination libraries
+//!    answer): the first element's id (`$[0].id`, `$.items[0].id`).
+//!
+//! A list comes last because it may be empty: the flow then needs a default value and
+//! must accept 404 for the step that uses it (see [`Source::List`]), where a create's id
+//! is certain. Other page shapes (a cursor object holding the array deeper down, an array
+//! under another name) are not guessed at: an OpenAPI link names them exactly.
+//!
+//! The scenario runs the supplier first, saves the value and uses it; the builder chains
+//! suppliers for nested paths (`/users/{user_id}/items/{item_id}`) through the same
+//! function.
 
 use serde_json::Value;
 
-use crate::document::{Document, Operation};
+use crate::document::{escape_pointer, Document, Operation};
+
+/// Properties of a page object that may hold the listed elements, in the order looked for.
+const PAGE_PROPERTIES: [&str; 3] = ["items", "results", "data"];
 
 /// An operation that answers with a value for a parameter, and where in its JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supplier {
     /// Index into the operation list.
     pub op: usize,
-    /// JSONPath of the value in its response (`$.id`).
+    /// JSONPath of the value in its response (`$.id`, `$[0].id`).
     pub json_path: String,
+    pub source: Source,
+}
+
+/// Why an operation supplies the value, which decides what a flow can count on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// An OpenAPI link names the field.
+    Link,
+    /// The collection's create answers what it made: the id names something that exists.
+    Create,
+    /// The collection's list answers its first element's id, unless the list is empty: the
+    /// flow saves the id with a default, and the step that uses it accepts 404.
+    List,
 }
 
 /// The supplier of path parameter `param` of `ops[target]`, if any.
@@ -28,9 +58,10 @@ pub fn supplier(
     target: usize,
     param: &str,
 ) -> Option<Supplier> {
-    linked(doc, ops, target, param).or_else(|| creator(doc, ops, target, param))
+    linked(doc, ops, target, param)
+        .or_else(|| creator(doc, ops, target, param))
+        .or_else(|| lister(doc, ops, target, param))
 }
-
 /// An OpenAPI link (in any operation's 2xx response) to `ops[target]` that fills `param`
 /// from the response body.
 fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> Option<Supplier> {
@@ -71,6 +102,7 @@ fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> 
                 return Some(Supplier {
                     op: i,
                     json_path: json_path(pointer),
+                    source: Source::Link,
                 });
             }
         }
@@ -78,34 +110,65 @@ fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> 
     None
 }
 
-/// `POST` on the collection the parameter's segment belongs to, answering an id.
+/// `POST` on the collection the parameter's segment belongs to, answering an object with
+/// the id.
 fn creator(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> Option<Supplier> {
-    let path = &ops[target].path;
-    let segment = format!("/{{{param}}}");
-    let prefix = &path[..path.find(&segment)?];
-    if prefix.is_empty() {
-        return None;
-    }
-    let id_like =
-        param == "id" || param.ends_with("_id") || param.ends_with("Id") || param.ends_with("ID");
+    let collection = collection_of(&ops[target].path, param)?;
     ops.iter().enumerate().find_map(|(i, op)| {
-        let collection = op.path.trim_end_matches('/') == prefix.trim_end_matches('/');
-        if i == target || op.method != "post" || !collection {
+        if i == target || op.method != "post" || !is_path_of(&op.path, collection) {
             return None;
         }
-        let properties = success_properties(doc, op)?;
-        let property = if properties.iter().any(|p| p == param) {
-            param.to_string()
-        } else if id_like && properties.iter().any(|p| p == "id") {
-            "id".to_string()
-        } else {
-            return None;
-        };
+        let property = id_property(param, &success_properties(doc, op)?)?;
         Some(Supplier {
             op: i,
-            json_path: json_path(&format!("/{}", crate::document::escape_pointer(&property))),
+            json_path: json_path(&format!("/{}", escape_pointer(&property))),
+            source: Source::Create,
         })
     })
+}
+
+/// `GET` on the collection the parameter's segment belongs to, answering a list (or a
+/// page of one) of objects with the id.
+fn lister(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> Option<Supplier> {
+    let collection = collection_of(&ops[target].path, param)?;
+    ops.iter().enumerate().find_map(|(i, op)| {
+        if i == target || op.method != "get" || !is_path_of(&op.path, collection) {
+            return None;
+        }
+        let (list, properties) = listed_properties(doc, op)?;
+        let property = id_property(param, &properties)?;
+        Some(Supplier {
+            op: i,
+            json_path: json_path(&format!("{list}/0/{}", escape_pointer(&property))),
+            source: Source::List,
+        })
+    })
+}
+
+/// The collection path a parameter's segment belongs to: `/users/{user_id}/items` for
+/// `item_id` in `/users/{user_id}/items/{item_id}`; none for a parameter at the root.
+fn collection_of<'p>(path: &'p str, param: &str) -> Option<&'p str> {
+    let prefix = &path[..path.find(&format!("/{{{param}}}"))?];
+    (!prefix.is_empty()).then_some(prefix)
+}
+
+/// Whether `path` is `collection`, with or without a trailing slash.
+fn is_path_of(path: &str, collection: &str) -> bool {
+    path.trim_end_matches('/') == collection.trim_end_matches('/')
+}
+
+/// The property that holds `param`'s value: one of its own name, else `id` when the
+/// parameter is named like an id (`item_id`, `itemId`, `itemID`, `id`).
+fn id_property(param: &str, properties: &[String]) -> Option<String> {
+    let id_like =
+        param == "id" || param.ends_with("_id") || param.ends_with("Id") || param.ends_with("ID");
+    if properties.iter().any(|p| p == param) {
+        Some(param.to_string())
+    } else if id_like && properties.iter().any(|p| p == "id") {
+        Some("id".to_string())
+    } else {
+        None
+    }
 }
 
 /// The 2xx responses of an operation, refs resolved, in status order.
@@ -141,26 +204,80 @@ pub fn is_json(media: &str) -> bool {
 
 /// Property names of the object a successful response answers with.
 fn success_properties(doc: &Document, op: &Operation<'_>) -> Option<Vec<String>> {
-    for (_, response) in success_responses(doc, op) {
-        let Some(schema) = json_schema(response) else {
-            continue;
-        };
-        let schema = doc.resolve(schema, &op.pointer).ok()?;
-        let mut names: Vec<String> = Vec::new();
-        let mut parts = vec![schema];
-        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-            parts.extend(all.iter().filter_map(|s| doc.resolve(s, &op.pointer).ok()));
-        }
-        for part in parts {
-            if let Some(props) = part.get("properties").and_then(Value::as_object) {
-                names.extend(props.keys().cloned());
+    success_responses(doc, op)
+        .into_iter()
+        .filter_map(|(_, response)| json_schema(response))
+        .map(|schema| object_properties(doc, schema, &op.pointer))
+        .find(|names| !names.is_empty())
+}
+
+/// Where the elements of a successful list response are (a JSON pointer: empty for a
+/// bare array, `/items` for a page) and the property names of the objects listed.
+fn listed_properties(doc: &Document, op: &Operation<'_>) -> Option<(String, Vec<String>)> {
+    success_responses(doc, op)
+        .into_iter()
+        .filter_map(|(_, response)| json_schema(response))
+        .find_map(|schema| {
+            if let Some(names) = element_properties(doc, schema, &op.pointer) {
+                return Some((String::new(), names));
             }
-        }
-        if !names.is_empty() {
-            return Some(names);
-        }
+            PAGE_PROPERTIES.iter().find_map(|&name| {
+                let list = property_schema(doc, schema, name, &op.pointer)?;
+                let names = element_properties(doc, list, &op.pointer)?;
+                Some((format!("/{name}"), names))
+            })
+        })
+}
+
+/// Property names of the objects an array schema holds; none when `schema` is not an
+/// array of objects with properties.
+fn element_properties(doc: &Document, schema: &Value, at: &str) -> Option<Vec<String>> {
+    let schema = doc.resolve(schema, at).ok()?;
+    let is_array = match schema.get("type") {
+        Some(Value::String(t)) => t == "array",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "array"),
+        Some(_) => false,
+        None => schema.get("items").is_some(),
+    };
+    if !is_array {
+        return None;
     }
-    None
+    let names = object_properties(doc, schema.get("items")?, at);
+    (!names.is_empty()).then_some(names)
+}
+
+/// The schema of property `name` of an object schema (its own or an `allOf` part's).
+fn property_schema<'d>(
+    doc: &'d Document,
+    schema: &'d Value,
+    name: &str,
+    at: &str,
+) -> Option<&'d Value> {
+    object_parts(doc, schema, at)
+        .into_iter()
+        .find_map(|part| part.get("properties")?.get(name))
+}
+
+/// Property names of an object schema, `$ref`s resolved and `allOf` parts included.
+fn object_properties(doc: &Document, schema: &Value, at: &str) -> Vec<String> {
+    object_parts(doc, schema, at)
+        .into_iter()
+        .filter_map(|part| part.get("properties").and_then(Value::as_object))
+        .flat_map(|props| props.keys().cloned())
+        .collect()
+}
+
+/// An object schema and its `allOf` parts, `$ref`s resolved (parts that do not resolve
+/// are left out: the operation's own checks report them).
+fn object_parts<'d>(doc: &'d Document, schema: &'d Value, at: &str) -> Vec<&'d Value> {
+    let Ok(schema) = doc.resolve(schema, at) else {
+        return Vec::new();
+    };
+    let mut parts = vec![schema];
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        parts.extend(all.iter().filter_map(|s| doc.resolve(s, at).ok()));
+    }
+    parts
 }
 
 /// A JSON pointer into a body as a JSONPath: `/id` -> `$.id`, `/a b/0` -> `$['a b'][0]`.
@@ -230,7 +347,8 @@ mod tests {
             supplier(&d, &ops, get, "item_id"),
             Some(Supplier {
                 op: post,
-                json_path: "$.id".into()
+                json_path: "$.id".into(),
+                source: Source::Create,
             })
         );
         let other = ops
@@ -238,6 +356,68 @@ mod tests {
             .position(|o| o.key() == "get /other/{item_id}")
             .unwrap();
         assert_eq!(supplier(&d, &ops, other, "item_id"), None);
+    }
+
+    fn listed(schema: Value) -> Value {
+        json!({"responses": {"200": {"content": {"application/json": {"schema": schema}}}}})
+    }
+
+    fn position(ops: &[Operation<'_>], key: &str) -> usize {
+        ops.iter().position(|o| o.key() == key).unwrap()
+    }
+
+    #[test]
+    fn the_collection_list_supplies_the_id_when_nothing_creates_it() {
+        let item = json!({"$ref": "#/components/schemas/Item"});
+        let d = doc(json!({
+            "/items": {"get": listed(json!({"type": "array", "items": item}))},
+            "/items/{item_id}": {"get": {}},
+            "/pages/": {"get": listed(json!({"allOf": [{"type": "object", "properties": {
+                "total": {"type": "integer"},
+                "results": {"type": "array", "items": item}
+            }}]}))},
+            "/pages/{id}": {"get": {}},
+            "/users/{user_id}/items": {"get": listed(json!({"type": "array", "items": {"type": "object", "properties": {"item_id": {"type": "string"}}}}))},
+            "/users/{user_id}/items/{item_id}": {"delete": {}},
+            "/names": {"get": listed(json!({"type": "array", "items": {"type": "string"}}))},
+            "/names/{name_id}": {"get": {}}
+        }));
+        let (ops, _) = d.operations();
+        let list = |key: &str, json_path: &str| Supplier {
+            op: position(&ops, key),
+            json_path: json_path.into(),
+            source: Source::List,
+        };
+        let find = |key: &str, param: &str| supplier(&d, &ops, position(&ops, key), param);
+        assert_eq!(
+            find("get /items/{item_id}", "item_id"),
+            Some(list("get /items", "$[0].id"))
+        );
+        // A page: the array is a property of the object answered.
+        assert_eq!(
+            find("get /pages/{id}", "id"),
+            Some(list("get /pages/", "$.results[0].id"))
+        );
+        // A nested collection; the parameter's own name wins over `id`.
+        assert_eq!(
+            find("delete /users/{user_id}/items/{item_id}", "item_id"),
+            Some(list("get /users/{user_id}/items", "$[0].item_id"))
+        );
+        // A list of strings names no id.
+        assert_eq!(find("get /names/{name_id}", "name_id"), None);
+    }
+
+    #[test]
+    fn a_create_wins_over_a_list() {
+        let item = json!({"$ref": "#/components/schemas/Item"});
+        let d = doc(json!({
+            "/items/": {"get": listed(json!({"type": "array", "items": item})), "post": created(item)},
+            "/items/{item_id}": {"get": {}}
+        }));
+        let (ops, _) = d.operations();
+        let found = supplier(&d, &ops, position(&ops, "get /items/{item_id}"), "item_id").unwrap();
+        assert_eq!(found.op, position(&ops, "post /items/"));
+        assert_eq!(found.source, Source::Create);
     }
 
     #[test]
@@ -262,5 +442,6 @@ mod tests {
         assert_eq!(json_path("/id"), "$.id");
         assert_eq!(json_path("/data/0/id"), "$.data[0].id");
         assert_eq!(json_path("/a~1b"), "$['a/b']");
+        assert_eq!(json_path("/items/0/id"), "$.items[0].id");
     }
 }

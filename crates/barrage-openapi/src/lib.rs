@@ -3,8 +3,8 @@
 //! [`load`] reads the document (file, URL, or a service's base URL); [`generate`] writes
 //! the scenario as YAML text: one task per operation, grouped into user types by tag;
 //! parameters and bodies generated from their schemas as templates, valid by construction
-//! and different on every request ([`values`]); ids flowing from creates to the reads,
-//! updates and deletes that need them ([`flows`]); logins and keys from environment
+//! and different on every request ([`values`]); ids flowing from links, creates and lists
+//! to the reads, updates and deletes that need them ([`flows`]); logins and keys from environment
 //! variables ([`security`]); and, with `--check-responses`, checks that each response's
 //! status is documented and its JSON body matches the documented schema ([`conformance`]).
 //!

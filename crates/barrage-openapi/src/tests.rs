@@ -90,9 +90,9 @@ fn a_typical_document_gives_a_scenario_that_compiles() {
         "{yaml}"
     );
     assert!(!yaml.contains("  post /token:"), "{yaml}");
-    // Nothing creates a user: 404 is accepted, with the reason.
+    // Nothing creates or lists a user: 404 is accepted, with the reason.
     assert!(
-        yaml.contains("- 404  # no operation creates {name}"),
+        yaml.contains("- 404  # nothing creates or lists {name}"),
         "{yaml}"
     );
     assert!(!yaml.contains("/old"), "deprecated left out: {yaml}");
@@ -238,4 +238,128 @@ components:
     // The 3.0 schema, rewritten for a 2020-12 validator.
     assert!(yaml.contains("exclusiveMinimum: 0"), "{yaml}");
     assert!(yaml.contains("- 'null'"), "{yaml}");
+}
+
+/// Warehouses are only listed (pre-seeded), never created; docks are listed inside a
+/// warehouse, as a page (`{"items": [...]}`).
+fn listed_doc() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "stock", "version": "1"},
+        "paths": {
+            "/warehouses": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Warehouse"}}}}}}}},
+            "/warehouses/{warehouse_id}": {"get": {
+                "parameters": [{"name": "warehouse_id", "in": "path", "required": true,
+                    "schema": {"type": "integer", "minimum": 9000, "maximum": 9999}}],
+                "responses": {"200": {"description": "ok"}, "404": {"description": "unknown"}}}},
+            "/warehouses/{warehouse_id}/docks": {"get": {
+                "parameters": [{"name": "warehouse_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Dock"}},
+                        "total": {"type": "integer"}}}}}}}}},
+            "/warehouses/{warehouse_id}/docks/{dock_id}": {"get": {
+                "parameters": [
+                    {"name": "warehouse_id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    {"name": "dock_id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^D-[0-9]{3}$"}, "example": "D-042"}],
+                "responses": {"200": {"description": "ok"}}}}
+        },
+        "components": {"schemas": {
+            "Warehouse": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "city": {"type": "string"}}},
+            "Dock": {"type": "object", "required": ["dock_id"], "properties": {"dock_id": {"type": "string"}}}
+        }}
+    })
+}
+
+/// The lines of the task keyed `key`, up to the next task.
+fn task_of<'y>(yaml: &'y str, key: &str) -> &'y str {
+    let start = yaml
+        .find(&format!("      {key}:\n"))
+        .unwrap_or_else(|| panic!("no task {key}:\n{yaml}"));
+    let rest = &yaml[start + key.len() + 8..];
+    let end = rest
+        .find("\n      get ")
+        .or_else(|| rest.find("\n\n"))
+        .unwrap_or(rest.len());
+    &yaml[start..start + key.len() + 8 + end]
+}
+
+#[test]
+fn ids_only_a_list_supplies_come_from_the_list_with_a_default() {
+    let out = generate(&document(listed_doc()), &Options::default()).unwrap();
+    let yaml = &out.yaml;
+    compile(yaml);
+    let read = task_of(yaml, "get /warehouses/{warehouse_id}");
+    // list -> save with a default valid for the parameter -> read, which accepts 404
+    // because the list may have been empty.
+    assert!(
+        read.contains(
+            "          - get: /warehouses\n            name: /warehouses\n            save:\n              warehouse_id:\n                jsonpath: '$[0].id'\n                default: 9"
+        ),
+        "{read}"
+    );
+    assert!(
+        read.contains("check:\n              status: '2xx'  # lists the {warehouse_id} used below"),
+        "{read}"
+    );
+    assert!(
+        read.contains("- get: \"/warehouses/{{ warehouse_id }}\""),
+        "{read}"
+    );
+    assert!(
+        read.contains("- 404  # a list may be empty: then the saved default of {warehouse_id} may name nothing"),
+        "{read}"
+    );
+    assert!(!yaml.contains("422"), "{yaml}");
+    // The default is a fixed value in the parameter's range, not a template.
+    let default_line = read.lines().find(|l| l.contains("default: ")).unwrap();
+    let n: i64 = default_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{default_line}"));
+    assert!((9000..=9999).contains(&n), "{default_line}");
+
+    // Nested: the warehouse from its list, then the dock from the warehouse's page of
+    // docks; the page list may itself answer 404 (the warehouse may be the default), and
+    // the dock's default is the parameter's example.
+    let dock = task_of(yaml, "get /warehouses/{warehouse_id}/docks/{dock_id}");
+    assert!(dock.contains("jsonpath: '$.items[0].dock_id'"), "{dock}");
+    assert!(
+        dock.contains("default: D-042  # used when the list is empty (from: example)"),
+        "{dock}"
+    );
+    assert_eq!(dock.matches("- 404  #").count(), 2, "{dock}");
+    assert!(
+        dock.contains("- 404  # a list may be empty: then the saved default of {warehouse_id}, {dock_id} may name nothing"),
+        "{dock}"
+    );
+}
+
+#[test]
+fn a_create_is_still_preferred_over_a_list() {
+    let out = generate(&document(items_doc()), &Options::default()).unwrap();
+    let read = task_of(&out.yaml, "get /items/{item_id}");
+    // `GET /items/` documents no body, but a create exists either way: no default, no 404.
+    assert!(read.contains("item_id: '$.id'"), "{read}");
+    assert!(
+        !read.contains("default:") && !read.contains("404"),
+        "{read}"
+    );
+
+    let mut doc = listed_doc();
+    doc["paths"]["/warehouses"]["post"] = json!({
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "made", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Warehouse"}}}}}
+    });
+    let out = generate(&document(doc), &Options::default()).unwrap();
+    compile(&out.yaml);
+    let read = task_of(&out.yaml, "get /warehouses/{warehouse_id}");
+    assert!(read.contains("- post: /warehouses"), "{read}");
+    assert!(read.contains("warehouse_id: '$.id'"), "{read}");
+    assert!(!read.contains("- get: /warehouses\n"), "{read}");
+    assert!(!read.contains("404"), "{read}");
 }

@@ -61,9 +61,16 @@ pub fn live_line(s: &Snapshot, schedule_matters: bool) -> Option<String> {
 }
 
 /// The summary's generator section.
-pub fn summary_section(g: &GeneratorStats, warnings: &[String]) -> String {
+pub fn summary_section(
+    g: &GeneratorStats,
+    warnings: &[String],
+    workers: u32,
+    schedule_matters: bool,
+) -> String {
     let mut out = String::from("Generator\n");
-    if g.iterations_started > 0 || g.dropped_iterations > 0 {
+    let threads = if workers == 1 { "thread" } else { "threads" };
+    out.push_str(&format!("{workers} worker {threads}\n"));
+    if schedule_matters || g.iterations_started > 0 || g.dropped_iterations > 0 {
         out.push_str(&format!(
             "{} scheduled iterations started, {} dropped; deepest queue {}\n\
              schedule lag (wake-up minus intended start): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms\n\
@@ -116,5 +123,21 @@ mod tests {
             warnings(&g, false).is_empty(),
             "a closed loop may use its core"
         );
+    }
+
+    #[test]
+    fn the_summary_says_how_many_workers_ran() {
+        let g = GeneratorStats {
+            cpu_percent_max: 42.0,
+            ..GeneratorStats::default()
+        };
+        let closed = summary_section(&g, &[], 2, false);
+        assert!(closed.contains("2 worker threads\n"), "{closed}");
+        assert!(closed.contains("42% of a core"), "{closed}");
+        assert!(!closed.contains("schedule lag"), "{closed}");
+        let open = summary_section(&g, &["slow".into()], 1, true);
+        assert!(open.contains("1 worker thread\n"), "{open}");
+        assert!(open.contains("schedule lag"), "{open}");
+        assert!(open.contains("WARNING: slow"), "{open}");
     }
 }

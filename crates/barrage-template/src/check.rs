@@ -218,6 +218,13 @@ impl CompiledCheck {
         &self.items
     }
 
+    /// Whether any item looks at a response header (the others need none built).
+    pub fn reads_headers(&self) -> bool {
+        self.items
+            .iter()
+            .any(|i| matches!(i.rule, Rule::Header { .. }))
+    }
+
     /// Variables the check's templates reference, with the span of the string each is in.
     pub fn names(&self) -> Vec<(String, Span)> {
         self.names.clone()

@@ -77,6 +77,11 @@ pub enum Extractor {
 }
 
 impl Extractor {
+    /// Whether this extractor reads a response header.
+    pub fn reads_headers(&self) -> bool {
+        matches!(self, Extractor::Header(_))
+    }
+
     /// Compiles a save source; the error says what is wrong (the caller adds where).
     pub fn compile(src: &SaveSource) -> Result<Extractor, String> {
         match src {

@@ -147,6 +147,19 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (self-signed test servers).
     #[arg(long)]
     pub insecure: bool,
+    /// Open connections from these source addresses, in turn: addresses and ranges,
+    /// comma-separated (`127.0.0.2-127.0.0.60`). Each address has its own ephemeral
+    /// ports, for more connections to one target than one address allows (~28,000).
+    #[arg(long, value_name = "ADDRS", env = "BARRAGE_LOCAL_ADDRESSES", value_parser = parse_local_addresses)]
+    pub local_addresses: Option<LocalAddresses>,
+    /// No live table while the run goes on; only the summary at the end (as Locust's
+    /// `--only-summary`).
+    #[arg(long)]
+    pub only_summary: bool,
+    /// Pin worker thread i to the i-th CPU this process may run on (Linux), so the
+    /// scheduler does not move workers between cores in the middle of a measurement.
+    #[arg(long)]
+    pub pin_workers: bool,
     #[command(flatten)]
     pub outputs: crate::outputs::OutputArgs,
 }
@@ -214,4 +227,12 @@ fn parse_stages(s: &str) -> Result<Stages, String> {
 /// Durations on the command line use the scenario file's syntax (`500ms`, `1m30s`).
 fn parse_duration(s: &str) -> Result<Duration, String> {
     barrage_scenario::parse_duration(s).map_err(|e| format!("{e}; {}", e.help()))
+}
+
+/// `--local-addresses`, parsed.
+#[derive(Debug, Clone)]
+pub struct LocalAddresses(pub Vec<std::net::IpAddr>);
+
+fn parse_local_addresses(s: &str) -> Result<LocalAddresses, String> {
+    barrage_engine::http::parse_local_addresses(s).map(LocalAddresses)
 }

@@ -210,6 +210,12 @@ pub(crate) async fn execute(
         stop_timeout: s.stop_timeout,
         workers,
         insecure: common.insecure,
+        local_addresses: common
+            .local_addresses
+            .as_ref()
+            .map(|l| l.0.clone())
+            .unwrap_or_default(),
+        pin_workers: common.pin_workers,
     };
     meta.workers = workers as u32;
     meta.load = crate::load_flags::load_info(&plan);
@@ -255,7 +261,7 @@ pub(crate) async fn execute(
         meta,
         LiveOptions {
             view: ViewOptions { color },
-            table: true,
+            table: !common.only_summary,
             thresholds: crate::judge::watch(&thresholds),
             reset_after,
             schedule_matters,
@@ -270,15 +276,15 @@ pub(crate) async fn execute(
         "{}",
         barrage_report::summary(&outcome.snapshot, &ViewOptions { color })
     );
-    if schedule_matters || !outcome.result.warnings.is_empty() {
-        eprintln!(
-            "{}",
-            barrage_report::generator::summary_section(
-                &outcome.result.generator,
-                &outcome.result.warnings
-            )
-        );
-    }
+    eprintln!(
+        "{}",
+        barrage_report::generator::summary_section(
+            &outcome.result.generator,
+            &outcome.result.warnings,
+            outcome.result.run.workers,
+            schedule_matters,
+        )
+    );
     let section = barrage_report::threshold::thresholds_section(
         &outcome.result.thresholds,
         &ViewOptions { color },
@@ -434,6 +440,9 @@ pub async fn demo(args: DemoArgs) -> u8 {
         json: Some(args.json),
         workers: args.workers,
         insecure: false,
+        local_addresses: None,
+        pin_workers: false,
+        only_summary: false,
         outputs: Default::default(),
     };
     let known = crate::judge::Known::of_registry(&plan.registry);

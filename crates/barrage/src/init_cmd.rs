@@ -101,8 +101,9 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
         write(&args.output, &out.yaml)?;
     }
     let runnable = out.tasks - out.left_out;
+    let written = if to_stdout { "standard output" } else { &name };
     eprintln!(
-        "wrote {name}: {runnable} task(s) from {} (OpenAPI {}){}",
+        "wrote {written}: {runnable} task(s) from {} (OpenAPI {}){}",
         doc.source,
         doc.version_text,
         if out.left_out > 0 {

@@ -104,15 +104,15 @@ fn a_constant_arrival_rate_is_kept_second_by_second() {
 fn a_fixed_server_delay_is_measured_as_that_delay() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
-    // Once a second each worker hands its measurements over (a millisecond or so of work
-    // on this 2-core machine, shared with the target); at 1,000/s the few requests that
-    // coincide stay well under 1 % of the samples.
     let args = ["--rate", "1000", "-t", "4s"];
     let fast = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let base = run_root(&fast, dir.path(), "base", &args);
-    // The baseline is the no-delay median: what a request costs on this machine. (Its
-    // p99 is the machine's noise, not a cost every request pays.)
-    let base_ms = ms(&base["aggregate"]["response_time"]["p50"]);
+    // The baseline is what a request costs on this machine with no delay, at the same
+    // rate. With a fixed server delay D every response takes D plus that cost, so each
+    // percentile of the delayed run is D plus the same percentile of the baseline: p50
+    // is held to the baseline's p50, p99 to its p99.
+    let base_rt = &base["aggregate"]["response_time"];
+    let (base50, base99) = (ms(&base_rt["p50"]), ms(&base_rt["p99"]));
     // A virtual machine now and then wakes a thread milliseconds late. When that hits the
     // generator, barrage says so (schedule lag p99 over 1 ms: results suspect) and the run
     // proves nothing about measuring: try again, up to three times. When it hits the
@@ -129,25 +129,24 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
             |q: f64| truth[((truth.len() as f64 * q) as usize).min(truth.len() - 1)] as f64 / 1e6;
         let rt = &doc["aggregate"]["response_time"];
         let (p50, p99) = (ms(&rt["p50"]), ms(&rt["p99"]));
-        let (want50, want99) = (server_ms(0.5) + base_ms, server_ms(0.99) + base_ms);
+        let (want50, want99) = (server_ms(0.5) + base50, server_ms(0.99) + base99);
         tries.push(format!(
-            "try {attempt}: p50 {p50} (want {want50}), p99 {p99} (want {want99}), \
-             schedule lag p99 {lag99}"
+            "try {attempt}: p50 {p50} (want {want50}), p99 {p99} (want {want99} = target \
+             {} + baseline {base99}), schedule lag p99 {lag99}",
+            server_ms(0.99)
         ));
+        eprintln!("{}", tries.last().unwrap());
         if lag99 > 1.0 {
             continue;
         }
         assert!(
-            (p50 - (20.0 + base_ms)).abs() <= 1.0 && (p50 - want50).abs() <= 1.0,
-            "p50 {p50} ms: expected 20 ms + baseline {base_ms} ms within 1 ms; {tries:?}"
+            (p50 - (20.0 + base50)).abs() <= 1.0 && (p50 - want50).abs() <= 1.0,
+            "p50 {p50} ms: expected 20 ms + baseline {base50} ms within 1 ms; {tries:?}"
         );
-        // Issue 6 asks for p99 within 5 % (here about 1 ms). On this 2-vCPU VM barrage's
-        // p99 runs 1-2 ms above the target's own p99 even when the generator is on
-        // schedule (measured 2026-11-25 over several runs of this test); the cause is not
-        // found yet. So: never below the truth (that would be coordinated omission or a
-        // wrong start point), at most 3 ms above it, and a try that misses is run again.
-        let over = p99 - want99;
-        if !(-want99 * 0.05..=3.0_f64.max(want99 * 0.05)).contains(&over) {
+        // Issue 6: p99 within 5 % of 20 ms (as the target really slept it) plus the
+        // baseline. A try that misses is run again: a VM's stray millisecond-long pause
+        // in one run is not what this test is about; a barrage that is always off is.
+        if (p99 - want99).abs() > want99 * 0.05 {
             continue;
         }
         // Service time carries the same delay.
@@ -155,7 +154,7 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
         return;
     }
     panic!(
-        "no try was on schedule with p99 within bounds (schedule lag p99 over 1 ms means \
+        "no try was on schedule with p99 within 5 % (schedule lag p99 over 1 ms means \
          results suspect): {tries:?}"
     );
 }

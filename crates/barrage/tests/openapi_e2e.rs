@@ -4,7 +4,9 @@
 //! `--debug` (every task once) and then under a short bounded load, and the apps say what
 //! they served: every non-deprecated operation exercised, no 422 (the body of any is
 //! printed: it names the field), and ids flowing from creates to reads (a read of an id
-//! that was never created answers 404, which the generated checks do not accept there).
+//! that was never created answers 404, which the generated checks do not accept there)
+//! and from lists to reads (there 404 is accepted, since a list may be empty, so the
+//! result's 200s and 404s per endpoint tell where the id came from).
 //!
 //! The apps need the FastAPI venv, so those tests are ignored by a bare `cargo test`;
 //! `scripts/test.sh` prepares it. The bad-document tests need only the binary.
@@ -225,6 +227,32 @@ fn shop_constraints_nested_models_unions_and_flows() {
         status_count(&doc, "GET", "/products/{product_id}", "404"),
         0
     );
+    // Ids only a list supplies: the list runs first and its first id is read (the seeded
+    // ids are nowhere near a generated value, so a 200 means the id came from the list).
+    assert!(
+        yaml.contains(
+            "warehouse_id:\n                jsonpath: '$[0].id'\n                default: "
+        ),
+        "{yaml}"
+    );
+    assert!(yaml.contains("jsonpath: '$.items[0].bin_id'"), "{yaml}");
+    for read in [
+        "/warehouses/{warehouse_id}",
+        "/warehouses/{warehouse_id}/bins/{bin_id}",
+    ] {
+        assert!(
+            status_count(&doc, "GET", read, "200") > 0,
+            "{read}\n{doc:#}"
+        );
+        assert_eq!(status_count(&doc, "GET", read, "404"), 0, "{read}\n{doc:#}");
+    }
+    // An empty list: the default id is valid for the parameter (no 422, asserted above)
+    // and its 404 is accepted (the run had no failures).
+    assert!(
+        status_count(&doc, "GET", "/docks/{dock_id}", "404") > 0,
+        "{doc:#}"
+    );
+    assert_eq!(status_count(&doc, "GET", "/docks/{dock_id}", "200"), 0);
     // A query list with `minItems: 2` goes out as the key repeated, and is accepted.
     assert!(
         status_count(&doc, "GET", "/stores/compare", "200") > 0,

@@ -262,6 +262,49 @@ fn hit_sends_exactly_n_requests() {
 }
 
 #[test]
+fn local_addresses_pinned_workers_and_a_quiet_run() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hit.json");
+    // 4 connections from two source addresses (loopback answers on all of 127/8), two
+    // pinned workers, no live table for a run longer than the table's 2-second period.
+    let o = run(barrage()
+        .arg("hit")
+        .arg(format!("{}/", target.url()))
+        .args(["-c", "4", "-d", "2500ms", "--workers", "2", "--pin-workers"])
+        .args(["--local-addresses", "127.0.0.2-127.0.0.3", "--only-summary"])
+        .arg("--json")
+        .arg(&out));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let doc = read_json(&out);
+    let requests = doc["aggregate"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert_eq!(target.counts().get("GET /"), Some(&requests));
+    assert_eq!(doc["run"]["workers"], 2);
+    assert!(err.contains("2 worker threads"), "{err}");
+    assert!(!err.contains("elapsed 2.0s"), "no live table: {err}");
+    // A source address of the wrong family is a counted connection failure, not a crash.
+    let o = run(barrage()
+        .arg("hit")
+        .arg(format!("{}/", target.url()))
+        .args(["-n", "3", "-c", "1", "--local-addresses", "::1"]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no --local-addresses entry"),
+        "{}",
+        stderr(&o)
+    );
+    // A malformed list is a usage error.
+    let o = run(barrage()
+        .arg("hit")
+        .arg(format!("{}/", target.url()))
+        .args(["--local-addresses", "127.0.0.9-127.0.0.2"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("runs downward"), "{}", stderr(&o));
+}
+
+#[test]
 fn ctrl_c_stops_gracefully_and_still_writes_the_result() {
     let target = DemoTarget::start(DemoOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -193,6 +193,8 @@ impl Compiler<'_> {
             .map(|item| self.check_id(endpoint, item.name()))
             .collect();
         let keep_body = !saves.is_empty() || !check.items().is_empty();
+        let reads_headers =
+            saves.iter().any(|s| s.extractor.reads_headers()) || check.reads_headers();
         Some(RequestPlan {
             endpoint,
             method: method.clone(),
@@ -211,6 +213,7 @@ impl Compiler<'_> {
             timeout: r.timeout.as_ref().map_or(defaults.timeout, |t| t.value),
             stop_on_failure: r.on_failure.value == barrage_scenario::OnFailure::StopIteration,
             keep_body,
+            reads_headers,
             label: format!("{} {}", method.as_str(), name),
         })
     }

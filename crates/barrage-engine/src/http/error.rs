@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use barrage_metrics::FailureCategory;
 
+use super::h1::H1Error;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("connection refused by {0}")]
@@ -17,22 +19,23 @@ pub enum RequestError {
     #[error("no response within {0:?}")]
     ResponseTimeout(Duration),
     #[error("{0}")]
-    Http(hyper::Error),
-    #[error("reading the body failed: {0}")]
-    Body(hyper::Error),
+    Io(std::io::Error),
+    #[error("the server closed the connection before the response was complete")]
+    Closed,
+    #[error("invalid response: {0}")]
+    Protocol(String),
     #[error("{0}")]
     Invalid(String),
 }
 
-fn io_kind(e: &hyper::Error) -> Option<std::io::ErrorKind> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
+impl From<H1Error> for RequestError {
+    fn from(e: H1Error) -> RequestError {
+        match e {
+            H1Error::Io(e) => RequestError::Io(e),
+            H1Error::Closed => RequestError::Closed,
+            H1Error::Protocol(m) => RequestError::Protocol(m),
         }
-        source = s.source();
     }
-    None
 }
 
 /// The category a failed request is counted under.
@@ -44,22 +47,14 @@ pub fn categorize(e: &RequestError) -> FailureCategory {
         RequestError::Tls(..) => FailureCategory::Tls,
         RequestError::ResponseTimeout(_) => FailureCategory::ResponseTimeout,
         RequestError::Invalid(_) => FailureCategory::Other,
-        RequestError::Http(h) | RequestError::Body(h) => {
-            if h.is_parse() || h.is_parse_status() || h.is_parse_too_large() {
-                FailureCategory::Protocol
-            } else if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
-                FailureCategory::Reset
-            } else if let Some(kind) = io_kind(h) {
-                match kind {
-                    std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::UnexpectedEof => FailureCategory::Reset,
-                    _ => FailureCategory::Other,
-                }
-            } else {
-                FailureCategory::Protocol
-            }
-        }
+        RequestError::Protocol(_) => FailureCategory::Protocol,
+        RequestError::Closed => FailureCategory::Reset,
+        RequestError::Io(e) => match e.kind() {
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof => FailureCategory::Reset,
+            _ => FailureCategory::Other,
+        },
     }
 }

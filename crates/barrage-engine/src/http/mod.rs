@@ -1,33 +1,35 @@
 //! The HTTP client: connections a virtual user owns, requests with timing points, and a
 //! failure category for everything that can go wrong.
 //!
-//! Connections are hyper 1.x low-level client connections (`hyper::client::conn::http1`),
-//! one per origin per VU, kept alive and reused. There is no pool shared between users:
-//! a real user's browser holds its own connections, and sharing would put a lock on the
-//! hot path. Timing is taken here, on the monotonic clock, because only this layer knows
-//! when a connection was ready and when the body was complete.
+//! Connections are barrage's own lean HTTP/1.1 connections ([`h1`]), one per origin per
+//! VU, kept alive and reused, driven by the user's own task (no connection task, no
+//! channel). There is no pool shared between users: a real user's browser holds its own
+//! connections, and sharing would put a lock on the hot path. Timing is taken here, on
+//! the monotonic clock, because only this layer knows when a connection was ready and
+//! when the body was complete.
 
 mod connect;
 mod error;
+pub mod h1;
 mod origin;
 
-pub use connect::{tls_config, Connector};
+pub use connect::{parse_local_addresses, tls_config, Connector};
 pub use error::{categorize, RequestError};
 pub use origin::{Origin, Scheme};
 
+use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
+use http::{HeaderMap, Request, StatusCode};
+
+use h1::Conn;
 
 /// The connections one virtual user holds, by origin. Usually one; a scenario that
 /// calls absolute URLs on other hosts gets one per host.
 #[derive(Default)]
 pub struct Connections {
-    open: Vec<(Origin, SendRequest<Full<Bytes>>)>,
+    open: Vec<(Origin, Conn)>,
 }
 
 /// What a connection attempt cost, when one was made for this request.
@@ -40,7 +42,10 @@ pub struct ConnectTiming {
 /// A completed exchange.
 pub struct Exchange {
     pub status: StatusCode,
-    pub headers: HeaderMap,
+    /// The response head as it arrived; see [`Exchange::headers`].
+    pub head: h1::Head,
+    /// Built from `head` the first time someone asks.
+    pub headers: OnceCell<HeaderMap>,
     /// The body, when the caller asked to keep it; otherwise empty.
     pub body: Bytes,
     pub body_len: u64,
@@ -52,6 +57,13 @@ pub struct Exchange {
     pub connected: Option<ConnectTiming>,
     /// The answer came after following redirects (its cookies are already stored).
     pub redirected: bool,
+}
+
+impl Exchange {
+    /// The response's headers, built on first use: most requests never read one.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.get_or_init(|| self.head.header_map())
+    }
 }
 
 impl Connections {
@@ -69,155 +81,67 @@ impl Connections {
         &mut self,
         connector: &Connector,
         origin: &Origin,
-        req: Request<Full<Bytes>>,
+        req: Request<Bytes>,
         keep_body: bool,
         timeout: Duration,
     ) -> Result<Exchange, RequestError> {
         let mut connected = None;
         // The origin is kept with its connection and handed back with it, so a reused
         // connection costs no copy of it; only a new connection clones it.
-        let (key, mut sender) = match self.ready_connection(origin).await {
+        let (key, mut conn) = match self.ready_connection(origin).await {
             Some(found) => found,
             None => {
-                let (s, timing) = connector.connect(origin).await?;
+                let (c, timing) = connector.connect(origin).await?;
                 connected = Some(timing);
-                (origin.clone(), s)
+                (origin.clone(), c)
             }
         };
         let reused = connected.is_none();
-        let sent_at = Instant::now();
-        let first = tokio::time::timeout(timeout, exchange(&mut sender, req, keep_body)).await;
-        let parts =
-            match first {
-                Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
-                Ok(Ok(parts)) => parts,
-                // A kept-alive connection that closed before the request could be written
-                // (hyper hands the request back only then): the server never saw it, so one
-                // try on a fresh connection is not a second attempt. Once any of it may have
-                // been written, the failure stands: a retry could make the server count a
-                // request twice.
-                Ok(Err(Failed {
-                    unsent: Some(req), ..
-                })) if reused => {
-                    let (s, timing) = connector.connect(origin).await?;
-                    connected = Some(timing);
-                    sender = s;
-                    let sent_at = Instant::now();
-                    let parts =
-                        match tokio::time::timeout(timeout, exchange(&mut sender, req, keep_body))
-                            .await
-                        {
-                            Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
-                            Ok(Err(f)) => return Err(f.error),
-                            Ok(Ok(parts)) => parts,
-                        };
-                    self.keep(key, sender);
-                    return Ok(parts.finish(sent_at, connected));
+        let mut sent_at = Instant::now();
+        let response = match tokio::time::timeout(timeout, conn.exchange(&req, keep_body)).await {
+            // The connection is dropped with the request in flight: closed, never reused.
+            Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
+            Ok(Ok(response)) => response,
+            // A kept-alive connection that failed before a byte of the request was written:
+            // the server never saw it, so one try on a fresh connection is not a second
+            // attempt. Once any of it may have been written the failure stands: a retry
+            // could make the server count a request twice.
+            Ok(Err(h1::Failure { unsent: true, .. })) if reused => {
+                let (c, timing) = connector.connect(origin).await?;
+                connected = Some(timing);
+                conn = c;
+                sent_at = Instant::now();
+                match tokio::time::timeout(timeout, conn.exchange(&req, keep_body)).await {
+                    Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
+                    Ok(Err(f)) => return Err(f.error.into()),
+                    Ok(Ok(response)) => response,
                 }
-                Ok(Err(f)) => return Err(f.error),
-            };
-        self.keep(key, sender);
-        Ok(parts.finish(sent_at, connected))
-    }
-
-    /// Takes this user's open connection to `origin` if it can accept a request now.
-    async fn ready_connection(
-        &mut self,
-        origin: &Origin,
-    ) -> Option<(Origin, SendRequest<Full<Bytes>>)> {
-        let pos = self.open.iter().position(|(o, _)| o == origin)?;
-        let (key, mut sender) = self.open.swap_remove(pos);
-        // `ready` fails at once when the connection task has ended (server closed it).
-        match sender.ready().await {
-            Ok(()) => Some((key, sender)),
-            Err(_) => None,
+            }
+            Ok(Err(f)) => return Err(f.error.into()),
+        };
+        let done_at = Instant::now();
+        if conn.reusable() {
+            self.open.push((key, conn));
         }
-    }
-
-    fn keep(&mut self, origin: Origin, sender: SendRequest<Full<Bytes>>) {
-        if !sender.is_closed() {
-            self.open.push((origin, sender));
-        }
-    }
-}
-
-struct Parts {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-    body_len: u64,
-    done_at: Instant,
-}
-
-impl Parts {
-    fn finish(self, sent_at: Instant, connected: Option<ConnectTiming>) -> Exchange {
-        Exchange {
-            status: self.status,
-            headers: self.headers,
-            body: self.body,
-            body_len: self.body_len,
+        Ok(Exchange {
+            status: response.status,
+            head: response.head,
+            headers: OnceCell::new(),
+            body: response.body,
+            body_len: response.body_len,
             sent_at,
-            done_at: self.done_at,
+            done_at,
             connected,
             redirected: false,
-        }
+        })
     }
-}
 
-/// A failed exchange, with the request when hyper could give it back unsent.
-struct Failed {
-    error: RequestError,
-    unsent: Option<Request<Full<Bytes>>>,
-}
-
-impl From<RequestError> for Failed {
-    fn from(error: RequestError) -> Failed {
-        Failed {
-            error,
-            unsent: None,
-        }
+    /// Takes this user's open connection to `origin` if it can carry a request now.
+    async fn ready_connection(&mut self, origin: &Origin) -> Option<(Origin, Conn)> {
+        let pos = self.open.iter().position(|(o, _)| o == origin)?;
+        let (key, mut conn) = self.open.swap_remove(pos);
+        // A connection the server closed while it sat idle is dropped here, before a
+        // request is written to it.
+        conn.still_open().await.then_some((key, conn))
     }
-}
-
-async fn exchange(
-    sender: &mut SendRequest<Full<Bytes>>,
-    req: Request<Full<Bytes>>,
-    keep_body: bool,
-) -> Result<Parts, Failed> {
-    let resp: Response<Incoming> = match sender.try_send_request(req).await {
-        Ok(resp) => resp,
-        Err(mut e) => {
-            let unsent = e.take_message();
-            return Err(Failed {
-                error: RequestError::Http(e.into_error()),
-                unsent,
-            });
-        }
-    };
-    let (head, mut body) = resp.into_parts();
-    let mut body_len = 0u64;
-    let kept = if keep_body {
-        let collected = body
-            .collect()
-            .await
-            .map_err(|e| Failed::from(RequestError::Body(e)))?;
-        let bytes = collected.to_bytes();
-        body_len = bytes.len() as u64;
-        bytes
-    } else {
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Failed::from(RequestError::Body(e)))?;
-            if let Some(data) = frame.data_ref() {
-                body_len += data.len() as u64;
-            }
-        }
-        Bytes::new()
-    };
-    Ok(Parts {
-        status: head.status,
-        headers: head.headers,
-        body: kept,
-        body_len,
-        done_at: Instant::now(),
-    })
 }

@@ -6,7 +6,6 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request};
-use http_body_util::Full;
 
 use super::{current_rows, Vu};
 use crate::http::{Exchange, Origin, RequestError};
@@ -23,7 +22,7 @@ impl Vu {
     pub(super) fn build(
         &mut self,
         r: &RequestPlan,
-    ) -> Result<(Option<Origin>, Request<Full<Bytes>>, u64, Bytes), String> {
+    ) -> Result<(Option<Origin>, Request<Bytes>, u64, Bytes), String> {
         let plan = Rc::clone(&self.plan);
         let rows = current_rows(&plan, &self.rows);
         let mut ctx = RenderCtx {
@@ -168,7 +167,7 @@ impl Vu {
             + 2;
         let sent = (head_len + body.len()) as u64;
         let req = builder
-            .body(Full::new(body.clone()))
+            .body(body.clone())
             .map_err(|e| format!("cannot build the request: {e}"))?;
         Ok((origin, req, sent, body))
     }
@@ -178,7 +177,7 @@ impl Vu {
         &mut self,
         r: &RequestPlan,
         first_origin: &Origin,
-        req: Request<Full<Bytes>>,
+        req: Request<Bytes>,
     ) -> Result<Exchange, RequestError> {
         // An Rc clone (not the connector's Arc, shared across workers) keeps the borrow
         // checker happy without touching a cross-thread counter per request.
@@ -204,13 +203,13 @@ impl Vu {
                 )
                 .await?;
             let (sent_at, connected) = *first.get_or_insert((x.sent_at, x.connected));
-            let location = x
-                .headers
-                .get(http::header::LOCATION)
-                .and_then(|l| l.to_str().ok());
-            let follow = self.plan.max_redirects > redirects
-                && matches!(x.status.as_u16(), 301 | 302 | 303 | 307 | 308)
-                && location.is_some();
+            let redirect = self.plan.max_redirects > redirects
+                && matches!(x.status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let location = redirect
+                .then(|| x.head.get("location"))
+                .flatten()
+                .and_then(|l| std::str::from_utf8(l).ok());
+            let follow = location.is_some();
             let here = || {
                 url::Url::parse(&format!("{origin}{uri}"))
                     .map_err(|e| RequestError::Invalid(e.to_string()))
@@ -218,8 +217,8 @@ impl Vu {
             if !follow {
                 // The final answer of a redirected request sets its cookies for its own URL
                 // (`judge` stores them for the first URL otherwise).
-                if redirected.is_some() && x.headers.contains_key(http::header::SET_COOKIE) {
-                    self.store_cookie_headers(&here()?, &x.headers);
+                if redirected.is_some() && x.head.sets_cookie() {
+                    self.store_cookie_headers(&here()?, x.headers());
                 }
                 return Ok(Exchange {
                     sent_at,
@@ -233,7 +232,7 @@ impl Vu {
             let next = here
                 .join(location.expect("follow implies a location"))
                 .map_err(|e| RequestError::Invalid(format!("bad redirect location: {e}")))?;
-            self.store_cookie_headers(&here, &x.headers);
+            self.store_cookie_headers(&here, x.headers());
             let next_origin = Origin::from_url(&next)
                 .ok_or_else(|| RequestError::Invalid(format!("redirect to `{next}`")))?;
             // As browsers and curl do: 307/308 repeat the request as it was; 303, and 301/302
@@ -241,7 +240,7 @@ impl Vu {
             let keep_method = matches!(x.status.as_u16(), 307 | 308)
                 || (method != http::Method::POST && x.status.as_u16() != 303);
             // The next hop is built from the plan again rather than copied from the request
-            // sent (hyper consumed it): no header copy per request for the rare redirect.
+            // sent (the connection took it): no header copy per request for the rare redirect.
             let (_, fresh, _, body) = self.build(r).map_err(RequestError::Invalid)?;
             let (mut parts, _) = fresh.into_parts();
             let mut path = next.path().to_string();
@@ -280,17 +279,17 @@ impl Vu {
                     }
                 }
             }
-            req = Request::from_parts(parts, Full::new(body));
+            req = Request::from_parts(parts, body);
             redirected = Some(next_origin);
         }
     }
 
     pub(super) fn store_cookies(&mut self, url: &str, x: &Exchange) {
-        if !x.headers.contains_key(http::header::SET_COOKIE) {
+        if !x.head.sets_cookie() {
             return;
         }
         if let Ok(u) = url::Url::parse(url) {
-            self.store_cookie_headers(&u, &x.headers);
+            self.store_cookie_headers(&u, x.headers());
         }
     }
 

@@ -8,8 +8,10 @@
 //! set to the branch's mapping key. Optional properties are included near the top of a
 //! body (where they exercise the service) and left out deeper down; a `$ref` that comes
 //! back to a schema already being generated is left out where it is optional, and is an
-//! error where it is required all the way down (no finite value exists).
+//! error where it is required all the way down (no finite value exists). Where the
+//! scenario takes static JSON instead of a template, [`fixed`] renders one value.
 
+mod fixed;
 mod formats;
 pub mod leaf;
 mod merge;
@@ -21,6 +23,7 @@ use serde_json::Value;
 use crate::conformance;
 use crate::document::{Document, Version};
 use crate::error::GenError;
+pub use fixed::fixed;
 pub use leaf::Leaf;
 pub use merge::fold_all_of;
 

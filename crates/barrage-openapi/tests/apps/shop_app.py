@@ -1,9 +1,15 @@
 """A shop API for barrage's OpenAPI tests: pydantic constraints, nested models, enums,
 Optional and unions, discriminated unions, lists, a recursive model, path/query/header/
-cookie parameters, and creates whose ids the reads, updates and deletes need.
+cookie parameters, and creates whose ids the reads, updates and deletes need; and
+resources that are only listed, never created (pre-seeded warehouses, their bins as a
+page, and docks whose list is always empty), whose ids a scenario must take from the
+list.
 
 Everything is kept in memory; a read of an id that was never created answers 404, so a
-scenario whose ids do not flow from the create shows up as failures.
+scenario whose ids do not flow from the create shows up as failures. A listed id is read
+with a fallback (the list may be empty) whose 404 the scenario accepts, so there the run
+result's 200s and 404s tell whether the id came from the list: the seeded ids are far
+from anything generated.
 """
 
 import itertools
@@ -199,6 +205,74 @@ async def read_user(username: Annotated[str, Path(pattern=r"^[a-z]{3,10}$")]):
     if username.startswith("z"):
         raise HTTPException(404, "no such user")
     return {"username": username}
+
+
+class Warehouse(BaseModel):
+    id: int
+    city: str
+
+
+class Bin(BaseModel):
+    bin_id: str
+    capacity: int
+
+
+class BinPage(BaseModel):
+    items: list[Bin]
+    total: int
+
+
+class Dock(BaseModel):
+    id: int
+
+
+# Seeded, never created through the API: ids from 70001 up, and bin ids with a dash, so
+# no value generated for a plain `int` or `str` parameter names one by chance.
+warehouses = {
+    70001 + i: Warehouse(id=70001 + i, city=city) for i, city in enumerate(["Lyon", "Oslo", "Quito"])
+}
+bins = {
+    w: [Bin(bin_id=f"B-{w}-{n}", capacity=10 * n) for n in range(1, 4)] for w in warehouses
+}
+
+
+@app.get("/warehouses", response_model=list[Warehouse], tags=["stock"])
+async def list_warehouses():
+    return list(warehouses.values())
+
+
+@app.get("/warehouses/{warehouse_id}", response_model=Warehouse, tags=["stock"])
+async def read_warehouse(warehouse_id: int):
+    if warehouse_id not in warehouses:
+        raise HTTPException(404, "no such warehouse")
+    return warehouses[warehouse_id]
+
+
+@app.get("/warehouses/{warehouse_id}/bins", response_model=BinPage, tags=["stock"])
+async def list_bins(warehouse_id: int):
+    if warehouse_id not in warehouses:
+        raise HTTPException(404, "no such warehouse")
+    return BinPage(items=bins[warehouse_id], total=len(bins[warehouse_id]))
+
+
+@app.get("/warehouses/{warehouse_id}/bins/{bin_id}", response_model=Bin, tags=["stock"])
+async def read_bin(warehouse_id: int, bin_id: str):
+    for b in bins.get(warehouse_id, []):
+        if b.bin_id == bin_id:
+            return b
+    raise HTTPException(404, "no such bin")
+
+
+@app.get("/docks", response_model=list[Dock], tags=["stock"])
+async def list_docks():
+    # Always empty: the scenario reads a dock with its default id, which must be valid
+    # for the parameter (a 422 fails the test) and answers 404 (which it accepts).
+    return []
+
+
+@app.get("/docks/{dock_id}", response_model=Dock, tags=["stock"])
+async def read_dock(dock_id: Annotated[int, Path(ge=100, le=999)]):
+    raise HTTPException(404, "no such dock")
 
 
 @app.get("/legacy", deprecated=True, tags=["stores"])
