@@ -62,6 +62,7 @@ pub fn supplier(
         .or_else(|| creator(doc, ops, target, param))
         .or_else(|| lister(doc, ops, target, param))
 }
+
 /// An OpenAPI link (in any operation's 2xx response) to `ops[target]` that fills `param`
 /// from the response body.
 fn linked(doc: &Document, ops: &[Operation<'_>], target: usize, param: &str) -> Option<Supplier> {
