@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the engine's per-request work without a network: building one
 //! request from a compiled plan, as a virtual user does before sending it (URL, headers
-//! and body rendered into an `http::Request`; the engine's `vu::bench::BenchUser` exists
+//! and body rendered straight into the bytes it sends; the engine's `vu::bench::BenchUser` exists
 //! only so this bench measures the VU's own code, see that module), and parsing a
 //! response head with the lean HTTP/1.1 connection's parser (`http::h1::parse_head`),
 //! with and without building the `HeaderMap` a header check needs.

@@ -77,8 +77,11 @@ pub struct Vu {
     iteration: u64,
     rows: Vec<usize>,
     observer: Option<Rc<dyn Observer>>,
-    /// Reused across requests so steady-state rendering does not allocate anew.
+    /// Reused across requests so steady-state rendering does not allocate anew: the
+    /// request's origin-form target, its body, and the whole request as sent.
     url_buf: String,
+    body_buf: Vec<u8>,
+    wire: Vec<u8>,
 }
 
 impl Vu {
@@ -110,6 +113,8 @@ impl Vu {
             rows,
             observer,
             url_buf: String::new(),
+            body_buf: Vec::new(),
+            wire: Vec::new(),
             plan: Rc::new(plan),
             ctx,
         }
@@ -260,13 +265,14 @@ impl Vu {
     /// Sends one request step and records its outcome. `true` when it succeeded.
     async fn request(&mut self, r: &RequestPlan, intended: Instant) -> bool {
         let plan = Rc::clone(&self.plan);
-        let (other_origin, req, sent_bytes, body) = match self.build(r) {
-            Ok(built) => built,
+        let other_origin = match self.build(r, None) {
+            Ok(origin) => origin,
             Err(message) => {
                 self.fail(r, FailureCategory::Template, None, None, 0, 0, message);
                 return false;
             }
         };
+        let sent_bytes = self.wire.len() as u64;
         // Relative paths go to the plan's base origin, borrowed rather than copied.
         let origin = match &other_origin {
             Some(o) => o,
@@ -279,16 +285,19 @@ impl Vu {
             }
         };
         if let Some(o) = &self.observer {
-            let url = format!("{origin}{}", req.uri());
-            o.request(&r.label, req.method(), &url, req.headers(), &body);
+            if let Some((method, target, headers, body)) =
+                crate::http::h1::parse_request(&self.wire)
+            {
+                let url = format!("{origin}{target}");
+                o.request(&r.label, &method, &url, &headers, body);
+            }
         }
-        drop(body);
         let mut guard = InFlight {
             ctx: self.ctx.clone(),
             endpoint: r.endpoint,
             armed: true,
         };
-        let result = self.exchange(r, origin, req).await;
+        let result = self.exchange(r, origin).await;
         guard.armed = false;
         let exchange = match result {
             Ok(x) => x,

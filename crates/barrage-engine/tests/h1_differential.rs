@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use barrage_engine::http::h1::{Conn, Stream};
+use barrage_engine::http::h1::{parse_request, Conn, RequestWriter, Stream};
 use bytes::Bytes;
 use http::{Method, Request, Version};
 use http_body_util::{BodyExt, Full};
@@ -117,6 +117,22 @@ fn request(method: Method, body: &'static [u8]) -> Request<Bytes> {
         .unwrap()
 }
 
+fn deadline() -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(5)
+}
+
+/// `req` as barrage writes it: the `RequestWriter` a virtual user writes with.
+fn wire(req: &Request<Bytes>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut w = RequestWriter::start(&mut out, req.method(), target);
+    for (name, value) in req.headers() {
+        w.header(name, value.as_bytes());
+    }
+    w.finish(req.body());
+    out
+}
+
 async fn lean(script: Script, reqs: &[Request<Bytes>]) -> (Vec<Outcome>, Vec<Vec<u8>>) {
     let (addr, server) = serve(script).await;
     let tcp = TcpStream::connect(addr).await.unwrap();
@@ -126,9 +142,14 @@ async fn lean(script: Script, reqs: &[Request<Bytes>]) -> (Vec<Outcome>, Vec<Vec
         if !out.is_empty() && !conn.reusable() {
             break;
         }
-        let answer = tokio::time::timeout(Duration::from_secs(5), conn.exchange(req, true))
-            .await
-            .expect("the lean client answers within 5 s");
+        let head_only = req.method() == Method::HEAD;
+        let bytes = wire(req);
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            conn.exchange(&bytes, head_only, true, deadline()),
+        )
+        .await
+        .expect("the lean client answers within 5 s");
         match answer {
             Ok(r) => out.push(Outcome::Response {
                 status: r.status.as_u16(),
@@ -433,7 +454,7 @@ async fn the_lean_client_counts_a_closed_idle_connection_as_closed() {
     .await;
     let tcp = TcpStream::connect(addr).await.unwrap();
     let mut conn = Conn::new(Stream::Plain(tcp));
-    conn.exchange(&request(Method::GET, b""), false)
+    conn.exchange(&wire(&request(Method::GET, b"")), false, false, deadline())
         .await
         .unwrap();
     assert!(conn.reusable(), "keep-alive by default in HTTP/1.1");
@@ -441,4 +462,110 @@ async fn the_lean_client_counts_a_closed_idle_connection_as_closed() {
     // The server has closed its end; the idle check sees it before a request is written.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!conn.still_open().await);
+}
+
+/// The request side as a virtual user builds it from a scenario (templates rendered,
+/// defaults, a JSON body, a form body, a step's own headers): the bytes barrage writes are
+/// the bytes hyper writes for the same request.
+#[tokio::test]
+async fn requests_built_from_a_plan_are_what_hyper_writes() {
+    use barrage_engine::vu::bench::BenchUser;
+    use barrage_engine::{compile, CompileOptions};
+    use barrage_scenario::{parse, SourceFile};
+    const SCENARIO: &str = r#"
+target: http://127.0.0.1:1
+defaults:
+  headers:
+    accept: application/json
+users:
+  u:
+    tasks:
+      t:
+        - get: "/items/{{ int(1, 9) }}"
+          query:
+            q: "a b&c"
+          headers:
+            x-trace: "t-{{ int(100, 999) }}"
+        - post: /items/
+          json:
+            name: "Item {{ int(1000, 9999) }}"
+            price: "{{ float(1, 100, 2) }}"
+        - put: /items/1
+          form:
+            name: "x y"
+        - delete: /items/1
+        - post: /empty
+"#;
+    let file = SourceFile {
+        name: "plan.yaml".to_string(),
+        text: SCENARIO.to_string(),
+    };
+    let (parsed, _) = parse(&file).expect("parses");
+    let (plan, _) = compile(&parsed, &file, &CompileOptions::default()).expect("compiles");
+    let mut user = BenchUser::new(std::sync::Arc::new(plan)).unwrap();
+    let ok: &'static [u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+    for step in 0..5 {
+        user.build(0, step).unwrap().unwrap();
+        let ours = user.wire().to_vec();
+        let (method, target, headers, body) = parse_request(&ours).expect("a whole request");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(target.as_str())
+            .body(Bytes::copy_from_slice(body))
+            .unwrap();
+        // hyper adds content-length itself; give it the rest.
+        for (name, value) in headers
+            .iter()
+            .filter(|(n, _)| *n != http::header::CONTENT_LENGTH)
+        {
+            req.headers_mut().append(name, value.clone());
+        }
+        let (_, theirs) = hyper(
+            Script {
+                answers: vec![ok],
+                close_after: false,
+                delivery: Delivery::Whole,
+            },
+            &[req],
+        )
+        .await;
+        assert_eq!(
+            deviations(&theirs[0]),
+            deviations(&ours),
+            "step {step}: hyper wrote (left) what barrage wrote (right)?"
+        );
+        assert!(
+            String::from_utf8_lossy(&ours).contains("\r\nuser-agent: barrage/"),
+            "{}",
+            String::from_utf8_lossy(&ours)
+        );
+    }
+}
+
+/// A server that never answers: the exchange ends at its deadline, not before, and the
+/// connection is not used again.
+#[tokio::test]
+async fn an_exchange_ends_at_its_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    // Accepted and held open, never read from or answered.
+    let (_held, _) = listener.accept().await.unwrap();
+    let mut conn = Conn::new(Stream::Plain(tcp));
+    let started = std::time::Instant::now();
+    let deadline = started + Duration::from_millis(150);
+    let failed = conn
+        .exchange(&wire(&request(Method::GET, b"")), false, false, deadline)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failed.error, barrage_engine::http::h1::H1Error::TimedOut),
+        "{failed:?}"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    assert!(!conn.reusable());
 }

@@ -34,6 +34,8 @@ impl From<H1Error> for RequestError {
             H1Error::Io(e) => RequestError::Io(e),
             H1Error::Closed => RequestError::Closed,
             H1Error::Protocol(m) => RequestError::Protocol(m),
+            // The caller knows the timeout and maps this itself; a fallback all the same.
+            H1Error::TimedOut => RequestError::ResponseTimeout(std::time::Duration::ZERO),
         }
     }
 }

@@ -14,15 +14,15 @@
 //! `connection` header. `tests/h1_differential.rs` holds it to hyper's answers on the
 //! same bytes.
 
-use std::future::poll_fn;
-use std::io::{self, Write as _};
+use std::future::{poll_fn, Future};
+use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -86,10 +86,13 @@ impl AsyncWrite for Stream {
 pub enum H1Error {
     /// Reading or writing failed.
     #[error("{0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     /// The server closed the connection before the response was complete.
     #[error("the server closed the connection before the response was complete")]
     Closed,
+    /// The response did not arrive whole before the deadline.
+    #[error("no complete response before the deadline")]
+    TimedOut,
     /// The server's bytes are not an HTTP/1.x response.
     #[error("invalid response: {0}")]
     Protocol(String),
@@ -255,10 +258,10 @@ pub struct Conn {
     /// Bytes read and not consumed yet. Response heads and kept bodies are split off it
     /// and frozen, so they share its memory; once they are dropped the space is reused.
     buf: BytesMut,
-    /// The request being written, serialized here; kept for the next request.
-    out: Vec<u8>,
     /// False once the connection must not carry another request.
     reusable: bool,
+    /// The current request's deadline, on a timer kept from request to request.
+    alarm: Alarm,
 }
 
 impl Conn {
@@ -266,8 +269,8 @@ impl Conn {
         Conn {
             stream,
             buf: BytesMut::new(),
-            out: Vec::new(),
             reusable: true,
+            alarm: Alarm::default(),
         }
     }
 
@@ -296,21 +299,24 @@ impl Conn {
         .await
     }
 
-    /// Writes `req` and reads its response. `keep_body` false counts the body's bytes
-    /// without keeping them.
+    /// Writes `request` (a whole serialized request, see [`RequestWriter`]) and reads its
+    /// response; `head_only` for a HEAD request (no body follows). `keep_body` false counts
+    /// the body's bytes without keeping them. Past `deadline`, the exchange fails with
+    /// [`H1Error::TimedOut`] (and the connection is not reusable).
     pub async fn exchange(
         &mut self,
-        req: &Request<Bytes>,
+        request: &[u8],
+        head_only: bool,
         keep_body: bool,
+        deadline: std::time::Instant,
     ) -> Result<Response, Failure> {
-        serialize(req, &mut self.out);
+        self.alarm.set(deadline);
         // Until the request is written the connection is in an unknown state; a failure
         // from here on means it must not be used again.
         self.reusable = false;
-        self.write_request().await?;
-        let head = req.method() == Method::HEAD;
+        self.write_request(request).await?;
         let response = self
-            .read_response(head, keep_body)
+            .read_response(head_only, keep_body)
             .await
             .map_err(|error| Failure {
                 error,
@@ -319,10 +325,10 @@ impl Conn {
         Ok(response)
     }
 
-    async fn write_request(&mut self) -> Result<(), Failure> {
+    async fn write_request(&mut self, request: &[u8]) -> Result<(), Failure> {
         let mut written = 0;
-        while written < self.out.len() {
-            match self.stream.write(&self.out[written..]).await {
+        while written < request.len() {
+            match bounded(&mut self.alarm, self.stream.write(&request[written..])).await {
                 Ok(0) => {
                     return Err(Failure {
                         error: H1Error::Closed,
@@ -330,27 +336,29 @@ impl Conn {
                     })
                 }
                 Ok(n) => written += n,
-                Err(e) => {
+                Err(error) => {
                     return Err(Failure {
-                        error: H1Error::Io(e),
-                        unsent: written == 0,
+                        unsent: written == 0 && !matches!(error, H1Error::TimedOut),
+                        error,
                     })
                 }
             }
         }
         // A TLS stream may hold records back until flushed; for TCP this does nothing.
-        self.stream.flush().await.map_err(|e| Failure {
-            error: H1Error::Io(e),
-            unsent: false,
-        })
+        bounded(&mut self.alarm, self.stream.flush())
+            .await
+            .map_err(|error| Failure {
+                error,
+                unsent: false,
+            })
     }
 
     /// Reads more bytes into the buffer; end of stream is `Ok(0)`.
-    async fn read_more(&mut self) -> io::Result<usize> {
+    async fn read_more(&mut self) -> Result<usize, H1Error> {
         if self.buf.capacity() - self.buf.len() < READ_ROOM / 2 {
             self.buf.reserve(READ_ROOM);
         }
-        self.stream.read_buf(&mut self.buf).await
+        bounded(&mut self.alarm, self.stream.read_buf(&mut self.buf)).await
     }
 
     async fn read_response(
@@ -528,6 +536,64 @@ impl Conn {
     }
 }
 
+/// A response deadline without a timer operation per request.
+///
+/// `tokio::time::timeout` registers a timer and removes it again for every request (a
+/// lock and two wheel operations, about 700 instructions; docs/PERFORMANCE.md). A
+/// connection carries one request at a time, so one timer per connection suffices: it
+/// stays armed at a deadline no later than the current request's, and when it fires
+/// early (at an earlier request's deadline) it is moved to the current one. With answers
+/// faster than the timeout it is re-armed about once per timeout period, not twice per
+/// request.
+#[derive(Default)]
+struct Alarm {
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Alarm {
+    fn set(&mut self, deadline: std::time::Instant) {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        self.deadline = Some(deadline);
+        match &mut self.sleep {
+            // Never later than this request's deadline (steps' timeouts differ).
+            Some(sleep) if sleep.deadline() > deadline => sleep.as_mut().reset(deadline),
+            Some(_) => {}
+            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        }
+    }
+
+    /// Ready once the deadline has passed.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let (Some(sleep), Some(deadline)) = (&mut self.sleep, self.deadline) else {
+            return Poll::Pending;
+        };
+        while sleep.as_mut().poll(cx).is_ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return Poll::Ready(());
+            }
+            // An earlier request's deadline: move on to this one's.
+            sleep.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    }
+}
+
+/// `io`, unless the alarm goes off first.
+async fn bounded<T>(
+    alarm: &mut Alarm,
+    io: impl Future<Output = io::Result<T>>,
+) -> Result<T, H1Error> {
+    let mut io = std::pin::pin!(io);
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = io.as_mut().poll(cx) {
+            return Poll::Ready(done.map_err(H1Error::Io));
+        }
+        alarm.poll_expired(cx).map(|()| Err(H1Error::TimedOut))
+    })
+    .await
+}
+
 /// A parsed response head.
 #[derive(Debug)]
 pub struct ParsedHead {
@@ -604,35 +670,92 @@ fn keep_alive(version: Version, fields: &Fields) -> bool {
     }
 }
 
-/// Serializes `req` as an HTTP/1.1 request into `out` (cleared first): request line with
-/// the URI's path and query, the headers as they are (the caller sets `host`), a
-/// `content-length` when the body has bytes or the method carries a body, and the body.
-pub fn serialize(req: &Request<Bytes>, out: &mut Vec<u8>) {
-    out.clear();
-    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    out.extend_from_slice(req.method().as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in req.headers() {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+/// Writes an HTTP/1.1 request straight into a reused buffer, the way a virtual user builds
+/// one from its plan: no `http::Request`, no `HeaderMap`, no parsed URI in between.
+/// `start`, then `header` for each header, then `finish` with the body.
+pub struct RequestWriter<'a> {
+    out: &'a mut Vec<u8>,
+    carries_body: bool,
+    framed: bool,
+}
+
+impl<'a> RequestWriter<'a> {
+    /// Clears `out` and writes the request line; `target` is the origin-form target (path
+    /// and query).
+    pub fn start(out: &'a mut Vec<u8>, method: &Method, target: &str) -> RequestWriter<'a> {
+        out.clear();
+        out.extend_from_slice(method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        RequestWriter {
+            out,
+            // RFC 9110 8.6: a user agent should send content-length when the method
+            // defines a meaning for content, even when it sends none.
+            carries_body: !matches!(
+                *method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS | Method::CONNECT
+            ),
+            framed: false,
+        }
     }
-    let body = req.body();
-    let framed =
-        req.headers().contains_key(CONTENT_LENGTH) || req.headers().contains_key(TRANSFER_ENCODING);
-    let carries_body = !matches!(
-        *req.method(),
-        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS | Method::CONNECT
-    );
-    if !framed && (!body.is_empty() || carries_body) {
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "content-length: {}\r\n", body.len());
+
+    /// One header line. The caller checks values (`valid_value`); names are `HeaderName`s.
+    pub fn header(&mut self, name: &HeaderName, value: &[u8]) {
+        self.framed |= *name == CONTENT_LENGTH || *name == TRANSFER_ENCODING;
+        self.header_parts(name.as_str(), &[value]);
     }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
+
+    /// One header line whose value is several pieces written one after another.
+    pub fn header_parts(&mut self, name: &str, value: &[&[u8]]) {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        for part in value {
+            self.out.extend_from_slice(part);
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// A `content-length` unless a header already framed the body, the end of the head,
+    /// and the body.
+    pub fn finish(self, body: &[u8]) {
+        if !self.framed && (!body.is_empty() || self.carries_body) {
+            let mut digits = itoa::Buffer::new();
+            let len = digits.format(body.len());
+            self.out.extend_from_slice(b"content-length: ");
+            self.out.extend_from_slice(len.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+        self.out.extend_from_slice(body);
+    }
+}
+
+/// Whether `value` may be sent as a header value: visible ASCII, spaces and tabs (what
+/// `http::HeaderValue::from_str` accepts; no CR or LF can split the header).
+pub fn valid_value(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+/// A serialized request read back: method, target, headers and body. For `--debug`, which
+/// shows what was sent; `None` when `wire` is not a whole request.
+pub fn parse_request(wire: &[u8]) -> Option<(Method, String, HeaderMap, &[u8])> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut slots);
+    let httparse::Status::Complete(len) = req.parse(wire).ok()? else {
+        return None;
+    };
+    let method = Method::from_bytes(req.method?.as_bytes()).ok()?;
+    let mut headers = HeaderMap::new();
+    for h in req.headers.iter() {
+        headers.append(
+            HeaderName::from_bytes(h.name.as_bytes()).ok()?,
+            HeaderValue::from_bytes(h.value).ok()?,
+        );
+    }
+    Some((method, req.path?.to_string(), headers, &wire[len..]))
 }
 
 #[cfg(test)]
@@ -723,35 +846,70 @@ mod tests {
         assert!(Head::default().header_map().is_empty());
     }
 
+    #[tokio::test]
+    async fn one_alarm_keeps_every_deadline() {
+        use std::time::{Duration, Instant};
+        let mut alarm = Alarm::default();
+        let start = Instant::now();
+        let ok = |v| async move { Ok::<_, io::Error>(v) };
+        // Finished work is not a timeout, and leaves the alarm armed far ahead.
+        alarm.set(start + Duration::from_secs(10));
+        assert!(matches!(bounded(&mut alarm, ok(7)).await, Ok(7)));
+        // A shorter deadline than the armed one holds: the alarm moves earlier.
+        alarm.set(Instant::now() + Duration::from_millis(40));
+        let never = std::future::pending::<io::Result<()>>();
+        assert!(matches!(
+            bounded(&mut alarm, never).await,
+            Err(H1Error::TimedOut)
+        ));
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(40) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        // The alarm fires at an earlier request's deadline; work running past it, within
+        // its own later deadline, is not cut off.
+        alarm.set(Instant::now() + Duration::from_millis(20));
+        assert!(matches!(bounded(&mut alarm, ok(1)).await, Ok(1)));
+        alarm.set(Instant::now() + Duration::from_millis(300));
+        let slow = async {
+            tokio::time::sleep(Duration::from_millis(80)).await;
+            Ok::<_, io::Error>(2)
+        };
+        assert!(matches!(bounded(&mut alarm, slow).await, Ok(2)));
+    }
+
     #[test]
-    fn requests_are_serialized_with_a_length_when_they_carry_a_body() {
+    fn requests_are_written_with_a_length_when_they_carry_a_body() {
         let mut out = Vec::new();
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri("/items/?q=1")
-            .header("host", "127.0.0.1:8080")
-            .header("content-type", "application/json")
-            .body(Bytes::from_static(b"{}"))
-            .unwrap();
-        serialize(&req, &mut out);
+        let mut w = RequestWriter::start(&mut out, &Method::POST, "/items/?q=1");
+        w.header(&http::header::HOST, b"127.0.0.1:8080");
+        w.header(&http::header::CONTENT_TYPE, b"application/json");
+        w.finish(b"{}");
         assert_eq!(
             out,
             b"POST /items/?q=1 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ncontent-type: \
               application/json\r\ncontent-length: 2\r\n\r\n{}"
         );
-        let req = Request::builder()
-            .uri("/")
-            .header("host", "h")
-            .body(Bytes::new())
-            .unwrap();
-        serialize(&req, &mut out);
+        let (method, target, headers, body) = parse_request(&out).unwrap();
+        assert_eq!(
+            (method, target.as_str(), headers.len(), body),
+            (Method::POST, "/items/?q=1", 3, &b"{}"[..])
+        );
+        let mut w = RequestWriter::start(&mut out, &Method::GET, "/");
+        w.header(&http::header::HOST, b"h");
+        w.finish(b"");
         assert_eq!(out, b"GET / HTTP/1.1\r\nhost: h\r\n\r\n");
-        let req = Request::builder()
-            .method(Method::PUT)
-            .uri("/x")
-            .body(Bytes::new())
-            .unwrap();
-        serialize(&req, &mut out);
+        RequestWriter::start(&mut out, &Method::PUT, "/x").finish(b"");
         assert_eq!(out, b"PUT /x HTTP/1.1\r\ncontent-length: 0\r\n\r\n");
+        let mut w = RequestWriter::start(&mut out, &Method::POST, "/x");
+        w.header(&http::header::TRANSFER_ENCODING, b"chunked");
+        w.finish(b"0\r\n\r\n");
+        assert_eq!(
+            out,
+            b"POST /x HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+        );
+        assert!(valid_value(b"Bearer abc\tdef"));
+        assert!(!valid_value(b"a\r\nx-injected: 1"));
     }
 }

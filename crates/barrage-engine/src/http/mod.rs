@@ -21,7 +21,7 @@ use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use h1::Conn;
 
@@ -72,16 +72,18 @@ impl Connections {
         self.open.clear();
     }
 
-    /// Sends `req` to `origin`, reusing this user's connection when it is still open.
+    /// Sends `request` (a whole serialized request, see [`h1::RequestWriter`]) to
+    /// `origin`, reusing this user's connection when it is still open.
     ///
-    /// `keep_body` false counts the body's bytes without keeping them (nothing needs
-    /// them). `timeout` bounds the response: from the request being sent to the last
-    /// body byte.
+    /// `head_only` for a HEAD request. `keep_body` false counts the body's bytes without
+    /// keeping them (nothing needs them). `timeout` bounds the response: from the request
+    /// being sent to the last body byte.
     pub async fn send(
         &mut self,
         connector: &Connector,
         origin: &Origin,
-        req: Request<Bytes>,
+        request: &[u8],
+        head_only: bool,
         keep_body: bool,
         timeout: Duration,
     ) -> Result<Exchange, RequestError> {
@@ -98,26 +100,30 @@ impl Connections {
         };
         let reused = connected.is_none();
         let mut sent_at = Instant::now();
-        let response = match tokio::time::timeout(timeout, conn.exchange(&req, keep_body)).await {
+        let timed_out = |f: h1::Failure| match f.error {
             // The connection is dropped with the request in flight: closed, never reused.
-            Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
-            Ok(Ok(response)) => response,
+            h1::H1Error::TimedOut => RequestError::ResponseTimeout(timeout),
+            error => error.into(),
+        };
+        let response = match conn
+            .exchange(request, head_only, keep_body, sent_at + timeout)
+            .await
+        {
+            Ok(response) => response,
             // A kept-alive connection that failed before a byte of the request was written:
             // the server never saw it, so one try on a fresh connection is not a second
             // attempt. Once any of it may have been written the failure stands: a retry
             // could make the server count a request twice.
-            Ok(Err(h1::Failure { unsent: true, .. })) if reused => {
+            Err(h1::Failure { unsent: true, .. }) if reused => {
                 let (c, timing) = connector.connect(origin).await?;
                 connected = Some(timing);
                 conn = c;
                 sent_at = Instant::now();
-                match tokio::time::timeout(timeout, conn.exchange(&req, keep_body)).await {
-                    Err(_) => return Err(RequestError::ResponseTimeout(timeout)),
-                    Ok(Err(f)) => return Err(f.error.into()),
-                    Ok(Ok(response)) => response,
-                }
+                conn.exchange(request, head_only, keep_body, sent_at + timeout)
+                    .await
+                    .map_err(timed_out)?
             }
-            Ok(Err(f)) => return Err(f.error.into()),
+            Err(f) => return Err(timed_out(f)),
         };
         let done_at = Instant::now();
         if conn.reusable() {

@@ -1,4 +1,4 @@
-//! A door for `benches/request.rs`, and nothing else: building a request is private to
+//! A door for `benches/request.rs` (and the request side of `tests/h1_differential.rs`): building a request is private to
 //! [`Vu`] (it needs a user's variables, generator and buffers), and the criterion bench of
 //! request building must measure that exact code, not a copy. Rather than make the VU's
 //! internals public, this module owns one user outside any run and lets a caller build a
@@ -50,9 +50,14 @@ impl BenchUser {
         let Step::Request(r) = user.tasks.get(task)?.steps.get(step)? else {
             return None;
         };
-        Some(self.vu.build(r).map(|(origin, request, size, body)| {
-            std::hint::black_box((origin, request, body));
-            size
+        Some(self.vu.build(r, None).map(|origin| {
+            std::hint::black_box(origin);
+            self.vu.wire.len() as u64
         }))
+    }
+
+    /// The request the last [`BenchUser::build`] rendered, as it would go on the wire.
+    pub fn wire(&self) -> &[u8] {
+        &self.vu.wire
     }
 }

@@ -1,28 +1,46 @@
-//! Building and sending one request for a VU: rendering the plan's templates into a
-//! request, following redirects, and keeping the cookie jar. Split from `vu.rs` so that
-//! file holds the user's loop and the judging of answers.
+//! Building and sending one request for a VU: rendering the plan's templates straight
+//! into the request's bytes, following redirects, and keeping the cookie jar. Split from
+//! `vu.rs` so that file holds the user's loop and the judging of answers.
 
 use std::rc::Rc;
+use std::time::Instant;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, Method};
 
 use super::{current_rows, Vu};
-use crate::http::{Exchange, Origin, RequestError};
+use crate::http::h1::{valid_value, RequestWriter};
+use crate::http::{ConnectTiming, Exchange, Origin, RequestError};
 use crate::plan::{BodyPlan, HeaderPlan, RequestPlan, UrlPlan};
 use barrage_template::RenderCtx;
-use std::time::Instant;
 
 const USER_AGENT: &str = concat!("barrage/", env!("CARGO_PKG_VERSION"));
 
+/// A redirect's next request: where it goes and what of the step it keeps.
+pub(super) struct Hop {
+    pub origin: Origin,
+    /// The next URL, for the cookie jar.
+    pub url: url::Url,
+    /// Its origin-form target (path and query).
+    pub target: String,
+    pub method: Method,
+    /// The step's body (and content type) go along (307, 308, and 301/302 other than
+    /// after a POST); otherwise it is a GET without a body.
+    pub body: bool,
+    /// Same origin as the step's own URL; otherwise `authorization` and the step's own
+    /// `cookie` header stay behind.
+    pub same_origin: bool,
+}
+
 impl Vu {
-    /// Renders the request: its origin when it is not the plan's base origin (an absolute
-    /// URL), the request (origin-form URI), its size on the wire, and its body.
-    #[allow(clippy::type_complexity)]
+    /// Renders the request into `self.wire` (and its origin-form target into
+    /// `self.url_buf`): the step itself, or, with `hop`, a redirect's next request. Returns
+    /// the request's origin when it is not the plan's base origin (an absolute URL).
     pub(super) fn build(
         &mut self,
         r: &RequestPlan,
-    ) -> Result<(Option<Origin>, Request<Bytes>, u64, Bytes), String> {
+        hop: Option<&Hop>,
+    ) -> Result<Option<Origin>, String> {
         let plan = Rc::clone(&self.plan);
         let rows = current_rows(&plan, &self.rows);
         let mut ctx = RenderCtx {
@@ -34,8 +52,12 @@ impl Vu {
         };
         let url = &mut self.url_buf;
         url.clear();
-        let origin = match &r.url {
-            UrlPlan::Path(t) => {
+        let origin = match (&r.url, hop) {
+            (_, Some(hop)) => {
+                url.push_str(&hop.target);
+                None
+            }
+            (UrlPlan::Path(t), None) => {
                 let base = plan
                     .base
                     .as_ref()
@@ -46,7 +68,7 @@ impl Vu {
                 encode_path_in_place(url, start);
                 None
             }
-            UrlPlan::Absolute(t) => {
+            (UrlPlan::Absolute(t), None) => {
                 let mut full = String::new();
                 t.render(&mut ctx, &mut full).map_err(|e| e.message)?;
                 let parsed =
@@ -61,7 +83,7 @@ impl Vu {
                 Some(origin)
             }
         };
-        if !r.query.is_empty() {
+        if hop.is_none() && !r.query.is_empty() {
             let mut sep = if url.contains('?') { '&' } else { '?' };
             let mut value = String::new();
             for (k, t) in &r.query {
@@ -74,130 +96,136 @@ impl Vu {
                 sep = '&';
             }
         }
-        let body: Bytes = match &r.body {
-            BodyPlan::None => Bytes::new(),
-            BodyPlan::Json(t) => {
-                let mut out = Vec::new();
-                t.render_json(&mut ctx, &mut out).map_err(|e| e.message)?;
-                out.into()
-            }
-            BodyPlan::Form(fields) => {
-                let mut out = String::new();
-                let mut value = String::new();
-                for (i, (k, t)) in fields.iter().enumerate() {
-                    value.clear();
-                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
-                    if i > 0 {
-                        out.push('&');
-                    }
-                    out.push_str(k);
-                    out.push('=');
-                    out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
-                }
-                out.into()
-            }
-            BodyPlan::Raw(t) => {
-                let mut out = String::new();
-                t.render(&mut ctx, &mut out).map_err(|e| e.message)?;
-                out.into()
-            }
-            BodyPlan::Multipart(m) => m.render(&mut ctx).map_err(|e| e.message)?,
-        };
-        let mut builder = Request::builder()
-            .method(r.method.clone())
-            .uri(url.as_str());
-        let target: &Origin = match &origin {
-            Some(o) => o,
-            None => &plan.base.as_ref().expect("a path implies a base").origin,
-        };
-        let headers = builder.headers_mut().expect("a fresh builder has headers");
-        headers.insert(http::header::HOST, target.host_header.clone());
-        let mut value = String::new();
-        for (name, h) in &r.headers {
-            let v = match h {
-                HeaderPlan::Static(v) => v.clone(),
-                HeaderPlan::Dynamic(t) => {
-                    value.clear();
-                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
-                    HeaderValue::from_str(&value)
-                        .map_err(|_| format!("header `{name}`: `{value}` is not a valid value"))?
-                }
-            };
-            headers.append(name.clone(), v);
-        }
-        if !headers.contains_key(http::header::USER_AGENT) {
-            headers.insert(
-                http::header::USER_AGENT,
-                HeaderValue::from_static(USER_AGENT),
-            );
-        }
-        if let Some(ct) = &r.content_type {
-            headers.insert(http::header::CONTENT_TYPE, ct.clone());
-        }
-        if self.has_cookies {
-            if let Some(jar) = &self.cookies {
-                let full = format!("{target}{url}");
-                if let Ok(u) = url::Url::parse(&full) {
-                    let cookie = jar
-                        .get_request_values(&u)
-                        .map(|(n, v)| format!("{n}={v}"))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    if !cookie.is_empty() {
-                        // A `cookie` header the step sets itself (cookie parameters, API
-                        // keys) is kept, and the jar's cookies are added to it.
-                        let cookie = match headers.get(http::header::COOKIE) {
-                            Some(own) => format!("{}; {cookie}", own.to_str().unwrap_or("")),
-                            None => cookie,
-                        };
-                        if let Ok(v) = HeaderValue::from_str(&cookie) {
-                            headers.insert(http::header::COOKIE, v);
+        let with_body = hop.is_none_or(|h| h.body);
+        let body = &mut self.body_buf;
+        body.clear();
+        if with_body {
+            match &r.body {
+                BodyPlan::None => {}
+                BodyPlan::Json(t) => t.render_json(&mut ctx, body).map_err(|e| e.message)?,
+                BodyPlan::Form(fields) => {
+                    let mut value = String::new();
+                    for (i, (k, t)) in fields.iter().enumerate() {
+                        value.clear();
+                        t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
+                        if i > 0 {
+                            body.push(b'&');
+                        }
+                        body.extend_from_slice(k.as_bytes());
+                        body.push(b'=');
+                        for piece in url::form_urlencoded::byte_serialize(value.as_bytes()) {
+                            body.extend_from_slice(piece.as_bytes());
                         }
                     }
                 }
+                BodyPlan::Raw(t) => {
+                    let mut out = String::new();
+                    t.render(&mut ctx, &mut out).map_err(|e| e.message)?;
+                    body.extend_from_slice(out.as_bytes());
+                }
+                BodyPlan::Multipart(m) => {
+                    body.extend_from_slice(&m.render(&mut ctx).map_err(|e| e.message)?);
+                }
             }
         }
-        let head_len: usize = r.method.as_str().len()
-            + url.len()
-            + 12
-            + headers
-                .iter()
-                .map(|(n, v)| n.as_str().len() + v.len() + 4)
-                .sum::<usize>()
-            + 2;
-        let sent = (head_len + body.len()) as u64;
-        let req = builder
-            .body(body.clone())
-            .map_err(|e| format!("cannot build the request: {e}"))?;
-        Ok((origin, req, sent, body))
+        let target: &Origin = match (hop, &origin) {
+            (Some(h), _) => &h.origin,
+            (None, Some(o)) => o,
+            (None, None) => &plan.base.as_ref().expect("a path implies a base").origin,
+        };
+        // The jar's cookies for this URL, when it holds any (only once a response set one).
+        let jar_cookies = match (&self.cookies, self.has_cookies) {
+            (Some(jar), true) => {
+                let here = match hop {
+                    Some(h) => Some(h.url.clone()),
+                    None => url::Url::parse(&format!("{target}{url}")).ok(),
+                };
+                here.map(|u| {
+                    jar.get_request_values(&u)
+                        .map(|(n, v)| format!("{n}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .filter(|c| !c.is_empty())
+            }
+            _ => None,
+        };
+        let method = hop.map_or(&r.method, |h| &h.method);
+        let mut w = RequestWriter::start(&mut self.wire, method, url);
+        let sets = |name: &HeaderName| r.headers.iter().any(|(n, _)| n == name);
+        if !sets(&HOST) {
+            w.header(&HOST, target.host_header.as_bytes());
+        }
+        let foreign = hop.is_some_and(|h| !h.same_origin);
+        let mut cookie_sent = false;
+        let mut value = String::new();
+        for (name, h) in &r.headers {
+            if (foreign && (name == AUTHORIZATION || name == COOKIE))
+                || (!with_body
+                    && (name == CONTENT_TYPE
+                        || name == CONTENT_LENGTH
+                        || name == TRANSFER_ENCODING))
+            {
+                continue;
+            }
+            let bytes: &[u8] = match h {
+                HeaderPlan::Static(v) => v.as_bytes(),
+                HeaderPlan::Dynamic(t) => {
+                    value.clear();
+                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
+                    if !valid_value(value.as_bytes()) {
+                        return Err(format!("header `{name}`: `{value}` is not a valid value"));
+                    }
+                    value.as_bytes()
+                }
+            };
+            match (&jar_cookies, name == COOKIE) {
+                // A `cookie` header the step sets itself (cookie parameters, API keys) is
+                // kept, and the jar's cookies are added to it.
+                (Some(jar), true) if !cookie_sent => {
+                    w.header_parts(COOKIE.as_str(), &[bytes, b"; ", jar.as_bytes()]);
+                    cookie_sent = true;
+                }
+                _ => w.header(name, bytes),
+            }
+        }
+        if let (Some(jar), false) = (&jar_cookies, cookie_sent) {
+            w.header(&COOKIE, jar.as_bytes());
+        }
+        if !sets(&http::header::USER_AGENT) {
+            w.header(&http::header::USER_AGENT, USER_AGENT.as_bytes());
+        }
+        if let (Some(ct), true) = (&r.content_type, with_body) {
+            w.header(&CONTENT_TYPE, ct.as_bytes());
+        }
+        w.finish(body);
+        Ok(origin)
     }
 
-    /// Sends, following redirects up to the plan's limit; timing spans the whole chain.
+    /// Sends the request in `self.wire`, following redirects up to the plan's limit;
+    /// timing spans the whole chain.
     pub(super) async fn exchange(
         &mut self,
         r: &RequestPlan,
         first_origin: &Origin,
-        req: Request<Bytes>,
     ) -> Result<Exchange, RequestError> {
         // An Rc clone (not the connector's Arc, shared across workers) keeps the borrow
         // checker happy without touching a cross-thread counter per request.
         let ctx = self.ctx.clone();
         let connector = &ctx.connector;
         let mut redirected: Option<Origin> = None;
-        let mut req = req;
-        let mut first: Option<(Instant, Option<crate::http::ConnectTiming>)> = None;
+        let mut method = r.method.clone();
+        let mut first: Option<(Instant, Option<ConnectTiming>)> = None;
         let mut redirects = 0;
         loop {
-            // Cheap copies (a small enum and a shared buffer): a redirect needs them.
-            let method = req.method().clone();
-            let uri = req.uri().clone();
             let origin = redirected.as_ref().unwrap_or(first_origin);
             let x = self
                 .conns
                 .send(
                     connector,
                     origin,
-                    req,
+                    &self.wire,
+                    method == Method::HEAD,
                     r.keep_body || self.observer.is_some(),
                     r.timeout,
                 )
@@ -209,16 +237,16 @@ impl Vu {
                 .then(|| x.head.get("location"))
                 .flatten()
                 .and_then(|l| std::str::from_utf8(l).ok());
-            let follow = location.is_some();
             let here = || {
-                url::Url::parse(&format!("{origin}{uri}"))
+                url::Url::parse(&format!("{origin}{}", self.url_buf))
                     .map_err(|e| RequestError::Invalid(e.to_string()))
             };
-            if !follow {
+            let Some(location) = location else {
                 // The final answer of a redirected request sets its cookies for its own URL
                 // (`judge` stores them for the first URL otherwise).
                 if redirected.is_some() && x.head.sets_cookie() {
-                    self.store_cookie_headers(&here()?, x.headers());
+                    let here = here()?;
+                    self.store_cookie_headers(&here, x.headers());
                 }
                 return Ok(Exchange {
                     sent_at,
@@ -226,11 +254,11 @@ impl Vu {
                     redirected: redirected.is_some(),
                     ..x
                 });
-            }
+            };
             redirects += 1;
             let here = here()?;
             let next = here
-                .join(location.expect("follow implies a location"))
+                .join(location)
                 .map_err(|e| RequestError::Invalid(format!("bad redirect location: {e}")))?;
             self.store_cookie_headers(&here, x.headers());
             let next_origin = Origin::from_url(&next)
@@ -238,49 +266,27 @@ impl Vu {
             // As browsers and curl do: 307/308 repeat the request as it was; 303, and 301/302
             // after a POST, turn into a GET without a body.
             let keep_method = matches!(x.status.as_u16(), 307 | 308)
-                || (method != http::Method::POST && x.status.as_u16() != 303);
-            // The next hop is built from the plan again rather than copied from the request
-            // sent (the connection took it): no header copy per request for the rare redirect.
-            let (_, fresh, _, body) = self.build(r).map_err(RequestError::Invalid)?;
-            let (mut parts, _) = fresh.into_parts();
-            let mut path = next.path().to_string();
+                || (method != Method::POST && x.status.as_u16() != 303);
+            if !keep_method {
+                method = Method::GET;
+            }
+            let mut target = next.path().to_string();
             if let Some(q) = next.query() {
-                path.push('?');
-                path.push_str(q);
+                target.push('?');
+                target.push_str(q);
             }
-            parts.uri = path
-                .parse()
-                .map_err(|e| RequestError::Invalid(format!("redirect to `{next}`: {e}")))?;
-            let body = if keep_method {
-                body
-            } else {
-                parts.method = http::Method::GET;
-                parts.headers.remove(http::header::CONTENT_TYPE);
-                parts.headers.remove(http::header::CONTENT_LENGTH);
-                Bytes::new()
+            // The next hop is built from the plan again (no copy of the request per request
+            // for the rare redirect).
+            let hop = Hop {
+                same_origin: next_origin == *first_origin,
+                origin: next_origin,
+                url: next,
+                target,
+                method: method.clone(),
+                body: keep_method,
             };
-            parts
-                .headers
-                .insert(http::header::HOST, next_origin.host_header.clone());
-            // Credentials go only where they were meant for.
-            if next_origin != *first_origin {
-                parts.headers.remove(http::header::AUTHORIZATION);
-            }
-            parts.headers.remove(http::header::COOKIE);
-            if let Some(jar) = &self.cookies {
-                let cookie = jar
-                    .get_request_values(&next)
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    if !cookie.is_empty() {
-                        parts.headers.insert(http::header::COOKIE, v);
-                    }
-                }
-            }
-            req = Request::from_parts(parts, body);
-            redirected = Some(next_origin);
+            self.build(r, Some(&hop)).map_err(RequestError::Invalid)?;
+            redirected = Some(hop.origin);
         }
     }
 
