@@ -411,6 +411,16 @@ impl Compiler<'_> {
             );
             return None;
         };
+        // barrage frames every body itself (content-length): a header of the step's own
+        // would contradict it and leave the connection out of step with the server.
+        if header == http::header::CONTENT_LENGTH || header == http::header::TRANSFER_ENCODING {
+            self.error(
+                name.span,
+                format!("barrage sets `{header}` itself, from the body it sends"),
+                Some("remove this header".to_string()),
+            );
+            return None;
+        }
         let t = self.template(&value.value, value.span, available, saved_elsewhere)?;
         match t.as_static() {
             Some(s) => match HeaderValue::from_str(s) {

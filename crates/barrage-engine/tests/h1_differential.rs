@@ -403,24 +403,13 @@ async fn a_large_body_arrives_whole() {
         format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
     answer.extend_from_slice(&body);
     let answer: &'static [u8] = Box::leak(answer.into_boxed_slice());
-    let (ours, _) = lean(
-        Script {
-            answers: vec![answer],
-            close_after: false,
-            delivery: Delivery::Whole,
-        },
-        &gets(1),
-    )
-    .await;
-    let (theirs, _) = hyper(
-        Script {
-            answers: vec![answer],
-            close_after: false,
-            delivery: Delivery::Whole,
-        },
-        &gets(1),
-    )
-    .await;
+    let script = || Script {
+        answers: vec![answer],
+        close_after: false,
+        delivery: Delivery::Whole,
+    };
+    let (ours, _) = lean(script(), &gets(1)).await;
+    let (theirs, _) = hyper(script(), &gets(1)).await;
     assert_eq!(body_of(&ours[0]).len(), 1 << 20);
     assert_eq!(ours, theirs);
 }
@@ -568,4 +557,31 @@ async fn an_exchange_ends_at_its_deadline() {
         "{waited:?}"
     );
     assert!(!conn.reusable());
+}
+
+/// A server's content-length alone never makes barrage allocate it: a body to keep that
+/// is announced larger than barrage keeps is an error of that request, not an abort.
+#[tokio::test]
+async fn an_absurd_content_length_is_a_protocol_error() {
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\ncontent-length: 18446744073709551615\r\n\r\nabc"[..],
+        b"HTTP/1.1 200 OK\r\ncontent-length: 900000000000000\r\n\r\nabc",
+    ] {
+        let (addr, _server) = serve(Script {
+            answers: vec![answer],
+            close_after: false,
+            delivery: Delivery::Whole,
+        })
+        .await;
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut conn = Conn::new(Stream::Plain(tcp));
+        let failed = conn
+            .exchange(&wire(&request(Method::GET, b"")), false, true, deadline())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(failed.error, barrage_engine::http::h1::H1Error::Protocol(_)),
+            "{failed:?}"
+        );
+    }
 }

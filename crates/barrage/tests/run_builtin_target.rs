@@ -715,3 +715,93 @@ fn absurd_load_numbers_are_refused_or_run_without_a_panic() {
         }
     }
 }
+
+/// A loopback server thread answering each request on its connections with the next of
+/// `answers` (then closing), and handing back every request it read (head and body).
+fn scripted(answers: Vec<String>) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for answer in answers {
+            let (sock, _) = listener.accept().unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(sock.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_string)
+                })
+                .map_or(0, |n| n.trim().parse::<usize>().unwrap());
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            head.push_str("\r\n");
+            head.push_str(&String::from_utf8_lossy(&body));
+            seen.push(head);
+            (&sock).write_all(answer.as_bytes()).unwrap();
+        }
+        seen
+    });
+    (port, handle)
+}
+
+#[test]
+fn redirect_hops_to_another_origin_leave_the_steps_host_credentials_and_body_behind() {
+    // POST -> 302 to another origin (a GET without the body) -> 307 there (repeats that
+    // GET: still no body) -> 200.
+    let (second, second_seen) = scripted(vec![
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: /final\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".into(),
+    ]);
+    let (first, first_seen) = scripted(vec![format!(
+        "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{second}/next\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "hops.yaml",
+        &format!(
+            "users:\n  u:\n    tasks:\n      t:\n        - post: http://127.0.0.1:{first}/start\n          headers:\n            host: api.example\n            authorization: Bearer secret\n          json:\n            name: x\n"
+        ),
+    );
+    let out = dir.path().join("hops.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--iterations", "1", "-u", "1", "--workers", "1", "--json"])
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let first_seen = first_seen.join().unwrap();
+    let second_seen = second_seen.join().unwrap();
+    assert!(first_seen[0].starts_with("POST /start "), "{first_seen:?}");
+    assert!(
+        first_seen[0].contains("host: api.example\r\n"),
+        "{first_seen:?}"
+    );
+    assert!(
+        first_seen[0].ends_with("{\"name\":\"x\"}"),
+        "{first_seen:?}"
+    );
+    for hop in &second_seen {
+        assert!(hop.starts_with("GET /"), "{second_seen:?}");
+        let own_host = format!("host: 127.0.0.1:{second}\r\n");
+        assert!(hop.contains(&own_host), "{second_seen:?}");
+        assert!(!hop.contains("api.example"), "{second_seen:?}");
+        assert!(!hop.contains("authorization"), "{second_seen:?}");
+        assert!(!hop.contains("content-type"), "{second_seen:?}");
+        assert!(hop.ends_with("\r\n\r\n"), "no body: {second_seen:?}");
+    }
+    assert!(second_seen[1].starts_with("GET /final "), "{second_seen:?}");
+}

@@ -72,3 +72,15 @@ fn a_path_without_a_target_is_an_error() {
         .unwrap();
     assert!(errors[0].message.contains("needs a target"), "{errors:?}");
 }
+
+#[test]
+fn a_step_cannot_frame_its_own_body() {
+    for header in ["content-length: '3'", "Transfer-Encoding: chunked"] {
+        let text = format!(
+            "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      a:\n        - post: /x\n          headers:\n            {header}\n          body: abc\n"
+        );
+        let errors = compile_text(&text).err().unwrap();
+        assert!(errors[0].message.contains("sets"), "{errors:?}");
+        assert_eq!(errors[0].help.as_deref(), Some("remove this header"));
+    }
+}

@@ -117,7 +117,7 @@ impl Connector {
         let n = self.local.len();
         let start = self.next_local.fetch_add(1, Ordering::Relaxed);
         (0..n)
-            .map(|i| self.local[(start + i) % n])
+            .map(|i| self.local[start.wrapping_add(i) % n])
             .find(|a| a.is_ipv4() == target.is_ipv4())
     }
 }

@@ -32,6 +32,17 @@ use tokio::net::TcpStream;
 pub const MAX_HEAD: usize = 64 * 1024;
 /// The most header lines a response may have.
 pub const MAX_HEADERS: usize = 128;
+/// The largest body kept for saves and checks (bodies nothing reads are counted, never
+/// kept, whatever their size).
+pub const MAX_KEPT_BODY: usize = 256 << 20;
+
+fn kept_too_long(len: u64) -> H1Error {
+    H1Error::Protocol(format!(
+        "a body of {len} bytes, over the {} MiB barrage keeps for saves and checks",
+        MAX_KEPT_BODY >> 20
+    ))
+}
+
 /// How much room a read asks for at least.
 const READ_ROOM: usize = 8 * 1024;
 
@@ -375,7 +386,11 @@ impl Conn {
                 continue;
             }
             let framing = framing(head_only, status, &fields);
-            let mut keep_alive = keep_alive(version, &fields) && framing != Framing::UntilClose;
+            // Both framings at once (RFC 9112 6.3: transfer-encoding wins) is how request
+            // smuggling starts: read the body, then close.
+            let ambiguous = fields.transfer_encoding && fields.content_length.is_some();
+            let mut keep_alive =
+                keep_alive(version, &fields) && framing != Framing::UntilClose && !ambiguous;
             if code == 101 {
                 keep_alive = false;
             }
@@ -418,9 +433,13 @@ impl Conn {
     async fn read_length(&mut self, len: u64, keep: bool) -> Result<(Bytes, u64), H1Error> {
         if keep {
             let want = usize::try_from(len)
-                .map_err(|_| H1Error::Protocol(format!("body of {len} bytes")))?;
+                .ok()
+                .filter(|&n| n <= MAX_KEPT_BODY)
+                .ok_or_else(|| kept_too_long(len))?;
             if self.buf.len() < want {
-                self.buf.reserve(want - self.buf.len());
+                // Room for the body as announced, but not more than a read's worth ahead:
+                // the server's number alone never makes a huge allocation.
+                self.buf.reserve((want - self.buf.len()).min(1 << 20));
             }
             while self.buf.len() < want {
                 if self.read_more().await? == 0 {
@@ -471,7 +490,10 @@ impl Conn {
                 self.read_trailers().await?;
                 return Ok((kept.freeze(), total));
             }
-            total += size;
+            total = total.saturating_add(size);
+            if keep && total > MAX_KEPT_BODY as u64 {
+                return Err(kept_too_long(total));
+            }
             if keep {
                 while (self.buf.len() as u64) < size {
                     if self.read_more().await? == 0 {
@@ -526,6 +548,9 @@ impl Conn {
         loop {
             total += self.buf.len() as u64;
             if keep {
+                if total > MAX_KEPT_BODY as u64 {
+                    return Err(kept_too_long(total));
+                }
                 kept.extend_from_slice(&self.buf);
             }
             self.buf.clear();
@@ -563,6 +588,12 @@ impl Alarm {
         }
     }
 
+    /// Whether the deadline has passed, by the clock.
+    fn passed(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    }
+
     /// Ready once the deadline has passed.
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let (Some(sleep), Some(deadline)) = (&mut self.sleep, self.deadline) else {
@@ -586,6 +617,12 @@ async fn bounded<T>(
 ) -> Result<T, H1Error> {
     let mut io = std::pin::pin!(io);
     poll_fn(|cx| {
+        // Read off the clock on every poll, not only when the I/O waits: a server that
+        // streams without pause keeps every read ready (and may use up the task's budget,
+        // which the timer's own poll respects), and must still be cut off in time.
+        if alarm.passed() {
+            return Poll::Ready(Err(H1Error::TimedOut));
+        }
         if let Poll::Ready(done) = io.as_mut().poll(cx) {
             return Poll::Ready(done.map_err(H1Error::Io));
         }
@@ -877,6 +914,25 @@ mod tests {
             Ok::<_, io::Error>(2)
         };
         assert!(matches!(bounded(&mut alarm, slow).await, Ok(2)));
+    }
+
+    #[tokio::test]
+    async fn a_deadline_holds_against_io_that_is_always_ready() {
+        use std::time::{Duration, Instant};
+        let mut alarm = Alarm::default();
+        let start = Instant::now();
+        alarm.set(start + Duration::from_millis(100));
+        // A server streaming without pause: every read is ready at once.
+        let mut reads = 0u64;
+        let end = loop {
+            match bounded(&mut alarm, async { Ok::<_, io::Error>(()) }).await {
+                Ok(()) => reads += 1,
+                Err(e) => break e,
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "never cut off");
+        };
+        assert!(matches!(end, H1Error::TimedOut), "{end:?}");
+        assert!(reads > 0 && start.elapsed() >= Duration::from_millis(100));
     }
 
     #[test]

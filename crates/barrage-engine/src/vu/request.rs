@@ -83,6 +83,13 @@ impl Vu {
                 Some(origin)
             }
         };
+        // A fragment is the client's business, never sent; an empty target is `/`.
+        if let Some(hash) = url.find('#') {
+            url.truncate(hash);
+        }
+        if !url.starts_with('/') {
+            url.insert(0, '/');
+        }
         if hop.is_none() && !r.query.is_empty() {
             let mut sep = if url.contains('?') { '&' } else { '?' };
             let mut value = String::new();
@@ -153,14 +160,16 @@ impl Vu {
         let method = hop.map_or(&r.method, |h| &h.method);
         let mut w = RequestWriter::start(&mut self.wire, method, url);
         let sets = |name: &HeaderName| r.headers.iter().any(|(n, _)| n == name);
-        if !sets(&HOST) {
+        // The step's own `host`, `authorization` and `cookie` were meant for its own
+        // origin: a hop to another one goes without them.
+        let foreign = hop.is_some_and(|h| !h.same_origin);
+        if foreign || !sets(&HOST) {
             w.header(&HOST, target.host_header.as_bytes());
         }
-        let foreign = hop.is_some_and(|h| !h.same_origin);
         let mut cookie_sent = false;
         let mut value = String::new();
         for (name, h) in &r.headers {
-            if (foreign && (name == AUTHORIZATION || name == COOKIE))
+            if (foreign && (name == AUTHORIZATION || name == COOKIE || name == HOST))
                 || (!with_body
                     && (name == CONTENT_TYPE
                         || name == CONTENT_LENGTH
@@ -215,6 +224,8 @@ impl Vu {
         let connector = &ctx.connector;
         let mut redirected: Option<Origin> = None;
         let mut method = r.method.clone();
+        // Once a hop has dropped the body, later hops (a 307 after a 302) have none to repeat.
+        let mut body_kept = true;
         let mut first: Option<(Instant, Option<ConnectTiming>)> = None;
         let mut redirects = 0;
         loop {
@@ -267,9 +278,10 @@ impl Vu {
             // after a POST, turn into a GET without a body.
             let keep_method = matches!(x.status.as_u16(), 307 | 308)
                 || (method != Method::POST && x.status.as_u16() != 303);
-            if !keep_method {
+            if !keep_method && method != Method::HEAD {
                 method = Method::GET;
             }
+            body_kept &= keep_method;
             let mut target = next.path().to_string();
             if let Some(q) = next.query() {
                 target.push('?');
@@ -283,7 +295,7 @@ impl Vu {
                 url: next,
                 target,
                 method: method.clone(),
-                body: keep_method,
+                body: body_kept,
             };
             self.build(r, Some(&hop)).map_err(RequestError::Invalid)?;
             redirected = Some(hop.origin);
