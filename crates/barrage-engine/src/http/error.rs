@@ -28,14 +28,14 @@ pub enum RequestError {
     Invalid(String),
 }
 
-impl From<H1Error> for RequestError {
-    fn from(e: H1Error) -> RequestError {
+impl RequestError {
+    /// A failed exchange on a connection; `timeout` is the deadline it was given.
+    pub fn exchange(e: H1Error, timeout: Duration) -> RequestError {
         match e {
             H1Error::Io(e) => RequestError::Io(e),
             H1Error::Closed => RequestError::Closed,
             H1Error::Protocol(m) => RequestError::Protocol(m),
-            // The caller knows the timeout and maps this itself; a fallback all the same.
-            H1Error::TimedOut => RequestError::ResponseTimeout(std::time::Duration::ZERO),
+            H1Error::TimedOut => RequestError::ResponseTimeout(timeout),
         }
     }
 }

@@ -100,11 +100,8 @@ impl Connections {
         };
         let reused = connected.is_none();
         let mut sent_at = Instant::now();
-        let timed_out = |f: h1::Failure| match f.error {
-            // The connection is dropped with the request in flight: closed, never reused.
-            h1::H1Error::TimedOut => RequestError::ResponseTimeout(timeout),
-            error => error.into(),
-        };
+        // A failed connection is dropped here (in flight or timed out: never reused).
+        let failed = |f: h1::Failure| RequestError::exchange(f.error, timeout);
         let response = match conn
             .exchange(request, head_only, keep_body, sent_at + timeout)
             .await
@@ -121,9 +118,9 @@ impl Connections {
                 sent_at = Instant::now();
                 conn.exchange(request, head_only, keep_body, sent_at + timeout)
                     .await
-                    .map_err(timed_out)?
+                    .map_err(failed)?
             }
-            Err(f) => return Err(timed_out(f)),
+            Err(f) => return Err(failed(f)),
         };
         let done_at = Instant::now();
         if conn.reusable() {

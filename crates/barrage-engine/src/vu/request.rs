@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, TRANSFER_ENCODING};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, HeaderName, Method};
 
 use super::{current_rows, Vu};
@@ -170,10 +170,8 @@ impl Vu {
         let mut value = String::new();
         for (name, h) in &r.headers {
             if (foreign && (name == AUTHORIZATION || name == COOKIE || name == HOST))
-                || (!with_body
-                    && (name == CONTENT_TYPE
-                        || name == CONTENT_LENGTH
-                        || name == TRANSFER_ENCODING))
+                // (A step cannot set content-length or transfer-encoding: compile says so.)
+                || (!with_body && name == CONTENT_TYPE)
             {
                 continue;
             }
