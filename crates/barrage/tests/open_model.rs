@@ -5,7 +5,7 @@
 //!
 //! The timing tests need an optimized build (a debug build's own overhead would be measured
 //! as latency): `scripts/test.sh` runs them with `--release`; a debug `cargo test` skips
-//! them and says so. They take a lock so that no two of them load the machine at once.
+//! them and says so. Every test here takes one lock, so no two load the machine at once.
 
 mod common;
 
@@ -18,7 +18,9 @@ use std::time::Duration;
 use barrage::demo_target::{DemoOptions, DemoTarget, Stall};
 use serde_json::Value;
 
-/// One timing-sensitive run at a time in this test binary.
+/// One run at a time in this test binary: every test here loads the machine, and the
+/// timing tests measure it, so none may run beside another (on 2 cores a concurrent
+/// run made all three tries of the fixed-delay test suspect, in a CI run of 2026-11-26).
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -239,6 +241,7 @@ fn a_ramping_arrival_rate_follows_its_stages() {
 
 #[test]
 fn concurrent_scenarios_keep_separate_statistics_that_add_up() {
+    let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
@@ -315,6 +318,7 @@ scenarios:
 
 #[test]
 fn ramping_users_rise_and_fall_with_the_stages() {
+    let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
@@ -351,6 +355,7 @@ fn ramping_users_rise_and_fall_with_the_stages() {
 
 #[test]
 fn reset_stats_leaves_the_ramp_up_out() {
+    let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let with = run_root(
@@ -381,6 +386,7 @@ fn reset_stats_leaves_the_ramp_up_out() {
 
 #[test]
 fn hit_with_a_rate_sends_on_schedule() {
+    let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hit.json");
