@@ -1,4 +1,4 @@
-//! barrage: the command-line tool's library half, the parts of the binary that tests and
-//! other binaries reuse (the built-in demo target first of all).
+//! barrage: the command-line tool's library half. The built-in demo target lives in its own
+//! crate now (`barrage-target`); it is re-exported here so `barrage::demo_target` keeps working.
 
-pub mod demo_target;
+pub use barrage_target as demo_target;

@@ -1,4 +1,4 @@
-//! The built-in demo target: a small items API that `barrage demo` and the integration tests
+//! barrage-target, the built-in demo target: a small items API that `barrage demo` and the integration tests
 //! send load to, so that trying barrage needs nothing but the binary.
 //!
 //! It serves the same API as the FastAPI example in `examples/fastapi-items/app.py`
