@@ -29,7 +29,7 @@ use crate::plan::*;
 mod load;
 mod request;
 
-pub use load::load_model;
+pub use load::{load_model, LoadOverrides, OverrideError};
 
 /// Default response timeout, as Locust users would expect from `requests`-style clients
 /// that wait long: generous, so slow answers are measured rather than cut off.
@@ -44,6 +44,24 @@ pub const DEFAULT_SCENARIO: &str = "default";
 pub struct CompileOptions {
     /// `-H/--host`: replaces the file's `target`.
     pub host: Option<String>,
+    /// The load a front end asks for instead of the file's (simple form only).
+    pub load: LoadOverrides,
+}
+
+/// Whether `overrides` can apply to `scenario`'s load (the front end's check before
+/// [`compile`], which would otherwise report the problem without a place in the file).
+pub fn check_overrides(
+    scenario: &Scenario,
+    overrides: &LoadOverrides,
+) -> Result<(), OverrideError> {
+    if !scenario.scenarios.is_empty() {
+        return if overrides.any() {
+            Err(OverrideError::SeveralScenarios)
+        } else {
+            Ok(())
+        };
+    }
+    load_model(&scenario.load, overrides).map(drop)
 }
 
 /// Compiles `scenario` (read from `source`) into a runnable plan, or says why it can't.
@@ -89,6 +107,19 @@ pub fn compile(
             })
             .collect()
     };
+    let none = LoadOverrides::default();
+    let overrides = if scenario.scenarios.is_empty() {
+        &opts.load
+    } else {
+        if opts.load.any() {
+            c.error(
+                Span::default(),
+                OverrideError::SeveralScenarios.to_string(),
+                None,
+            );
+        }
+        &none
+    };
     let mut scenarios = Vec::new();
     for (name, user_types, load, start) in defs {
         c.scenario = name.to_string();
@@ -97,11 +128,18 @@ pub fn compile(
             .map(|user| c.user(scenario, user, &defaults, base.is_some()))
             .collect();
         let weights: Vec<u32> = user_types.iter().map(|u| u.weight.value).collect();
+        let load = match load_model(load, overrides) {
+            Ok(load) => load,
+            Err(e) => {
+                c.error(Span::default(), e.to_string(), None);
+                continue;
+            }
+        };
         scenarios.push(ScenarioPlan {
             name: name.to_string(),
             users,
             user_cycle: smooth_weighted_cycle(&weights),
-            load: load_model(load),
+            load,
             start,
         });
     }

@@ -6,18 +6,23 @@
 //! the binary, from the metrics crate's snapshots or an [`Observer`].
 
 pub mod compile;
+pub mod context;
 mod data;
 pub mod executor;
 pub mod http;
 pub mod multipart;
 pub mod plan;
 pub mod run;
+pub mod segment;
 pub mod timer;
 pub mod vu;
 pub mod worker;
 
-pub use compile::{compile, CompileOptions};
-pub use plan::Plan;
+pub use compile::{check_overrides, compile, CompileOptions, LoadOverrides, OverrideError};
+pub use context::LoadChange;
+pub use executor::{Executor, Steer};
+pub use plan::{LoadModel, Plan};
 pub use run::{debug_run, Run, RunOptions, StartError};
+pub use segment::Segment;
 pub use vu::Observer;
 pub use worker::WorkerEvent;

@@ -13,6 +13,11 @@ use barrage_scenario::{DataOrder, Think};
 use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Template};
 use http::{HeaderName, HeaderValue};
 
+use crate::executor::constant_arrival_rate::ConstantArrivalRate;
+use crate::executor::constant_users::ConstantUsers;
+use crate::executor::ramping_arrival_rate::RampingArrivalRate;
+use crate::executor::ramping_users::RampingUsers;
+use crate::executor::Executor;
 use crate::http::Origin;
 
 pub struct Plan {
@@ -50,7 +55,7 @@ impl ScenarioPlan {
     /// (each iteration starts at a fixed interval). Closed loops saturating a core are only
     /// doing their job.
     pub fn schedule_matters(&self) -> bool {
-        matches!(self.load, LoadModel::ArrivalRate { .. })
+        self.load.executor().schedule_matters()
             || self
                 .users
                 .iter()
@@ -58,29 +63,37 @@ impl ScenarioPlan {
     }
 }
 
-/// When users run or iterations start. One executor module each (`executor/`).
+/// When users run or iterations start: one type per load model, each in its own module of
+/// `executor/`, each an [`Executor`]. This enum only holds them; [`LoadModel::executor`] is
+/// the one place that tells them apart.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadModel {
-    /// A fixed number of users, started at `spawn_rate` per second (all at once without
-    /// one), until `duration` or `iterations` (total over all users) is reached.
-    ConstantUsers {
-        users: u64,
-        spawn_rate: Option<f64>,
-        duration: Option<Duration>,
-        iterations: Option<u64>,
-    },
-    /// Users ramped linearly from `start` through each stage's target.
-    RampingUsers { start: u64, stages: Vec<Stage> },
-    /// Iterations started on a schedule: `rate` per second, constant for `duration` when
-    /// there are no stages, else ramped linearly through each stage's target rate.
-    ArrivalRate {
-        rate: f64,
-        stages: Vec<Stage>,
-        duration: Option<Duration>,
-        max_users: u64,
-        pre_allocated_users: u64,
-        drop_when_busy: bool,
-    },
+    ConstantUsers(ConstantUsers),
+    RampingUsers(RampingUsers),
+    ConstantArrivalRate(ConstantArrivalRate),
+    RampingArrivalRate(RampingArrivalRate),
+}
+
+impl LoadModel {
+    pub fn executor(&self) -> &dyn Executor {
+        match self {
+            LoadModel::ConstantUsers(m) => m,
+            LoadModel::RampingUsers(m) => m,
+            LoadModel::ConstantArrivalRate(m) => m,
+            LoadModel::RampingArrivalRate(m) => m,
+        }
+    }
+
+    /// How long the schedule lasts after the scenario's start; `None` when only Ctrl-C or an
+    /// iteration count ends it.
+    pub fn length(&self) -> Option<Duration> {
+        self.executor().length()
+    }
+
+    /// When the ramp-up is over (for `--reset-stats`).
+    pub fn ramp_up(&self) -> Duration {
+        self.executor().ramp_up()
+    }
 }
 
 /// Reach `target` (users, or iterations per second) linearly over `duration`.
@@ -88,42 +101,6 @@ pub enum LoadModel {
 pub struct Stage {
     pub duration: Duration,
     pub target: f64,
-}
-
-impl LoadModel {
-    /// How long the schedule lasts after the scenario's start; `None` when only Ctrl-C or an
-    /// iteration count ends it.
-    pub fn length(&self) -> Option<Duration> {
-        match self {
-            LoadModel::ConstantUsers { duration, .. } => *duration,
-            LoadModel::RampingUsers { stages, .. } => Some(stages.iter().map(|s| s.duration).sum()),
-            LoadModel::ArrivalRate {
-                stages, duration, ..
-            } => {
-                if stages.is_empty() {
-                    *duration
-                } else {
-                    Some(stages.iter().map(|s| s.duration).sum())
-                }
-            }
-        }
-    }
-
-    /// When the ramp-up is over (for `--reset-stats`): the last user started, or the end of
-    /// the first stage; zero for a constant rate.
-    pub fn ramp_up(&self) -> Duration {
-        match self {
-            LoadModel::ConstantUsers {
-                users, spawn_rate, ..
-            } => match spawn_rate {
-                Some(r) if *r > 0.0 => Duration::from_secs_f64(users.saturating_sub(1) as f64 / r),
-                _ => Duration::ZERO,
-            },
-            LoadModel::RampingUsers { stages, .. } | LoadModel::ArrivalRate { stages, .. } => {
-                stages.first().map_or(Duration::ZERO, |s| s.duration)
-            }
-        }
-    }
 }
 
 /// The target's origin and the path every relative request path is appended to.

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use barrage_metrics::Recorder;
 use tokio::sync::{mpsc, watch};
 
-use crate::executor::constant_users::{iteration_shares, ConstantUsers};
-use crate::executor::ScenarioCtx;
+use crate::context::{LoadChange, ScenarioCtx, WorkerCtx};
 use crate::http::{tls_config, Connector};
-use crate::plan::{LoadModel, Plan};
+use crate::plan::Plan;
+use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
-use crate::worker::{run_worker, Phase, WorkerCtx, WorkerEvent, WorkerSpec};
+use crate::worker::{run_worker, Phase, WorkerEvent, WorkerSpec};
 
 /// How a run is carried out (how much load, and for how long, is in the plan).
 #[derive(Debug, Clone)]
@@ -27,6 +27,21 @@ pub struct RunOptions {
     pub local_addresses: Vec<std::net::IpAddr>,
     /// Pin worker i to the i-th allowed CPU (`--pin-workers`).
     pub pin_workers: bool,
+    /// The share of the whole load this process runs ([`Segment::WHOLE`] alone).
+    pub segment: Segment,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            stop_timeout: Duration::from_secs(10),
+            workers: 1,
+            insecure: false,
+            local_addresses: Vec::new(),
+            pin_workers: false,
+            segment: Segment::WHOLE,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +55,8 @@ pub enum StartError {
 /// A run in progress.
 pub struct Run {
     phase: watch::Sender<Phase>,
+    /// Each scenario's load changes, one sender per scenario.
+    changes: Vec<watch::Sender<Option<LoadChange>>>,
     pub events: mpsc::UnboundedReceiver<WorkerEvent>,
     threads: Vec<JoinHandle<()>>,
     pub start: Instant,
@@ -60,37 +77,28 @@ impl Run {
         };
         let (phase, phase_rx) = watch::channel(Phase::Running);
         let (tx, events) = mpsc::unbounded_channel();
-        // A total iteration count is split over workers in proportion to their users.
-        let shares: Vec<Option<Vec<u64>>> = plan
-            .scenarios
-            .iter()
-            .map(|s| match s.load {
-                LoadModel::ConstantUsers {
-                    users,
-                    spawn_rate,
-                    iterations: Some(n),
-                    ..
-                } => Some(iteration_shares(
-                    n,
-                    &ConstantUsers { users, spawn_rate },
-                    workers,
-                )),
-                _ => None,
-            })
-            .collect();
+        let segments: Vec<Segment> = opts.segment.split(workers).collect();
+        let (changes, change_rx): (Vec<_>, Vec<_>) =
+            plan.scenarios.iter().map(|_| watch::channel(None)).unzip();
         let start = Instant::now();
         let mut threads = Vec::with_capacity(workers);
         for index in 0..workers {
+            let segment = segments[index];
             let spec = WorkerSpec {
                 index,
                 workers,
+                segment,
                 start,
                 stop_timeout: opts.stop_timeout,
-                tickets: shares
+                // A total iteration count is split over workers in proportion to their users.
+                tickets: plan
+                    .scenarios
                     .iter()
-                    .map(|s| s.as_ref().map(|s| s[index]))
+                    .map(|s| s.load.executor().iterations(segment))
                     .collect(),
+                changes: change_rx.clone(),
             };
+            let warnings = tx.clone();
             let (plan, connector, rx, tx) = (
                 plan.clone(),
                 connector.clone(),
@@ -104,7 +112,10 @@ impl Run {
                     if let Some(cpu) = cpu {
                         // Pinning is a refinement: a worker that can't be pinned still runs.
                         if let Err(e) = crate::timer::pin_current_thread(cpu) {
-                            eprintln!("warning: worker {index} not pinned: {e}");
+                            let _ = warnings.send(WorkerEvent::Warning {
+                                worker: index,
+                                message: format!("not pinned to CPU {cpu}: {e}"),
+                            });
                         }
                     }
                     run_worker(plan, spec, connector, rx, tx)
@@ -114,6 +125,7 @@ impl Run {
         }
         Ok(Run {
             phase,
+            changes,
             events,
             threads,
             start,
@@ -129,6 +141,19 @@ impl Run {
     /// Stop now; in-flight requests are counted as interrupted.
     pub fn hard_stop(&self) {
         self.phase.send_replace(Phase::Hard);
+    }
+
+    /// From now on, scenario `scenario` holds `target`: users for a closed model, iterations
+    /// per second for an open one (see `executor/`). `false` when there is no such scenario.
+    pub fn change_load(&self, scenario: usize, target: f64) -> bool {
+        let Some(tx) = self.changes.get(scenario) else {
+            return false;
+        };
+        tx.send_replace(Some(LoadChange {
+            at: Instant::now(),
+            target,
+        }));
+        true
     }
 
     /// Waits for the worker threads to end (after they sent their last interval); says

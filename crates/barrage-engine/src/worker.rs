@@ -6,7 +6,7 @@
 //! recorder it writes to all live on one thread; the only cross-thread traffic is one
 //! message a second (the interval's measurements) and the rare control signal.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,9 +16,12 @@ use tokio::sync::mpsc::UnboundedSender as Sender;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::executor::{self, Placement, ScenarioCtx};
+pub use crate::context::WorkerCtx;
+use crate::context::{LoadChanges, Placement, ScenarioCtx};
+use crate::executor;
 use crate::http::Connector;
 use crate::plan::Plan;
+use crate::segment::Segment;
 use crate::timer::thread_cpu_ns;
 
 /// What the controller asks of the workers.
@@ -46,52 +49,9 @@ pub enum WorkerEvent {
     Failed { worker: usize, message: String },
     /// Part of the worker's work panicked (a bug); its last interval still follows.
     Crashed { worker: usize, message: String },
-}
-
-/// State shared by everything on one worker thread (never across threads).
-pub struct WorkerCtx {
-    pub index: usize,
-    pub workers: usize,
-    pub recorder: RefCell<Recorder>,
-    pub connector: Connector,
-    sequential: Cell<u64>,
-    users: Cell<u64>,
-}
-
-impl WorkerCtx {
-    pub fn new(
-        index: usize,
-        workers: usize,
-        recorder: Recorder,
-        connector: Connector,
-    ) -> WorkerCtx {
-        WorkerCtx {
-            index,
-            workers,
-            recorder: RefCell::new(recorder),
-            connector,
-            sequential: Cell::new(0),
-            users: Cell::new(0),
-        }
-    }
-
-    /// The next row of a sequential data source: rows are dealt to workers in turn, so
-    /// over the whole run each row is used about as often as every other.
-    pub fn next_sequential_row(&self, rows: usize) -> usize {
-        let n = self.sequential.get();
-        self.sequential.set(n + 1);
-        ((n as usize) * self.workers + self.index) % rows
-    }
-
-    pub fn user_started(&self) {
-        self.users.set(self.users.get() + 1);
-        self.recorder.borrow_mut().set_users(self.users.get());
-    }
-
-    pub fn user_stopped(&self) {
-        self.users.set(self.users.get().saturating_sub(1));
-        self.recorder.borrow_mut().set_users(self.users.get());
-    }
+    /// Something went less well than asked but the worker runs on (it could not be pinned
+    /// to its CPU, say): for the person running the test.
+    Warning { worker: usize, message: String },
 }
 
 /// Everything a worker needs to know about its part of the run.
@@ -99,10 +59,14 @@ impl WorkerCtx {
 pub struct WorkerSpec {
     pub index: usize,
     pub workers: usize,
+    /// This worker's share of the load.
+    pub segment: Segment,
     pub start: Instant,
     pub stop_timeout: Duration,
     /// This worker's share of each scenario's total iterations (`None`: no limit).
     pub tickets: Vec<Option<u64>>,
+    /// Each scenario's load changes.
+    pub changes: Vec<LoadChanges>,
 }
 
 /// The body of a worker thread: builds its runtime, runs its share of every scenario,
@@ -137,7 +101,13 @@ pub fn run_worker(
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
         let scenarios: Vec<Rc<ScenarioCtx>> = (0..plan.scenarios.len())
-            .map(|i| Rc::new(ScenarioCtx::new(i, spec.tickets.get(i).copied().flatten())))
+            .map(|i| {
+                let sctx = ScenarioCtx::new(i, spec.tickets.get(i).copied().flatten());
+                Rc::new(match spec.changes.get(i) {
+                    Some(rx) => sctx.with_changes(rx.clone()),
+                    None => sctx,
+                })
+            })
             .collect();
         let ticker = {
             let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
@@ -164,8 +134,7 @@ pub fn run_worker(
         let mut executors = JoinSet::new();
         for (i, sctx) in scenarios.iter().enumerate() {
             let at = Placement {
-                worker: spec.index,
-                workers: spec.workers,
+                segment: spec.segment,
                 start: spec.start,
                 stop_timeout: spec.stop_timeout,
             };

@@ -416,6 +416,7 @@ impl Aggregator {
             iterations_by_second: self.iterations_by_second(),
             warnings: Vec::new(),
             thresholds: Vec::new(),
+            timeline: Vec::new(),
             series: self.series.clone(),
             histograms,
         }

@@ -49,7 +49,7 @@ pub use registry::{
 };
 pub use result::{
     format_timestamp, ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet,
-    HostInfo, LoadInfo, ResultDoc, ResultError, RunMeta, TaskHistograms, ToolInfo,
+    HostInfo, LoadInfo, ResultDoc, ResultError, RunMeta, TaskHistograms, TimelineEntry, ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
 pub use snapshot::{

@@ -72,6 +72,22 @@ pub struct ResultDoc {
     pub series: Vec<SecondSummary>,
     #[serde(default)]
     pub histograms: HistogramSet,
+    /// What was done to the run while it ran (load changed, statistics reset, stopped), in
+    /// order; absent when nothing was. Added without a version change: older readers skip
+    /// it, and older files read as an empty timeline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One thing done to a running run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Seconds after the run's start.
+    pub at_s: f64,
+    /// What was done, in words: `users 50 -> 80 (scenario default)`, `statistics reset`.
+    pub what: String,
+    /// Who did it: `terminal`, `web`, `capacity search`, `threshold`, `--reset-stats`, ...
+    pub source: String,
 }
 
 /// Which program wrote the file.

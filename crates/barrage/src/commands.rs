@@ -1,23 +1,31 @@
-//! One function per command. Each returns the process exit code; messages for people go
-//! to stderr, machine output (`--json -`, `schema`) to stdout.
+//! `run`, `validate`, `schema` and `demo`: read a scenario, hand it to a session with the
+//! sinks the flags ask for, and turn the outcome into an exit code ([`crate::exit`]).
+//! Messages for people go to stderr, machine output (`--json -`, `schema`) to stdout.
 
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
-use barrage_engine::{compile, CompileOptions, Plan, Run, RunOptions};
-use barrage_metrics::{HostInfo, ResultDoc, RunMeta};
+use barrage_engine::{check_overrides, compile, CompileOptions, LoadOverrides, Plan, RunOptions};
+use barrage_metrics::RunMeta;
 use barrage_report::ViewOptions;
-use barrage_scenario::{render, Load, Scenario, SourceFile, Span, Spanned};
+use barrage_scenario::{render, Scenario, SourceFile};
+use barrage_session::sinks::{LiveTable, Summary};
+use barrage_session::thresholds::{self, Known};
+use barrage_session::{sha256_hex, Session, Settings, Sink};
+use barrage_target::{DemoOptions, DemoTarget};
 
-use crate::cli::{DemoArgs, RunArgs};
+use crate::cli::{CommonArgs, DemoArgs, RunArgs};
 use crate::exit;
-use crate::live::{drive, stderr_color, LiveOptions};
+use crate::terminal::{print_diagnostics, stderr_color};
 
 /// The bundled example, run by `barrage demo`.
 const DEMO_SCENARIO: &str = include_str!("../../../examples/fastapi-items/scenario.yaml");
+
+/// When neither the file nor a flag says how long in-flight requests may take at the end
+/// (k6's `gracefulStop` is 30 s; API requests are short, and a run that ends should end soon).
+pub(crate) const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn schema() -> u8 {
     println!(
@@ -28,96 +36,101 @@ pub fn schema() -> u8 {
     exit::OK
 }
 
-/// Reads, parses and compiles a scenario, printing diagnostics. `Err` is the exit code.
-fn load(
-    path: &Path,
-    opts: &CompileOptions,
-    overrides: impl FnOnce(&mut Scenario) -> Result<(), String>,
-) -> Result<(SourceFile, Scenario, Plan), u8> {
-    let color = stderr_color();
-    let (file, scenario, warnings) = match barrage_scenario::parse_file(path) {
-        Ok(ok) => ok,
-        Err(barrage_scenario::LoadError::Io { path, source }) => {
-            eprintln!("error: cannot read {}: {source}", path.display());
-            return Err(exit::USAGE);
-        }
-        Err(barrage_scenario::LoadError::Invalid { file, diagnostics }) => {
-            eprint!("{}", render(&file, &diagnostics, color));
-            return Err(exit::USAGE);
-        }
-    };
-    let mut scenario = scenario;
-    if let Err(message) = overrides(&mut scenario) {
-        eprintln!("error: {message}");
-        return Err(exit::USAGE);
-    }
-    compile_scenario(file, scenario, warnings, opts)
+/// A scenario read, with its overrides checked and compiled. `Err` is the exit code.
+pub(crate) struct Loaded {
+    pub file: SourceFile,
+    pub scenario: Scenario,
+    pub plan: Plan,
 }
 
-pub(crate) fn compile_scenario(
-    file: SourceFile,
-    scenario: Scenario,
-    warnings: Vec<barrage_scenario::Diagnostic>,
-    opts: &CompileOptions,
-) -> Result<(SourceFile, Scenario, Plan), u8> {
+/// Parses `file`, checks `opts`' overrides against it and compiles it, printing diagnostics.
+pub(crate) fn load(file: SourceFile, opts: &CompileOptions, usage_error: u8) -> Result<Loaded, u8> {
     let color = stderr_color();
+    let (scenario, warnings) = match barrage_scenario::parse(&file) {
+        Ok(x) => x,
+        Err(diags) => {
+            eprint!("{}", render(&file, &diags, color));
+            return Err(usage_error);
+        }
+    };
     if !warnings.is_empty() {
         eprint!("{}", render(&file, &warnings, color));
+    }
+    if let Err(e) = check_overrides(&scenario, &opts.load) {
+        eprintln!("error: {e}");
+        return Err(usage_error);
     }
     match compile(&scenario, &file, opts) {
         Ok((plan, more)) => {
             if !more.is_empty() {
                 eprint!("{}", render(&file, &more, color));
             }
-            Ok((file, scenario, plan))
+            Ok(Loaded {
+                file,
+                scenario,
+                plan,
+            })
         }
         Err(diags) => {
             eprint!("{}", render(&file, &diags, color));
+            Err(usage_error)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<SourceFile, u8> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(SourceFile {
+            name: path.display().to_string(),
+            text,
+        }),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
             Err(exit::USAGE)
         }
     }
 }
 
 pub fn validate(path: &Path) -> u8 {
-    match load(path, &CompileOptions::default(), |_| Ok(())) {
-        Ok((file, scenario, plan)) => {
-            let known = crate::judge::Known::of_registry(&plan.registry);
-            let judged = crate::judge::collect(
-                Some(&file),
-                &scenario.thresholds,
-                &[],
-                &known,
-                stderr_color(),
-            );
-            if let Err(code) = judged {
-                return code;
-            }
-            let user_types: usize = plan.scenarios.iter().map(|s| s.users.len()).sum();
-            let tasks: usize = plan
-                .scenarios
-                .iter()
-                .flat_map(|s| s.users.iter())
-                .map(|u| u.tasks.len())
-                .sum();
-            eprintln!(
-                "{}: OK ({} user type{}, {} task{}, {} endpoint{}{})",
-                file.name,
-                user_types,
-                plural(user_types),
-                tasks,
-                plural(tasks),
-                plan.registry.endpoints.len(),
-                plural(plan.registry.endpoints.len()),
-                if scenario.thresholds.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} thresholds", scenario.thresholds.len())
-                }
-            );
-            exit::OK
-        }
-        Err(code) => code,
+    let loaded = match read(path).and_then(|f| load(f, &CompileOptions::default(), exit::USAGE)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let Loaded {
+        file,
+        scenario,
+        plan,
+    } = loaded;
+    let collected = thresholds::collect(
+        Some(&file),
+        &scenario.thresholds,
+        &[],
+        &Known::of_registry(&plan.registry),
+    );
+    if print_diagnostics(&collected.reports) {
+        return exit::USAGE;
     }
+    let user_types: usize = plan.scenarios.iter().map(|s| s.users.len()).sum();
+    let tasks: usize = plan
+        .scenarios
+        .iter()
+        .flat_map(|s| s.users.iter())
+        .map(|u| u.tasks.len())
+        .sum();
+    let endpoints = plan.registry.endpoints.len();
+    eprintln!(
+        "{}: OK ({user_types} user type{}, {tasks} task{}, {endpoints} endpoint{}{})",
+        file.name,
+        plural(user_types),
+        plural(tasks),
+        plural(endpoints),
+        if scenario.thresholds.is_empty() {
+            String::new()
+        } else {
+            format!(", {} thresholds", scenario.thresholds.len())
+        }
+    );
+    exit::OK
 }
 
 fn plural(n: usize) -> &'static str {
@@ -128,251 +141,150 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// The command line's load flags, as the engine's typed overrides.
+fn overrides(args: &RunArgs) -> LoadOverrides {
+    LoadOverrides {
+        users: args.users,
+        spawn_rate: args.spawn_rate,
+        duration: args.run_time,
+        iterations: args.iterations,
+        rate: args.rate,
+        stages: args.stages.as_ref().map(|s| {
+            s.0.iter()
+                .map(|&(duration, target)| barrage_engine::plan::Stage { duration, target })
+                .collect()
+        }),
+        max_users: args.max_users,
+        pre_allocated_users: None,
+    }
+}
+
 pub async fn run(args: RunArgs) -> u8 {
     let opts = CompileOptions {
         host: args.host.clone(),
+        load: overrides(&args),
     };
-    let (file, scenario, plan) = match load(&args.scenario, &opts, |s| {
-        crate::load_flags::apply(s, &args)
-    }) {
-        Ok(x) => x,
+    let loaded = match read(&args.scenario).and_then(|f| load(f, &opts, exit::USAGE)) {
+        Ok(l) => l,
         Err(code) => return code,
     };
     if args.debug {
-        return debug(plan, args.common.insecure).await;
+        return debug(loaded.plan, args.common.insecure).await;
     }
-    let run = RunSettings {
-        stop_timeout: crate::load_flags::stop_timeout(args.stop_timeout, &scenario.load),
-        reset_stats: args.reset_stats,
-    };
-    let target = target_of(&plan);
-    let meta = RunMeta {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_file: Some(file.name.clone()),
-        scenario_sha256: Some(sha256_hex(file.text.as_bytes())),
-        target,
-        ..RunMeta::default()
-    };
-    let thresholds = match crate::judge::collect(
-        Some(&file),
+    let stop_timeout = args
+        .stop_timeout
+        .or(loaded.scenario.load.stop_timeout.as_ref().map(|t| t.value))
+        .unwrap_or(DEFAULT_STOP_TIMEOUT);
+    execute(loaded, &args.common, stop_timeout, args.reset_stats, true).await
+}
+
+/// Runs a loaded scenario with the terminal's sinks and the files the flags ask for, then
+/// decides the exit code. Shared by `run`, `demo` and `hit`; `from_file` says whether the
+/// scenario came from a file the result should name (not `hit`'s).
+pub(crate) async fn execute(
+    loaded: Loaded,
+    common: &CommonArgs,
+    stop_timeout: Duration,
+    reset_stats: bool,
+    from_file: bool,
+) -> u8 {
+    let Loaded {
+        file,
+        scenario,
+        plan,
+    } = loaded;
+    let collected = thresholds::collect(
+        from_file.then_some(&file),
         &scenario.thresholds,
-        &args.common.outputs.thresholds,
-        &crate::judge::Known::of_registry(&plan.registry),
-        stderr_color(),
-    ) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    execute(plan, run, &args.common, meta, thresholds).await
-}
-
-/// The most users the plan can have at once (each holds at least one connection).
-fn most_users(plan: &Plan) -> u64 {
-    use barrage_engine::plan::LoadModel;
-    plan.scenarios
-        .iter()
-        .map(|s| match &s.load {
-            LoadModel::ConstantUsers { users, .. } => *users,
-            LoadModel::RampingUsers { start, stages } => stages
-                .iter()
-                .map(|st| st.target.ceil() as u64)
-                .fold(*start, u64::max),
-            LoadModel::ArrivalRate { max_users, .. } => *max_users,
-        })
-        .sum()
-}
-
-/// How `execute` carries out a plan beyond the plan itself.
-pub(crate) struct RunSettings {
-    pub(crate) stop_timeout: Duration,
-    /// Reset the statistics once the ramp-up is over.
-    pub(crate) reset_stats: bool,
-}
-
-fn target_of(plan: &Plan) -> String {
-    plan.base
+        &common.outputs.thresholds,
+        &Known::of_registry(&plan.registry),
+    );
+    if print_diagnostics(&collected.reports) {
+        return exit::USAGE;
+    }
+    let target = plan
+        .base
         .as_ref()
         .map(|b| format!("{}{}", b.origin, b.path_prefix))
-        .unwrap_or_default()
-}
-
-/// Runs a compiled plan with live output, then prints the summary, writes the result
-/// file and decides the exit code. Shared by `run`, `demo` and `hit`.
-pub(crate) async fn execute(
-    plan: Plan,
-    s: RunSettings,
-    common: &crate::cli::CommonArgs,
-    mut meta: RunMeta,
-    thresholds: Vec<crate::judge::Item>,
-) -> u8 {
-    let workers = common.workers.unwrap_or_else(default_workers).max(1);
-    let opts = RunOptions {
-        stop_timeout: s.stop_timeout,
-        workers,
-        insecure: common.insecure,
-        local_addresses: common
-            .local_addresses
-            .as_ref()
-            .map(|l| l.0.clone())
-            .unwrap_or_default(),
-        pin_workers: common.pin_workers,
-    };
-    meta.workers = workers as u32;
-    meta.load = crate::load_flags::load_info(&plan);
-    meta.host = HostInfo::current();
-    meta.command = std::env::args().collect::<Vec<_>>().join(" ");
-    eprintln!(
-        "barrage {}: {} against {}, {workers} worker{}",
-        env!("CARGO_PKG_VERSION"),
-        crate::load_flags::describe(&plan),
-        if meta.target.is_empty() {
-            "absolute URLs"
-        } else {
-            &meta.target
+        .unwrap_or_default();
+    let settings = Settings {
+        run: RunOptions {
+            stop_timeout,
+            workers: common.workers.unwrap_or_else(default_workers).max(1),
+            insecure: common.insecure,
+            local_addresses: common
+                .local_addresses
+                .as_ref()
+                .map(|l| l.0.clone())
+                .unwrap_or_default(),
+            pin_workers: common.pin_workers,
+            ..RunOptions::default()
         },
-        plural(workers),
-    );
-    if let Some(limit) = barrage_engine::timer::raise_open_files_limit() {
-        let users = most_users(&plan);
-        // Each user holds a connection; leave room for the process's own files.
-        if users + 64 > limit {
-            eprintln!(
-                "warning: up to {users} users but only {limit} open files allowed: users past \
-                 about {} will fail to connect (counted as failures); raise `ulimit -n`, or \
-                 split the load over machines",
-                limit.saturating_sub(64)
-            );
-        }
-    }
-    let reset_after = s.reset_stats.then(|| crate::load_flags::ramp_up_end(&plan));
-    let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
-    let registry = plan.registry.clone();
-    let run = match Run::start(Arc::new(plan), &opts) {
-        Ok(r) => r,
+        reset_stats,
+        thresholds: collected.items,
+        meta: RunMeta {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_file: from_file.then(|| file.name.clone()),
+            scenario_sha256: from_file.then(|| sha256_hex(file.text.as_bytes())),
+            target: target.clone(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            ..RunMeta::default()
+        },
+    };
+    let session = match Session::start(plan, settings) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::CANNOT_RUN;
         }
     };
-    let color = stderr_color();
-    let mut outcome = drive(
-        run,
-        registry,
-        meta,
-        LiveOptions {
-            view: ViewOptions { color },
-            table: !common.only_summary,
-            thresholds: crate::judge::watch(&thresholds),
-            reset_after,
-            schedule_matters,
+    let workers = session.workers();
+    eprintln!(
+        "barrage {}: {} against {}, {workers} worker{}",
+        env!("CARGO_PKG_VERSION"),
+        session.describe(),
+        if target.is_empty() {
+            "absolute URLs"
+        } else {
+            &target
         },
-    )
-    .await;
-    outcome.result.warnings =
-        barrage_report::generator::warnings(&outcome.result.generator, schedule_matters);
-    // Judged from the result, whose histograms make percentiles over several endpoints exact.
-    crate::judge::judge(&thresholds, &mut outcome.result, outcome.aborted_by);
-    eprintln!(
-        "{}",
-        barrage_report::summary(&outcome.snapshot, &ViewOptions { color })
+        plural(workers),
     );
-    eprintln!(
-        "{}",
-        barrage_report::generator::summary_section(
-            &outcome.result.generator,
-            &outcome.result.warnings,
-            outcome.result.run.workers,
-            schedule_matters,
-        )
-    );
-    let section = barrage_report::threshold::thresholds_section(
-        &outcome.result.thresholds,
-        &ViewOptions { color },
-    );
-    if !section.is_empty() {
-        eprintln!("{section}");
+    for notice in session.notices() {
+        eprintln!("{notice}");
     }
-    let written = write_result(&outcome.result, common.json.as_deref());
-    let outputs_written = crate::outputs::write(&outcome.result, &common.outputs);
-    if let Some(e) = &outcome.worker_error {
-        eprintln!("error: {e}");
-        return exit::CANNOT_RUN;
-    }
-    if !written || !outputs_written {
-        return exit::CANNOT_RUN;
-    }
-    if outcome.interrupted {
-        return exit::INTERRUPTED;
-    }
-    // One rule for the exit code and every report (`barrage_report::gate`): no request
-    // succeeded fails; with thresholds they decide; without, any failed request fails.
-    let gate = barrage_report::gate(&outcome.result);
-    match (gate.passed, thresholds.is_empty()) {
-        (true, true) => eprintln!("Result: PASSED"),
-        (true, false) => eprintln!("Result: PASSED ({})", gate.reason),
-        (false, _) => eprintln!("Result: FAILED ({})", gate.reason),
-    }
-    if gate.passed {
-        exit::OK
-    } else {
-        exit::FAILED
-    }
-}
-
-/// Writes the result file; `false` (after saying why) when it could not be written.
-fn write_result(doc: &ResultDoc, path: Option<&Path>) -> bool {
-    let Some(path) = path else {
-        return true;
+    let view = ViewOptions {
+        color: stderr_color(),
     };
-    if path == Path::new("-") {
-        let stdout = std::io::stdout();
-        if let Err(e) = doc.write_to(stdout.lock()) {
-            eprintln!("error: cannot write the result to stdout: {e}");
-            return false;
-        }
-        return true;
-    }
-    match doc.write_atomic(path) {
-        Ok(()) => {
-            eprintln!("Result file: {}", path.display());
-            true
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            false
-        }
-    }
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(LiveTable::new(
+            Box::new(std::io::stderr()),
+            view,
+            !common.only_summary,
+        )),
+        Box::new(Summary::new(Box::new(std::io::stderr()), view)),
+    ];
+    sinks.extend(common.outputs.files(common.json.clone()).sinks());
+    let steering = crate::terminal::steer(session.control());
+    let outcome = session.run(sinks).await;
+    drop(steering);
+    exit::of_run(&outcome)
 }
 
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 async fn debug(plan: Plan, insecure: bool) -> u8 {
-    let plan = Arc::new(plan);
     let observer: Rc<dyn barrage_engine::Observer> = Rc::new(crate::debug_view::DebugView);
     eprintln!("Debug run: one user of each type runs setup, then each task once.");
-    match barrage_engine::debug_run(plan.clone(), observer, insecure).await {
-        Ok(mut recorder) => {
-            let mut agg = barrage_metrics::Aggregator::new(plan.registry.clone());
-            agg.absorb(0, recorder.take_interval());
-            let snap = agg.snapshot(Duration::from_secs(1));
-            let a = &snap.aggregate;
+    match barrage_session::debug(Arc::new(plan), observer, insecure).await {
+        Ok((requests, failed)) => {
             eprintln!(
-                "\nDebug run done: {} request{}, {} failed.",
-                a.requests,
-                plural(a.requests as usize),
-                a.failures
+                "\nDebug run done: {requests} request{}, {failed} failed.",
+                plural(requests as usize),
             );
-            if a.failures > 0 || a.requests == 0 {
+            if failed > 0 || requests == 0 {
                 exit::FAILED
             } else {
                 exit::OK
@@ -401,42 +313,21 @@ pub async fn demo(args: DemoArgs) -> u8 {
         name: "examples/fastapi-items/scenario.yaml (bundled)".to_string(),
         text: DEMO_SCENARIO.to_string(),
     };
-    let (mut scenario, warnings) = match barrage_scenario::parse(&file) {
-        Ok(x) => x,
-        Err(diags) => {
-            eprint!("{}", render(&file, &diags, stderr_color()));
-            return exit::CANNOT_RUN;
-        }
-    };
     // The demo's own load: its users, half of them started per second, for its run time.
-    scenario.load = Load {
-        users: Some(Spanned::new(args.users, Span::default())),
-        spawn_rate: Some(Spanned::new(
-            (args.users as f64 / 2.0).max(1.0),
-            Span::default(),
-        )),
-        duration: Some(Spanned::new(args.run_time, Span::default())),
-        ..Load::default()
-    };
     let opts = CompileOptions {
         host: Some(target.url()),
+        load: LoadOverrides {
+            users: Some(args.users),
+            spawn_rate: Some((args.users as f64 / 2.0).max(1.0)),
+            duration: Some(args.run_time),
+            ..LoadOverrides::default()
+        },
     };
-    let (file, scenario, plan) = match compile_scenario(file, scenario, warnings, &opts) {
-        Ok(x) => x,
-        Err(_) => return exit::CANNOT_RUN,
+    let loaded = match load(file, &opts, exit::CANNOT_RUN) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
-    let s = RunSettings {
-        stop_timeout: crate::load_flags::DEFAULT_STOP_TIMEOUT,
-        reset_stats: false,
-    };
-    let meta = RunMeta {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_file: Some(file.name.clone()),
-        scenario_sha256: Some(sha256_hex(file.text.as_bytes())),
-        target: target.url(),
-        ..RunMeta::default()
-    };
-    let common = crate::cli::CommonArgs {
+    let common = CommonArgs {
         json: Some(args.json),
         workers: args.workers,
         insecure: false,
@@ -445,18 +336,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
         only_summary: false,
         outputs: Default::default(),
     };
-    let known = crate::judge::Known::of_registry(&plan.registry);
-    let thresholds = match crate::judge::collect(
-        Some(&file),
-        &scenario.thresholds,
-        &[],
-        &known,
-        stderr_color(),
-    ) {
-        Ok(t) => t,
-        Err(_) => return exit::CANNOT_RUN,
-    };
-    let code = execute(plan, s, &common, meta, thresholds).await;
+    let code = execute(loaded, &common, DEFAULT_STOP_TIMEOUT, false, true).await;
     let served: u64 = target.counts().values().sum();
     eprintln!("The demo target served {served} requests.");
     code

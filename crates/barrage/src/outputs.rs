@@ -1,12 +1,11 @@
 //! The flags that judge a run and write files beside the result (`--threshold`, `--csv`,
-//! `--junit`, `--summary-md`), shared by `run`, `hit` and `report`, and writing those files.
-//! The formats are `barrage_report`'s (`csv`, `junit`, `markdown`); this module only decides
-//! paths and says what was written.
+//! `--junit`, `--summary-md`), shared by `run`, `hit` and `report`. The files are the
+//! session's sinks; this module only turns flags into them and says what was written.
 
 use std::path::PathBuf;
 
-use barrage_metrics::ResultDoc;
-use barrage_report::csv::LocustCsv;
+use barrage_session::sinks::FileSinks;
+use barrage_session::SinkError;
 
 use clap::Args;
 
@@ -32,43 +31,28 @@ pub struct OutputArgs {
     pub summary_md: Option<PathBuf>,
 }
 
-/// Writes the files asked for; `false` (after saying why) when one could not be written.
-pub fn write(doc: &ResultDoc, args: &OutputArgs) -> bool {
-    let mut ok = true;
-    if let Some(prefix) = &args.csv {
-        match LocustCsv::from_result(doc, args.csv_full_history).write(prefix) {
-            Ok(paths) => eprintln!(
-                "CSV files: {}",
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Err(e) => {
-                eprintln!("error: cannot write the CSV files {prefix}_*.csv: {e}");
-                ok = false;
-            }
+impl OutputArgs {
+    /// The file sinks these flags (and the result file, if any) ask for.
+    pub fn files(&self, json: Option<PathBuf>) -> FileSinks {
+        FileSinks {
+            json,
+            csv: self.csv.clone(),
+            csv_full_history: self.csv_full_history,
+            junit: self.junit.clone(),
+            summary_md: self.summary_md.clone(),
         }
     }
-    let files = [
-        (
-            &args.junit,
-            "JUnit report",
-            barrage_report::junit::junit as fn(&ResultDoc) -> String,
-        ),
-        (
-            &args.summary_md,
-            "Markdown summary",
-            barrage_report::markdown::markdown,
-        ),
-    ];
-    for (path, what, render) in files {
-        let Some(path) = path else { continue };
-        match barrage_report::write_atomic(path, &render(doc)) {
-            Ok(()) => eprintln!("{what}: {}", path.display()),
+}
+
+/// Prints what each output says (`Result file: out.json`) or why it could not be written;
+/// `false` when one could not.
+pub fn report(outputs: &[Result<Vec<String>, SinkError>]) -> bool {
+    let mut ok = true;
+    for o in outputs {
+        match o {
+            Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                eprintln!("error: {e}");
                 ok = false;
             }
         }

@@ -13,10 +13,11 @@ use barrage_metrics::ResultDoc;
 use barrage_report::ViewOptions;
 use clap::Args;
 
+use barrage_session::thresholds::{self, Known};
+
 use crate::exit;
-use crate::judge::{self, Known};
-use crate::live::stderr_color;
 use crate::outputs::{self, OutputArgs};
+use crate::terminal::{print_diagnostics, stderr_color};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -48,11 +49,11 @@ pub fn report(args: ReportArgs) -> u8 {
     let rejudge = !args.outputs.thresholds.is_empty();
     if rejudge {
         let known = Known::of_result(&doc);
-        let items = match judge::collect(None, &[], &args.outputs.thresholds, &known, color) {
-            Ok(items) => items,
-            Err(code) => return code,
-        };
-        judge::judge(&items, &mut doc, None);
+        let collected = thresholds::collect(None, &[], &args.outputs.thresholds, &known);
+        if print_diagnostics(&collected.reports) {
+            return exit::USAGE;
+        }
+        thresholds::judge(&collected.items, &mut doc, None);
     }
     let view = ViewOptions { color };
     eprintln!("{}", barrage_report::summary(&doc.snapshot(), &view));
@@ -60,7 +61,7 @@ pub fn report(args: ReportArgs) -> u8 {
     if !section.is_empty() {
         eprintln!("{section}");
     }
-    if !outputs::write(&doc, &args.outputs) {
+    if !outputs::report(&args.outputs.files(None).write(&doc)) {
         return exit::CANNOT_RUN;
     }
     if rejudge {

@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
 use barrage_engine::{compile, CompileOptions, Run, RunOptions, WorkerEvent};
 use barrage_scenario::{parse, SourceFile};
+use barrage_target::{DemoOptions, DemoTarget};
 
 /// Ceilings, allocations per request: the measured numbers plus one allocation.
 /// Measured with `cargo test -p barrage --test allocations --release -- --nocapture` on the
@@ -158,6 +158,7 @@ fn allocations_of(text: String) -> (u64, u64, u64) {
         insecure: false,
         local_addresses: Vec::new(),
         pin_workers: false,
+        ..RunOptions::default()
     };
     let control = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -181,6 +182,7 @@ fn allocations_of(text: String) -> (u64, u64, u64) {
                     WorkerEvent::Failed { message, .. } | WorkerEvent::Crashed { message, .. } => {
                         panic!("a worker failed: {message}")
                     }
+                    WorkerEvent::Warning { .. } => {}
                 }
             }
         })

@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget, Stall};
+use barrage_target::{DemoOptions, DemoTarget, Stall};
 use serde_json::Value;
 
 /// One run at a time in this test binary: every test here loads the machine, and the

@@ -9,7 +9,7 @@ use common::{barrage, endpoint, read_json, run, run_scenario, stderr, write};
 use std::process::Command;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
+use barrage_target::{DemoOptions, DemoTarget};
 
 const SHOP: &str = r#"
 target: http://127.0.0.1:1

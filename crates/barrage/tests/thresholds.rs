@@ -10,7 +10,7 @@ use common::{barrage, read_json, run, run_scenario, stderr, write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
+use barrage_target::{DemoOptions, DemoTarget};
 use serde_json::Value;
 
 /// Three endpoints: two that succeed (one named with braces) and one that always fails.

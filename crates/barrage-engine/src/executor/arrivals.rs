@@ -8,6 +8,10 @@
 //! count from the intended start, so the wait is not hidden), or is dropped and counted.
 //! Iterations still queued when the schedule ends never started: they count as dropped.
 //!
+//! A load change (a session's `set rate`) replaces what remains of the schedule with a
+//! constant rate from the moment of the change to the schedule's end: iteration `k` of the
+//! new schedule is meant to start `k / rate` after the change, on the segment that owns `k`.
+//!
 //! Everything here lives on one worker thread: the pool is `Rc<RefCell<..>>`, and handing
 //! over an iteration is a `Cell` write and a `Notify` on that thread.
 
@@ -20,19 +24,40 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::{drain, Placement, ScenarioCtx, UserRunning};
+use super::{drain, sleep_until_opt, ExecutorRun, ScenarioCtx};
+use crate::context::{UserRunning, WorkerCtx};
 use crate::plan::Plan;
+use crate::segment::Segment;
 use crate::timer::PreciseTimer;
 use crate::vu::{StepsEnd, Vu};
-use crate::worker::WorkerCtx;
 
-/// This worker's share of the pool settings.
-#[derive(Debug, Clone, Copy)]
+/// The pool of users an open model draws from (over the whole load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSpec {
     pub max_users: u64,
+    /// Users created before the schedule starts.
     pub pre_allocated: u64,
+    /// When every user is busy, drop the iteration (counted) instead of queueing it.
     pub drop_when_busy: bool,
 }
+
+impl PoolSpec {
+    /// `up to 100 users (iterations queued when all are busy)`.
+    pub fn describe(&self) -> String {
+        let busy = if self.drop_when_busy {
+            "dropped"
+        } else {
+            "queued"
+        };
+        format!(
+            "up to {} users (iterations {busy} when all are busy)",
+            self.max_users
+        )
+    }
+}
+
+/// The schedule of one segment: intended start offsets after the scenario's start.
+pub type Offsets = Box<dyn Iterator<Item = Duration>>;
 
 /// Where the dispatcher leaves an iteration for one user, and how it wakes it.
 #[derive(Default)]
@@ -93,17 +118,29 @@ struct Shared {
     workers: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs one segment's share of an open-model scenario: `offsets` is its planned schedule,
+/// `segment` the stripe it was made for (the pool's share follows from it), `end` the
+/// schedule's length, which a load change keeps.
 pub async fn run(
-    offsets: Box<dyn Iterator<Item = Duration>>,
-    spec: PoolSpec,
-    plan: Arc<Plan>,
-    index: usize,
-    ctx: Rc<WorkerCtx>,
-    sctx: Rc<ScenarioCtx>,
-    at: Placement,
-    begin: Instant,
+    offsets: Offsets,
+    segment: Segment,
+    pool: PoolSpec,
+    end: Option<Duration>,
+    r: ExecutorRun,
 ) {
+    let ExecutorRun {
+        plan,
+        index,
+        ctx,
+        sctx,
+        at,
+        begin,
+    } = r;
+    let spec = PoolSpec {
+        max_users: segment.share(pool.max_users),
+        pre_allocated: segment.share(pool.pre_allocated),
+        drop_when_busy: pool.drop_when_busy,
+    };
     let shared = Rc::new(Shared {
         plan,
         index,
@@ -111,8 +148,8 @@ pub async fn run(
         sctx: sctx.clone(),
         pool: Pool::default(),
         run_start: at.start,
-        worker: at.worker as u64,
-        workers: at.workers.max(1) as u64,
+        worker: segment.index(),
+        workers: segment.count(),
     });
     let mut users = JoinSet::new();
     for _ in 0..spec.pre_allocated.min(spec.max_users) {
@@ -120,12 +157,36 @@ pub async fn run(
         users.spawn_local(user(shared.clone(), Rc::new(Slot::default()), n));
     }
     let mut timer = PreciseTimer::new();
-    for offset in offsets {
+    let mut offsets = offsets;
+    let mut changes = sctx.load_changes();
+    let mut changed = false;
+    let end_at = end.and_then(|e| begin.checked_add(e));
+    loop {
+        let Some(offset) = offsets.next() else {
+            // The schedule is used up. Without a change, that is its end; after one (a
+            // rate of 0, say), the scenario still lasts its length, so it can be raised.
+            if !changed {
+                break;
+            }
+            tokio::select! {
+                _ = sleep_until_opt(end_at) => break,
+                change = changes.next() => {
+                    offsets = after_change(change.at, change.target, begin, end, segment);
+                    continue;
+                }
+                _ = sctx.stopped() => break,
+            }
+        };
         let Some(intended) = begin.checked_add(offset) else {
             break;
         };
         tokio::select! {
             _ = timer.sleep_until(intended) => {}
+            change = changes.next() => {
+                offsets = after_change(change.at, change.target, begin, end, segment);
+                changed = true;
+                continue;
+            }
             _ = sctx.stopped() => break,
         }
         let lag = Instant::now().saturating_duration_since(intended);
@@ -177,6 +238,21 @@ pub async fn run(
     }
     sctx.begin_stop();
     drain(&mut users, &sctx, at.stop_timeout).await;
+}
+
+/// The schedule after a change to `rate` at `at`: iteration `k` (of the segment's stripe)
+/// at `k / rate` after the change, until the scenario's `end`.
+fn after_change(
+    at: Instant,
+    rate: f64,
+    begin: Instant,
+    end: Option<Duration>,
+    segment: Segment,
+) -> Offsets {
+    let from = at.saturating_duration_since(begin);
+    let left = end.map(|e| e.saturating_sub(from));
+    let rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
+    Box::new(super::constant_arrival_rate::offsets(rate, left, segment).map(move |o| from + o))
 }
 
 /// One pooled user: set up once, then run whatever iterations it is handed (and whatever

@@ -1,74 +1,32 @@
-//! The closed model: a fixed number of users, started at a fixed rate, each looping
-//! through its tasks until the run ends.
+//! The closed model with a fixed number of users (Locust's and k6's `constant-vus` with a
+//! ramp-up): `users` users, started at `spawn_rate` per second (all at once without one),
+//! each looping through its tasks until the duration is over or the total iteration count
+//! is used up.
 //!
-//! User `i` (0-based, over all workers) starts at `i / spawn_rate` seconds after the run's
-//! start and runs on worker `i mod workers`, so every worker computes its own share of the
-//! schedule without talking to the others.
+//! User `i` (0-based, over the whole load) starts at `i / spawn_rate` seconds after the
+//! scenario's start and runs on the segment that owns `i`, so every worker computes its own
+//! share of the schedule without talking to the others.
 
-use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::task::JoinSet;
+use barrage_metrics::LoadInfo;
 
-use super::{drain, sleep_until_opt, user_life, Placement, ScenarioCtx};
-use crate::plan::Plan;
-use crate::worker::WorkerCtx;
+use super::closed::{self, Closed, Event};
+use super::{plural, secs, Executor, ExecutorRun, LocalFuture, Steer};
+use crate::segment::Segment;
 
-/// Runs this worker's users of a constant-users scenario until its duration is over, its
-/// iterations are used up, or it is stopped.
-pub async fn run(
-    model: ConstantUsers,
-    plan: Arc<Plan>,
-    index: usize,
-    ctx: Rc<WorkerCtx>,
-    sctx: Rc<ScenarioCtx>,
-    at: Placement,
-    begin: Instant,
-) {
-    let deadline = plan.scenarios[index].load.length().map(|d| begin + d);
-    let mut schedule = model.schedule(at.worker, at.workers, begin).peekable();
-    let mut users = JoinSet::new();
-    loop {
-        // Every user finished by itself (iterations used up, or none here) and none is
-        // still to come.
-        if schedule.peek().is_none() && users.is_empty() {
-            break;
-        }
-        let next = schedule.peek().map(|(t, _)| *t);
-        tokio::select! {
-            _ = sleep_until_opt(next) => {
-                if let Some((_, i)) = schedule.next() {
-                    let life = user_life(plan.clone(), index, ctx.clone(), sctx.clone(), i, None);
-                    users.spawn_local(life);
-                }
-            }
-            Some(_) = users.join_next(), if !users.is_empty() => {}
-            _ = sleep_until_opt(deadline) => {
-                sctx.begin_stop();
-                break;
-            }
-            _ = sctx.stopped() => break,
-        }
-    }
-    drain(&mut users, &sctx, at.stop_timeout).await;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConstantUsers {
     pub users: u64,
     /// Users started per second; `None` starts all at once.
     pub spawn_rate: Option<f64>,
+    pub duration: Option<Duration>,
+    /// Iterations in total over all users (k6's shared iterations).
+    pub iterations: Option<u64>,
 }
 
 impl ConstantUsers {
-    /// How many users worker `worker` of `workers` runs.
-    pub fn users_on(&self, worker: usize, workers: usize) -> u64 {
-        let (w, n) = (worker as u64, workers as u64);
-        self.users / n + u64::from(w < self.users % n)
-    }
-
-    /// When the `i`-th user (0-based, over all workers) starts, after the run's start.
+    /// When the `i`-th user (0-based, over all workers) starts, after the scenario's start.
     pub fn start_offset(&self, i: u64) -> Duration {
         match self.spawn_rate {
             // Saturates instead of panicking for absurd rates (a start centuries away is
@@ -80,84 +38,155 @@ impl ConstantUsers {
         }
     }
 
-    /// The users of one worker, in start order: `(start time, global user index)`.
+    /// The users of one segment, in start order: `(start time, user number)`.
     pub fn schedule(
         &self,
-        worker: usize,
-        workers: usize,
+        segment: Segment,
         start: Instant,
     ) -> impl Iterator<Item = (Instant, u64)> + 'static {
-        let this = *self;
-        (worker as u64..this.users)
-            .step_by(workers.max(1))
+        let this = self.clone();
+        segment
+            .numbers_from(0)
+            .take_while(move |&i| i < this.users)
             .map_while(move |i| start.checked_add(this.start_offset(i)).map(|t| (t, i)))
-    }
-
-    /// How long until every user has started.
-    pub fn ramp_up(&self) -> Duration {
-        self.start_offset(self.users.saturating_sub(1))
     }
 }
 
-/// Splits `total` iterations over workers in proportion to their users, so no worker
-/// holds iterations it has no users to run.
-pub fn iteration_shares(total: u64, users: &ConstantUsers, workers: usize) -> Vec<u64> {
-    let per: Vec<u64> = (0..workers).map(|w| users.users_on(w, workers)).collect();
-    let all: u64 = per.iter().sum();
-    if all == 0 {
-        return vec![0; workers];
+impl Executor for ConstantUsers {
+    fn describe(&self) -> String {
+        let start = match self.spawn_rate {
+            Some(r) => format!("{r} started per second"),
+            None => "all at once".to_string(),
+        };
+        let bound = match (self.duration, self.iterations) {
+            (Some(d), Some(n)) => format!("for {} or {n} iterations", secs(d)),
+            (Some(d), None) => format!("for {}", secs(d)),
+            (None, Some(n)) => format!("for {n} iterations"),
+            (None, None) => "until Ctrl-C".to_string(),
+        };
+        format!(
+            "{} user{} ({start}) {bound}",
+            self.users,
+            plural(self.users)
+        )
     }
-    let mut shares: Vec<u64> = per
-        .iter()
-        .map(|&u| ((total as u128 * u as u128) / all as u128) as u64)
-        .collect();
-    let mut left = total - shares.iter().sum::<u64>();
-    for (w, share) in shares.iter_mut().enumerate() {
-        if left == 0 {
-            break;
-        }
-        if per[w] > 0 {
-            *share += 1;
-            left -= 1;
+
+    fn max_users(&self) -> u64 {
+        self.users
+    }
+
+    fn length(&self) -> Option<Duration> {
+        self.duration
+    }
+
+    fn ramp_up(&self) -> Duration {
+        self.start_offset(self.users.saturating_sub(1))
+    }
+
+    fn iterations(&self, segment: Segment) -> Option<u64> {
+        self.iterations.map(|n| segment.proportional(n, self.users))
+    }
+
+    fn steers(&self) -> Steer {
+        Steer::Users
+    }
+
+    fn level_at(&self, t: Duration) -> f64 {
+        match self.spawn_rate {
+            Some(r) if r > 0.0 => ((t.as_secs_f64() * r).floor() + 1.0).min(self.users as f64),
+            _ => self.users as f64,
         }
     }
-    shares
+
+    fn load_info(&self) -> LoadInfo {
+        LoadInfo {
+            users: Some(self.users),
+            spawn_rate: self.spawn_rate,
+            duration_s: self.duration.map(|d| d.as_secs_f64()),
+            iterations: self.iterations,
+            ..LoadInfo::default()
+        }
+    }
+
+    fn run(&self, r: ExecutorRun) -> LocalFuture {
+        let this = self.clone();
+        let begin = r.begin;
+        let events = self
+            .schedule(r.at.segment, begin)
+            .map(move |(t, i)| (t - begin, Event::Start(i)));
+        Box::pin(closed::run(
+            Closed {
+                events: Box::new(events),
+                end: self.duration,
+                spawn_rate: self.spawn_rate,
+                planned: Box::new(move |t| this.level_at(t) as u64),
+            },
+            r,
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn users(users: u64, spawn_rate: Option<f64>, iterations: Option<u64>) -> ConstantUsers {
+        ConstantUsers {
+            users,
+            spawn_rate,
+            duration: None,
+            iterations,
+        }
+    }
+
     #[test]
     fn users_are_striped_and_started_at_the_spawn_rate() {
-        let c = ConstantUsers {
-            users: 5,
-            spawn_rate: Some(2.0),
-        };
+        let c = users(5, Some(2.0), None);
         let t0 = Instant::now();
-        let w0: Vec<_> = c.schedule(0, 2, t0).collect();
-        let w1: Vec<_> = c.schedule(1, 2, t0).collect();
+        let [s0, s1]: [Segment; 2] = Segment::WHOLE
+            .split(2)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        let w0: Vec<_> = c.schedule(s0, t0).collect();
+        let w1: Vec<_> = c.schedule(s1, t0).collect();
         assert_eq!(w0.iter().map(|u| u.1).collect::<Vec<_>>(), vec![0, 2, 4]);
         assert_eq!(w1.iter().map(|u| u.1).collect::<Vec<_>>(), vec![1, 3]);
         assert_eq!(w0[2].0 - t0, Duration::from_secs(2));
         assert_eq!(w1[0].0 - t0, Duration::from_millis(500));
-        assert_eq!((c.users_on(0, 2), c.users_on(1, 2)), (3, 2));
+        assert_eq!((s0.share(c.users), s1.share(c.users)), (3, 2));
         assert_eq!(c.ramp_up(), Duration::from_secs(2));
+        assert_eq!(c.level_at(Duration::from_millis(1600)), 4.0);
+        assert_eq!(c.level_at(Duration::from_secs(60)), 5.0);
     }
 
     #[test]
     fn iterations_follow_the_users() {
-        let c = ConstantUsers {
-            users: 3,
-            spawn_rate: None,
-        };
-        assert_eq!(iteration_shares(10, &c, 2), vec![7, 3]);
-        assert_eq!(iteration_shares(10, &c, 4).iter().sum::<u64>(), 10);
-        assert_eq!(iteration_shares(10, &c, 4)[3], 0);
-        let one = ConstantUsers {
-            users: 1,
-            spawn_rate: None,
-        };
-        assert_eq!(iteration_shares(5, &one, 2), vec![5, 0]);
+        let c = users(3, None, Some(10));
+        let two: Vec<Segment> = Segment::WHOLE.split(2).collect();
+        let four: Vec<Segment> = Segment::WHOLE.split(4).collect();
+        assert_eq!(
+            two.iter().map(|&s| c.iterations(s).unwrap()).sum::<u64>(),
+            10
+        );
+        assert_eq!(c.iterations(two[0]), Some(6));
+        assert_eq!(
+            four.iter().map(|&s| c.iterations(s).unwrap()).sum::<u64>(),
+            10
+        );
+        assert_eq!(c.iterations(four[3]), Some(0));
+        let one = users(1, None, Some(5));
+        assert_eq!(
+            two.iter().map(|&s| one.iterations(s)).collect::<Vec<_>>(),
+            [Some(5), Some(0)]
+        );
+        assert_eq!(users(3, None, None).iterations(two[0]), None);
+    }
+
+    #[test]
+    fn absurd_spawn_rates_do_not_panic() {
+        let c = users(u64::MAX, Some(1e-300), None);
+        assert_eq!(c.ramp_up(), Duration::MAX);
+        assert!(c.describe().ends_with(" started per second) until Ctrl-C"));
     }
 }

@@ -1,101 +1,96 @@
-//! Executors decide *when* users run or iterations start. One load model per module; each
-//! computes start times from its schedule formula, never from `now()`, so a slow moment in
-//! the generator does not bend the schedule. Every worker runs each scenario's executor
-//! for its own stripe of users (user `i` on worker `i mod workers`) or iterations
-//! (iteration `k` on worker `k mod workers`): no coordination between workers is needed.
+//! Executors decide *when* users run or iterations start. One load model per module, each a
+//! type implementing [`Executor`]: what it is in words, the most users it needs, how long it
+//! lasts, its share of a total iteration count, and running it. Each computes start times
+//! from its schedule formula, never from `now()`, so a slow moment in the generator does not
+//! bend the schedule. Every worker runs each scenario's executor for its own [`Segment`] of
+//! users (user `i` on the segment that owns `i`) or iterations: no coordination between
+//! workers is needed.
+//!
+//! A running session may change a scenario's load ([`crate::context::LoadChange`]): a closed
+//! model moves to the new number of users (at its spawn rate), an open one to the new rate;
+//! either holds the new value for what remains of its schedule. The models share two loops:
+//! `closed.rs` (users that loop through their tasks) and `arrivals.rs` (iterations handed
+//! to a pool of users on a schedule).
 
 pub mod arrivals;
+mod closed;
 pub mod constant_arrival_rate;
 pub mod constant_users;
 pub mod ramping_arrival_rate;
 pub mod ramping_users;
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use barrage_metrics::LoadInfo;
 
-use crate::plan::{LoadModel, Plan};
+pub use crate::context::{Placement, ScenarioCtx};
+use crate::context::{UserRunning, WorkerCtx};
+use crate::plan::{Plan, Stage};
+use crate::segment::Segment;
 use crate::vu::Vu;
-use crate::worker::WorkerCtx;
 
-/// Where one worker's share of one scenario runs.
-#[derive(Clone)]
-pub struct Placement {
-    pub worker: usize,
-    pub workers: usize,
-    /// The run's start; the scenario's own start is `start + plan.start`.
-    pub start: Instant,
-    pub stop_timeout: Duration,
+/// What a load change sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steer {
+    /// The number of users (closed models).
+    Users,
+    /// Iterations started per second (open models).
+    Rate,
 }
 
-/// One scenario's state on one worker: whether it is stopping, and its share of a total
-/// iteration count. Users and the executor check it; only this thread touches it.
-pub struct ScenarioCtx {
+/// One worker's share of one scenario, as an executor gets it.
+pub struct ExecutorRun {
+    pub plan: Arc<Plan>,
+    /// The scenario's index in the plan.
     pub index: usize,
-    stopping: Cell<bool>,
-    stop: Notify,
-    tickets: Cell<Option<u64>>,
+    pub ctx: Rc<WorkerCtx>,
+    pub sctx: Rc<ScenarioCtx>,
+    pub at: Placement,
+    /// The scenario's own start (the run's start plus its start offset).
+    pub begin: Instant,
 }
 
-impl ScenarioCtx {
-    pub fn new(index: usize, tickets: Option<u64>) -> ScenarioCtx {
-        ScenarioCtx {
-            index,
-            stopping: Cell::new(false),
-            stop: Notify::new(),
-            tickets: Cell::new(tickets),
-        }
-    }
+/// A future that runs on one worker thread.
+pub type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
 
-    pub fn stopping(&self) -> bool {
-        self.stopping.get()
+/// A load model. The plan holds one per scenario ([`crate::plan::LoadModel`]); everything
+/// that depends on which model it is asks it through this trait.
+pub trait Executor {
+    /// The load in words: `50 users (25 started per second) for 20s`.
+    fn describe(&self) -> String;
+    /// The most users it runs at once (each holds at least one connection).
+    fn max_users(&self) -> u64;
+    /// How long its schedule lasts after the scenario's start; `None` when only a stop or
+    /// an iteration count ends it.
+    fn length(&self) -> Option<Duration>;
+    /// When the ramp-up is over (for `--reset-stats`).
+    fn ramp_up(&self) -> Duration;
+    /// The share of a total iteration count that `segment` runs; `None`: no count.
+    fn iterations(&self, _segment: Segment) -> Option<u64> {
+        None
     }
-
-    /// Tells the scenario's users to stop at their next step, waking those that sleep.
-    pub fn begin_stop(&self) {
-        self.stopping.set(true);
-        self.stop.notify_waiters();
+    /// What a load change of this model sets.
+    fn steers(&self) -> Steer;
+    /// The planned level (users, or iterations per second) `t` after the scenario's start.
+    fn level_at(&self, t: Duration) -> f64;
+    /// Whether start times are part of the load (arrival rates), so a late start makes the
+    /// results suspect.
+    fn schedule_matters(&self) -> bool {
+        self.steers() == Steer::Rate
     }
-
-    /// Sleeps until `t`; `false` when the scenario began stopping meanwhile.
-    pub async fn sleep_until(&self, t: Instant) -> bool {
-        if self.stopping.get() {
-            return false;
-        }
-        // No await between the check above and the first poll of `notified` below, and
-        // only this thread calls `begin_stop`: a stop cannot slip between.
-        tokio::select! {
-            _ = tokio::time::sleep_until(t.into()) => !self.stopping.get(),
-            _ = self.stop.notified() => false,
-        }
-    }
-
-    /// Resolves when the scenario begins stopping.
-    pub async fn stopped(&self) {
-        if !self.stopping.get() {
-            self.stop.notified().await;
-        }
-    }
-
-    /// Takes one iteration from this worker's share; `false` when it is used up (or the
-    /// scenario is stopping).
-    pub fn take_iteration(&self) -> bool {
-        match self.tickets.get() {
-            None => !self.stopping.get(),
-            Some(0) => false,
-            Some(n) => {
-                self.tickets.set(Some(n - 1));
-                !self.stopping.get()
-            }
-        }
-    }
+    /// The result file's `run.load` fields (all but `model`, which describes every scenario).
+    fn load_info(&self) -> LoadInfo;
+    /// Runs one worker's share to its end: the schedule done and every user finished, or a
+    /// stop (`ScenarioCtx::begin_stop`) and the users' stop timeout.
+    fn run(&self, run: ExecutorRun) -> LocalFuture;
 }
 
-/// Runs one worker's share of scenario `index` to its end: the schedule done and every
-/// user finished, or a stop (`ScenarioCtx::begin_stop`) and the users' stop timeout.
+/// Runs one worker's share of scenario `index`, from the scenario's start offset on.
 pub async fn run(
     plan: Arc<Plan>,
     index: usize,
@@ -103,59 +98,62 @@ pub async fn run(
     sctx: Rc<ScenarioCtx>,
     at: Placement,
 ) {
-    let scenario = &plan.scenarios[index];
-    let begin = at.start + scenario.start;
+    let begin = at.start + plan.scenarios[index].start;
     if !sctx.sleep_until(begin).await {
         return;
     }
-    match &scenario.load {
-        LoadModel::ConstantUsers {
-            users, spawn_rate, ..
-        } => {
-            let model = constant_users::ConstantUsers {
-                users: *users,
-                spawn_rate: *spawn_rate,
-            };
-            constant_users::run(model, plan.clone(), index, ctx, sctx, at, begin).await
-        }
-        LoadModel::RampingUsers { start, stages } => {
-            let events = ramping_users::events(*start, stages, at.worker, at.workers);
-            ramping_users::run(events, plan.clone(), index, ctx, sctx, at, begin).await
-        }
-        LoadModel::ArrivalRate {
-            rate,
-            stages,
-            duration,
-            max_users,
-            pre_allocated_users,
-            drop_when_busy,
-        } => {
-            // Fewer users than workers: the schedule is striped over as many workers as
-            // there are users, so no worker holds iterations without a user to run them.
-            let workers = at.workers.min(*max_users as usize).max(1);
-            if at.worker >= workers {
-                return;
-            }
-            let pool = arrivals::PoolSpec {
-                max_users: share(*max_users, at.worker, workers),
-                pre_allocated: share(*pre_allocated_users, at.worker, workers),
-                drop_when_busy: *drop_when_busy,
-            };
-            let offsets: Box<dyn Iterator<Item = Duration>> = if stages.is_empty() {
-                Box::new(constant_arrival_rate::offsets(
-                    *rate, *duration, at.worker, workers,
-                ))
-            } else {
-                Box::new(ramping_arrival_rate::offsets(
-                    *rate,
-                    stages.clone(),
-                    at.worker,
-                    workers,
-                ))
-            };
-            arrivals::run(offsets, pool, plan.clone(), index, ctx, sctx, at, begin).await
-        }
+    let future = plan.scenarios[index].load.executor().run(ExecutorRun {
+        plan: plan.clone(),
+        index,
+        ctx,
+        sctx,
+        at,
+        begin,
+    });
+    future.await
+}
+
+/// `7.5s`, or `2m` for whole minutes: durations as the load descriptions show them.
+pub fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 60.0 && s.fract() == 0.0 && (s as u64).is_multiple_of(60) {
+        format!("{}m", s as u64 / 60)
+    } else {
+        format!("{s}s")
     }
+}
+
+pub(crate) fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `to 100 over 30s, then to 0 over 10s`.
+pub(crate) fn stages_text(stages: &[Stage]) -> String {
+    stages
+        .iter()
+        .map(|s| format!("to {} over {}", s.target, secs(s.duration)))
+        .collect::<Vec<_>>()
+        .join(", then ")
+}
+
+/// The level of a line that starts at `from` and moves linearly through `stages`, `t` after
+/// its start; the last stage's target after the end.
+pub(crate) fn stages_level_at(from: f64, stages: &[Stage], t: Duration) -> f64 {
+    let mut at = Duration::ZERO;
+    let mut level = from;
+    for s in stages {
+        if t < at + s.duration {
+            let into = (t - at).as_secs_f64() / s.duration.as_secs_f64();
+            return level + (s.target - level) * into;
+        }
+        at += s.duration;
+        level = s.target;
+    }
+    level
 }
 
 /// One user's whole life: counted in the users gauge however it ends (finished, told to
@@ -177,14 +175,6 @@ pub(crate) async fn user_life(
         .await;
 }
 
-pub(crate) struct UserRunning(pub(crate) Rc<WorkerCtx>);
-
-impl Drop for UserRunning {
-    fn drop(&mut self) {
-        self.0.user_stopped();
-    }
-}
-
 pub(crate) async fn sleep_until_opt(t: Option<Instant>) {
     match t {
         Some(t) => tokio::time::sleep_until(t.into()).await,
@@ -192,16 +182,10 @@ pub(crate) async fn sleep_until_opt(t: Option<Instant>) {
     }
 }
 
-/// Worker `w`'s part of `total` when it is spread evenly over `workers`.
-pub fn share(total: u64, w: usize, workers: usize) -> u64 {
-    let n = workers.max(1) as u64;
-    total / n + u64::from((w as u64) < total % n)
-}
-
 /// Waits for `users` to end by themselves, up to `stop_timeout` after the scenario began
 /// stopping; then aborts the rest (their in-flight requests count as interrupted).
-pub(crate) async fn drain(
-    users: &mut tokio::task::JoinSet<()>,
+pub(crate) async fn drain<T: 'static>(
+    users: &mut tokio::task::JoinSet<T>,
     sctx: &ScenarioCtx,
     stop_timeout: Duration,
 ) {
@@ -227,12 +211,23 @@ pub(crate) async fn drain(
 mod tests {
     use super::*;
 
-    #[test]
-    fn shares_add_up_and_differ_by_at_most_one() {
-        for total in [0u64, 1, 7, 100] {
-            let parts: Vec<u64> = (0..3).map(|w| share(total, w, 3)).collect();
-            assert_eq!(parts.iter().sum::<u64>(), total);
-            assert!(parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1);
+    fn stage(secs: u64, target: f64) -> Stage {
+        Stage {
+            duration: Duration::from_secs(secs),
+            target,
         }
+    }
+
+    #[test]
+    fn a_line_through_stages_has_its_level_at_every_moment() {
+        let stages = [stage(10, 100.0), stage(10, 100.0), stage(5, 0.0)];
+        let at = |s: f64| stages_level_at(0.0, &stages, Duration::from_secs_f64(s));
+        assert_eq!(at(0.0), 0.0);
+        assert_eq!(at(2.5), 25.0);
+        assert_eq!(at(15.0), 100.0);
+        assert_eq!(at(22.5), 50.0);
+        assert_eq!(at(100.0), 0.0);
+        assert_eq!(secs(Duration::from_secs(120)), "2m");
+        assert_eq!(secs(Duration::from_millis(7500)), "7.5s");
     }
 }

@@ -5,19 +5,79 @@
 
 use std::time::Duration;
 
-use crate::plan::Stage;
+use barrage_metrics::LoadInfo;
 
-/// This worker's intended start offsets, in order, ending with the last stage.
+use super::arrivals::{self, PoolSpec};
+use super::{stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
+use crate::plan::Stage;
+use crate::segment::Segment;
+
+/// Iterations per second from `rate`, moved linearly through each stage's target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RampingArrivalRate {
+    pub rate: f64,
+    pub stages: Vec<Stage>,
+    pub pool: PoolSpec,
+}
+
+impl Executor for RampingArrivalRate {
+    fn describe(&self) -> String {
+        format!(
+            "iterations/s from {} {}, {}",
+            self.rate,
+            stages_text(&self.stages),
+            self.pool.describe()
+        )
+    }
+
+    fn max_users(&self) -> u64 {
+        self.pool.max_users
+    }
+
+    fn length(&self) -> Option<Duration> {
+        Some(self.stages.iter().map(|s| s.duration).sum())
+    }
+
+    fn ramp_up(&self) -> Duration {
+        self.stages.first().map_or(Duration::ZERO, |s| s.duration)
+    }
+
+    fn steers(&self) -> Steer {
+        Steer::Rate
+    }
+
+    fn level_at(&self, t: Duration) -> f64 {
+        stages_level_at(self.rate, &self.stages, t)
+    }
+
+    fn load_info(&self) -> LoadInfo {
+        LoadInfo {
+            rate: Some(self.rate),
+            duration_s: self.length().map(|d| d.as_secs_f64()),
+            ..LoadInfo::default()
+        }
+    }
+
+    fn run(&self, r: ExecutorRun) -> LocalFuture {
+        // Fewer users than segments: the schedule is striped over as many segments as there
+        // are users, so none holds iterations without a user to run them.
+        let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
+            return Box::pin(async {});
+        };
+        let offsets = Box::new(offsets(self.rate, self.stages.clone(), segment));
+        Box::pin(arrivals::run(offsets, segment, self.pool, self.length(), r))
+    }
+}
+
+/// This segment's intended start offsets, in order, ending with the last stage.
 pub fn offsets(
     start_rate: f64,
     stages: Vec<Stage>,
-    worker: usize,
-    workers: usize,
+    segment: Segment,
 ) -> impl Iterator<Item = Duration> {
     let mut schedule = Schedule::new(start_rate, stages);
-    let step = workers.max(1) as u64;
-    (worker as u64..)
-        .step_by(step as usize)
+    segment
+        .numbers_from(0)
         .map_while(move |k| schedule.time_of(k as f64))
         .map(Duration::from_secs_f64)
 }
@@ -94,7 +154,7 @@ mod tests {
     fn counts_follow_the_area_under_the_rate() {
         // 0 -> 100/s over 10 s (500 iterations), hold 100/s for 5 s (500), 100 -> 0 in 10 s (500).
         let stages = vec![stage(10, 100.0), stage(5, 100.0), stage(10, 0.0)];
-        let all: Vec<f64> = offsets(0.0, stages.clone(), 0, 1)
+        let all: Vec<f64> = offsets(0.0, stages.clone(), Segment::WHOLE)
             .map(|d| d.as_secs_f64())
             .collect();
         assert_eq!(all.len(), 1500);
@@ -103,18 +163,22 @@ mod tests {
         // During the flat stage, starts are 10 ms apart.
         assert!((all[600] - all[599] - 0.01).abs() < 1e-9);
         assert!(all.windows(2).all(|w| w[0] <= w[1]));
-        let split: usize = (0..3)
-            .map(|w| offsets(0.0, stages.clone(), w, 3).count())
+        let split: usize = Segment::WHOLE
+            .split(3)
+            .map(|w| offsets(0.0, stages.clone(), w).count())
             .sum();
         assert_eq!(split, 1500);
     }
 
     #[test]
     fn a_constant_stage_matches_the_constant_schedule() {
-        let ramp: Vec<_> = offsets(50.0, vec![stage(2, 50.0)], 0, 1).collect();
-        let constant: Vec<_> =
-            super::super::constant_arrival_rate::offsets(50.0, Some(Duration::from_secs(2)), 0, 1)
-                .collect();
+        let ramp: Vec<_> = offsets(50.0, vec![stage(2, 50.0)], Segment::WHOLE).collect();
+        let constant: Vec<_> = super::super::constant_arrival_rate::offsets(
+            50.0,
+            Some(Duration::from_secs(2)),
+            Segment::WHOLE,
+        )
+        .collect();
         assert_eq!(ramp.len(), constant.len());
         for (a, b) in ramp.iter().zip(&constant) {
             assert!(a.abs_diff(*b) < Duration::from_nanos(10));

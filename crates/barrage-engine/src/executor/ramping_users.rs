@@ -6,33 +6,78 @@
 //! stop finishes its current iteration first (k6's graceful ramp-down). When the last
 //! stage ends, the scenario ends.
 
-use std::cell::Cell;
-use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::task::JoinSet;
+use barrage_metrics::LoadInfo;
 
-use super::{drain, user_life, Placement, ScenarioCtx};
-use crate::plan::{Plan, Stage};
-use crate::worker::WorkerCtx;
+pub use super::closed::Event;
+use super::closed::{self, Closed};
+use super::{stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
+use crate::plan::Stage;
+use crate::segment::Segment;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    Start(u64),
-    Stop(u64),
+/// Users from `start`, moved linearly through each stage's target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RampingUsers {
+    pub start: u64,
+    pub stages: Vec<Stage>,
+}
+
+impl Executor for RampingUsers {
+    fn describe(&self) -> String {
+        format!("users from {} {}", self.start, stages_text(&self.stages))
+    }
+
+    fn max_users(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|st| st.target.ceil() as u64)
+            .fold(self.start, u64::max)
+    }
+
+    fn length(&self) -> Option<Duration> {
+        Some(self.stages.iter().map(|s| s.duration).sum())
+    }
+
+    fn ramp_up(&self) -> Duration {
+        self.stages.first().map_or(Duration::ZERO, |s| s.duration)
+    }
+
+    fn steers(&self) -> Steer {
+        Steer::Users
+    }
+
+    fn level_at(&self, t: Duration) -> f64 {
+        stages_level_at(self.start as f64, &self.stages, t).floor()
+    }
+
+    fn load_info(&self) -> LoadInfo {
+        LoadInfo {
+            duration_s: self.length().map(|d| d.as_secs_f64()),
+            ..LoadInfo::default()
+        }
+    }
+
+    /// Stages have no spawn rate: a load change moves to its new number of users at once.
+    fn run(&self, r: ExecutorRun) -> LocalFuture {
+        let this = self.clone();
+        let events = events(self.start, &self.stages, r.at.segment);
+        Box::pin(closed::run(
+            Closed {
+                events: Box::new(events.into_iter()),
+                end: self.length(),
+                spawn_rate: None,
+                planned: Box::new(move |t| this.level_at(t) as u64),
+            },
+            r,
+        ))
+    }
 }
 
 /// This worker's start and stop events, in time order, as offsets from the scenario's
-/// start. Users are striped: user `i` belongs to worker `i mod workers`.
-pub fn events(
-    start: u64,
-    stages: &[Stage],
-    worker: usize,
-    workers: usize,
-) -> Vec<(Duration, Event)> {
-    let mine = |i: u64| i % workers.max(1) as u64 == worker as u64;
+/// start. Users are striped: user `i` belongs to the segment that owns it.
+pub fn events(start: u64, stages: &[Stage], segment: Segment) -> Vec<(Duration, Event)> {
+    let mine = |i: u64| segment.owns(i);
     let mut out: Vec<(Duration, Event)> = (0..start)
         .filter(|&i| mine(i))
         .map(|i| (Duration::ZERO, Event::Start(i)))
@@ -67,50 +112,6 @@ pub fn events(
     out
 }
 
-/// Runs this worker's events, then ends the scenario when the last stage is over.
-pub async fn run(
-    events: Vec<(Duration, Event)>,
-    plan: Arc<Plan>,
-    index: usize,
-    ctx: Rc<WorkerCtx>,
-    sctx: Rc<ScenarioCtx>,
-    at: Placement,
-    begin: Instant,
-) {
-    let end = begin + plan.scenarios[index].load.length().unwrap_or_default();
-    let mut users = JoinSet::new();
-    let mut stops: HashMap<u64, Rc<Cell<bool>>> = HashMap::new();
-    let mut events = events.into_iter().peekable();
-    loop {
-        let next = events.peek().map_or(end, |(t, _)| begin + *t);
-        tokio::select! {
-            _ = tokio::time::sleep_until(next.into()) => {
-                match events.next() {
-                    Some((_, Event::Start(i))) => {
-                        let stop = Rc::new(Cell::new(false));
-                        stops.insert(i, stop.clone());
-                        let life = user_life(plan.clone(), index, ctx.clone(), sctx.clone(), i, Some(stop));
-                        users.spawn_local(life);
-                    }
-                    Some((_, Event::Stop(i))) => {
-                        if let Some(stop) = stops.remove(&i) {
-                            stop.set(true);
-                        }
-                    }
-                    None => {
-                        sctx.begin_stop();
-                        break;
-                    }
-                }
-            }
-            // Users ramped down end by themselves; collect them so the set stays small.
-            Some(_) = users.join_next(), if !users.is_empty() => {}
-            _ = sctx.stopped() => break,
-        }
-    }
-    drain(&mut users, &sctx, at.stop_timeout).await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,7 +126,11 @@ mod tests {
     #[test]
     fn users_follow_the_stages_up_and_down() {
         // 0 -> 4 users over 4 s, hold 2 s, 4 -> 0 over 2 s.
-        let ev = events(0, &[stage(4, 4.0), stage(2, 4.0), stage(2, 0.0)], 0, 1);
+        let ev = events(
+            0,
+            &[stage(4, 4.0), stage(2, 4.0), stage(2, 0.0)],
+            Segment::WHOLE,
+        );
         let starts: Vec<_> = ev
             .iter()
             .filter_map(|(t, e)| matches!(e, Event::Start(_)).then_some(t.as_secs_f64()))
@@ -144,8 +149,9 @@ mod tests {
 
     #[test]
     fn events_are_striped_over_workers_and_start_users_come_first() {
-        let all: Vec<_> = (0..2)
-            .flat_map(|w| events(2, &[stage(2, 6.0)], w, 2))
+        let all: Vec<_> = Segment::WHOLE
+            .split(2)
+            .flat_map(|w| events(2, &[stage(2, 6.0)], w))
             .collect();
         let mut started: Vec<u64> = all
             .iter()
@@ -156,7 +162,7 @@ mod tests {
             .collect();
         started.sort();
         assert_eq!(started, vec![0, 1, 2, 3, 4, 5]);
-        let w1 = events(2, &[stage(2, 6.0)], 1, 2);
+        let w1 = events(2, &[stage(2, 6.0)], Segment::WHOLE.split(2).nth(1).unwrap());
         assert_eq!(w1[0], (Duration::ZERO, Event::Start(1)));
         assert!(w1
             .iter()

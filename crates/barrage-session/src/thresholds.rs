@@ -5,15 +5,14 @@
 //! `barrage_report::threshold`; this module only wires it to files, flags and the run.
 //!
 //! Must not judge anything itself: evaluation is `barrage_report::threshold::evaluate`, and
-//! the pass/fail rule for a whole run is `barrage_report::gate`.
+//! the pass/fail rule for a whole run is `barrage_report::gate`. Must not print: what is
+//! wrong with a threshold comes back as diagnostics, which the front end renders.
 
 use std::time::Duration;
 
 use barrage_metrics::{Registry, ResultDoc};
 use barrage_report::threshold::{self, ParseError, Threshold, Watch, Watched};
-use barrage_scenario::{render, Diagnostic, SourceFile, Span};
-
-use crate::exit;
+use barrage_scenario::{Diagnostic, SourceFile, Span};
 
 /// Where a threshold came from, as the result file records it.
 pub const FROM_SCENARIO: &str = "scenario";
@@ -83,24 +82,37 @@ impl Known<'_> {
     }
 }
 
+/// What [`collect`] found: the thresholds, and what is wrong with them (or worth a
+/// warning), each list of diagnostics with the text it points into (the scenario file, or a
+/// `--threshold` flag as a one-line source of its own).
+pub struct Collected {
+    pub items: Vec<Item>,
+    pub reports: Vec<(SourceFile, Vec<Diagnostic>)>,
+}
+
+impl Collected {
+    /// Whether any diagnostic is an error (the run must not start).
+    pub fn failed(&self) -> bool {
+        self.reports
+            .iter()
+            .any(|(_, d)| d.iter().any(Diagnostic::is_error))
+    }
+}
+
 /// Parses the scenario's thresholds (diagnostics point into `file`) and the `--threshold`
 /// flags (diagnostics point into the flag), and checks that their matchers can select
-/// something. Prints every diagnostic; `Err` is the exit code (bad usage).
+/// something.
 pub fn collect(
     file: Option<&SourceFile>,
     from_file: &[barrage_scenario::Threshold],
     from_flags: &[String],
     known: &Known,
-    color: bool,
-) -> Result<Vec<Item>, u8> {
+) -> Collected {
     let mut items = Vec::new();
-    let mut failed = false;
+    let mut reports = Vec::new();
     let mut report = |src: &SourceFile, diags: Vec<Diagnostic>| {
-        if diags.iter().any(Diagnostic::is_error) {
-            failed = true;
-        }
         if !diags.is_empty() {
-            eprint!("{}", render(src, &diags, color));
+            reports.push((src.clone(), diags));
         }
     };
     if let Some(file) = file {
@@ -148,11 +160,7 @@ pub fn collect(
         };
         report(&src, diags);
     }
-    if failed {
-        Err(exit::USAGE)
-    } else {
-        Ok(items)
-    }
+    Collected { items, reports }
 }
 
 /// Where the expression's first byte is in the file: the scalar itself, or one past its

@@ -1,0 +1,205 @@
+//! What the parts of one worker thread share: the worker's own state (its recorder, its
+//! connector, its users gauge) and each scenario's state on that worker (stopping, its share
+//! of a total iteration count, and the load changes a running session sends).
+//!
+//! Why a module of its own: the executors, the worker loop and the virtual users all read
+//! these, and none of them should have to import another to get at them. With the shared
+//! state here, imports run one way: `worker` -> `executor` -> `vu` -> `context`.
+//!
+//! Nothing here crosses threads: a worker's tasks share it through `Rc`, and only that
+//! thread touches it. The one exception is the load-change receiver, a `watch` channel the
+//! control thread writes to once per change (never per request).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use barrage_metrics::Recorder;
+use tokio::sync::{watch, Notify};
+
+use crate::http::Connector;
+use crate::segment::Segment;
+
+/// Where one worker's share of one scenario runs.
+#[derive(Clone)]
+pub struct Placement {
+    /// This worker's share of the whole load: its users and iterations.
+    pub segment: Segment,
+    /// The run's start; the scenario's own start is `start + plan.start`.
+    pub start: Instant,
+    pub stop_timeout: Duration,
+}
+
+/// A change of a running scenario's load, sent by the session's control handle: from `at`
+/// on, the scenario holds `target` (users for a closed model, iterations per second for an
+/// open one) instead of what remains of its planned schedule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadChange {
+    pub at: Instant,
+    pub target: f64,
+}
+
+/// The latest load change of one scenario (`None` until the first). A `watch` channel: only
+/// the latest value matters, since each change replaces whatever remained of the one before.
+pub type LoadChanges = watch::Receiver<Option<LoadChange>>;
+
+/// One scenario's state on one worker: whether it is stopping, its share of a total
+/// iteration count, and where its load changes arrive. Users and the executor check it;
+/// only this thread touches it.
+pub struct ScenarioCtx {
+    pub index: usize,
+    stopping: Cell<bool>,
+    stop: Notify,
+    tickets: Cell<Option<u64>>,
+    changes: Option<LoadChanges>,
+}
+
+impl ScenarioCtx {
+    pub fn new(index: usize, tickets: Option<u64>) -> ScenarioCtx {
+        ScenarioCtx {
+            index,
+            stopping: Cell::new(false),
+            stop: Notify::new(),
+            tickets: Cell::new(tickets),
+            changes: None,
+        }
+    }
+
+    /// Where this scenario's load changes arrive (a run started by a session has them).
+    pub fn with_changes(mut self, changes: LoadChanges) -> ScenarioCtx {
+        self.changes = Some(changes);
+        self
+    }
+
+    /// The executor's own receiver of load changes: resolves with each new change, never
+    /// when there can be none.
+    pub fn load_changes(&self) -> ChangeStream {
+        ChangeStream(self.changes.clone())
+    }
+
+    /// Whether this worker's share of a total iteration count is used up (`false` when
+    /// the scenario has no count).
+    pub fn out_of_iterations(&self) -> bool {
+        self.tickets.get() == Some(0)
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.get()
+    }
+
+    /// Tells the scenario's users to stop at their next step, waking those that sleep.
+    pub fn begin_stop(&self) {
+        self.stopping.set(true);
+        self.stop.notify_waiters();
+    }
+
+    /// Sleeps until `t`; `false` when the scenario began stopping meanwhile.
+    pub async fn sleep_until(&self, t: Instant) -> bool {
+        if self.stopping.get() {
+            return false;
+        }
+        // No await between the check above and the first poll of `notified` below, and
+        // only this thread calls `begin_stop`: a stop cannot slip between.
+        tokio::select! {
+            _ = tokio::time::sleep_until(t.into()) => !self.stopping.get(),
+            _ = self.stop.notified() => false,
+        }
+    }
+
+    /// Resolves when the scenario begins stopping.
+    pub async fn stopped(&self) {
+        if !self.stopping.get() {
+            self.stop.notified().await;
+        }
+    }
+
+    /// Takes one iteration from this worker's share; `false` when it is used up (or the
+    /// scenario is stopping).
+    pub fn take_iteration(&self) -> bool {
+        match self.tickets.get() {
+            None => !self.stopping.get(),
+            Some(0) => false,
+            Some(n) => {
+                self.tickets.set(Some(n - 1));
+                !self.stopping.get()
+            }
+        }
+    }
+}
+
+/// State shared by everything on one worker thread (never across threads).
+pub struct WorkerCtx {
+    pub index: usize,
+    pub workers: usize,
+    pub recorder: RefCell<Recorder>,
+    pub connector: Connector,
+    sequential: Cell<u64>,
+    users: Cell<u64>,
+}
+
+impl WorkerCtx {
+    pub fn new(
+        index: usize,
+        workers: usize,
+        recorder: Recorder,
+        connector: Connector,
+    ) -> WorkerCtx {
+        WorkerCtx {
+            index,
+            workers,
+            recorder: RefCell::new(recorder),
+            connector,
+            sequential: Cell::new(0),
+            users: Cell::new(0),
+        }
+    }
+
+    /// The next row of a sequential data source: rows are dealt to workers in turn, so
+    /// over the whole run each row is used about as often as every other.
+    pub fn next_sequential_row(&self, rows: usize) -> usize {
+        let n = self.sequential.get();
+        self.sequential.set(n + 1);
+        ((n as usize) * self.workers + self.index) % rows
+    }
+
+    pub fn user_started(&self) {
+        self.users.set(self.users.get() + 1);
+        self.recorder.borrow_mut().set_users(self.users.get());
+    }
+
+    pub fn user_stopped(&self) {
+        self.users.set(self.users.get().saturating_sub(1));
+        self.recorder.borrow_mut().set_users(self.users.get());
+    }
+}
+
+/// See [`ScenarioCtx::load_changes`].
+pub struct ChangeStream(Option<LoadChanges>);
+
+impl ChangeStream {
+    /// The next load change; pending forever when no more can come. A change sent before
+    /// the executor started (the scenario's start offset) is returned at once.
+    pub async fn next(&mut self) -> LoadChange {
+        loop {
+            let Some(rx) = &mut self.0 else {
+                return std::future::pending().await;
+            };
+            if rx.changed().await.is_err() {
+                self.0 = None;
+                continue;
+            }
+            if let Some(change) = *rx.borrow_and_update() {
+                return change;
+            }
+        }
+    }
+}
+
+/// Counts a user in the worker's users gauge for as long as it lives, however it ends.
+pub(crate) struct UserRunning(pub(crate) Rc<WorkerCtx>);
+
+impl Drop for UserRunning {
+    fn drop(&mut self) {
+        self.0.user_stopped();
+    }
+}

@@ -1,0 +1,265 @@
+//! The handle that steers a running session: stop it, reset its statistics, and change
+//! its load while it runs. The terminal's keys, the web UI and the capacity search all
+//! steer through this one handle; each says who it is (`source`), and every change lands in
+//! the result file's timeline with the time and the source.
+//!
+//! A handle is cheap to clone and may be used from any thread: it only sends a request to
+//! the session's control loop, which applies it between two closed seconds. What can be
+//! checked without the loop (the scenario exists, it is steered by users or by a rate) is
+//! checked here, so the caller gets the error at once.
+
+use std::sync::Arc;
+
+use barrage_engine::Steer;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What a front end asks of a running session.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Command {
+    /// Stop: gracefully (in-flight requests get the stop timeout), or at once.
+    Stop {
+        hard: bool,
+    },
+    ResetStats,
+    /// Hold this many users (closed model) or iterations/s (open model) from now on.
+    Set {
+        scenario: usize,
+        target: f64,
+    },
+    /// Change the current level by this much (the terminal's keys).
+    Adjust {
+        scenario: usize,
+        by: f64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub command: Command,
+    pub source: String,
+}
+
+/// One scenario as the handle knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// Whether a change sets users or a rate.
+    pub steers: Steer,
+}
+
+/// A request the session cannot take.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ControlError {
+    #[error("no scenario named `{name}`; scenarios here: {known}")]
+    NoSuchScenario { name: String, known: String },
+    #[error("this run has several scenarios ({known}): name the one to change")]
+    WhichScenario { known: String },
+    #[error("scenario `{scenario}` runs {has}: change its {wants} instead")]
+    WrongModel {
+        scenario: String,
+        has: &'static str,
+        wants: &'static str,
+    },
+    #[error("{0} must be a number of at least 0")]
+    Negative(&'static str),
+    #[error("the run is over")]
+    Ended,
+}
+
+/// Steers one running session (see the module comment).
+#[derive(Debug, Clone)]
+pub struct Control {
+    tx: UnboundedSender<Request>,
+    scenarios: Arc<[ScenarioInfo]>,
+}
+
+impl Control {
+    pub(crate) fn new(tx: UnboundedSender<Request>, scenarios: Arc<[ScenarioInfo]>) -> Control {
+        Control { tx, scenarios }
+    }
+
+    /// The run's scenarios, in the plan's order.
+    pub fn scenarios(&self) -> &[ScenarioInfo] {
+        &self.scenarios
+    }
+
+    /// Start nothing new; in-flight requests get the stop timeout. The run counts as
+    /// interrupted.
+    pub fn stop(&self, source: &str) -> Result<(), ControlError> {
+        self.send(Command::Stop { hard: false }, source)
+    }
+
+    /// Stop now; in-flight requests are counted as interrupted.
+    pub fn hard_stop(&self, source: &str) -> Result<(), ControlError> {
+        self.send(Command::Stop { hard: true }, source)
+    }
+
+    /// Forget the statistics so far (Locust's "reset stats").
+    pub fn reset_stats(&self, source: &str) -> Result<(), ControlError> {
+        self.send(Command::ResetStats, source)
+    }
+
+    /// From now on, `scenario` (or the only one) runs `users` users, reached at its spawn
+    /// rate; under stages, the rest of the stages is replaced by a hold at `users`.
+    pub fn set_users(
+        &self,
+        scenario: Option<&str>,
+        users: u64,
+        source: &str,
+    ) -> Result<(), ControlError> {
+        let index = self.scenario(scenario, Steer::Users)?;
+        self.send(
+            Command::Set {
+                scenario: index,
+                target: users as f64,
+            },
+            source,
+        )
+    }
+
+    /// From now on, `scenario` (or the only one) starts `rate` iterations per second; under
+    /// stages, the rest of the stages is replaced by a hold at `rate`.
+    pub fn set_rate(
+        &self,
+        scenario: Option<&str>,
+        rate: f64,
+        source: &str,
+    ) -> Result<(), ControlError> {
+        if !(rate >= 0.0 && rate.is_finite()) {
+            return Err(ControlError::Negative("a rate"));
+        }
+        let index = self.scenario(scenario, Steer::Rate)?;
+        self.send(
+            Command::Set {
+                scenario: index,
+                target: rate,
+            },
+            source,
+        )
+    }
+
+    /// Changes `scenario`'s (or the only one's) level by `by`: users for a closed model,
+    /// iterations per second for an open one (never below 0).
+    pub fn adjust(
+        &self,
+        scenario: Option<&str>,
+        by: f64,
+        source: &str,
+    ) -> Result<(), ControlError> {
+        let index = self.index(scenario)?;
+        self.send(
+            Command::Adjust {
+                scenario: index,
+                by,
+            },
+            source,
+        )
+    }
+
+    fn send(&self, command: Command, source: &str) -> Result<(), ControlError> {
+        self.tx
+            .send(Request {
+                command,
+                source: source.to_owned(),
+            })
+            .map_err(|_| ControlError::Ended)
+    }
+
+    fn known(&self) -> String {
+        self.scenarios
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn index(&self, scenario: Option<&str>) -> Result<usize, ControlError> {
+        match scenario {
+            Some(name) => self
+                .scenarios
+                .iter()
+                .position(|s| s.name == name)
+                .ok_or_else(|| ControlError::NoSuchScenario {
+                    name: name.to_owned(),
+                    known: self.known(),
+                }),
+            None if self.scenarios.len() == 1 => Ok(0),
+            None => Err(ControlError::WhichScenario {
+                known: self.known(),
+            }),
+        }
+    }
+
+    fn scenario(&self, scenario: Option<&str>, wants: Steer) -> Result<usize, ControlError> {
+        let index = self.index(scenario)?;
+        let info = &self.scenarios[index];
+        if info.steers != wants {
+            let words = |s: Steer| match s {
+                Steer::Users => "users",
+                Steer::Rate => "rate",
+            };
+            return Err(ControlError::WrongModel {
+                scenario: info.name.clone(),
+                has: match info.steers {
+                    Steer::Users => "a number of users",
+                    Steer::Rate => "an arrival rate",
+                },
+                wants: words(info.steers),
+            });
+        }
+        Ok(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn control(
+        scenarios: &[(&str, Steer)],
+    ) -> (Control, tokio::sync::mpsc::UnboundedReceiver<Request>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let infos: Vec<ScenarioInfo> = scenarios
+            .iter()
+            .map(|&(n, s)| ScenarioInfo {
+                name: n.to_owned(),
+                steers: s,
+            })
+            .collect();
+        (Control::new(tx, infos.into()), rx)
+    }
+
+    #[test]
+    fn a_change_names_its_scenario_or_applies_to_the_only_one() {
+        let (one, mut rx) = control(&[("default", Steer::Users)]);
+        one.set_users(None, 7, "test").unwrap();
+        assert_eq!(
+            rx.try_recv().unwrap().command,
+            Command::Set {
+                scenario: 0,
+                target: 7.0
+            }
+        );
+        assert!(matches!(
+            one.set_rate(None, 5.0, "test"),
+            Err(ControlError::WrongModel { .. })
+        ));
+        let (two, _rx) = control(&[("browse", Steer::Users), ("orders", Steer::Rate)]);
+        assert!(matches!(
+            two.set_users(None, 1, "test"),
+            Err(ControlError::WhichScenario { .. })
+        ));
+        assert!(two.set_rate(Some("orders"), 20.0, "test").is_ok());
+        assert_eq!(
+            two.set_rate(Some("order"), 20.0, "test"),
+            Err(ControlError::NoSuchScenario {
+                name: "order".into(),
+                known: "browse, orders".into()
+            })
+        );
+        assert_eq!(
+            two.set_rate(Some("orders"), -1.0, "test"),
+            Err(ControlError::Negative("a rate"))
+        );
+    }
+}

@@ -1,0 +1,380 @@
+//! One run, from start to judged result: the loop that every front end drives.
+//!
+//! [`Session::start`] starts the engine's workers; [`Session::run`] then, on the calling
+//! thread's current-thread runtime, gathers the workers' per-second intervals, closes each
+//! second once every worker has reported it, pushes it to the sinks, resets the statistics
+//! when `--reset-stats` says, watches the thresholds that may abort the run, applies what
+//! the [`Control`] handle asks, and at the end assembles the result (generator warnings,
+//! threshold verdicts, timeline) and hands it to the sinks. It returns an [`Outcome`]; the
+//! front end decides what that means for an exit code.
+//!
+//! Must not print: what a person should read goes to the sinks (`Sink::notice`), into the
+//! outcome, or into [`Session::notices`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use barrage_engine::{Plan, Run, RunOptions, StartError, Steer, WorkerEvent};
+use barrage_metrics::{
+    format_timestamp, Aggregator, HostInfo, ResultDoc, RunMeta, Snapshot, TimelineEntry,
+};
+use barrage_report::threshold::Watch;
+use tokio::sync::mpsc;
+
+use crate::control::{Command, Control, Request, ScenarioInfo};
+use crate::plan_info;
+use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started};
+use crate::thresholds::{self, Item};
+
+/// How a session runs its plan, beyond the plan itself.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Workers, stop timeout, TLS, source addresses, pinning, segment.
+    pub run: RunOptions,
+    /// Reset the statistics once the ramp-up is over (Locust's `--reset-stats`).
+    pub reset_stats: bool,
+    /// The run's thresholds: watched live, judged at the end.
+    pub thresholds: Vec<Item>,
+    /// What the result file says about the run (scenario file, target, command); the
+    /// session fills in times, workers, load and host.
+    pub meta: RunMeta,
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+/// What a run came to.
+pub struct Outcome {
+    /// The judged result (what the result file holds).
+    pub result: ResultDoc,
+    /// The final statistics.
+    pub snapshot: Snapshot,
+    /// A stop was asked through the control handle (Ctrl-C, the web UI's stop button).
+    pub interrupted: bool,
+    /// A worker failed or panicked: the run is incomplete.
+    pub worker_error: Option<String>,
+    /// Each sink's lines for the person, or why it could not write, in the sinks' order;
+    /// sinks that could not even start come first.
+    pub outputs: Vec<Result<Vec<String>, SinkError>>,
+    /// Things that went less well than asked but did not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether every output was written.
+    pub fn outputs_written(&self) -> bool {
+        self.outputs.iter().all(Result::is_ok)
+    }
+}
+
+/// A started run (see the module comment).
+pub struct Session {
+    run: Run,
+    plan: Arc<Plan>,
+    settings: Settings,
+    started_wall: SystemTime,
+    requests: mpsc::UnboundedReceiver<Request>,
+    control: Control,
+    notices: Vec<String>,
+}
+
+impl Session {
+    /// Starts the workers; the load begins at once.
+    pub fn start(plan: Plan, settings: Settings) -> Result<Session, SessionError> {
+        let mut notices = Vec::new();
+        if let Some(limit) = barrage_engine::timer::raise_open_files_limit() {
+            let users = plan_info::most_users(&plan);
+            // Each user holds a connection; leave room for the process's own files.
+            if users + 64 > limit {
+                notices.push(format!(
+                    "warning: up to {users} users but only {limit} open files allowed: users \
+                     past about {} will fail to connect (counted as failures); raise `ulimit \
+                     -n`, or split the load over machines",
+                    limit.saturating_sub(64)
+                ));
+            }
+        }
+        let scenarios: Arc<[ScenarioInfo]> = plan
+            .scenarios
+            .iter()
+            .map(|s| ScenarioInfo {
+                name: s.name.clone(),
+                steers: s.load.executor().steers(),
+            })
+            .collect();
+        let (tx, requests) = mpsc::unbounded_channel();
+        let plan = Arc::new(plan);
+        let started_wall = SystemTime::now();
+        let run = Run::start(plan.clone(), &settings.run)?;
+        Ok(Session {
+            run,
+            plan,
+            settings,
+            started_wall,
+            requests,
+            control: Control::new(tx, scenarios),
+            notices,
+        })
+    }
+
+    /// A handle that steers this run; clone it for every front end.
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
+    /// Warnings found while starting (too few open files for the users asked for).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// The run's load in words, one clause per scenario.
+    pub fn describe(&self) -> String {
+        plan_info::describe(&self.plan)
+    }
+
+    pub fn workers(&self) -> usize {
+        self.run.workers
+    }
+
+    /// Runs to the end, feeding `sinks`, and returns what the run came to. Must be called
+    /// inside a current-thread runtime (the workers run on threads of their own).
+    pub async fn run(self, sinks: Vec<Box<dyn Sink>>) -> Outcome {
+        let Session {
+            mut run,
+            plan,
+            settings,
+            started_wall,
+            mut requests,
+            control,
+            notices: _,
+        } = self;
+        // Keeps the channel open while the loop runs, so `requests` never ends early.
+        let _own = control;
+        let (mut sinks, sink_errors) = Sinks::start(sinks);
+        let mut meta = settings.meta.clone();
+        meta.workers = run.workers as u32;
+        meta.load = plan_info::load_info(&plan);
+        meta.host = HostInfo::current();
+        let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
+        sinks.started(Started {
+            load: plan_info::describe(&plan),
+            meta: meta.clone(),
+            workers: run.workers,
+        });
+        let mut state = Loop {
+            agg: Aggregator::new(plan.registry.clone()),
+            watch: thresholds::watch(&settings.thresholds),
+            reset_after: settings.reset_stats.then(|| plan_info::ramp_up_end(&plan)),
+            timeline: Vec::new(),
+            targets: vec![None; plan.scenarios.len()],
+            interrupted: false,
+            start: run.start,
+            warnings: Vec::new(),
+        };
+        let workers = run.workers;
+        // Seconds are closed once every worker has reported them, so a per-second entry
+        // never misses a worker's share.
+        let mut reported: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut finished = 0usize;
+        let mut next_second = 1u64;
+        let mut worker_error = None;
+        loop {
+            tokio::select! {
+                event = run.events.recv() => match event {
+                    Some(WorkerEvent::Interval { worker, second, last, interval }) => {
+                        state.agg.absorb(worker, *interval);
+                        if last {
+                            finished += 1;
+                        } else {
+                            *reported.entry(second).or_default() += 1;
+                        }
+                        while reported.get(&next_second).copied().unwrap_or(0) + finished >= workers
+                            && finished < workers
+                        {
+                            reported.remove(&next_second);
+                            state.close_second(next_second, &run, &mut sinks, schedule_matters);
+                            next_second += 1;
+                        }
+                        if finished == workers {
+                            break;
+                        }
+                    }
+                    Some(WorkerEvent::Crashed { worker, message }) => {
+                        worker_error = Some(format!("worker {worker}: {message}"));
+                    }
+                    Some(WorkerEvent::Failed { worker, message }) => {
+                        worker_error = Some(format!("worker {worker}: {message}"));
+                        finished += 1;
+                        run.hard_stop();
+                        if finished == workers {
+                            break;
+                        }
+                    }
+                    Some(WorkerEvent::Warning { worker, message }) => {
+                        state.warnings.push(format!("worker {worker}: {message}"));
+                    }
+                    None => {
+                        if finished < workers && worker_error.is_none() {
+                            worker_error = Some("a worker ended without its last report".to_string());
+                        }
+                        break;
+                    }
+                },
+                Some(request) = requests.recv() => {
+                    state.apply(request, &run, &plan, &mut sinks);
+                }
+            }
+        }
+        let elapsed = run.start.elapsed();
+        // The last, partial second.
+        state.agg.close_second(elapsed);
+        let panicked = run.join();
+        if worker_error.is_none() {
+            worker_error = panicked.into_iter().next();
+        }
+        meta.started_at = format_timestamp(started_wall);
+        meta.ended_at = format_timestamp(SystemTime::now());
+        meta.interrupted = state.interrupted;
+        let snapshot = state.agg.snapshot(elapsed);
+        let mut result = state.agg.result(meta, elapsed);
+        result.warnings = barrage_report::generator::warnings(&result.generator, schedule_matters);
+        // Judged from the result, whose histograms make percentiles over several endpoints
+        // exact.
+        thresholds::judge(&settings.thresholds, &mut result, state.watch.aborted_by());
+        result.timeline = state.timeline;
+        let mut outputs: Vec<Result<Vec<String>, SinkError>> =
+            sink_errors.into_iter().map(Err).collect();
+        outputs.extend(sinks.finish(Finished {
+            result: result.clone(),
+            snapshot: snapshot.clone(),
+            schedule_matters,
+        }));
+        Outcome {
+            result,
+            snapshot,
+            interrupted: state.interrupted,
+            worker_error,
+            outputs,
+            warnings: state.warnings,
+        }
+    }
+}
+
+/// The control loop's state between events.
+struct Loop {
+    agg: Aggregator,
+    watch: Watch,
+    /// `--reset-stats`: drop the statistics once this much of the run (the ramp-up) is over.
+    reset_after: Option<Duration>,
+    timeline: Vec<TimelineEntry>,
+    /// Each scenario's level as last set through the handle (`None`: as planned).
+    targets: Vec<Option<f64>>,
+    interrupted: bool,
+    start: Instant,
+    warnings: Vec<String>,
+}
+
+impl Loop {
+    fn note(&mut self, what: String, source: &str) {
+        self.timeline.push(TimelineEntry {
+            at_s: self.start.elapsed().as_secs_f64(),
+            what,
+            source: source.to_owned(),
+        });
+    }
+
+    fn close_second(&mut self, second: u64, run: &Run, sinks: &mut Sinks, schedule_matters: bool) {
+        self.agg.close_second(Duration::from_secs(second));
+        if let Some(after) = self.reset_after {
+            if !after.is_zero() && Duration::from_secs(second) >= after {
+                self.agg.reset();
+                self.reset_after = None;
+                self.note("statistics reset".to_owned(), "--reset-stats");
+                sinks.notice(&format!(
+                    "Ramp-up over after {second} s: statistics reset (--reset-stats)."
+                ));
+            }
+        }
+        let snapshot = self.agg.snapshot(self.start.elapsed());
+        // Judged once a closed second, so an abort acts on whole seconds.
+        if let Some(i) = self.watch.observe(&snapshot) {
+            let text = self.watch.items()[i].threshold.text.trim().to_owned();
+            sinks.notice(&format!(
+                "\nStopping: threshold `{text}` failed (abort_on_fail); letting in-flight requests finish..."
+            ));
+            self.note(format!("stopped: threshold `{text}` failed"), "threshold");
+            run.graceful_stop();
+        }
+        sinks.second(Live {
+            second,
+            snapshot,
+            thresholds: self.watch.clone(),
+            schedule_matters,
+            missed: 0,
+        });
+    }
+
+    fn apply(&mut self, request: Request, run: &Run, plan: &Plan, sinks: &mut Sinks) {
+        let Request { command, source } = request;
+        match command {
+            Command::Stop { hard } => {
+                self.interrupted = true;
+                if hard {
+                    run.hard_stop();
+                    self.note("stopped at once".to_owned(), &source);
+                } else {
+                    run.graceful_stop();
+                    self.note("stopped".to_owned(), &source);
+                }
+            }
+            Command::ResetStats => {
+                self.agg.reset();
+                self.note("statistics reset".to_owned(), &source);
+                sinks.notice(&format!("Statistics reset ({source})."));
+            }
+            Command::Set { scenario, target } => {
+                self.set(scenario, target, run, plan, &source, sinks)
+            }
+            Command::Adjust { scenario, by } => {
+                let now = self.level(scenario, plan);
+                self.set(scenario, (now + by).max(0.0), run, plan, &source, sinks);
+            }
+        }
+    }
+
+    /// Scenario `i`'s level now: as last set, or as planned.
+    fn level(&self, i: usize, plan: &Plan) -> f64 {
+        self.targets[i].unwrap_or_else(|| {
+            let s = &plan.scenarios[i];
+            let t = self.start.elapsed().saturating_sub(s.start);
+            s.load.executor().level_at(t)
+        })
+    }
+
+    fn set(
+        &mut self,
+        i: usize,
+        target: f64,
+        run: &Run,
+        plan: &Plan,
+        source: &str,
+        sinks: &mut Sinks,
+    ) {
+        let before = self.level(i, plan);
+        let s = &plan.scenarios[i];
+        let (what, target) = match s.load.executor().steers() {
+            Steer::Users => ("users", target.round()),
+            Steer::Rate => ("rate", target),
+        };
+        self.targets[i] = Some(target);
+        run.change_load(i, target);
+        let text = format!("{what} {before} -> {target} (scenario {})", s.name);
+        sinks.notice(&format!("Load changed: {text} ({source})."));
+        self.note(text, source);
+    }
+}
