@@ -14,6 +14,9 @@
 //! would be wrong), and [`csv`] reads Locust's extra percentiles (66 %, 98 %, ...) from the
 //! result's histograms.
 //!
+//! The words thresholds and compare gates are written in (metric names and their aliases,
+//! label matchers, numbers with units) are one vocabulary, [`vocab`], read by one parser each.
+//!
 //! Thresholds ([`threshold`]: the language, evaluation, live watch), whether a run passed
 //! ([`gate`]), and the CI files written from a result ([`csv`], [`junit`], [`markdown`])
 //! live here too.
@@ -38,6 +41,7 @@ pub mod junit;
 pub mod markdown;
 mod output_file;
 pub mod threshold;
+pub mod vocab;
 
 pub use output_file::write_atomic;
 

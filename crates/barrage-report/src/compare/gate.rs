@@ -14,20 +14,19 @@
 //! a relative change of a rate near zero means nothing); for `rps` `%` is relative and a bare
 //! number (or `/s`) absolute.
 //!
-//! The label matchers are the thresholds' own (Prometheus' quoted form, since endpoint names
-//! hold braces and brackets: `p95{name="/items/{item_id}", method="GET"}>+10%`): the `{...}`
-//! block is handed to [`crate::threshold::parse`], so a matcher written for a threshold works
-//! unchanged in a gate, with the same escapes, regexes and error messages. A gate without
-//! matchers applies to every endpoint present in both runs and to the aggregate; with
-//! matchers, to the endpoints whose labels all match.
+//! Metric names, label matchers and the number+unit are read by [`crate::vocab`], as
+//! thresholds read them, so a name or matcher written for a threshold works unchanged in a
+//! gate, with the same aliases, escapes, regexes and error messages (Prometheus' quoted
+//! form, since endpoint names hold braces and brackets:
+//! `p95{name="/items/{item_id}", method="GET"}>+10%`). A gate without matchers applies to
+//! every endpoint present in both runs and to the aggregate; with matchers, to the endpoints
+//! whose labels all match.
 //!
 //! This module parses and answers "is this change beyond the gate?"; whether the change is also
 //! beyond the noise is the comparison's business.
 
-use std::fmt;
-
 use super::metric::{Metric, Unit};
-use crate::threshold::{self, Label, Matcher};
+use crate::vocab::{self, metric_word, quantity, Cursor, Matcher, Quantity};
 
 /// One parsed `--fail-if` gate.
 #[derive(Clone, Debug)]
@@ -58,24 +57,19 @@ pub enum Amount {
 }
 
 /// A gate that could not be read, with what to write instead.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--fail-if `{gate}`: {problem} (e.g. `p95>+10%`, `p99>+20ms`, `error_rate>+0.5%`, \
+     `rps<-10%`, `p95{{name=\"/items/{{id}}\"}}>+10%`)"
+)]
 pub struct GateError {
     gate: String,
     problem: String,
 }
 
-impl fmt::Display for GateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "--fail-if `{}`: {} (e.g. `p95>+10%`, `p99>+20ms`, `error_rate>+0.5%`, `rps<-10%`, \
-             `p95{{name=\"/items/{{id}}\"}}>+10%`)",
-            self.gate, self.problem
-        )
-    }
-}
-
-impl std::error::Error for GateError {}
+/// What compare gates take, for the messages that refuse a metric.
+const TAKES: &str =
+    "compare gates take p50 p75 p90 p95 p99 p99.9 mean max (response time), error_rate and rps";
 
 impl Gate {
     /// Parses `text`; see the module documentation for the syntax.
@@ -84,46 +78,59 @@ impl Gate {
             gate: text.to_owned(),
             problem,
         };
-        let mut p = Scanner { rest: text };
-        p.skip_ws();
-        let name = p.take_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let mut c = Cursor::new(text, 0);
+        c.skip_ws();
+        let name = &text[metric_word(&mut c)];
         if name.is_empty() {
             return Err(fail("a gate starts with a metric".into()));
         }
-        let metric = Metric::parse(name).ok_or_else(|| {
-            fail(format!(
-                "unknown metric `{name}`; compare gates take p50 p75 p90 p95 p99 p99.9 mean max \
-                 (response time), error_rate and rps"
-            ))
-        })?;
-        p.skip_ws();
-        let matchers = if p.rest.starts_with('{') {
-            let block = p.take_matcher_block();
-            // A latency metric and any limit: only the matchers are kept.
-            threshold::parse(&format!("p50{block} < 1ms"))
-                .map_err(|e| fail(e.to_string()))?
-                .matchers
+        let metric = match vocab::Metric::named(name) {
+            None => return Err(fail(format!("unknown metric `{name}`; {TAKES}"))),
+            Some(m) => Metric::new(m).ok_or_else(|| {
+                fail(format!("`{name}` cannot be compared between runs; {TAKES}"))
+            })?,
+        };
+        c.skip_ws();
+        let matchers = if c.peek() == Some('{') {
+            vocab::matcher_block(&mut c, metric.metric()).map_err(|e| fail(e.to_string()))?
         } else {
             Vec::new()
         };
-        p.skip_ws();
-        let direction = if p.eat('>') {
+        c.skip_ws();
+        let direction = if c.eat(">") {
             Direction::Increase
-        } else if p.eat('<') {
+        } else if c.eat("<") {
             Direction::Decrease
         } else {
             return Err(fail(format!(
                 "expected `>` or `<` after `{name}`, found `{}`",
-                p.rest.trim()
+                c.rest().trim()
             )));
         };
-        if p.rest.starts_with('=') {
+        if c.peek() == Some('=') {
             return Err(fail(
                 "use `>` or `<` alone: a gate fails when the change goes beyond its amount".into(),
             ));
         }
-        p.skip_ws();
-        let amount = parse_amount(metric, p.rest.trim()).map_err(fail)?;
+        c.skip_ws();
+        let written = c.rest().trim();
+        if written.is_empty() {
+            return Err(fail("the amount is missing after `>`/`<`".into()));
+        }
+        let q = quantity(&mut c, true).map_err(|_| {
+            fail(format!(
+                "`{written}` is not an amount such as `+10%` or `+20ms`"
+            ))
+        })?;
+        c.skip_ws();
+        if !c.at_end() {
+            return Err(fail(format!(
+                "unexpected `{}` after the amount `{}`",
+                c.rest(),
+                &text[q.span.clone()]
+            )));
+        }
+        let amount = amount(metric, &q, written).map_err(fail)?;
         Ok(Gate {
             text: text.trim().to_owned(),
             metric,
@@ -143,15 +150,10 @@ impl Gate {
         !self.matchers.is_empty()
     }
 
-    /// True when every matcher accepts the endpoint (always, without matchers).
+    /// True when every matcher accepts the endpoint (always, without matchers): the rule
+    /// thresholds select endpoints by.
     pub fn matches(&self, scenario: &str, method: &str, name: &str) -> bool {
-        self.matchers.iter().all(|m| match m.label {
-            Label::Scenario => m.matches(scenario),
-            Label::Method => m.matches(method),
-            Label::Name => m.matches(name),
-            // The thresholds' parser gives `check` only to the `checks` metric.
-            Label::Check => false,
-        })
+        vocab::selects(&self.matchers, scenario, method, name, None)
     }
 
     /// True when a change of `change` (in the metric's unit), `relative` to the base (a
@@ -177,93 +179,28 @@ impl Gate {
     }
 }
 
-struct Scanner<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Scanner<'a> {
-    fn skip_ws(&mut self) {
-        self.rest = self.rest.trim_start();
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        match self.rest.strip_prefix(c) {
-            Some(r) => {
-                self.rest = r;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Takes `{ ... }` up to the `}` that closes it outside quotes (or everything, when
-    /// nothing closes it: the thresholds' parser then says what is missing).
-    fn take_matcher_block(&mut self) -> &'a str {
-        let mut quote = None;
-        let mut escaped = false;
-        let mut end = self.rest.len();
-        for (i, c) in self.rest.char_indices() {
-            match quote {
-                Some(_) if escaped => escaped = false,
-                Some(_) if c == '\\' => escaped = true,
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if c == '"' || c == '\'' => quote = Some(c),
-                None if c == '}' => {
-                    end = i + 1;
-                    break;
-                }
-                None => {}
-            }
-        }
-        let (taken, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        taken
-    }
-
-    fn take_while(&mut self, f: impl Fn(char) -> bool) -> &'a str {
-        let end = self.rest.find(|c| !f(c)).unwrap_or(self.rest.len());
-        let (taken, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        taken
-    }
-}
-
-/// Parses `[+|-]number unit` for `metric`.
-fn parse_amount(metric: Metric, s: &str) -> Result<Amount, String> {
-    if s.is_empty() {
-        return Err("the amount is missing after `>`/`<`".into());
-    }
-    let (sign, body) = match s.as_bytes()[0] {
-        b'+' => (1.0, &s[1..]),
-        b'-' => (-1.0, &s[1..]),
-        _ => (1.0, s),
-    };
-    let body = body.trim_start();
-    let end = body
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(body.len());
-    let (number, unit) = body.split_at(end);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not an amount such as `+10%` or `+20ms`"))?;
-    let v = sign * value;
-    let unit = unit.trim();
-    match (metric.unit(), unit) {
+/// What a gate's amount means for `metric`. `written` is the amount as given, for messages.
+fn amount(metric: Metric, q: &Quantity<'_>, written: &str) -> Result<Amount, String> {
+    let v = q.value;
+    match (metric.unit(), q.unit) {
         (Unit::Ms, "%") => Ok(Amount::Relative(v / 100.0)),
-        (Unit::Ms, "ms") => Ok(Amount::Absolute(v)),
-        (Unit::Ms, "s") => Ok(Amount::Absolute(v * 1_000.0)),
-        (Unit::Ms, "us" | "µs") => Ok(Amount::Absolute(v / 1_000.0)),
+        // A regression budget is microseconds to seconds; gates have never taken the
+        // thresholds' `ns`, `m` or `h`, and `+10h` is likelier a slip than a budget.
+        (Unit::Ms, u @ ("us" | "µs" | "ms" | "s")) => Ok(Amount::Absolute(
+            vocab::time_to_ms(v, u).expect("us, µs, ms and s are units of time"),
+        )),
         (Unit::Ms, "") => Err(format!(
-            "`{s}` needs a unit: `{s}%` for a relative change or `{s}ms` for an absolute one"
+            "`{written}` needs a unit: `{written}%` for a relative change or `{written}ms` for an \
+             absolute one"
         )),
         (Unit::Ms, other) => Err(format!(
             "unknown unit `{other}`; latencies take `%` (relative) or `ms`, `s`, `us`"
         )),
         (Unit::Percent, "%") => Ok(Amount::Absolute(v)),
         (Unit::Percent, _) => Err(format!(
-            "error_rate changes are in percentage points: write `{}{number}%`",
-            if sign < 0.0 { '-' } else { '+' }
+            "error_rate changes are in percentage points: write `{}{}%`",
+            if v.is_sign_negative() { '-' } else { '+' },
+            q.digits
         )),
         (Unit::PerSecond, "%") => Ok(Amount::Relative(v / 100.0)),
         (Unit::PerSecond, "" | "/s") => Ok(Amount::Absolute(v)),
@@ -276,6 +213,7 @@ fn parse_amount(metric: Metric, s: &str) -> Result<Amount, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::Label;
 
     fn gate(s: &str) -> Gate {
         Gate::parse(s).unwrap_or_else(|e| panic!("{e}"))

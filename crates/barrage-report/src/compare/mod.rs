@@ -46,7 +46,7 @@ pub struct Side<'a> {
     pub doc: &'a ResultDoc,
 }
 
-/// What to compare and judge.
+/// What to compare, and the gates to check.
 #[derive(Clone, Debug)]
 pub struct CompareOptions {
     pub gates: Vec<Gate>,
@@ -188,7 +188,7 @@ pub enum ChangeVerdict {
     NotEnoughData,
 }
 
-/// One gate judged on one endpoint.
+/// One gate checked on one endpoint.
 #[derive(Clone, Debug, Serialize)]
 pub struct GateCheck {
     pub gate: String,
@@ -208,7 +208,7 @@ pub enum GateOutcome {
 }
 
 /// The comparison's verdict: `Failed` if any gate failed, else `NotEnoughData` if any gate
-/// could not be judged, else `Passed` (also when no gate was given).
+/// could not be checked, else `Passed` (also when no gate was given).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -217,7 +217,7 @@ pub enum Verdict {
     NotEnoughData,
 }
 
-/// Compares `new` with `base` and judges `opts.gates`.
+/// Compares `new` with `base` and checks `opts.gates`.
 pub fn compare(
     base: Side<'_>,
     new: Side<'_>,
@@ -255,7 +255,7 @@ pub fn compare(
     let gates: Vec<GateCheck> = opts
         .gates
         .iter()
-        .flat_map(|g| judge_gate(g, &endpoints, &aggregate, with_scenario))
+        .flat_map(|g| check_gate(g, &endpoints, &aggregate, with_scenario))
         .collect();
     let verdict = if gates.iter().any(|g| g.outcome == GateOutcome::Fail) {
         Verdict::Failed
@@ -317,8 +317,8 @@ fn one_sided(e: &EndpointStats, presence: Presence) -> EndpointComparison {
     }
 }
 
-/// Judges `gate` on every endpoint it applies to.
-fn judge_gate(
+/// Checks `gate` on every endpoint it applies to.
+fn check_gate(
     gate: &Gate,
     endpoints: &[EndpointComparison],
     aggregate: &EndpointComparison,

@@ -16,6 +16,10 @@
 //! and `failures` (counts); `dropped_iterations` (iterations an open-model schedule could
 //! not start; always 0 in closed models).
 //!
+//! The metric names, label matchers and number+unit reading are [`crate::vocab`]'s, shared
+//! with compare gates; what is a threshold's own is the comparison, what a limit's unit means
+//! (`1%` is 0.01 of error rate), and how a threshold is judged ([`evaluate`]).
+//!
 //! Matchers narrow a threshold to the endpoints whose labels match, as in Prometheus: `=`
 //! and `!=` compare the text exactly (`method` ignores case), `=~` and `!~` take a regular
 //! expression anchored at both ends. Without matchers a threshold judges all endpoints
@@ -37,12 +41,16 @@ mod tests;
 
 use std::ops::Range;
 
-use regex::Regex;
+use crate::vocab;
 
 pub use eval::{evaluate, Evaluation};
-pub use parse::{parse, ParseError, METRIC_NAMES};
+pub use parse::parse;
 pub use view::{describe, thresholds_section};
 pub use watch::{Watch, Watched};
+
+// The vocabulary is shared with compare gates; it is re-exported here because a threshold
+// is where most callers meet it (and where they always found it).
+pub use vocab::{Label, MatchOp, Matcher, Metric, ParseError, Stat, Timing, Unit, METRIC_NAMES};
 
 /// A parsed threshold.
 #[derive(Clone, Debug)]
@@ -58,118 +66,6 @@ pub struct Threshold {
     pub limit: f64,
     /// Where the limit (number and unit) is in `text`.
     pub limit_span: Range<usize>,
-}
-
-/// Which latency a latency metric reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timing {
-    /// From the intended start to the last byte.
-    Response,
-    /// From the request written to the last byte.
-    Service,
-}
-
-/// Which statistic of a latency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stat {
-    P50,
-    P75,
-    P90,
-    P95,
-    P99,
-    P999,
-    Mean,
-    Min,
-    Max,
-}
-
-impl Stat {
-    fn name(self) -> &'static str {
-        match self {
-            Stat::P50 => "p50",
-            Stat::P75 => "p75",
-            Stat::P90 => "p90",
-            Stat::P95 => "p95",
-            Stat::P99 => "p99",
-            Stat::P999 => "p99.9",
-            Stat::Mean => "mean",
-            Stat::Min => "min",
-            Stat::Max => "max",
-        }
-    }
-
-    fn is_percentile(self) -> bool {
-        !matches!(self, Stat::Mean | Stat::Min | Stat::Max)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-    Latency(Timing, Stat),
-    ErrorRate,
-    Rps,
-    Checks,
-    Requests,
-    Failures,
-    DroppedIterations,
-}
-
-impl Metric {
-    /// The canonical name (`p99.9`, `service_mean`, `error_rate`).
-    pub fn name(self) -> String {
-        match self {
-            Metric::Latency(Timing::Response, s) => s.name().to_owned(),
-            Metric::Latency(Timing::Service, s) => format!("service_{}", s.name()),
-            Metric::ErrorRate => "error_rate".to_owned(),
-            Metric::Rps => "rps".to_owned(),
-            Metric::Checks => "checks".to_owned(),
-            Metric::Requests => "requests".to_owned(),
-            Metric::Failures => "failures".to_owned(),
-            Metric::DroppedIterations => "dropped_iterations".to_owned(),
-        }
-    }
-
-    pub fn unit(self) -> Unit {
-        match self {
-            Metric::Latency(..) => Unit::Ms,
-            Metric::ErrorRate | Metric::Checks => Unit::Ratio,
-            Metric::Rps => Unit::PerSecond,
-            Metric::Requests | Metric::Failures | Metric::DroppedIterations => Unit::Count,
-        }
-    }
-}
-
-/// The unit a metric's values (and its limit) are in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// Milliseconds.
-    Ms,
-    /// A fraction from 0 to 1 (shown as a percentage).
-    Ratio,
-    /// Requests per second.
-    PerSecond,
-    Count,
-}
-
-impl Unit {
-    /// The name stored in result files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Ms => "ms",
-            Unit::Ratio => "ratio",
-            Unit::PerSecond => "req/s",
-            Unit::Count => "count",
-        }
-    }
-
-    fn example(self) -> &'static str {
-        match self {
-            Unit::Ms => "200ms",
-            Unit::Ratio => "1%",
-            Unit::PerSecond => "100",
-            Unit::Count => "0",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,63 +106,11 @@ impl Op {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Label {
-    Scenario,
-    Method,
-    Name,
-    /// The check's own name; `checks` only.
-    Check,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatchOp {
-    Eq,
-    Ne,
-    Regex,
-    NotRegex,
-}
-
-/// `name="/items/{item_id}"`.
-#[derive(Clone, Debug)]
-pub struct Matcher {
-    pub label: Label,
-    pub op: MatchOp,
-    /// The value with its escapes resolved.
-    pub value: String,
-    /// For `=~` and `!~`: the value compiled, anchored at both ends.
-    pub regex: Option<Regex>,
-}
-
-impl Matcher {
-    /// Whether a label's value satisfies this matcher.
-    pub fn matches(&self, value: &str) -> bool {
-        let equal = if self.label == Label::Method {
-            value.eq_ignore_ascii_case(&self.value)
-        } else {
-            value == self.value
-        };
-        match (self.op, &self.regex) {
-            (MatchOp::Eq, _) => equal,
-            (MatchOp::Ne, _) => !equal,
-            (MatchOp::Regex, Some(r)) => r.is_match(value),
-            (MatchOp::NotRegex, Some(r)) => !r.is_match(value),
-            // `parse` always compiles the regex of `=~` and `!~`.
-            (MatchOp::Regex | MatchOp::NotRegex, None) => false,
-        }
-    }
-}
-
 impl Threshold {
     /// Whether an endpoint (or a check on it) is selected by every matcher. The `check`
     /// label is compared with `check` when given, and passes otherwise.
     pub fn selects(&self, scenario: &str, method: &str, name: &str, check: Option<&str>) -> bool {
-        self.matchers.iter().all(|m| match m.label {
-            Label::Scenario => m.matches(scenario),
-            Label::Method => m.matches(method),
-            Label::Name => m.matches(name),
-            Label::Check => check.is_none_or(|c| m.matches(c)),
-        })
+        vocab::selects(&self.matchers, scenario, method, name, check)
     }
 
     /// Whether judging it may need several endpoints' histograms merged.

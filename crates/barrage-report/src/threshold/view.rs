@@ -14,7 +14,7 @@ impl Threshold {
     pub fn verdict(&self, e: &Evaluation, source: &str, abort_on_fail: bool) -> ThresholdVerdict {
         ThresholdVerdict {
             expr: self.text.trim().to_owned(),
-            metric: self.metric.name(),
+            metric: self.metric.name().to_owned(),
             op: self.op.as_str().to_owned(),
             limit: self.limit,
             unit: self.metric.unit().as_str().to_owned(),
