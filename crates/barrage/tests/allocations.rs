@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
 use barrage_engine::{compile, CompileOptions, Run, RunOptions, WorkerEvent};
 use barrage_scenario::{parse, SourceFile};
+use barrage_target::{DemoOptions, DemoTarget};
 
 /// Ceilings, allocations per request: the measured numbers plus one allocation.
 /// Measured with `cargo test -p barrage --test allocations --release -- --nocapture` on the

@@ -3,7 +3,7 @@
 
 mod common;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
+use barrage_target::{DemoOptions, DemoTarget};
 
 #[test]
 fn parses_plain_and_chunked_responses() {

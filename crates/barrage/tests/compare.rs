@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
+use barrage_target::{DemoOptions, DemoTarget};
 use serde_json::Value;
 
 /// Two steps per iteration: `/` (the target's own delay, fixed at 100 ms below) and the test

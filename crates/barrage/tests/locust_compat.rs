@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use barrage::demo_target::{DemoOptions, DemoTarget};
+use barrage_target::{DemoOptions, DemoTarget};
 use common::run_with_timeout;
 use serde_json::Value;
 
