@@ -24,7 +24,7 @@ fn the_ci_script_runs_judges_compares_and_writes_the_summary() {
     std::fs::write(&step_summary, "earlier step's summary\n").unwrap();
 
     let output = run_with_timeout(
-        Command::new("bash")
+        common::isolate(&mut Command::new("bash"))
             .arg(repo_root().join("examples/ci/loadtest.sh"))
             .env("BARRAGE", env!("CARGO_BIN_EXE_barrage"))
             .env("PYTHON", python())
@@ -35,7 +35,6 @@ fn the_ci_script_runs_judges_compares_and_writes_the_summary() {
             .env("DURATION", "8s")
             .env("OUT_DIR", &out)
             .env("GITHUB_STEP_SUMMARY", &step_summary)
-            .env("NO_COLOR", "1")
             .current_dir(tmp.path()),
         // App start-up (a few seconds), 8 s of load, the graceful stop, the comparison.
         Duration::from_secs(120),

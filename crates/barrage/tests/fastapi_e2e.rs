@@ -80,14 +80,13 @@ fn fastapi_example_counts_match_the_app_and_the_design_sketch_runs() {
     let out = tmp.path().join("out.json");
     let users = USERS.to_string();
     let output = run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_barrage"))
+        common::barrage()
             .arg("run")
             .arg(example.join("scenario.yaml"))
             .args(["-u", &users, "-r", &users, "-t", "8s"])
             .args(["-H", &format!("http://{addr}")])
             .arg("--json")
-            .arg(&out)
-            .env("NO_COLOR", "1"),
+            .arg(&out),
         // 8 s of load, the graceful stop, start-up and writing: well under a minute.
         Duration::from_secs(60),
     )
@@ -121,14 +120,13 @@ fn fastapi_example_counts_match_the_app_and_the_design_sketch_runs() {
     std::fs::write(&sketch_file, &sketch).expect("writing the sketch");
     let sketch_out = tmp.path().join("sketch.json");
     let output = run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_barrage"))
+        common::barrage()
             .arg("run")
             .arg(&sketch_file)
             .args(["-u", "10", "-r", "10", "-t", "4s"])
             .args(["-H", &format!("http://{addr}")])
             .arg("--json")
-            .arg(&sketch_out)
-            .env("NO_COLOR", "1"),
+            .arg(&sketch_out),
         Duration::from_secs(60),
     )
     .unwrap_or_else(|e| panic!("the sketch run did not finish: {e}\n{}", app.log()));

@@ -106,59 +106,75 @@ fn a_constant_arrival_rate_is_kept_second_by_second() {
 fn a_fixed_server_delay_is_measured_as_that_delay() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--rate", "1000", "-t", "4s"];
-    let fast = DemoTarget::start(DemoOptions::no_delay()).unwrap();
-    let base = run_root(&fast, dir.path(), "base", &args);
-    // The baseline is what a request costs on this machine with no delay, at the same
-    // rate. With a fixed server delay D every response takes D plus that cost, so each
-    // percentile of the delayed run is D plus the same percentile of the baseline: p50
-    // is held to the baseline's p50, p99 to its p99.
-    let base_rt = &base["aggregate"]["response_time"];
-    let (base50, base99) = (ms(&base_rt["p50"]), ms(&base_rt["p99"]));
+    let args = ["--rate", "200", "-t", "5s"];
+    // The ground truth is what the target measured of its own delays: on a shared machine a
+    // 100 ms sleep sometimes lasts longer, and barrage must report what the server did.
+    // Every response took at least its request's delay, and barrage counted exactly the
+    // requests the target delayed, so each of barrage's percentiles is at least the target's
+    // own at the same rank. What barrage adds on top (the schedule lag it tolerates, up to
+    // 1 ms at p99; loopback; parsing; recording) must stay within 1 ms at the median, where
+    // a constant error shows whatever the delay, and within 5 % at p99 (issue 6).
+    //
+    // Why 100 ms at 200/s (20 requests in flight): at p99 a busy 2-core machine adds 1-3 ms
+    // on both sides of the loopback (measured with four compilers running beside the test,
+    // the generator not suspect), which is 5-15 % of 20 ms: with 20 ms the test failed on
+    // the machine, not on barrage. At 1,000/s the generator itself fell behind there.
+    //
     // A virtual machine now and then wakes a thread milliseconds late. When that hits the
-    // generator, barrage says so (schedule lag p99 over 1 ms: results suspect) and the run
-    // proves nothing about measuring: try again, up to three times. When it hits the
-    // target, its 20 ms sleep really lasted longer: the ground truth is what the target
-    // measured of its own delays, and barrage must report that, plus the baseline.
+    // generator, barrage says so itself (the result's `warnings`: results suspect), and
+    // that try proves nothing about measuring: it is run again, up to three tries. A try
+    // the generator does not flag is judged, whatever its numbers.
     let mut tries = Vec::new();
     for attempt in 1..=3 {
-        let slow = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(20))).unwrap();
+        let slow = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(100))).unwrap();
         let doc = run_root(&slow, dir.path(), &format!("slow{attempt}"), &args);
-        let lag99 = ms(&doc["generator"]["schedule_lag"]["p99"]);
         let mut truth = slow.delays_ns();
         truth.sort_unstable();
-        let server_ms =
-            |q: f64| truth[((truth.len() as f64 * q) as usize).min(truth.len() - 1)] as f64 / 1e6;
+        assert!(!truth.is_empty(), "the target delayed no request");
+        // The value at rank ceil(q × n), as HdrHistogram reads a percentile.
+        let server_ms = |q: f64| {
+            let rank = ((q * truth.len() as f64).ceil() as usize).clamp(1, truth.len());
+            truth[rank - 1] as f64 / 1e6
+        };
+        let (truth50, truth99) = (server_ms(0.5), server_ms(0.99));
         let rt = &doc["aggregate"]["response_time"];
         let (p50, p99) = (ms(&rt["p50"]), ms(&rt["p99"]));
-        let (want50, want99) = (server_ms(0.5) + base50, server_ms(0.99) + base99);
+        let service50 = ms(&doc["aggregate"]["service_time"]["p50"]);
+        let warnings = &doc["warnings"];
         tries.push(format!(
-            "try {attempt}: p50 {p50} (want {want50}), p99 {p99} (want {want99} = target \
-             {} + baseline {base99}), schedule lag p99 {lag99}",
-            server_ms(0.99)
+            "try {attempt}: p50 {p50} ms (target's own {truth50}), p99 {p99} ms (target's \
+             own {truth99}, +5 % = {}), service p50 {service50} ms, {} requests ({} delayed \
+             by the target), schedule lag p99 {} ms, warnings {warnings}",
+            truth99 * 1.05,
+            doc["aggregate"]["requests"],
+            truth.len(),
+            doc["generator"]["schedule_lag"]["p99"],
         ));
         eprintln!("{}", tries.last().unwrap());
-        if lag99 > 1.0 {
+        if warnings.as_array().is_some_and(|w| !w.is_empty()) {
             continue;
         }
-        assert!(
-            (p50 - (20.0 + base50)).abs() <= 1.0 && (p50 - want50).abs() <= 1.0,
-            "p50 {p50} ms: expected 20 ms + baseline {base50} ms within 1 ms; {tries:?}"
+        assert_eq!(
+            doc["aggregate"]["requests"].as_u64(),
+            Some(truth.len() as u64),
+            "every request barrage counted is one the target delayed: {tries:#?}"
         );
-        // Issue 6: p99 within 5 % of 20 ms (as the target really slept it) plus the
-        // baseline. A try that misses is run again: a VM's stray millisecond-long pause
-        // in one run is not what this test is about; a barrage that is always off is.
-        if (p99 - want99).abs() > want99 * 0.05 {
-            continue;
-        }
+        assert!(
+            p50 >= truth50 && p50 - truth50 <= 1.0,
+            "p50 {p50} ms: expected the target's own {truth50} ms plus at most 1 ms: {tries:#?}"
+        );
+        assert!(
+            p99 >= truth99 && p99 <= truth99 * 1.05,
+            "p99 {p99} ms: expected the target's own {truth99} ms plus at most 5 %: {tries:#?}"
+        );
         // Service time carries the same delay.
-        assert!((ms(&doc["aggregate"]["service_time"]["p50"]) - want50).abs() <= 1.0);
+        assert!(
+            service50 >= truth50 && service50 - truth50 <= 1.0,
+            "service p50 {service50} ms: {tries:#?}"
+        );
         return;
     }
-    panic!(
-        "no try was on schedule with p99 within 5 % (schedule lag p99 over 1 ms means \
-         results suspect): {tries:?}"
-    );
+    panic!("the generator flagged every try as suspect, so none could be judged: {tries:#?}");
 }
 
 #[test]
@@ -239,7 +255,82 @@ fn a_ramping_arrival_rate_follows_its_stages() {
     assert_eq!(target.counts()["GET /"], 800);
 }
 
+/// 20 iterations/s for 2 s (40 scheduled, at 0, 50, ..., 1950 ms) of a 3 s request, with
+/// at most 2 users: the users made for the first two iterations are busy until 3 s, a second
+/// after the schedule ends, so no other iteration can start, whatever the timing within a
+/// second. `on_max_users` is added to the load.
+fn pool_scenario(on_max_users: &str) -> String {
+    format!(
+        "users:\n  u:\n    tasks:\n      t:\n        - get: /__barrage/delay/3000\n\
+         load:\n  rate: 20\n  duration: 2s\n  max_users: 2\n{on_max_users}"
+    )
+}
+
+/// Runs `pool_scenario` on one worker (the pool is split over workers); the result file.
+fn run_pool(dir: &Path, label: &str, on_max_users: &str) -> Value {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let scenario = write(dir, &format!("{label}.yaml"), &pool_scenario(on_max_users));
+    let out = dir.join(format!("{label}.json"));
+    // The threshold is judged as CI would see it, from the same count.
+    let o = run_scenario(
+        &scenario,
+        &["--workers", "1", "--threshold", "dropped_iterations == 38"],
+        target.url(),
+        &out,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{label}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    read_json(&out)
+}
+
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn a_rate_above_what_max_users_can_serve_with_drop_reports_the_dropped_iterations() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = run_pool(dir.path(), "drop", "  on_max_users: drop\n");
+    let g = &doc["generator"];
+    assert_eq!(g["iterations_started"], 2, "{g}");
+    assert_eq!(g["dropped_iterations"], 38, "{g}");
+    assert_eq!(g["queue_max"], 0, "dropped, never queued: {g}");
+    // The two that started finished: the schedule's end waits for them.
+    assert_eq!(doc["aggregate"]["requests"], 2);
+    assert_eq!(doc["aggregate"]["failures"], 0);
+    assert_eq!(doc["thresholds"][0]["observed"], 38.0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn iterations_still_queued_when_the_schedule_ends_count_as_dropped() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // `wait`, the default: the 38 queue up for a user, and none gets one before the
+    // schedule ends.
+    let doc = run_pool(dir.path(), "wait", "");
+    let g = &doc["generator"];
+    assert_eq!(g["iterations_started"], 2, "{g}");
+    assert_eq!(g["queue_max"], 38, "{g}");
+    assert_eq!(g["dropped_iterations"], 38, "{g}");
+    assert_eq!(g["queue_depth"], 0, "the queue is empty at the end: {g}");
+    assert_eq!(doc["aggregate"]["requests"], 2);
+    assert_eq!(doc["aggregate"]["failures"], 0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
 fn concurrent_scenarios_keep_separate_statistics_that_add_up() {
     let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
@@ -317,6 +408,10 @@ scenarios:
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
 fn ramping_users_rise_and_fall_with_the_stages() {
     let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
@@ -354,6 +449,10 @@ fn ramping_users_rise_and_fall_with_the_stages() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
 fn reset_stats_leaves_the_ramp_up_out() {
     let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
@@ -385,6 +484,10 @@ fn reset_stats_leaves_the_ramp_up_out() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
 fn hit_with_a_rate_sends_on_schedule() {
     let _one = serial();
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();

@@ -21,18 +21,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use common::{free_port, http_get, repo_root, run_with_timeout, wait_for_http, ChildGuard};
+use common::{
+    barrage, free_port, http_get, repo_root, run_with_timeout, wait_for_http, ChildGuard,
+};
 
 const VENV: &str = "needs the FastAPI venv: run scripts/test.sh";
 
 fn python() -> String {
     std::env::var("BARRAGE_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-fn barrage() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
-    c.env("NO_COLOR", "1");
-    c
 }
 
 fn text(o: &Output) -> String {

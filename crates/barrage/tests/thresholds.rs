@@ -279,11 +279,30 @@ fn thresholds_decide_the_exit_code_and_are_stored_with_their_verdicts() {
             "{suffix}"
         );
     }
+    // Locust's stats file: the Aggregated row counts the 200 iterations' 200 requests, and
+    // the failures the result file counts.
     let stats = std::fs::read_to_string(format!("{prefix}_stats.csv")).unwrap();
-    assert!(
-        stats.contains(",Aggregated,200,") || stats.contains(",Aggregated,"),
-        "{stats}"
+    let mut rows = csv::Reader::from_reader(stats.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no `{name}` column in {stats}"))
+    };
+    let (name, count, fails) = (
+        column("Name"),
+        column("Request Count"),
+        column("Failure Count"),
     );
+    let aggregated = rows
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[name] == "Aggregated")
+        .unwrap_or_else(|| panic!("no Aggregated row in {stats}"));
+    assert_eq!(agg["requests"], 200);
+    assert_eq!(&aggregated[count], "200", "{stats}");
+    assert_eq!(aggregated[fails], agg["failures"].to_string(), "{stats}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains(r#"<testsuite name="thresholds" tests="2" failures="0""#),

@@ -4,9 +4,12 @@
 //!
 //! The HTTP GET is written by hand over a `TcpStream` on purpose: a test that checks
 //! barrage's client must not lean on that same client to read the server's side.
+//! `scripted` holds raw TCP peers that misbehave on purpose (see its own comment).
 
 // Each test binary compiles its own copy of this module and uses a part of it.
 #![allow(dead_code)]
+
+pub mod scripted;
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -226,9 +229,30 @@ pub fn wait_for_http(
 }
 
 /// The barrage binary under test, with colour off and no `BARRAGE_*` settings leaking in
-/// from the environment the tests run in.
+/// from the environment the tests run in. Every integration test starts barrage through
+/// this (or [`barrage_limited`]), so a developer's `BARRAGE_USERS` never changes a test.
 pub fn barrage() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_barrage"));
+    isolate(&mut c);
+    c
+}
+
+/// The barrage binary under test, started by `sh` after `ulimit LIMITS` (e.g. `-v 4194304`),
+/// for tests of what barrage does when the system refuses it something. Arguments added to
+/// the returned command go to barrage.
+pub fn barrage_limited(limits: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!("ulimit {limits} && exec \"$@\""))
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_barrage"));
+    isolate(&mut c);
+    c
+}
+
+/// Colour off and no `BARRAGE_*` variable from the test's environment, for a command that
+/// runs barrage itself (a script given the binary's path).
+pub fn isolate(c: &mut Command) -> &mut Command {
     c.env("NO_COLOR", "1");
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("BARRAGE_") {
