@@ -5,6 +5,10 @@
 //! `RefCell`: nothing it does per request crosses threads. It keeps the *intended* start
 //! of each request (the end of the previous step plus any think time), so a late timer
 //! or a slow previous response shows up in the response time instead of vanishing.
+//!
+//! It speaks to the HTTP client only in protocol-neutral terms (`crate::http`: a rendered
+//! request, an exchange), and tells the recorder and the `--debug` observer what became
+//! of each request step from one place (`vu/outcome.rs`).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -20,13 +24,16 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::executor::ScenarioCtx;
-use crate::http::{categorize, Connections, Exchange, Origin};
+use crate::http::{Connections, Exchange, RequestBuf};
 use crate::plan::{Plan, RequestPlan, Step};
 use crate::worker::WorkerCtx;
 
 #[doc(hidden)]
 pub mod bench;
+mod outcome;
 mod request;
+
+use outcome::{Outcome, Verdict};
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
 pub trait Observer {
@@ -77,11 +84,18 @@ pub struct Vu {
     iteration: u64,
     rows: Vec<usize>,
     observer: Option<Rc<dyn Observer>>,
+    /// Someone reads every answer in full (`--debug`): bodies are kept, and every failed
+    /// check says why, not only the first.
+    watched: bool,
     /// Reused across requests so steady-state rendering does not allocate anew: the
-    /// request's origin-form target, its body, and the whole request as sent.
+    /// request's origin-form target, its body, the request as rendered for sending, a
+    /// redirect's next request (apart, so the step's own stays as it was sent), and the
+    /// saves and checks of the last answer.
     url_buf: String,
     body_buf: Vec<u8>,
-    wire: Vec<u8>,
+    request: RequestBuf,
+    hop: RequestBuf,
+    verdicts: Vec<Verdict>,
 }
 
 impl Vu {
@@ -111,10 +125,13 @@ impl Vu {
             rng: SmallRng::seed_from_u64(user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed()),
             iteration: 0,
             rows,
+            watched: observer.is_some(),
             observer,
             url_buf: String::new(),
             body_buf: Vec::new(),
-            wire: Vec::new(),
+            request: RequestBuf::default(),
+            hop: RequestBuf::default(),
+            verdicts: Vec::new(),
             plan: Rc::new(plan),
             ctx,
         }
@@ -262,19 +279,19 @@ impl Vu {
         StepsEnd::Completed
     }
 
-    /// Sends one request step and records its outcome. `true` when it succeeded.
+    /// Runs one request step: builds it, sends it and judges the answer (saves land in
+    /// the user's variables, cookies in its jar), then hands what became of it to
+    /// [`Vu::settle`]. `true` when it succeeded.
     async fn request(&mut self, r: &RequestPlan, intended: Instant) -> bool {
-        let plan = Rc::clone(&self.plan);
-        let other_origin = match self.build(r, None) {
+        self.verdicts.clear();
+        let origin = match self.build(r, None) {
             Ok(origin) => origin,
-            Err(message) => {
-                self.fail(r, FailureCategory::Template, None, None, 0, 0, message);
-                return false;
-            }
+            Err(message) => return self.settle(r, &Outcome::Unbuilt(message)),
         };
-        let sent_bytes = self.wire.len() as u64;
+        let sent = self.request.len() as u64;
+        let plan = Rc::clone(&self.plan);
         // Relative paths go to the plan's base origin, borrowed rather than copied.
-        let origin = match &other_origin {
+        let to = match &origin {
             Some(o) => o,
             None => {
                 &plan
@@ -284,84 +301,75 @@ impl Vu {
                     .origin
             }
         };
-        if let Some(o) = &self.observer {
-            if let Some((method, target, headers, body)) =
-                crate::http::h1::parse_request(&self.wire)
-            {
-                let url = format!("{origin}{target}");
-                o.request(&r.label, &method, &url, &headers, body);
-            }
-        }
         let mut guard = InFlight {
             ctx: self.ctx.clone(),
             endpoint: r.endpoint,
             armed: true,
         };
-        let result = self.exchange(r, origin).await;
+        let result = self.exchange(r, to).await;
         guard.armed = false;
-        let exchange = match result {
+        let x = match result {
             Ok(x) => x,
-            Err(e) => {
-                let category = categorize(&e);
-                self.fail(r, category, None, None, sent_bytes, 0, e.to_string());
-                return false;
+            Err(error) => {
+                let outcome = Outcome::Unanswered {
+                    to,
+                    sent,
+                    error: &error,
+                };
+                return self.settle(r, &outcome);
             }
         };
         let timing = Timing {
-            response_time_ns: exchange
+            response_time_ns: x
+                .timings
                 .done_at
                 .saturating_duration_since(intended)
                 .as_nanos() as u64,
-            service_time_ns: exchange
+            service_time_ns: x
+                .timings
                 .done_at
-                .saturating_duration_since(exchange.sent_at)
+                .saturating_duration_since(x.timings.sent_at)
                 .as_nanos() as u64,
         };
-        if let Some(c) = exchange.connected {
-            self.ctx.recorder.borrow_mut().connection(
-                c.connect.as_nanos() as u64,
-                c.tls.map(|t| t.as_nanos() as u64),
-            );
-        }
-        if let Some(o) = &self.observer {
-            o.response(
-                exchange.status,
-                exchange.headers(),
-                &exchange.body,
-                Duration::from_nanos(timing.response_time_ns),
-            );
-        }
-        self.judge(r, &exchange, timing, sent_bytes, origin)
+        let failure = self.judge(r, &x, timing);
+        // The outcome borrows the answer: an answer is 248 bytes, and each move of it
+        // would cost a `memcpy` on every request.
+        let outcome = Outcome::Answered {
+            to,
+            sent,
+            x: &x,
+            timing,
+            failure,
+        };
+        self.settle(r, &outcome)
     }
 
-    /// Status, saves and checks: decides success and records the request once.
+    /// Status, saves and checks: stores what the saves found, notes each save and check in
+    /// `self.verdicts`, and says why the request failed, if it did.
     fn judge(
         &mut self,
         r: &RequestPlan,
         x: &Exchange,
         timing: Timing,
-        sent: u64,
-        origin: &Origin,
-    ) -> bool {
-        let status = x.status.as_u16();
-        let received = x.body_len;
+    ) -> Option<(FailureCategory, String)> {
+        let status = x.status();
         let view = ResponseView::new(Response {
-            status,
+            status: status.as_u16(),
             headers: if r.reads_headers {
                 x.headers()
             } else {
                 &NO_HEADERS
             },
-            body: &x.body,
+            body: x.body(),
         });
         let mut failure: Option<(FailureCategory, String)> = None;
-        if !r.check.status_ok(status) {
+        if !r.check.status_ok(status.as_u16()) {
             failure = Some((
                 FailureCategory::Status,
                 format!(
                     "HTTP {} {} (expected {})",
-                    status,
-                    x.status.canonical_reason().unwrap_or(""),
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
                     r.check.status_description()
                 ),
             ));
@@ -371,16 +379,15 @@ impl Vu {
                 .extractor
                 .extract(&view)
                 .or_else(|| save.default.clone());
-            let name = &self.plan.var_names[save.slot as usize];
+            let slot = save.slot as usize;
             match value {
                 Some(v) => {
-                    if let Some(o) = &self.observer {
-                        o.saved(name, &v);
-                    }
-                    self.vars[save.slot as usize] = Some(v);
+                    self.vars[slot] = Some(v);
+                    self.verdicts.push(Verdict::Saved(slot));
                 }
                 None => {
                     if failure.is_none() {
+                        let name = &self.plan.var_names[slot];
                         failure = Some((
                             FailureCategory::Check,
                             format!("save `{name}`: {} found nothing", save.what),
@@ -398,81 +405,32 @@ impl Vu {
                 rng: &mut self.rng,
                 data: &rows,
             };
-            let mut recorder = self.ctx.recorder.borrow_mut();
-            let observer = self.observer.as_deref();
+            let verdicts = &mut self.verdicts;
+            let explain = self.watched;
             let items = r.check.items();
             r.check.evaluate(
                 &view,
                 Duration::from_nanos(timing.response_time_ns),
                 &mut ctx,
                 &mut |i: usize, passed: bool, detail: &dyn Fn() -> String| {
-                    recorder.check(r.check_ids[i], passed);
-                    if let Some(o) = observer {
-                        o.check(
-                            items[i].name(),
-                            passed,
-                            &if passed { String::new() } else { detail() },
-                        );
-                    }
-                    if !passed && failure.is_none() {
+                    // Why a check failed is worded for the request's failure message (the
+                    // first failure's) and, when someone watches, for every failed check.
+                    let reason = (!passed && (explain || failure.is_none())).then(detail);
+                    if let (Some(reason), None) = (&reason, &failure) {
                         failure = Some((
                             FailureCategory::Check,
-                            format!("check failed: {} ({})", items[i].name(), detail()),
+                            format!("check failed: {} ({reason})", items[i].name()),
                         ));
                     }
+                    verdicts.push(Verdict::Check {
+                        index: i,
+                        passed,
+                        reason,
+                    });
                 },
             );
         }
-        if self.cookies.is_some() && !x.redirected && x.head.sets_cookie() {
-            let url = format!("{origin}{}", self.url_buf);
-            self.store_cookies(&url, x);
-        }
-        match failure {
-            None => {
-                self.ctx
-                    .recorder
-                    .borrow_mut()
-                    .success(r.endpoint, status, timing, sent, received);
-                true
-            }
-            Some((category, message)) => {
-                self.fail(
-                    r,
-                    category,
-                    Some(status),
-                    Some(timing),
-                    sent,
-                    received,
-                    message,
-                );
-                false
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fail(
-        &self,
-        r: &RequestPlan,
-        category: FailureCategory,
-        status: Option<u16>,
-        timing: Option<Timing>,
-        sent: u64,
-        received: u64,
-        message: String,
-    ) {
-        if let Some(o) = &self.observer {
-            o.failure(&r.label, category, &message);
-        }
-        self.ctx.recorder.borrow_mut().failure(
-            r.endpoint,
-            category,
-            status,
-            timing,
-            sent,
-            received,
-            move || message,
-        );
+        failure
     }
 }
 

@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use barrage_engine::http::h1::{parse_request, Conn, RequestWriter, Stream};
+use barrage_engine::http::h1::{parse_request, Conn, RequestWriter};
+use barrage_engine::http::{RequestSink, Stream};
 use bytes::Bytes;
 use http::{Method, Request, Version};
 use http_body_util::{BodyExt, Full};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use tokio::net::{TcpSocket, TcpStream};
 
-use super::h1::{Conn, Stream};
-use super::{ConnectTiming, Origin, RequestError, Scheme};
+use super::h1::Conn;
+use super::{ConnectTiming, Connection, Origin, RequestError, Scheme, Stream};
 
 /// Opens connections for the users of one worker.
 #[derive(Clone)]
@@ -42,8 +42,12 @@ impl Connector {
         self
     }
 
-    /// Connects: TCP, then TLS when the origin is https.
-    pub async fn connect(&self, origin: &Origin) -> Result<(Conn, ConnectTiming), RequestError> {
+    /// Connects: TCP, then TLS when the origin is https. The connection's kind is
+    /// decided here: HTTP/1.1, the only kind (TLS offers no other by ALPN).
+    pub async fn connect(
+        &self,
+        origin: &Origin,
+    ) -> Result<(Connection, ConnectTiming), RequestError> {
         let started = Instant::now();
         let tcp = tokio::time::timeout(self.connect_timeout, self.tcp(origin))
             .await
@@ -61,7 +65,7 @@ impl Connector {
                     connect: connected - started,
                     tls: None,
                 };
-                Ok((Conn::new(Stream::Plain(tcp)), timing))
+                Ok((Connection::Http1(Conn::new(Stream::Plain(tcp))), timing))
             }
             Scheme::Https => {
                 let name = ServerName::try_from(origin.host.clone())
@@ -79,7 +83,10 @@ impl Connector {
                     connect: connected - started,
                     tls: Some(secured - connected),
                 };
-                Ok((Conn::new(Stream::Tls(Box::new(tls))), timing))
+                Ok((
+                    Connection::Http1(Conn::new(Stream::Tls(Box::new(tls)))),
+                    timing,
+                ))
             }
         }
     }

@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use barrage_metrics::FailureCategory;
 
-use super::h1::H1Error;
-
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("connection refused by {0}")]
@@ -26,18 +24,6 @@ pub enum RequestError {
     Protocol(String),
     #[error("{0}")]
     Invalid(String),
-}
-
-impl RequestError {
-    /// A failed exchange on a connection; `timeout` is the deadline it was given.
-    pub fn exchange(e: H1Error, timeout: Duration) -> RequestError {
-        match e {
-            H1Error::Io(e) => RequestError::Io(e),
-            H1Error::Closed => RequestError::Closed,
-            H1Error::Protocol(m) => RequestError::Protocol(m),
-            H1Error::TimedOut => RequestError::ResponseTimeout(timeout),
-        }
-    }
 }
 
 /// The category a failed request is counted under.

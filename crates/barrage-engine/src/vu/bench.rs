@@ -1,10 +1,11 @@
-//! A door for `benches/request.rs` (and the request side of `tests/h1_differential.rs`): building a request is private to
-//! [`Vu`] (it needs a user's variables, generator and buffers), and the criterion bench of
-//! request building must measure that exact code, not a copy. Rather than make the VU's
-//! internals public, this module owns one user outside any run and lets a caller build a
-//! request from the plan, as the user would before sending it. It sends nothing, opens no
-//! connection and records nothing; it is `#[doc(hidden)]` because it is not part of the
-//! engine's interface and may change with the bench.
+//! A door for `benches/request.rs`, and for the request side of the engine's differential
+//! test against hyper: building a request is private to [`Vu`] (it needs a user's
+//! variables, generator and buffers), and the criterion bench of request building must
+//! measure that exact code, not a copy. Rather than make the VU's internals public, this
+//! module owns one user outside any run and lets a caller build a request from the plan,
+//! as the user would before sending it. It sends nothing, opens no connection and records
+//! nothing; it is `#[doc(hidden)]` because it is not part of the engine's interface and
+//! may change with the bench.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -52,12 +53,12 @@ impl BenchUser {
         };
         Some(self.vu.build(r, None).map(|origin| {
             std::hint::black_box(origin);
-            self.vu.wire.len() as u64
+            self.vu.request.len() as u64
         }))
     }
 
     /// The request the last [`BenchUser::build`] rendered, as it would go on the wire.
     pub fn wire(&self) -> &[u8] {
-        &self.vu.wire
+        self.vu.request.wire()
     }
 }

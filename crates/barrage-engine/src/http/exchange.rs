@@ -1,0 +1,129 @@
+//! The answer side of the protocol boundary: an [`Exchange`] is what came back for one
+//! request, in terms no protocol owns: the status, the headers when someone asks, the body
+//! (kept, or only counted), and when it all happened.
+//!
+//! The response head stays in the form its connection kind read it in (for HTTP/1.1, the
+//! bytes as they arrived, shared with the read buffer): most requests never look at a
+//! header, so the `HeaderMap` is built only on first use, and the questions the client asks
+//! of every answer (a header by name, whether a cookie is set) are answered from that form.
+
+use std::cell::OnceCell;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+use super::h1;
+
+/// What a connection attempt cost, when one was made for this request.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectTiming {
+    pub connect: Duration,
+    pub tls: Option<Duration>,
+}
+
+/// When an exchange happened, on the monotonic clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    /// The moment the request was handed to a ready connection.
+    pub sent_at: Instant,
+    /// The moment the last body byte arrived.
+    pub done_at: Instant,
+    /// Set when this request had to open a connection.
+    pub connected: Option<ConnectTiming>,
+}
+
+/// A completed exchange.
+#[derive(Debug)]
+pub struct Exchange {
+    status: StatusCode,
+    head: ResponseHead,
+    /// Built from `head` the first time someone asks.
+    headers: OnceCell<HeaderMap>,
+    body: Bytes,
+    body_len: u64,
+    pub timings: Timings,
+}
+
+impl Exchange {
+    pub(crate) fn new(response: Response, timings: Timings) -> Exchange {
+        Exchange {
+            status: response.status,
+            head: response.head,
+            headers: OnceCell::new(),
+            body: response.body,
+            body_len: response.body_len,
+            timings,
+        }
+    }
+
+    /// The same answer, timed as one exchange that began with an earlier one: a redirect
+    /// chain's answer is timed from the first request's `sent_at`, with the first
+    /// connection made for it.
+    #[inline]
+    pub fn spanning(self, sent_at: Instant, connected: Option<ConnectTiming>) -> Exchange {
+        Exchange {
+            timings: Timings {
+                sent_at,
+                connected,
+                ..self.timings
+            },
+            ..self
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The first value of the header `name` (any case), without building the map.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        match &self.head {
+            ResponseHead::Http1(head) => head.get(name),
+        }
+    }
+
+    /// Whether the response sets a cookie (known without building the map: the cookie jar
+    /// asks after every response).
+    pub fn sets_cookie(&self) -> bool {
+        match &self.head {
+            ResponseHead::Http1(head) => head.sets_cookie(),
+        }
+    }
+
+    /// The response's headers, in order, repeats kept; built on first use, since most
+    /// requests never read one.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.get_or_init(|| match &self.head {
+            ResponseHead::Http1(head) => head.header_map(),
+        })
+    }
+
+    /// The body, when the request asked to keep it ([`Outgoing::keep_body`]); otherwise
+    /// empty.
+    ///
+    /// [`Outgoing::keep_body`]: super::Outgoing::keep_body
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body's length in bytes (decoded, for a chunked body), kept or not.
+    pub fn body_len(&self) -> u64 {
+        self.body_len
+    }
+}
+
+/// A response head in the form its connection kind keeps it.
+#[derive(Debug)]
+pub(crate) enum ResponseHead {
+    Http1(h1::Head),
+}
+
+/// A complete response as a connection of any kind returns it; the connections add the
+/// timings that make it an [`Exchange`].
+pub(crate) struct Response {
+    pub status: StatusCode,
+    pub head: ResponseHead,
+    pub body: Bytes,
+    pub body_len: u64,
+}

@@ -1,0 +1,186 @@
+//! What became of one request step, and the one place it is told: [`Vu::request`] builds,
+//! sends and judges a step into an [`Outcome`], and [`Vu::settle`] lends it to the
+//! recorder and, under `--debug`, to the observer.
+//!
+//! Why an outcome value rather than telling the recorder and the observer as things
+//! happen: the request path (`vu.rs`, `vu/request.rs`) then neither records nor observes,
+//! and no longer asks at six places whether someone is watching. All that watching changes
+//! while a request runs is the user's `watched` flag (bodies kept, every failed check
+//! worded). What the observer needs beyond what the recorder does costs nothing unless
+//! someone watches: the request is read back from its rendered bytes only then, and the
+//! saves and checks are noted in a buffer the user reuses, so noting them allocates
+//! nothing.
+//!
+//! The outcome borrows the answer rather than holding it: an [`Exchange`] is 248 bytes, and
+//! every move of it on the way from the connection to here is a `memcpy` on every request
+//! (measured with callgrind: the plain GET path makes as many as before the outcome
+//! existed).
+
+use std::time::Duration;
+
+use barrage_metrics::{FailureCategory, Timing};
+
+use super::{Observer, Vu};
+use crate::http::{categorize, Exchange, Origin, RequestError};
+use crate::plan::RequestPlan;
+
+/// What became of one request step: what the recorder and the observer are told.
+/// [`Vu::request`] makes it; [`Vu::settle`] lends it to both.
+pub(super) enum Outcome<'a> {
+    /// The request could not be built (a template failed): nothing was sent.
+    Unbuilt(String),
+    /// The request, `sent` bytes, went out to `to` and no answer came.
+    Unanswered {
+        to: &'a Origin,
+        sent: u64,
+        error: &'a RequestError,
+    },
+    /// An answer came and was judged; `failure` when its status, a save or a check failed.
+    Answered {
+        to: &'a Origin,
+        sent: u64,
+        x: &'a Exchange,
+        timing: Timing,
+        failure: Option<(FailureCategory, String)>,
+    },
+}
+
+/// One save or check of a judged answer, in the order they ran. Kept in a buffer the user
+/// reuses, for the recorder (check counts) and the observer.
+pub(super) enum Verdict {
+    /// The save into this variable slot found a value (it is in the slot now).
+    Saved(usize),
+    /// The check at this index of the step's checks ran; `reason` says why it failed, when
+    /// it was worded (see [`Vu::judge`]).
+    Check {
+        index: usize,
+        passed: bool,
+        reason: Option<String>,
+    },
+}
+
+impl Vu {
+    /// Hands what became of one request step to the recorder and, under `--debug`, to the
+    /// observer: the one place either hears of a request. `true` when it succeeded.
+    pub(super) fn settle(&self, r: &RequestPlan, outcome: &Outcome<'_>) -> bool {
+        if let Some(o) = &self.observer {
+            self.show(o.as_ref(), r, outcome);
+        }
+        self.record(r, outcome)
+    }
+
+    /// Records what one request step came to.
+    fn record(&self, r: &RequestPlan, outcome: &Outcome<'_>) -> bool {
+        let mut recorder = self.ctx.recorder.borrow_mut();
+        // The failure message is copied only when the recorder keeps it as the sample of
+        // its category (once an interval at most).
+        match outcome {
+            Outcome::Unbuilt(message) => {
+                let category = FailureCategory::Template;
+                recorder.failure(r.endpoint, category, None, None, 0, 0, || message.clone());
+                false
+            }
+            Outcome::Unanswered { sent, error, .. } => {
+                let category = categorize(error);
+                recorder.failure(r.endpoint, category, None, None, *sent, 0, || {
+                    error.to_string()
+                });
+                false
+            }
+            Outcome::Answered {
+                sent,
+                x,
+                timing,
+                failure,
+                ..
+            } => {
+                if let Some(c) = x.timings.connected {
+                    recorder.connection(
+                        c.connect.as_nanos() as u64,
+                        c.tls.map(|t| t.as_nanos() as u64),
+                    );
+                }
+                for v in &self.verdicts {
+                    if let Verdict::Check { index, passed, .. } = v {
+                        recorder.check(r.check_ids[*index], *passed);
+                    }
+                }
+                let (status, received) = (x.status().as_u16(), x.body_len());
+                match failure {
+                    None => {
+                        recorder.success(r.endpoint, status, *timing, *sent, received);
+                        true
+                    }
+                    Some((category, message)) => {
+                        recorder.failure(
+                            r.endpoint,
+                            *category,
+                            Some(status),
+                            Some(*timing),
+                            *sent,
+                            received,
+                            || message.clone(),
+                        );
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tells `o` what one request step came to, in the order it happened: the request as
+    /// sent, the answer, each save and check, and the failure. Only `--debug` comes here.
+    #[cold]
+    fn show(&self, o: &dyn Observer, r: &RequestPlan, outcome: &Outcome<'_>) {
+        // The step's own request: a redirect's hops are rendered apart from it.
+        let show_request = |to: &Origin| {
+            if let Some(sent) = self.request.read_back() {
+                let url = format!("{to}{}", sent.target);
+                o.request(&r.label, &sent.method, &url, &sent.headers, sent.body);
+            }
+        };
+        match outcome {
+            Outcome::Unbuilt(message) => o.failure(&r.label, FailureCategory::Template, message),
+            Outcome::Unanswered { to, error, .. } => {
+                show_request(to);
+                o.failure(&r.label, categorize(error), &error.to_string());
+            }
+            Outcome::Answered {
+                to,
+                x,
+                timing,
+                failure,
+                ..
+            } => {
+                show_request(to);
+                o.response(
+                    x.status(),
+                    x.headers(),
+                    x.body(),
+                    Duration::from_nanos(timing.response_time_ns),
+                );
+                for v in &self.verdicts {
+                    match v {
+                        Verdict::Saved(slot) => {
+                            if let Some(value) = &self.vars[*slot] {
+                                o.saved(&self.plan.var_names[*slot], value);
+                            }
+                        }
+                        Verdict::Check {
+                            index,
+                            passed,
+                            reason,
+                        } => o.check(
+                            r.check.items()[*index].name(),
+                            *passed,
+                            reason.as_deref().unwrap_or(""),
+                        ),
+                    }
+                }
+                if let Some((category, message)) = failure {
+                    o.failure(&r.label, *category, message);
+                }
+            }
+        }
+    }
+}
