@@ -23,10 +23,9 @@ use http::{HeaderMap, StatusCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::executor::ScenarioCtx;
+use crate::context::{ScenarioCtx, WorkerCtx};
 use crate::http::{Connections, Exchange, RequestBuf};
 use crate::plan::{Plan, RequestPlan, Step};
-use crate::worker::WorkerCtx;
 
 #[doc(hidden)]
 pub mod bench;

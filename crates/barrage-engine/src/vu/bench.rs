@@ -13,10 +13,9 @@ use std::sync::Arc;
 use barrage_metrics::Recorder;
 
 use super::Vu;
-use crate::executor::ScenarioCtx;
+use crate::context::{ScenarioCtx, WorkerCtx};
 use crate::http::{tls_config, Connector};
 use crate::plan::{Plan, Step};
-use crate::worker::WorkerCtx;
 
 /// One virtual user (user 1 of the first user type of the first scenario) that can build
 /// requests but never sends them. See the module documentation.
