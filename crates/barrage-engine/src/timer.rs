@@ -136,18 +136,31 @@ pub fn allowed_cpus() -> Vec<usize> {
     Vec::new()
 }
 
+/// Why the calling thread could not be pinned to `cpu`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// The CPU set or the system call refused it.
+    #[cfg(target_os = "linux")]
+    #[error("CPU {cpu}: {source}")]
+    Os { cpu: usize, source: nix::Error },
+    #[cfg(not(target_os = "linux"))]
+    #[error("pinning to CPU {cpu} is supported on Linux only")]
+    Unsupported { cpu: usize },
+}
+
 /// Pins the calling thread to `cpu` (Linux; elsewhere an error says it can't).
-pub fn pin_current_thread(cpu: usize) -> Result<(), String> {
+pub fn pin_current_thread(cpu: usize) -> Result<(), PinError> {
     #[cfg(target_os = "linux")]
     {
         use nix::sched::{sched_setaffinity, CpuSet};
         use nix::unistd::Pid;
+        let os = |source| PinError::Os { cpu, source };
         let mut set = CpuSet::new();
-        set.set(cpu).map_err(|e| format!("CPU {cpu}: {e}"))?;
-        sched_setaffinity(Pid::from_raw(0), &set).map_err(|e| format!("CPU {cpu}: {e}"))
+        set.set(cpu).map_err(os)?;
+        sched_setaffinity(Pid::from_raw(0), &set).map_err(os)
     }
     #[cfg(not(target_os = "linux"))]
-    Err(format!("pinning to CPU {cpu} is supported on Linux only"))
+    Err(PinError::Unsupported { cpu })
 }
 
 #[cfg(test)]
@@ -166,7 +179,9 @@ mod tests {
         })
         .join()
         .unwrap();
-        assert!(pin_current_thread(usize::MAX / 2).is_err());
+        let cpu = usize::MAX / 2;
+        let message = pin_current_thread(cpu).unwrap_err().to_string();
+        assert!(message.contains(&format!("CPU {cpu}")), "{message}");
     }
 
     #[test]

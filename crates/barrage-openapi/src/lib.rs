@@ -31,7 +31,7 @@ pub mod yaml;
 
 pub use document::{Document, Operation, Version};
 pub use error::{GenError, InitError, LoadError, RefError};
-pub use select::{Filter, Selection, Weights};
+pub use select::{Filter, Selection, Weights, WeightsError};
 pub use source::{load, parse};
 
 use draft::{Draft, TaskDraft, UserDraft};

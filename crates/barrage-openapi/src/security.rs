@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use crate::document::{Document, Operation};
+use crate::error::RefError;
 
 /// What one scheme asks of a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +76,7 @@ pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credentia
         for name in schemes.keys() {
             match credential(doc, name) {
                 Ok(c) => found.push(c),
-                Err(e) => problems.push(e),
+                Err(e) => problems.push(e.to_string()),
             }
         }
         if found.len() == schemes.len() {
@@ -88,17 +89,24 @@ pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credentia
     Err(problems.join("; "))
 }
 
-fn credential(doc: &Document, name: &str) -> Result<Credential, String> {
+/// Why a security scheme gives no credential.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("security scheme `{name}` is not defined in components/securitySchemes")]
+    Undefined { name: String },
+    #[error("{0}")]
+    Ref(RefError),
+}
+
+fn credential(doc: &Document, name: &str) -> Result<Credential, CredentialError> {
     let scheme = doc
         .root
         .pointer("/components/securitySchemes")
         .and_then(|s| s.get(name))
-        .ok_or_else(|| {
-            format!("security scheme `{name}` is not defined in components/securitySchemes")
-        })?;
+        .ok_or_else(|| CredentialError::Undefined { name: name.into() })?;
     let scheme = doc
         .resolve(scheme, "/components/securitySchemes")
-        .map_err(|e| e.to_string())?;
+        .map_err(CredentialError::Ref)?;
     let prefix = env_prefix(name);
     let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
@@ -227,7 +235,7 @@ fn token_var(doc: &Document, scheme: &str) -> String {
     }
 }
 
-fn bearer(name: &str, prefix: &str) -> Result<Credential, String> {
+fn bearer(name: &str, prefix: &str) -> Result<Credential, CredentialError> {
     let var = format!("{prefix}_TOKEN");
     Ok(Credential::Header {
         name: "authorization".into(),

@@ -29,25 +29,22 @@ impl Default for Weights {
 
 impl Weights {
     /// `get=10,post=2`: the methods given change, the others keep their default.
-    pub fn parse(text: &str) -> Result<Weights, String> {
+    pub fn parse(text: &str) -> Result<Weights, WeightsError> {
         let mut weights = Weights::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((method, n)) = part.split_once('=') else {
-                return Err(format!(
-                    "--weights: `{part}` is not METHOD=N; write e.g. `get=10,post=2`"
-                ));
+                return Err(WeightsError::NotMethodEquals { part: part.into() });
             };
             let method = method.trim().to_ascii_lowercase();
             if !METHODS.contains(&method.as_str()) {
-                return Err(format!(
-                    "--weights: `{method}` is not a method; use {}",
-                    METHODS.join(", ")
-                ));
+                return Err(WeightsError::UnknownMethod { method });
             }
-            let n: u32 =
-                n.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    format!("--weights: `{part}` needs a whole number of at least 1")
-                })?;
+            let n: u32 = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| WeightsError::BadWeight { part: part.into() })?;
             weights.0.insert(method, n);
         }
         Ok(weights)
@@ -55,6 +52,25 @@ impl Weights {
 
     pub fn of(&self, method: &str) -> u32 {
         self.0.get(method).copied().unwrap_or(1)
+    }
+}
+
+/// Why a `--weights` value does not parse; `part` is one comma-separated item, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeightsError {
+    #[error("--weights: `{part}` is not METHOD=N; write e.g. `get=10,post=2`")]
+    NotMethodEquals { part: String },
+    /// `method` is lowercased.
+    #[error("--weights: `{method}` is not a method; use {}", METHODS.join(", "))]
+    UnknownMethod { method: String },
+    #[error("--weights: `{part}` needs a whole number of at least 1")]
+    BadWeight { part: String },
+}
+
+/// For callers that report errors as text (the CLI's `init`).
+impl From<WeightsError> for String {
+    fn from(e: WeightsError) -> String {
+        e.to_string()
     }
 }
 
@@ -141,11 +157,16 @@ mod tests {
     fn weights_parse_and_reject_mistakes() {
         let w = Weights::parse("get=5, DELETE=3").unwrap();
         assert_eq!((w.of("get"), w.of("post"), w.of("delete")), (5, 2, 3));
-        assert!(Weights::parse("get").unwrap_err().contains("METHOD=N"));
-        assert!(Weights::parse("fetch=1")
-            .unwrap_err()
-            .contains("not a method"));
-        assert!(Weights::parse("get=0").unwrap_err().contains("at least 1"));
+        let err = |text| Weights::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err("get"),
+            "--weights: `get` is not METHOD=N; write e.g. `get=10,post=2`"
+        );
+        assert!(err("fetch=1").contains("not a method"));
+        assert_eq!(
+            err("get=0"),
+            "--weights: `get=0` needs a whole number of at least 1"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod schema;
 
 use std::path::{Path, PathBuf};
 
-pub use decode::parse_stage;
+pub use decode::{parse_stage, StageError};
 pub use diagnostic::{line_col, render, Diagnostic, Severity};
 pub use duration::{parse_duration, DurationError};
 pub use model::*;

@@ -84,7 +84,17 @@ fn the_short_stage_form_is_checked() {
         parse_stage(" 1m30s : 2.5 "),
         Ok((Duration::from_secs(90), 2.5))
     );
-    assert!(parse_stage("30:100").unwrap_err().contains("unit"));
+    assert!(parse_stage("30:100")
+        .unwrap_err()
+        .to_string()
+        .contains("unit"));
     assert!(parse_stage("30s:-1").is_err());
     assert!(parse_stage("30s").is_err());
+    let message = |text| parse_stage(text).unwrap_err().to_string();
+    assert_eq!(message("30s"), "`30s` is not a stage");
+    assert_eq!(message("30:100"), "stage `30:100`: `30` has no unit");
+    assert_eq!(
+        message("30s: x"),
+        "stage `30s: x`: ` x` is not a target (a number from 0 to 10,000,000)"
+    );
 }

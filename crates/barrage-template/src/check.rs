@@ -99,7 +99,8 @@ impl CompiledCheck {
         let mut names = Vec::new();
         let mut items = Vec::new();
         for (path, expect) in &c.json {
-            let json_path = compile_json_path(&path.value).map_err(|m| (path.span, m, None))?;
+            let json_path =
+                compile_json_path(&path.value).map_err(|e| (path.span, e.to_string(), None))?;
             let (name, rule) = match &expect.value {
                 JsonExpect::Exists => (
                     format!("{} exists", path.value),

@@ -83,15 +83,17 @@ impl Extractor {
     }
 
     /// Compiles a save source; the error says what is wrong (the caller adds where).
-    pub fn compile(src: &SaveSource) -> Result<Extractor, String> {
+    pub fn compile(src: &SaveSource) -> Result<Extractor, ExtractorError> {
         match src {
-            SaveSource::JsonPath(path) => compile_json_path(path).map(Extractor::JsonPath),
+            SaveSource::JsonPath(path) => Ok(Extractor::JsonPath(compile_json_path(path)?)),
             SaveSource::Header(name) => HeaderName::from_bytes(name.trim().as_bytes())
                 .map(Extractor::Header)
-                .map_err(|_| format!("`{name}` is not a valid header name")),
+                .map_err(|_| ExtractorError::HeaderName { name: name.clone() }),
             SaveSource::Regex { pattern, group } => {
-                let regex =
-                    Regex::new(pattern).map_err(|e| format!("invalid regex `{pattern}`: {e}"))?;
+                let regex = Regex::new(pattern).map_err(|source| ExtractorError::Regex {
+                    pattern: pattern.clone(),
+                    source,
+                })?;
                 let groups = regex.captures_len() - 1;
                 // The model's default group is 1; a pattern without groups means the whole
                 // match.
@@ -101,11 +103,11 @@ impl Extractor {
                     *group
                 };
                 if group > groups {
-                    return Err(format!(
-                        "regex `{pattern}` has {groups} capture group{}, so there is no group \
-                         {group}",
-                        if groups == 1 { "" } else { "s" }
-                    ));
+                    return Err(ExtractorError::NoGroup {
+                        pattern: pattern.clone(),
+                        groups,
+                        group,
+                    });
                 }
                 Ok(Extractor::Regex { regex, group })
             }
@@ -134,14 +136,53 @@ impl Extractor {
     }
 }
 
+/// Why a save source does not compile; says what is wrong (the caller adds where).
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractorError {
+    #[error(transparent)]
+    JsonPath(#[from] JsonPathError),
+    #[error("`{name}` is not a valid header name")]
+    HeaderName { name: String },
+    #[error("invalid regex `{pattern}`: {source}")]
+    Regex {
+        pattern: String,
+        source: regex::Error,
+    },
+    /// `group` is more than the pattern's `groups`.
+    #[error(
+        "regex `{pattern}` has {groups} capture group{}, so there is no group {group}",
+        if *groups == 1 { "" } else { "s" }
+    )]
+    NoGroup {
+        pattern: String,
+        groups: usize,
+        group: usize,
+    },
+}
+
+/// The message is what a `save:` diagnostic shows.
+impl From<ExtractorError> for String {
+    fn from(e: ExtractorError) -> String {
+        e.to_string()
+    }
+}
+
+/// A JSONPath that does not parse, with a message that says what is wrong and where.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid JSONPath `{path}`: {source}{}",
+    if path.starts_with('$') { "" } else { " (a JSONPath starts with `$`, as in `$.id`)" }
+)]
+pub struct JsonPathError {
+    pub path: String,
+    pub source: serde_json_path::ParseError,
+}
+
 /// Parses a JSONPath, with a message that says what is wrong and where.
-pub(crate) fn compile_json_path(path: &str) -> Result<JsonPath, String> {
-    JsonPath::parse(path).map_err(|e| {
-        let mut msg = format!("invalid JSONPath `{path}`: {e}");
-        if !path.starts_with('$') {
-            msg.push_str(" (a JSONPath starts with `$`, as in `$.id`)");
-        }
-        msg
+pub(crate) fn compile_json_path(path: &str) -> Result<JsonPath, JsonPathError> {
+    JsonPath::parse(path).map_err(|source| JsonPathError {
+        path: path.to_string(),
+        source,
     })
 }
 
@@ -170,9 +211,12 @@ mod tests {
             Ok(Extractor::Regex { group: 0, .. })
         ));
         assert_eq!(
-            re(r"id=(\d+)", 2).unwrap_err(),
+            re(r"id=(\d+)", 2).unwrap_err().to_string(),
             r"regex `id=(\d+)` has 1 capture group, so there is no group 2"
         );
-        assert!(re(r"id=(\d+", 1).unwrap_err().starts_with("invalid regex"));
+        assert!(re(r"id=(\d+", 1)
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid regex"));
     }
 }

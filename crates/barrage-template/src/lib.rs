@@ -29,7 +29,7 @@ mod template;
 pub use check::{json_eq, CheckError, CheckItem, CompiledCheck, ReportFn};
 pub use ctx::{RenderCtx, Slot, BUILTIN_NAMES};
 pub use error::{RenderError, TemplateError};
-pub use extract::{Extractor, Response, ResponseView};
+pub use extract::{Extractor, ExtractorError, JsonPathError, Response, ResponseView};
 pub use functions::{function_names, MAX_DIGITS, MAX_STRING_LEN};
 pub use json_template::{scalar_template, JsonTemplate};
 pub use template::Template;

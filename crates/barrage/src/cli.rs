@@ -222,6 +222,7 @@ fn parse_stages(s: &str) -> Result<Stages, String> {
         .map(barrage_scenario::parse_stage)
         .collect::<Result<_, _>>()
         .map(Stages)
+        .map_err(|e| e.to_string())
 }
 
 /// Durations on the command line use the scenario file's syntax (`500ms`, `1m30s`).

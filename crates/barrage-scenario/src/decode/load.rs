@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::value::{self, fields, map, mismatch, text};
 use super::{time, users, Ctx};
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, DurationError};
 use crate::keys;
 use crate::model::{Load, OnMaxUsers, ScenarioDef, Span, Spanned, Stage};
 use crate::node::{Kind, Node};
@@ -169,7 +169,7 @@ fn stages(ctx: &mut Ctx, node: &Node) -> Vec<Stage> {
                 }),
                 Err(e) => ctx.error_help(
                     item.span,
-                    e,
+                    e.to_string(),
                     "write a stage as `{ duration: 30s, target: 100 }` or `30s:100`",
                 ),
             }
@@ -211,21 +211,38 @@ fn non_negative(ctx: &mut Ctx, node: &Node) -> Option<Spanned<f64>> {
     }
 }
 
+/// Why a `DURATION:TARGET` stage does not parse; `text` is the stage as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// No `:` between duration and target.
+    #[error("`{text}` is not a stage")]
+    NotAStage { text: String },
+    #[error("stage `{text}`: {source}")]
+    Duration { text: String, source: DurationError },
+    /// `target` is the part after `:`, as written.
+    #[error("stage `{text}`: `{target}` is not a target (a number from 0 to 10,000,000)")]
+    Target { text: String, target: String },
+}
+
 /// One stage in the short form `DURATION:TARGET` (`30s:100`), as the CLI's `--stages` takes
 /// them too.
-pub fn parse_stage(text: &str) -> Result<(Duration, f64), String> {
+pub fn parse_stage(text: &str) -> Result<(Duration, f64), StageError> {
     let (d, t) = text
         .trim()
         .split_once(':')
-        .ok_or_else(|| format!("`{text}` is not a stage"))?;
-    let duration = parse_duration(d.trim()).map_err(|e| format!("stage `{text}`: {e}"))?;
+        .ok_or_else(|| StageError::NotAStage { text: text.into() })?;
+    let duration = parse_duration(d.trim()).map_err(|source| StageError::Duration {
+        text: text.into(),
+        source,
+    })?;
     let target = t
         .trim()
         .parse::<f64>()
         .ok()
         .filter(|v| (0.0..=MAX_TARGET).contains(v))
-        .ok_or_else(|| {
-            format!("stage `{text}`: `{t}` is not a target (a number from 0 to 10,000,000)")
+        .ok_or_else(|| StageError::Target {
+            text: text.into(),
+            target: t.into(),
         })?;
     Ok((duration, target))
 }

@@ -11,7 +11,7 @@ mod check;
 mod load;
 mod multipart;
 mod schema_check;
-pub use load::parse_stage;
+pub use load::{parse_stage, StageError};
 mod step;
 mod time;
 mod users;
