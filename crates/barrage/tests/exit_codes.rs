@@ -177,3 +177,44 @@ fn a_run_whose_worker_threads_cannot_start_exits_3_and_sends_nothing() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(target.counts()["GET /"], 2, "the failed run sent nothing");
 }
+
+/// Whatever the open-file limit, barrage runs, or exits with a code and a message that say
+/// it could not: never a panic. Each limit from the fewest files the dynamic loader can
+/// live with up to enough for a small run is tried (a limit of N leaves N - 3 files past
+/// stdin, stdout and stderr): as the limit grows, the async runtime, the signal handler,
+/// the scenario file, the worker threads' runtimes and the connections each get their
+/// files in turn, so every one of those steps meets the limit once.
+#[test]
+#[cfg(target_os = "linux")]
+fn too_few_open_files_is_an_error_with_an_exit_code_never_a_panic() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "s.yaml", SCENARIO);
+    let mut outcomes = Vec::new();
+    let mut wrong = 0;
+    for limit in 4..=32 {
+        let o = run(barrage_limited(&format!("-n {limit}"))
+            .arg("run")
+            .arg(&scenario)
+            .args(["-u", "1", "--iterations", "2", "--workers", "2", "-H"])
+            .arg(target.url()));
+        let err = stderr(&o);
+        if o.status.code() == Some(127) && err.contains("error while loading shared libraries") {
+            continue; // too few files for the dynamic loader: barrage never ran
+        }
+        let said = err
+            .lines()
+            .find(|l| l.contains("panicked") || l.starts_with("error:"))
+            .unwrap_or("");
+        let fine = matches!(o.status.code(), Some(0..=3))
+            && !err.contains("panicked")
+            && (matches!(o.status.code(), Some(0 | 1)) || !said.is_empty());
+        if !fine {
+            wrong += 1;
+        }
+        let mark = if fine { "ok " } else { "BAD" };
+        outcomes.push(format!("{mark} -n {limit}: {}  {said}", o.status));
+    }
+    assert!(outcomes.len() > 20, "{outcomes:#?}");
+    assert_eq!(wrong, 0, "{outcomes:#?}");
+}

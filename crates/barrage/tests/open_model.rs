@@ -1,11 +1,13 @@
 //! Load models against ground truth: arrival-rate schedules kept second by second, a known
 //! server delay measured as such, a server stall measured from the intended start (and the
-//! coordinated-omission gap a closed model shows against the same stall), ramps, several
-//! scenarios at once, `--reset-stats`, `hit --rate`.
+//! coordinated-omission gap a closed model shows against the same stall), the user pool's
+//! limit (`max_users`, and what `on_max_users` does with the iterations it cannot start),
+//! ramps, several scenarios at once, `--reset-stats`, `hit --rate`.
 //!
-//! The timing tests need an optimized build (a debug build's own overhead would be measured
-//! as latency): `scripts/test.sh` runs them with `--release`; a debug `cargo test` skips
-//! them and says so. Every test here takes one lock, so no two load the machine at once.
+//! Every test here depends on the clock for some exact number, so every one needs an
+//! optimized build (a debug build's own overhead would be measured as latency):
+//! `scripts/test.sh` runs them with `--release`; a debug `cargo test` skips them and says
+//! so. Every test here takes one lock, so no two load the machine at once.
 
 mod common;
 
@@ -122,10 +124,13 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
     //
     // A virtual machine now and then wakes a thread milliseconds late. When that hits the
     // generator, barrage says so itself (the result's `warnings`: results suspect), and
-    // that try proves nothing about measuring: it is run again, up to three tries. A try
-    // the generator does not flag is judged, whatever its numbers.
+    // that try proves nothing about measuring: it is run again, up to five tries (on a
+    // machine shared with other builds, three suspect tries in a row were seen). The first
+    // try the generator does not flag is judged, whatever its numbers, and ends the test:
+    // more tries only make a busy machine less likely to leave nothing to judge, never a
+    // wrong measurement more likely to pass.
     let mut tries = Vec::new();
-    for attempt in 1..=3 {
+    for attempt in 1..=5 {
         let slow = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(100))).unwrap();
         let doc = run_root(&slow, dir.path(), &format!("slow{attempt}"), &args);
         let mut truth = slow.delays_ns();
