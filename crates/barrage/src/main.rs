@@ -64,14 +64,46 @@ pub mod exit {
     }
 }
 
+/// The control thread's runtime. tokio panics instead of returning an error when its signal
+/// handling cannot get the two descriptors it needs (a process allowed only a handful of
+/// open files: `ulimit -n 6`); that panic is caught here, kept off the terminal, and turned
+/// into the error it is.
+fn control_runtime() -> Result<tokio::runtime::Runtime, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    });
+    std::panic::set_hook(hook);
+    match built {
+        Ok(Ok(rt)) => Ok(rt),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!(
+                "{why} (too few open files? this process may open {}; raise `ulimit -n`)",
+                open_files_limit()
+            ))
+        }
+    }
+}
+
+fn open_files_limit() -> String {
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_or_else(|_| "few".to_string(), |(soft, _)| soft.to_string())
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // One current-thread runtime on the main thread drives control (signals, timers,
     // the session); the load itself runs on worker threads with runtimes of their own.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match control_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
