@@ -10,6 +10,7 @@ pub mod context;
 mod data;
 pub mod executor;
 pub mod http;
+pub mod load;
 pub mod multipart;
 pub mod plan;
 pub mod run;

@@ -13,12 +13,8 @@ use barrage_scenario::{DataOrder, Think};
 use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Template};
 use http::{HeaderName, HeaderValue};
 
-use crate::executor::constant_arrival_rate::ConstantArrivalRate;
-use crate::executor::constant_users::ConstantUsers;
-use crate::executor::ramping_arrival_rate::RampingArrivalRate;
-use crate::executor::ramping_users::RampingUsers;
-use crate::executor::Executor;
 use crate::http::Origin;
+pub use crate::load::{LoadModel, Stage};
 
 pub struct Plan {
     pub registry: Arc<Registry>,
@@ -50,57 +46,6 @@ impl ScenarioPlan {
     pub fn user_type(&self, n: u64) -> usize {
         self.user_cycle[(n % self.user_cycle.len() as u64) as usize] as usize
     }
-
-    /// Whether start times matter for correct results: arrival-rate schedules, and pacing
-    /// (each iteration starts at a fixed interval). Closed loops saturating a core are only
-    /// doing their job.
-    pub fn schedule_matters(&self) -> bool {
-        self.load.executor().schedule_matters()
-            || self
-                .users
-                .iter()
-                .any(|u| matches!(u.think, Think::Pacing(_)))
-    }
-}
-
-/// When users run or iterations start: one type per load model, each in its own module of
-/// `executor/`, each an [`Executor`]. This enum only holds them; [`LoadModel::executor`] is
-/// the one place that tells them apart.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadModel {
-    ConstantUsers(ConstantUsers),
-    RampingUsers(RampingUsers),
-    ConstantArrivalRate(ConstantArrivalRate),
-    RampingArrivalRate(RampingArrivalRate),
-}
-
-impl LoadModel {
-    pub fn executor(&self) -> &dyn Executor {
-        match self {
-            LoadModel::ConstantUsers(m) => m,
-            LoadModel::RampingUsers(m) => m,
-            LoadModel::ConstantArrivalRate(m) => m,
-            LoadModel::RampingArrivalRate(m) => m,
-        }
-    }
-
-    /// How long the schedule lasts after the scenario's start; `None` when only Ctrl-C or an
-    /// iteration count ends it.
-    pub fn length(&self) -> Option<Duration> {
-        self.executor().length()
-    }
-
-    /// When the ramp-up is over (for `--reset-stats`).
-    pub fn ramp_up(&self) -> Duration {
-        self.executor().ramp_up()
-    }
-}
-
-/// Reach `target` (users, or iterations per second) linearly over `duration`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stage {
-    pub duration: Duration,
-    pub target: f64,
 }
 
 /// The target's origin and the path every relative request path is appended to.

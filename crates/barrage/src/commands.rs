@@ -88,7 +88,11 @@ fn read(path: &Path) -> Result<SourceFile, u8> {
             eprintln!("error: cannot read {}: {e}", path.display());
             // Out of file descriptors is the machine's limit, not a wrong path.
             let out_of_files = matches!(e.raw_os_error(), Some(23 | 24));
-            Err(if out_of_files { exit::CANNOT_RUN } else { exit::USAGE })
+            Err(if out_of_files {
+                exit::CANNOT_RUN
+            } else {
+                exit::USAGE
+            })
         }
     }
 }

@@ -14,12 +14,10 @@ use std::time::Duration;
 
 use barrage_scenario::{Load, OnMaxUsers};
 
-use crate::executor::arrivals::PoolSpec;
-use crate::executor::constant_arrival_rate::ConstantArrivalRate;
-use crate::executor::constant_users::ConstantUsers;
-use crate::executor::ramping_arrival_rate::RampingArrivalRate;
-use crate::executor::ramping_users::RampingUsers;
-use crate::plan::{LoadModel, Stage};
+use crate::load::{
+    ConstantArrivalRate, ConstantUsers, LoadModel, PoolSpec, RampingArrivalRate, RampingUsers,
+    Stage,
+};
 
 /// The load a front end asks for instead of the file's (`None`: the file's value).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -26,20 +26,11 @@ use tokio::task::JoinSet;
 
 use super::{drain, sleep_until_opt, ExecutorRun, ScenarioCtx};
 use crate::context::{UserRunning, WorkerCtx};
+pub use crate::load::PoolSpec;
 use crate::plan::Plan;
 use crate::segment::Segment;
 use crate::timer::PreciseTimer;
 use crate::vu::{StepsEnd, Vu};
-
-/// The pool of users an open model draws from (over the whole load).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolSpec {
-    pub max_users: u64,
-    /// Users created before the schedule starts.
-    pub pre_allocated: u64,
-    /// When every user is busy, drop the iteration (counted) instead of queueing it.
-    pub drop_when_busy: bool,
-}
 
 impl PoolSpec {
     /// `up to 100 users (iterations queued when all are busy)`.
@@ -118,14 +109,19 @@ struct Shared {
     workers: u64,
 }
 
+/// A constant-rate schedule for one segment: `(rate, length, segment)` to its offsets
+/// (`constant_arrival_rate::offsets`, handed in so this loop imports no model).
+pub type ConstantSchedule = fn(f64, Option<Duration>, Segment) -> Offsets;
+
 /// Runs one segment's share of an open-model scenario: `offsets` is its planned schedule,
 /// `segment` the stripe it was made for (the pool's share follows from it), `end` the
-/// schedule's length, which a load change keeps.
+/// schedule's length, which a load change keeps, `constant` what a change switches to.
 pub async fn run(
     offsets: Offsets,
     segment: Segment,
     pool: PoolSpec,
     end: Option<Duration>,
+    constant: ConstantSchedule,
     r: ExecutorRun,
 ) {
     let ExecutorRun {
@@ -171,7 +167,7 @@ pub async fn run(
             tokio::select! {
                 _ = sleep_until_opt(end_at) => break,
                 change = changes.next() => {
-                    offsets = after_change(change.at, change.target, begin, end, segment);
+                    offsets = after_change(constant, change.at, change.target, begin, end, segment);
                     continue;
                 }
                 _ = sctx.stopped() => break,
@@ -183,7 +179,7 @@ pub async fn run(
         tokio::select! {
             _ = timer.sleep_until(intended) => {}
             change = changes.next() => {
-                offsets = after_change(change.at, change.target, begin, end, segment);
+                offsets = after_change(constant, change.at, change.target, begin, end, segment);
                 changed = true;
                 continue;
             }
@@ -243,6 +239,7 @@ pub async fn run(
 /// The schedule after a change to `rate` at `at`: iteration `k` (of the segment's stripe)
 /// at `k / rate` after the change, until the scenario's `end`.
 fn after_change(
+    constant: ConstantSchedule,
     at: Instant,
     rate: f64,
     begin: Instant,
@@ -252,7 +249,7 @@ fn after_change(
     let from = at.saturating_duration_since(begin);
     let left = end.map(|e| e.saturating_sub(from));
     let rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
-    Box::new(super::constant_arrival_rate::offsets(rate, left, segment).map(move |o| from + o))
+    Box::new(constant(rate, left, segment).map(move |o| from + o))
 }
 
 /// One pooled user: set up once, then run whatever iterations it is handed (and whatever

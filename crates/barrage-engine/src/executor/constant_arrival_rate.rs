@@ -6,17 +6,10 @@ use std::time::Duration;
 
 use barrage_metrics::LoadInfo;
 
-use super::arrivals::{self, PoolSpec};
+use super::arrivals;
 use super::{secs, Executor, ExecutorRun, LocalFuture, Steer};
+pub use crate::load::ConstantArrivalRate;
 use crate::segment::Segment;
-
-/// `rate` iterations per second for `duration` (until stopped without one).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConstantArrivalRate {
-    pub rate: f64,
-    pub duration: Option<Duration>,
-    pub pool: PoolSpec,
-}
 
 impl Executor for ConstantArrivalRate {
     fn describe(&self) -> String {
@@ -61,8 +54,15 @@ impl Executor for ConstantArrivalRate {
         let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
             return Box::pin(async {});
         };
-        let offsets = Box::new(offsets(self.rate, self.duration, segment));
-        Box::pin(arrivals::run(offsets, segment, self.pool, self.duration, r))
+        let planned = Box::new(offsets(self.rate, self.duration, segment));
+        Box::pin(arrivals::run(
+            planned,
+            segment,
+            self.pool,
+            self.duration,
+            |rate, length, segment| Box::new(self::offsets(rate, length, segment)),
+            r,
+        ))
     }
 }
 

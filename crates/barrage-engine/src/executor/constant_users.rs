@@ -13,17 +13,8 @@ use barrage_metrics::LoadInfo;
 
 use super::closed::{self, Closed, Event};
 use super::{plural, secs, Executor, ExecutorRun, LocalFuture, Steer};
+pub use crate::load::ConstantUsers;
 use crate::segment::Segment;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConstantUsers {
-    pub users: u64,
-    /// Users started per second; `None` starts all at once.
-    pub spawn_rate: Option<f64>,
-    pub duration: Option<Duration>,
-    /// Iterations in total over all users (k6's shared iterations).
-    pub iterations: Option<u64>,
-}
 
 impl ConstantUsers {
     /// When the `i`-th user (0-based, over all workers) starts, after the scenario's start.

@@ -30,9 +30,11 @@ use barrage_metrics::LoadInfo;
 
 pub use crate::context::{Placement, ScenarioCtx};
 use crate::context::{UserRunning, WorkerCtx};
-use crate::plan::{Plan, Stage};
+use crate::load::LoadModel;
+use crate::plan::{Plan, ScenarioPlan, Stage};
 use crate::segment::Segment;
 use crate::vu::Vu;
+use barrage_scenario::Think;
 
 /// What a load change sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,41 @@ pub trait Executor {
     /// Runs one worker's share to its end: the schedule done and every user finished, or a
     /// stop (`ScenarioCtx::begin_stop`) and the users' stop timeout.
     fn run(&self, run: ExecutorRun) -> LocalFuture;
+}
+
+impl LoadModel {
+    pub fn executor(&self) -> &dyn Executor {
+        match self {
+            LoadModel::ConstantUsers(m) => m,
+            LoadModel::RampingUsers(m) => m,
+            LoadModel::ConstantArrivalRate(m) => m,
+            LoadModel::RampingArrivalRate(m) => m,
+        }
+    }
+
+    /// How long the schedule lasts after the scenario's start; `None` when only Ctrl-C or an
+    /// iteration count ends it.
+    pub fn length(&self) -> Option<Duration> {
+        self.executor().length()
+    }
+
+    /// When the ramp-up is over (for `--reset-stats`).
+    pub fn ramp_up(&self) -> Duration {
+        self.executor().ramp_up()
+    }
+}
+
+impl ScenarioPlan {
+    /// Whether start times matter for correct results: arrival-rate schedules, and pacing
+    /// (each iteration starts at a fixed interval). Closed loops saturating a core are only
+    /// doing their job.
+    pub fn schedule_matters(&self) -> bool {
+        self.load.executor().schedule_matters()
+            || self
+                .users
+                .iter()
+                .any(|u| matches!(u.think, Think::Pacing(_)))
+    }
 }
 
 /// Runs one worker's share of scenario `index`, from the scenario's start offset on.

@@ -7,18 +7,11 @@ use std::time::Duration;
 
 use barrage_metrics::LoadInfo;
 
-use super::arrivals::{self, PoolSpec};
+use super::arrivals;
 use super::{stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
+pub use crate::load::RampingArrivalRate;
 use crate::plan::Stage;
 use crate::segment::Segment;
-
-/// Iterations per second from `rate`, moved linearly through each stage's target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RampingArrivalRate {
-    pub rate: f64,
-    pub stages: Vec<Stage>,
-    pub pool: PoolSpec,
-}
 
 impl Executor for RampingArrivalRate {
     fn describe(&self) -> String {
@@ -65,7 +58,16 @@ impl Executor for RampingArrivalRate {
             return Box::pin(async {});
         };
         let offsets = Box::new(offsets(self.rate, self.stages.clone(), segment));
-        Box::pin(arrivals::run(offsets, segment, self.pool, self.length(), r))
+        Box::pin(arrivals::run(
+            offsets,
+            segment,
+            self.pool,
+            self.length(),
+            |rate, length, segment| {
+                Box::new(super::constant_arrival_rate::offsets(rate, length, segment))
+            },
+            r,
+        ))
     }
 }
 

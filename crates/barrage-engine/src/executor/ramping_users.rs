@@ -13,15 +13,9 @@ use barrage_metrics::LoadInfo;
 pub use super::closed::Event;
 use super::closed::{self, Closed};
 use super::{stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
+pub use crate::load::RampingUsers;
 use crate::plan::Stage;
 use crate::segment::Segment;
-
-/// Users from `start`, moved linearly through each stage's target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RampingUsers {
-    pub start: u64,
-    pub stages: Vec<Stage>,
-}
 
 impl Executor for RampingUsers {
     fn describe(&self) -> String {
