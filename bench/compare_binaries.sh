@@ -39,7 +39,7 @@ for rep in $(seq 1 "$reps"); do
     for which in "${order[@]}"; do
       bin=$old; [[ $which == new ]] && bin=$new
       line=$(run "$bin" "$case")
-      echo "rep $rep $case $which: $line us/request requests"
+      echo "rep $rep $case $which: ${line%% *} us/request, ${line##* } requests"
       results[$case.$which]+="${line%% *} "
     done
   done
