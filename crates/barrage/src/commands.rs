@@ -11,7 +11,7 @@ use barrage_engine::{check_overrides, compile, CompileOptions, LoadOverrides, Pl
 use barrage_metrics::RunMeta;
 use barrage_report::ViewOptions;
 use barrage_scenario::{render, Scenario, SourceFile};
-use barrage_session::sinks::{LiveTable, Summary};
+use barrage_session::sinks::{DebugView, LiveTable, Summary};
 use barrage_session::thresholds::{self, Known};
 use barrage_session::{sha256_hex, Session, Settings, Sink};
 use barrage_target::{DemoOptions, DemoTarget};
@@ -282,7 +282,8 @@ fn default_workers() -> usize {
 }
 
 async fn debug(plan: Plan, insecure: bool) -> u8 {
-    let observer: Rc<dyn barrage_engine::Observer> = Rc::new(crate::debug_view::DebugView);
+    let observer: Rc<dyn barrage_engine::Observer> =
+        Rc::new(DebugView::new(Box::new(std::io::stderr())));
     eprintln!("Debug run: one user of each type runs setup, then each task once.");
     match barrage_session::debug(Arc::new(plan), observer, insecure).await {
         Ok((requests, failed)) => {

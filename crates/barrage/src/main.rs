@@ -5,7 +5,6 @@
 mod cli;
 mod commands;
 mod compare_cmd;
-mod debug_view;
 mod hit_cmd;
 mod init_cmd;
 mod outputs;
