@@ -3,7 +3,7 @@
 It serves the API of the Locust quick-start (GET /, GET /items/{name}, POST /items/, POST
 /login) and counts the requests it serves per route, so that a test can compare barrage's
 per-endpoint counts with the server's own: GET /__barrage/counts (not counted itself).
-barrage's built-in demo target (crates/barrage/src/demo_target.rs) serves the same API with
+barrage's built-in demo target (crates/barrage-target) serves the same API with
 the same answers.
 
 Run it with one worker:  uvicorn app:app --port 8000
