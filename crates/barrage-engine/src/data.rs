@@ -3,8 +3,28 @@
 
 use std::path::Path;
 
+/// A data file's columns, and its rows of values in column order.
+pub type Table = (Vec<String>, Vec<Vec<serde_json::Value>>);
+
+/// Why a data file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A CSV file that cannot be opened or parsed.
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    /// A JSON file that cannot be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A JSON file that does not parse.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// A JSON file that is not an array of objects.
+    #[error("expected a JSON array of objects")]
+    NotArrayOfObjects,
+}
+
 /// Columns and rows of a data file. CSV cells are strings; JSON keeps its types.
-pub fn load_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>), String> {
+pub fn load_table(path: &Path) -> Result<Table, DataError> {
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -15,32 +35,27 @@ pub fn load_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<serde_json::Value
     }
 }
 
-fn load_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>), String> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
-    let columns: Vec<String> = reader
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(str::to_string)
-        .collect();
+fn load_csv(path: &Path) -> Result<Table, DataError> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let columns: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| e.to_string())?;
+        let record = record?;
         rows.push(record.iter().map(|c| c.to_string().into()).collect());
     }
     Ok((columns, rows))
 }
 
-fn load_json(path: &Path) -> Result<(Vec<String>, Vec<Vec<serde_json::Value>>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+fn load_json(path: &Path) -> Result<Table, DataError> {
+    let text = std::fs::read_to_string(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)?;
     let serde_json::Value::Array(items) = value else {
-        return Err("expected a JSON array of objects".to_string());
+        return Err(DataError::NotArrayOfObjects);
     };
     let mut columns: Vec<String> = Vec::new();
     for item in &items {
         let serde_json::Value::Object(map) = item else {
-            return Err("expected a JSON array of objects".to_string());
+            return Err(DataError::NotArrayOfObjects);
         };
         for key in map.keys() {
             if !columns.contains(key) {

@@ -10,7 +10,7 @@ use barrage_metrics::Recorder;
 use tokio::sync::{mpsc, watch};
 
 use crate::context::{LoadChange, ScenarioCtx, WorkerCtx};
-use crate::http::{tls_config, Connector};
+use crate::http::{tls_config, Connector, TlsError};
 use crate::plan::Plan;
 use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
@@ -47,7 +47,7 @@ impl Default for RunOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("TLS set-up failed: {0}")]
-    Tls(String),
+    Tls(#[from] TlsError),
     #[error("cannot start worker thread: {0}")]
     Thread(std::io::Error),
 }
@@ -67,7 +67,7 @@ impl Run {
     /// Starts the workers; they begin at once.
     pub fn start(plan: Arc<Plan>, opts: &RunOptions) -> Result<Run, StartError> {
         let workers = opts.workers.max(1);
-        let tls = tls_config(opts.insecure).map_err(StartError::Tls)?;
+        let tls = tls_config(opts.insecure)?;
         let connector = Connector::new(plan.connect_timeout, tls)
             .with_local_addresses(opts.local_addresses.clone());
         let cpus = if opts.pin_workers {
@@ -176,7 +176,7 @@ pub async fn debug_run(
     observer: Rc<dyn Observer>,
     insecure: bool,
 ) -> Result<Recorder, StartError> {
-    let tls = tls_config(insecure).map_err(StartError::Tls)?;
+    let tls = tls_config(insecure)?;
     let connector = Connector::new(plan.connect_timeout, tls);
     let ctx = Rc::new(WorkerCtx::new(
         0,

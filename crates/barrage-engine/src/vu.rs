@@ -32,6 +32,8 @@ pub mod bench;
 mod outcome;
 mod request;
 
+pub use request::BuildError;
+
 use outcome::{Outcome, Verdict};
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
@@ -285,7 +287,7 @@ impl Vu {
         self.verdicts.clear();
         let origin = match self.build(r, None) {
             Ok(origin) => origin,
-            Err(message) => return self.settle(r, &Outcome::Unbuilt(message)),
+            Err(e) => return self.settle(r, &Outcome::Unbuilt(e.to_string())),
         };
         let sent = self.request.len() as u64;
         let plan = Rc::clone(&self.plan);

@@ -54,7 +54,7 @@ pub struct Login {
 
 /// The credentials `op` needs: the first of its security alternatives (or the document's)
 /// whose schemes are all known; `Err` names the schemes that are not.
-pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credential>, String> {
+pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credential>, SecurityError> {
     let requirements = op
         .op
         .get("security")
@@ -76,7 +76,7 @@ pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credentia
         for name in schemes.keys() {
             match credential(doc, name) {
                 Ok(c) => found.push(c),
-                Err(e) => problems.push(e.to_string()),
+                Err(e) => problems.push(e),
             }
         }
         if found.len() == schemes.len() {
@@ -86,7 +86,23 @@ pub fn for_operation(doc: &Document, op: &Operation<'_>) -> Result<Vec<Credentia
     if requirements.is_empty() {
         return Ok(Vec::new());
     }
-    Err(problems.join("; "))
+    Err(SecurityError { problems })
+}
+
+/// No security alternative of an operation has only known schemes: why each scheme that
+/// was tried gives no credential, shown joined by `; `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", join(problems))]
+pub struct SecurityError {
+    pub problems: Vec<CredentialError>,
+}
+
+fn join(problems: &[CredentialError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Why a security scheme gives no credential.

@@ -235,5 +235,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 pub struct LocalAddresses(pub Vec<std::net::IpAddr>);
 
 fn parse_local_addresses(s: &str) -> Result<LocalAddresses, String> {
-    barrage_engine::http::parse_local_addresses(s).map(LocalAddresses)
+    barrage_engine::http::parse_local_addresses(s)
+        .map(LocalAddresses)
+        .map_err(|e| e.to_string())
 }

@@ -129,16 +129,39 @@ impl Connector {
     }
 }
 
+/// Why `--local-addresses` could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalAddressError {
+    /// One entry is not an IP address.
+    #[error("`{address}` is not an IP address (in --local-addresses `{spec}`)")]
+    NotAnAddress { address: String, spec: String },
+    /// A range's two ends are of different IP versions.
+    #[error("`{0}`: a range's ends must be the same IP version")]
+    MixedVersions(String),
+    /// A range whose first address is above its last.
+    #[error("`{0}`: the range runs downward")]
+    Downward(String),
+    /// A range holding more addresses than allowed.
+    #[error("`{range}`: more than {max} addresses")]
+    TooMany { range: String, max: u128 },
+    /// The whole specification names no address.
+    #[error("--local-addresses names no address")]
+    Empty,
+}
+
 /// Parses `--local-addresses`: addresses and inclusive ranges, comma-separated
 /// (`127.0.0.2-127.0.0.60,::1`). A range stays within one IP version and runs upward.
-pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, String> {
+pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, LocalAddressError> {
     const MAX: u128 = 65_536;
     let mut out = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let parse = |s: &str| {
             s.trim()
                 .parse::<IpAddr>()
-                .map_err(|_| format!("`{s}` is not an IP address (in --local-addresses `{spec}`)"))
+                .map_err(|_| LocalAddressError::NotAnAddress {
+                    address: s.to_string(),
+                    spec: spec.to_string(),
+                })
         };
         match part.split_once('-') {
             None => out.push(parse(part)?),
@@ -147,17 +170,16 @@ pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, String> {
                 let (lo, hi) = match (a, b) {
                     (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128),
                     (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b)),
-                    _ => {
-                        return Err(format!(
-                            "`{part}`: a range's ends must be the same IP version"
-                        ))
-                    }
+                    _ => return Err(LocalAddressError::MixedVersions(part.to_string())),
                 };
                 if lo > hi {
-                    return Err(format!("`{part}`: the range runs downward"));
+                    return Err(LocalAddressError::Downward(part.to_string()));
                 }
                 if hi - lo >= MAX {
-                    return Err(format!("`{part}`: more than {MAX} addresses"));
+                    return Err(LocalAddressError::TooMany {
+                        range: part.to_string(),
+                        max: MAX,
+                    });
                 }
                 for n in lo..=hi {
                     out.push(match a {
@@ -169,18 +191,22 @@ pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, String> {
         }
     }
     if out.is_empty() {
-        return Err("--local-addresses names no address".into());
+        return Err(LocalAddressError::Empty);
     }
     Ok(out)
 }
 
+/// Why the TLS client configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TlsError(#[from] rustls::Error);
+
 /// The TLS client configuration: the system's root certificates, or none checked at all
 /// with `insecure` (for self-signed test servers).
-pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .with_safe_default_protocol_versions()?;
     let mut config = if insecure {
         builder
             .dangerous()

@@ -39,7 +39,7 @@ mod origin;
 mod request;
 mod stream;
 
-pub use connect::{parse_local_addresses, tls_config, Connector};
+pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};
 pub use connections::{Connection, Connections};
 pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};

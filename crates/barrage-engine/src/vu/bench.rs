@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use barrage_metrics::Recorder;
 
-use super::Vu;
+use super::{BuildError, Vu};
 use crate::context::{ScenarioCtx, WorkerCtx};
-use crate::http::{tls_config, Connector};
+use crate::http::{tls_config, Connector, TlsError};
 use crate::plan::{Plan, Step};
 
 /// One virtual user (user 1 of the first user type of the first scenario) that can build
@@ -26,7 +26,7 @@ pub struct BenchUser {
 
 impl BenchUser {
     /// A user for `plan`; `plan` must have at least one scenario with one user type.
-    pub fn new(plan: Arc<Plan>) -> Result<BenchUser, String> {
+    pub fn new(plan: Arc<Plan>) -> Result<BenchUser, TlsError> {
         // `insecure`: no certificate store is read, and no connection is ever made.
         let tls = tls_config(true)?;
         let connector = Connector::new(plan.connect_timeout, tls);
@@ -44,7 +44,7 @@ impl BenchUser {
 
     /// Builds (renders) the `step`-th step of task `task` of the user's type, which must be
     /// a request, and returns its size on the wire. `None` when there is no such request step.
-    pub fn build(&mut self, task: usize, step: usize) -> Option<Result<u64, String>> {
+    pub fn build(&mut self, task: usize, step: usize) -> Option<Result<u64, BuildError>> {
         let plan = Arc::clone(&self.vu.plan);
         let user = plan.scenarios.first()?.users.first()?;
         let Step::Request(r) = user.tasks.get(task)?.steps.get(step)? else {

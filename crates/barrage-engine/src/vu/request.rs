@@ -13,9 +13,29 @@ use crate::http::{
     valid_value, ConnectTiming, Exchange, Origin, Outgoing, RequestError, RequestSink,
 };
 use crate::plan::{BodyPlan, HeaderPlan, RequestPlan, UrlPlan};
-use barrage_template::RenderCtx;
+use barrage_template::{RenderCtx, RenderError};
 
 const USER_AGENT: &str = concat!("barrage/", env!("CARGO_PKG_VERSION"));
+
+/// Why a request could not be built (rendered) for sending.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A template in the URL, a query parameter, a header or the body failed to render.
+    #[error("{0}")]
+    Render(#[from] RenderError),
+    /// An absolute URL that does not parse.
+    #[error("bad URL `{url}`: {source}")]
+    BadUrl {
+        url: String,
+        source: url::ParseError,
+    },
+    /// An absolute URL that is not http or https.
+    #[error("`{0}` is not an http(s) URL")]
+    NotHttp(String),
+    /// A rendered header value that may not go in a header.
+    #[error("header `{name}`: `{value}` is not a valid value")]
+    HeaderValue { name: HeaderName, value: String },
+}
 
 /// A redirect's next request: where it goes and what of the step it keeps.
 pub(super) struct Hop {
@@ -42,7 +62,7 @@ impl Vu {
         &mut self,
         r: &RequestPlan,
         hop: Option<&Hop>,
-    ) -> Result<Option<Origin>, String> {
+    ) -> Result<Option<Origin>, BuildError> {
         let plan = Rc::clone(&self.plan);
         let rows = current_rows(&plan, &self.rows);
         let mut ctx = RenderCtx {
@@ -66,17 +86,19 @@ impl Vu {
                     .expect("compile rejects paths without a target");
                 url.push_str(&base.path_prefix);
                 let start = url.len();
-                t.render(&mut ctx, url).map_err(|e| e.message)?;
+                t.render(&mut ctx, url)?;
                 encode_path_in_place(url, start);
                 None
             }
             (UrlPlan::Absolute(t), None) => {
                 let mut full = String::new();
-                t.render(&mut ctx, &mut full).map_err(|e| e.message)?;
-                let parsed =
-                    url::Url::parse(&full).map_err(|e| format!("bad URL `{full}`: {e}"))?;
-                let origin = Origin::from_url(&parsed)
-                    .ok_or_else(|| format!("`{full}` is not an http(s) URL"))?;
+                t.render(&mut ctx, &mut full)?;
+                let parsed = url::Url::parse(&full).map_err(|source| BuildError::BadUrl {
+                    url: full.clone(),
+                    source,
+                })?;
+                let origin =
+                    Origin::from_url(&parsed).ok_or_else(|| BuildError::NotHttp(full.clone()))?;
                 url.push_str(parsed.path());
                 if let Some(q) = parsed.query() {
                     url.push('?');
@@ -97,7 +119,7 @@ impl Vu {
             let mut value = String::new();
             for (k, t) in &r.query {
                 value.clear();
-                t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
+                t.render(&mut ctx, &mut value)?;
                 url.push(sep);
                 url.push_str(k);
                 url.push('=');
@@ -111,12 +133,12 @@ impl Vu {
         if with_body {
             match &r.body {
                 BodyPlan::None => {}
-                BodyPlan::Json(t) => t.render_json(&mut ctx, body).map_err(|e| e.message)?,
+                BodyPlan::Json(t) => t.render_json(&mut ctx, body)?,
                 BodyPlan::Form(fields) => {
                     let mut value = String::new();
                     for (i, (k, t)) in fields.iter().enumerate() {
                         value.clear();
-                        t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
+                        t.render(&mut ctx, &mut value)?;
                         if i > 0 {
                             body.push(b'&');
                         }
@@ -129,11 +151,11 @@ impl Vu {
                 }
                 BodyPlan::Raw(t) => {
                     let mut out = String::new();
-                    t.render(&mut ctx, &mut out).map_err(|e| e.message)?;
+                    t.render(&mut ctx, &mut out)?;
                     body.extend_from_slice(out.as_bytes());
                 }
                 BodyPlan::Multipart(m) => {
-                    body.extend_from_slice(&m.render(&mut ctx).map_err(|e| e.message)?);
+                    body.extend_from_slice(&m.render(&mut ctx)?);
                 }
             }
         }
@@ -185,9 +207,12 @@ impl Vu {
                 HeaderPlan::Static(v) => v.as_bytes(),
                 HeaderPlan::Dynamic(t) => {
                     value.clear();
-                    t.render(&mut ctx, &mut value).map_err(|e| e.message)?;
+                    t.render(&mut ctx, &mut value)?;
                     if !valid_value(value.as_bytes()) {
-                        return Err(format!("header `{name}`: `{value}` is not a valid value"));
+                        return Err(BuildError::HeaderValue {
+                            name: name.clone(),
+                            value: value.clone(),
+                        });
                     }
                     value.as_bytes()
                 }
@@ -306,7 +331,8 @@ impl Vu {
                 method: method.clone(),
                 body: body_kept,
             };
-            self.build(r, Some(&hop)).map_err(RequestError::Invalid)?;
+            self.build(r, Some(&hop))
+                .map_err(|e| RequestError::Invalid(e.to_string()))?;
             redirected = Some(hop.origin);
         }
     }

@@ -376,7 +376,7 @@ impl<'d> Generator<'d> {
             let forbidden = self.forbidden;
             let keep = move |s: &str| !s.contains(forbidden);
             let mut found = pattern::samples(p, min, max, &keep)
-                .map_err(|message| GenError::unsatisfiable(at, message))?;
+                .map_err(|e| GenError::unsatisfiable(at, e.to_string()))?;
             let note = format!("pattern {p}");
             return Ok(if found.len() == 1 {
                 Generated::new(Gen::Literal(Value::String(found.remove(0))), note)

@@ -25,6 +25,29 @@ const ATTEMPTS: usize = 400;
 /// Extra repetitions `*`, `+` and `{n,}` may add.
 const MAX_REPEAT: u32 = 8;
 
+/// Why no strings could be drawn for a pattern.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    /// The `regex` crate cannot read the pattern (look-around, back-references, ...).
+    #[error(
+        "pattern `{pattern}` cannot be read ({detail}); look-around and back-references are \
+         not supported: give the value an `example` instead"
+    )]
+    Unsupported { pattern: String, detail: String },
+    /// The pattern's syntax cannot be parsed for drawing.
+    #[error("pattern `{pattern}` cannot be read: {detail}")]
+    Unreadable { pattern: String, detail: String },
+    /// The parsed pattern cannot be drawn from.
+    #[error("cannot generate strings for pattern `{pattern}`: {source}")]
+    Generate {
+        pattern: String,
+        source: rand_regex::Error,
+    },
+    /// No drawn string had an allowed length (or was kept).
+    #[error("no string matching pattern `{pattern}` with {lengths} was found")]
+    NoMatch { pattern: String, lengths: String },
+}
+
 /// Up to [`SAMPLES`] distinct strings matching `pattern` whose length (in characters) is
 /// within `min..=max` and that `keep` accepts; an error says why there are none.
 pub fn samples(
@@ -32,29 +55,32 @@ pub fn samples(
     min: usize,
     max: usize,
     keep: &dyn Fn(&str) -> bool,
-) -> Result<Vec<String>, String> {
-    let checker = regex::Regex::new(pattern).map_err(|e| {
-        format!(
-            "pattern `{pattern}` cannot be read ({}); look-around and back-references are \
-             not supported: give the value an `example` instead",
-            first_line(&e.to_string())
-        )
+) -> Result<Vec<String>, PatternError> {
+    let checker = regex::Regex::new(pattern).map_err(|e| PatternError::Unsupported {
+        pattern: pattern.to_string(),
+        detail: first_line(&e.to_string()).to_string(),
     })?;
     let ascii = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .build()
         .parse(pattern);
-    let hir = match ascii {
-        Ok(hir) => hir,
-        Err(_) => regex_syntax::Parser::new().parse(pattern).map_err(|e| {
-            format!(
-                "pattern `{pattern}` cannot be read: {}",
-                first_line(&e.to_string())
-            )
-        })?,
-    };
-    let generator = rand_regex::Regex::with_hir(without_assertions(hir), MAX_REPEAT)
-        .map_err(|e| format!("cannot generate strings for pattern `{pattern}`: {e}"))?;
+    let hir =
+        match ascii {
+            Ok(hir) => hir,
+            Err(_) => regex_syntax::Parser::new().parse(pattern).map_err(|e| {
+                PatternError::Unreadable {
+                    pattern: pattern.to_string(),
+                    detail: first_line(&e.to_string()).to_string(),
+                }
+            })?,
+        };
+    let generator =
+        rand_regex::Regex::with_hir(without_assertions(hir), MAX_REPEAT).map_err(|source| {
+            PatternError::Generate {
+                pattern: pattern.to_string(),
+                source,
+            }
+        })?;
     let mut rng = SmallRng::seed_from_u64(seed(pattern));
     let mut found: Vec<String> = Vec::new();
     for _ in 0..ATTEMPTS {
@@ -68,10 +94,10 @@ pub fn samples(
         }
     }
     if found.is_empty() {
-        return Err(format!(
-            "no string matching pattern `{pattern}` with {} was found",
-            length_words(min, max)
-        ));
+        return Err(PatternError::NoMatch {
+            pattern: pattern.to_string(),
+            lengths: length_words(min, max),
+        });
     }
     Ok(found)
 }
@@ -164,9 +190,9 @@ mod tests {
 
     #[test]
     fn impossible_or_unsupported_patterns_are_errors() {
-        let e = samples(r"^(?!x)a$", 0, 10, &any).unwrap_err();
+        let e = samples(r"^(?!x)a$", 0, 10, &any).unwrap_err().to_string();
         assert!(e.contains("look-around"), "{e}");
-        let e = samples(r"^a{5}$", 0, 3, &any).unwrap_err();
+        let e = samples(r"^a{5}$", 0, 3, &any).unwrap_err().to_string();
         assert_eq!(
             e,
             "no string matching pattern `^a{5}$` with 0 to 3 characters was found"

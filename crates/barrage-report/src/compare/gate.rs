@@ -130,7 +130,7 @@ impl Gate {
                 &text[q.span.clone()]
             )));
         }
-        let amount = amount(metric, &q, written).map_err(fail)?;
+        let amount = amount(metric, &q, written).map_err(|e| fail(e.to_string()))?;
         Ok(Gate {
             text: text.trim().to_owned(),
             metric,
@@ -179,8 +179,25 @@ impl Gate {
     }
 }
 
+/// Why a gate's amount does not fit its metric (the problem text of a [`GateError`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum AmountError {
+    /// A latency amount without a unit.
+    #[error("`{0}` needs a unit: `{0}%` for a relative change or `{0}ms` for an absolute one")]
+    LatencyNeedsUnit(String),
+    /// A latency amount in a unit latencies don't take.
+    #[error("unknown unit `{0}`; latencies take `%` (relative) or `ms`, `s`, `us`")]
+    LatencyUnit(String),
+    /// An error-rate amount not in percentage points: the sign and digits as written.
+    #[error("error_rate changes are in percentage points: write `{sign}{digits}%`")]
+    ErrorRateNotPoints { sign: char, digits: String },
+    /// An rps amount in a unit rps doesn't take.
+    #[error("unknown unit `{0}`; rps takes `%` (relative) or a number of requests/s")]
+    RpsUnit(String),
+}
+
 /// What a gate's amount means for `metric`. `written` is the amount as given, for messages.
-fn amount(metric: Metric, q: &Quantity<'_>, written: &str) -> Result<Amount, String> {
+fn amount(metric: Metric, q: &Quantity<'_>, written: &str) -> Result<Amount, AmountError> {
     let v = q.value;
     match (metric.unit(), q.unit) {
         (Unit::Ms, "%") => Ok(Amount::Relative(v / 100.0)),
@@ -189,24 +206,16 @@ fn amount(metric: Metric, q: &Quantity<'_>, written: &str) -> Result<Amount, Str
         (Unit::Ms, u @ ("us" | "µs" | "ms" | "s")) => Ok(Amount::Absolute(
             vocab::time_to_ms(v, u).expect("us, µs, ms and s are units of time"),
         )),
-        (Unit::Ms, "") => Err(format!(
-            "`{written}` needs a unit: `{written}%` for a relative change or `{written}ms` for an \
-             absolute one"
-        )),
-        (Unit::Ms, other) => Err(format!(
-            "unknown unit `{other}`; latencies take `%` (relative) or `ms`, `s`, `us`"
-        )),
+        (Unit::Ms, "") => Err(AmountError::LatencyNeedsUnit(written.to_string())),
+        (Unit::Ms, other) => Err(AmountError::LatencyUnit(other.to_string())),
         (Unit::Percent, "%") => Ok(Amount::Absolute(v)),
-        (Unit::Percent, _) => Err(format!(
-            "error_rate changes are in percentage points: write `{}{}%`",
-            if v.is_sign_negative() { '-' } else { '+' },
-            q.digits
-        )),
+        (Unit::Percent, _) => Err(AmountError::ErrorRateNotPoints {
+            sign: if v.is_sign_negative() { '-' } else { '+' },
+            digits: q.digits.to_string(),
+        }),
         (Unit::PerSecond, "%") => Ok(Amount::Relative(v / 100.0)),
         (Unit::PerSecond, "" | "/s") => Ok(Amount::Absolute(v)),
-        (Unit::PerSecond, other) => Err(format!(
-            "unknown unit `{other}`; rps takes `%` (relative) or a number of requests/s"
-        )),
+        (Unit::PerSecond, other) => Err(AmountError::RpsUnit(other.to_string())),
     }
 }
 
