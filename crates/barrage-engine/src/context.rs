@@ -129,8 +129,8 @@ impl ScenarioCtx {
 
 /// State shared by everything on one worker thread (never across threads).
 pub struct WorkerCtx {
-    pub index: usize,
-    pub workers: usize,
+    /// The worker's share of the load: its users, iterations and data rows.
+    pub segment: Segment,
     pub recorder: RefCell<Recorder>,
     pub connector: Connector,
     sequential: Cell<u64>,
@@ -138,15 +138,9 @@ pub struct WorkerCtx {
 }
 
 impl WorkerCtx {
-    pub fn new(
-        index: usize,
-        workers: usize,
-        recorder: Recorder,
-        connector: Connector,
-    ) -> WorkerCtx {
+    pub fn new(segment: Segment, recorder: Recorder, connector: Connector) -> WorkerCtx {
         WorkerCtx {
-            index,
-            workers,
+            segment,
             recorder: RefCell::new(recorder),
             connector,
             sequential: Cell::new(0),
@@ -154,12 +148,14 @@ impl WorkerCtx {
         }
     }
 
-    /// The next row of a sequential data source: rows are dealt to workers in turn, so
-    /// over the whole run each row is used about as often as every other.
+    /// The next row of a sequential data source: rows are dealt to the segments in turn
+    /// (this one takes its `n`-th number), so over the whole run, on however many workers
+    /// and machines, each row is used about as often as every other.
     pub fn next_sequential_row(&self, rows: usize) -> usize {
         let n = self.sequential.get();
         self.sequential.set(n + 1);
-        ((n as usize) * self.workers + self.index) % rows
+        let number = n * self.segment.count() + self.segment.index();
+        (number % rows as u64) as usize
     }
 
     pub fn user_started(&self) {
@@ -201,5 +197,26 @@ pub(crate) struct UserRunning(pub(crate) Rc<WorkerCtx>);
 impl Drop for UserRunning {
     fn drop(&mut self) {
         self.0.user_stopped();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequential_rows_are_dealt_over_the_segments_in_turn() {
+        let tls = crate::http::tls_config(false).expect("the default TLS set-up builds");
+        let workers: Vec<WorkerCtx> = Segment::WHOLE
+            .split(2)
+            .map(|s| {
+                let connector = Connector::new(Duration::from_secs(1), tls.clone());
+                WorkerCtx::new(s, Recorder::new(&Default::default()), connector)
+            })
+            .collect();
+        let rows = |w: &WorkerCtx| (0..3).map(|_| w.next_sequential_row(5)).collect::<Vec<_>>();
+        // Together the two workers take rows 0..5 in turn, then start again.
+        assert_eq!(rows(&workers[0]), [0, 2, 4]);
+        assert_eq!(rows(&workers[1]), [1, 3, 0]);
     }
 }

@@ -86,7 +86,6 @@ impl Run {
             let segment = segments[index];
             let spec = WorkerSpec {
                 index,
-                workers,
                 segment,
                 start,
                 stop_timeout: opts.stop_timeout,
@@ -179,8 +178,7 @@ pub async fn debug_run(
     let tls = tls_config(insecure)?;
     let connector = Connector::new(plan.connect_timeout, tls);
     let ctx = Rc::new(WorkerCtx::new(
-        0,
-        1,
+        Segment::WHOLE,
         Recorder::new(&plan.registry),
         connector,
     ));

@@ -57,8 +57,8 @@ pub enum WorkerEvent {
 /// Everything a worker needs to know about its part of the run.
 #[derive(Clone)]
 pub struct WorkerSpec {
+    /// The worker's number in this process (for its reports).
     pub index: usize,
-    pub workers: usize,
     /// This worker's share of the load.
     pub segment: Segment,
     pub start: Instant,
@@ -92,8 +92,7 @@ pub fn run_worker(
         }
     };
     let ctx = Rc::new(WorkerCtx::new(
-        spec.index,
-        spec.workers,
+        spec.segment,
         Recorder::new(&plan.registry),
         connector,
     ));

@@ -94,7 +94,7 @@ impl Control {
         self.send(Command::Stop { hard: true }, source)
     }
 
-    /// Forget the statistics so far (Locust's "reset stats").
+    /// Forget the statistics so far (Locust's "reset stats"), from the next whole second on.
     pub fn reset_stats(&self, source: &str) -> Result<(), ControlError> {
         self.send(Command::ResetStats, source)
     }

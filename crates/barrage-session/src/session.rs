@@ -170,6 +170,7 @@ impl Session {
             agg: Aggregator::new(plan.registry.clone()),
             watch: thresholds::watch(&settings.thresholds),
             reset_after: settings.reset_stats.then(|| plan_info::ramp_up_end(&plan)),
+            reset_asked: None,
             timeline: Vec::new(),
             targets: vec![None; plan.scenarios.len()],
             interrupted: false,
@@ -271,6 +272,10 @@ struct Loop {
     watch: Watch,
     /// `--reset-stats`: drop the statistics once this much of the run (the ramp-up) is over.
     reset_after: Option<Duration>,
+    /// A reset asked through the handle, by whom: done when the next second closes, so the
+    /// statistics start on a second every worker has reported (a reset between two closes
+    /// would keep part of the open second and drop the rest).
+    reset_asked: Option<String>,
     timeline: Vec<TimelineEntry>,
     /// Each scenario's level as last set through the handle (`None`: as planned).
     targets: Vec<Option<f64>>,
@@ -290,6 +295,11 @@ impl Loop {
 
     fn close_second(&mut self, second: u64, run: &Run, sinks: &mut Sinks, schedule_matters: bool) {
         self.agg.close_second(Duration::from_secs(second));
+        if let Some(source) = self.reset_asked.take() {
+            self.agg.reset();
+            self.note("statistics reset".to_owned(), &source);
+            sinks.notice(&format!("Statistics reset after {second} s ({source})."));
+        }
         if let Some(after) = self.reset_after {
             if !after.is_zero() && Duration::from_secs(second) >= after {
                 self.agg.reset();
@@ -332,11 +342,7 @@ impl Loop {
                     self.note("stopped".to_owned(), &source);
                 }
             }
-            Command::ResetStats => {
-                self.agg.reset();
-                self.note("statistics reset".to_owned(), &source);
-                sinks.notice(&format!("Statistics reset ({source})."));
-            }
+            Command::ResetStats => self.reset_asked = Some(source),
             Command::Set { scenario, target } => {
                 self.set(scenario, target, run, plan, &source, sinks)
             }

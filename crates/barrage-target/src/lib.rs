@@ -166,7 +166,7 @@ impl DemoTarget {
     }
 
     /// How long each delayed request really waited in the target (ns, arrival order): on
-    /// a shared machine a 20 ms sleep sometimes takes longer, and a latency test must hold
+    /// a shared machine a requested sleep sometimes takes longer, and a latency test must hold
     /// barrage to what the server did, not to what it was asked to do.
     pub fn delays_ns(&self) -> Vec<u64> {
         self.state.delays_ns()

@@ -94,6 +94,7 @@ fn demo_serves_its_own_items_api_and_loads_it_with_the_bundled_scenario() {
     let dir = tempfile::tempdir().unwrap();
     // The defaults the README names: 20 users for 15 s, the result in barrage-demo.json.
     let o = run(barrage().args(["demo", "--help"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("[default: 15s]"), "{help}");
     assert!(help.contains("[default: 20]"), "{help}");

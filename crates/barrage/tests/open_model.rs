@@ -11,10 +11,9 @@
 
 mod common;
 
-use common::{barrage, read_json, run_scenario, write};
+use common::{barrage, read_json, run_scenario, serial, series, write};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use barrage_target::{DemoOptions, DemoTarget, Stall};
@@ -23,12 +22,6 @@ use serde_json::Value;
 /// One run at a time in this test binary: every test here loads the machine, and the
 /// timing tests measure it, so none may run beside another (on 2 cores a concurrent
 /// run made all three tries of the fixed-delay test suspect, in a CI run of 2026-11-26).
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn run_ok(c: &mut Command) -> Output {
     let o = common::run_with_timeout(c, Duration::from_secs(120)).expect("barrage finishes");
     assert!(
@@ -148,7 +141,7 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
         let warnings = &doc["warnings"];
         tries.push(format!(
             "try {attempt}: p50 {p50} ms (target's own {truth50}), p99 {p99} ms (target's \
-             own {truth99}, +5 % = {}), service p50 {service50} ms, {} requests ({} delayed \
+             own {truth99}, +5 % = {}, +3 ms), service p50 {service50} ms, {} requests ({} delayed \
              by the target), schedule lag p99 {} ms, warnings {warnings}",
             truth99 * 1.05,
             doc["aggregate"]["requests"],
@@ -168,9 +161,12 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
             p50 >= truth50 && p50 - truth50 <= 1.0,
             "p50 {p50} ms: expected the target's own {truth50} ms plus at most 1 ms: {tries:#?}"
         );
+        // 5 % of 100 ms is 5 ms, looser than the issue's 5 % of 20 ms; the absolute 3 ms
+        // keeps the bar where a 20 ms delay put it (the excess seen here is 0.5-3 ms).
         assert!(
-            p99 >= truth99 && p99 <= truth99 * 1.05,
-            "p99 {p99} ms: expected the target's own {truth99} ms plus at most 5 %: {tries:#?}"
+            p99 >= truth99 && p99 <= truth99 * 1.05 && p99 - truth99 <= 3.0,
+            "p99 {p99} ms: expected the target's own {truth99} ms plus at most 5 % and 3 ms: \
+             {tries:#?}"
         );
         // Service time carries the same delay.
         assert!(
@@ -435,12 +431,7 @@ fn ramping_users_rise_and_fall_with_the_stages() {
         String::from_utf8_lossy(&o.stderr)
     );
     let doc = read_json(&out);
-    let users: Vec<u64> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["users"].as_u64().unwrap())
-        .collect();
+    let users = series(&doc, "users");
     // Users come 3 per second to 6, hold, then leave: the gauge peaks at 6 in the middle.
     let peak = *users.iter().max().unwrap();
     assert_eq!(peak, 6, "{users:?}");

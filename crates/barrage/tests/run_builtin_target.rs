@@ -619,13 +619,9 @@ fn requests_cut_off_by_the_stop_timeout_are_interrupted_not_failed() {
     let doc = read_json(&out);
     let e = endpoint(&doc, "GET", "/slow");
     assert_eq!(
-        (&e["interrupted"], &e["requests"], &e["failures"]),
-        (
-            &serde_json::json!(3),
-            &serde_json::json!(0),
-            &serde_json::json!(0)
-        ),
-        "{e}"
+        counts(e),
+        (3, 0, 0),
+        "(interrupted, requests, failures): {e}"
     );
     assert_eq!(
         doc["run"]["interrupted"], false,
@@ -644,14 +640,19 @@ fn requests_cut_off_by_the_stop_timeout_are_interrupted_not_failed() {
     let doc = read_json(&out);
     let e = endpoint(&doc, "GET", "/slow");
     assert_eq!(
-        (&e["interrupted"], &e["requests"], &e["failures"]),
-        (
-            &serde_json::json!(0),
-            &serde_json::json!(3),
-            &serde_json::json!(0)
-        ),
-        "{e}"
+        counts(e),
+        (0, 3, 0),
+        "(interrupted, requests, failures): {e}"
     );
+}
+
+/// An endpoint's (interrupted, requests, failures).
+fn counts(e: &serde_json::Value) -> (u64, u64, u64) {
+    let n = |k: &str| {
+        e[k].as_u64()
+            .unwrap_or_else(|| panic!("no count `{k}` in {e}"))
+    };
+    (n("interrupted"), n("requests"), n("failures"))
 }
 
 #[test]

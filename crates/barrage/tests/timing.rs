@@ -1,6 +1,7 @@
 //! Closed-model behaviour whose exact numbers come from the clock: pacing keeps iterations on
 //! their grid, a failed setup is retried a think time later, percentiles are read at their
-//! exact ranks, and the live table comes every 2 s unless `--only-summary`.
+//! exact ranks, the live table comes every 2 s unless `--only-summary`, and keys typed on a
+//! terminal change the users while the test runs.
 //!
 //! Each exact number here holds only if nothing else loads the machine: every test takes
 //! one lock (no two run at once) and needs an optimized build (a debug build's overhead
@@ -11,18 +12,16 @@
 
 mod common;
 
-use std::sync::Mutex;
+use std::process::Command;
+use std::time::Duration;
 
 use common::scripted::{Answer, Scripted};
-use common::{barrage, endpoint, read_json, run, run_scenario, stderr, write};
+use common::{
+    barrage, endpoint, isolate, read_json, run, run_scenario, run_with_timeout, serial, series,
+    stderr, write,
+};
 
 use barrage_target::{DemoOptions, DemoTarget};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 #[test]
 #[cfg_attr(
@@ -196,5 +195,86 @@ fn the_live_table_comes_every_two_seconds_and_only_summary_turns_it_off() {
     assert!(
         err.contains("Aggregated"),
         "the summary is still printed: {err}"
+    );
+}
+
+/// Runs ARGV on a pseudo-terminal; types each (delay, key) after its delay; echoes nothing
+/// back, so the test sees the exit status only.
+const TYPIST: &str = r#"
+import os, pty, sys, time
+keys = [(float(d), k) for d, k in (p.split(":") for p in sys.argv[1].split(","))]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+start = time.monotonic()
+for delay, key in keys:
+    time.sleep(max(0.0, start + delay - time.monotonic()))
+    os.write(fd, key.encode())
+while True:
+    try:
+        if not os.read(fd, 4096):
+            break
+    except OSError:
+        break
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// Steering a running test from the terminal (README, "Steering a running test"): with
+/// stdin a terminal, `W` adds ten users and `s` removes one, without Enter, and each change
+/// is in the result file's timeline. The terminal is a real pseudo-terminal, made by
+/// Python's standard `pty` module, which types the keys.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn keys_on_a_terminal_add_and_remove_users_and_land_in_the_timeline() {
+    let _one = serial();
+    let target = DemoTarget::start(DemoOptions::default()).expect("the target starts");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keys.json");
+    let mut c = Command::new("python3");
+    c.arg("-c")
+        .arg(TYPIST)
+        .arg("1.5:W,3.5:s")
+        .arg(env!("CARGO_BIN_EXE_barrage"))
+        .args(["hit", &format!("{}/", target.url()), "-c", "1", "-d", "5s"])
+        .args(["--workers", "2", "--json"])
+        .arg(&out);
+    isolate(&mut c);
+    let o = run_with_timeout(&mut c, Duration::from_secs(60)).expect("the run ends");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let doc = read_json(&out);
+    let timeline = doc["timeline"].as_array().expect("a timeline");
+    let whats: Vec<&str> = timeline
+        .iter()
+        .map(|t| t["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            "users 1 -> 11 (scenario default)",
+            "users 11 -> 10 (scenario default)"
+        ]
+    );
+    assert!(timeline.iter().all(|t| t["source"] == "terminal"));
+    let at: Vec<f64> = timeline
+        .iter()
+        .map(|t| t["at_s"].as_f64().unwrap())
+        .collect();
+    assert!(
+        (at[0] - 1.5).abs() < 0.5 && (at[1] - 3.5).abs() < 0.5,
+        "{at:?}"
+    );
+    // `hit` starts its users at once, so the ten arrive together: 1 user in the first
+    // second, 11 in the third, 10 in the fourth.
+    let users = series(&doc, "users");
+    assert_eq!(users[0], 1, "{users:?}");
+    assert_eq!(users[2], 11, "{users:?}");
+    assert_eq!(users[3], 10, "{users:?}");
+    assert_eq!(
+        target.counts().get("GET /").copied(),
+        doc["aggregate"]["requests"].as_u64()
     );
 }

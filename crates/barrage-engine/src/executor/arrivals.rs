@@ -105,8 +105,8 @@ struct Shared {
     pool: Pool,
     /// The run's start: intended starts are counted by their second of the run.
     run_start: Instant,
-    worker: u64,
-    workers: u64,
+    /// The stripe this pool serves; its users are numbered in it.
+    segment: Segment,
 }
 
 /// A constant-rate schedule for one segment: `(rate, length, segment)` to its offsets
@@ -144,8 +144,7 @@ pub async fn run(
         sctx: sctx.clone(),
         pool: Pool::default(),
         run_start: at.start,
-        worker: segment.index(),
-        workers: segment.count(),
+        segment,
     });
     let mut users = JoinSet::new();
     for _ in 0..spec.pre_allocated.min(spec.max_users) {
@@ -256,9 +255,9 @@ fn after_change(
 /// waits in the queue) until the scenario stops.
 async fn user(shared: Rc<Shared>, slot: Rc<Slot>, n: u64) {
     let pool = &shared.pool;
-    // Numbered over all workers, like closed-model users: this worker's n-th user is
-    // user `n * workers + worker`.
-    let i = n * shared.workers + shared.worker;
+    // Numbered over the whole load, like closed-model users: this pool's n-th user is its
+    // segment's n-th number.
+    let i = n * shared.segment.count() + shared.segment.index();
     let user_type = shared.plan.scenarios[shared.index].user_type(i);
     shared.ctx.user_started();
     let _running = UserRunning(shared.ctx.clone());

@@ -31,8 +31,7 @@ impl BenchUser {
         let tls = tls_config(true)?;
         let connector = Connector::new(plan.connect_timeout, tls);
         let ctx = Rc::new(WorkerCtx::new(
-            0,
-            1,
+            crate::segment::Segment::WHOLE,
             Recorder::new(&plan.registry),
             connector,
         ));

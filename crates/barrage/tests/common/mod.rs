@@ -19,6 +19,24 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// One timing-sensitive test at a time within a test binary (each binary has its own copy
+/// of this lock): a load test beside a latency test makes the latency test's generator
+/// late.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The per-second series' `field` (`users`, `requests`) from a result file.
+pub fn series(doc: &serde_json::Value, field: &str) -> Vec<u64> {
+    doc["series"]
+        .as_array()
+        .expect("the result file has a series")
+        .iter()
+        .map(|s| s[field].as_u64().expect("a count"))
+        .collect()
+}
+
 /// The repository's root (the workspace holding `crates/barrage`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
