@@ -84,10 +84,9 @@ pub struct Vu {
     rng: SmallRng,
     iteration: u64,
     rows: Vec<usize>,
+    /// `--debug`'s observer. When there is one, someone reads every answer in full:
+    /// bodies are kept, and every failed check says why, not only the first.
     observer: Option<Rc<dyn Observer>>,
-    /// Someone reads every answer in full (`--debug`): bodies are kept, and every failed
-    /// check says why, not only the first.
-    watched: bool,
     /// Reused across requests so steady-state rendering does not allocate anew: the
     /// request's origin-form target, its body, the request as rendered for sending, a
     /// redirect's next request (apart, so the step's own stays as it was sent), and the
@@ -126,7 +125,6 @@ impl Vu {
             rng: SmallRng::seed_from_u64(user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed()),
             iteration: 0,
             rows,
-            watched: observer.is_some(),
             observer,
             url_buf: String::new(),
             body_buf: Vec::new(),
@@ -302,6 +300,9 @@ impl Vu {
                     .origin
             }
         };
+        if let Some(o) = &self.observer {
+            self.show_request(o.as_ref(), r, to);
+        }
         let mut guard = InFlight {
             ctx: self.ctx.clone(),
             endpoint: r.endpoint,
@@ -313,7 +314,6 @@ impl Vu {
             Ok(x) => x,
             Err(error) => {
                 let outcome = Outcome::Unanswered {
-                    to,
                     sent,
                     error: &error,
                 };
@@ -336,7 +336,6 @@ impl Vu {
         // The outcome borrows the answer: an answer is 248 bytes, and each move of it
         // would cost a `memcpy` on every request.
         let outcome = Outcome::Answered {
-            to,
             sent,
             x: &x,
             timing,
@@ -383,8 +382,11 @@ impl Vu {
             let slot = save.slot as usize;
             match value {
                 Some(v) => {
+                    // `--debug` shows each value as it was saved (a later save may
+                    // overwrite the slot); without it nothing is copied.
+                    let shown = self.observer.is_some().then(|| v.clone());
                     self.vars[slot] = Some(v);
-                    self.verdicts.push(Verdict::Saved(slot));
+                    self.verdicts.push(Verdict::Saved(slot, shown));
                 }
                 None => {
                     if failure.is_none() {
@@ -407,7 +409,7 @@ impl Vu {
                 data: &rows,
             };
             let verdicts = &mut self.verdicts;
-            let explain = self.watched;
+            let explain = self.observer.is_some();
             let items = r.check.items();
             r.check.evaluate(
                 &view,

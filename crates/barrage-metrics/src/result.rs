@@ -86,7 +86,8 @@ pub struct TimelineEntry {
     pub at_s: f64,
     /// What was done, in words: `users 50 -> 80 (scenario default)`, `statistics reset`.
     pub what: String,
-    /// Who did it: `terminal`, `web`, `capacity search`, `threshold`, `--reset-stats`, ...
+    /// Who did it, as the front end names itself: `terminal` (keys), `Ctrl-C`, `threshold`
+    /// (`abort_on_fail`), `--reset-stats`; later front ends add their own.
     pub source: String,
 }
 

@@ -68,12 +68,6 @@ pub enum WeightsError {
 }
 
 /// For callers that report errors as text (the CLI's `init`).
-impl From<WeightsError> for String {
-    fn from(e: WeightsError) -> String {
-        e.to_string()
-    }
-}
-
 /// One `--include`/`--exclude` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {

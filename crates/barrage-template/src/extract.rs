@@ -161,12 +161,6 @@ pub enum ExtractorError {
 }
 
 /// The message is what a `save:` diagnostic shows.
-impl From<ExtractorError> for String {
-    fn from(e: ExtractorError) -> String {
-        e.to_string()
-    }
-}
-
 /// A JSONPath that does not parse, with a message that says what is wrong and where.
 #[derive(Debug, thiserror::Error)]
 #[error(

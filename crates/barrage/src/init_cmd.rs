@@ -71,7 +71,7 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
             args.output.display()
         ));
     }
-    let weights = Weights::parse(&args.weights)?;
+    let weights = Weights::parse(&args.weights).map_err(|e| e.to_string())?;
     let opts = Options {
         selection: Selection {
             include: args.include.iter().map(|f| Filter::parse(f)).collect(),

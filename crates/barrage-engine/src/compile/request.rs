@@ -147,7 +147,7 @@ impl Compiler<'_> {
                     extractor,
                     default: save.default.as_ref().map(|d| value_to_json(&d.value)),
                 }),
-                Err(message) => self.error(save.source.span, message, None),
+                Err(e) => self.error(save.source.span, e.to_string(), None),
             }
             if matches!(save.var.value.as_str(), "user_id" | "iteration")
                 || self.data_names.contains(&save.var.value)

@@ -25,8 +25,9 @@
 //! only kind today. Its request writing, response parsing, body framing and deadline live
 //! in `h1/`, and no caller outside this module reaches into them, so a second kind
 //! (HTTP/2) arrives as another variant of [`Connection`], another encoding in
-//! [`RequestBuf`] and its own folder, without touching the virtual user. Why the user
-//! renders into a sink rather than handing over a neutral request value: `request.rs`.
+//! [`RequestBuf`] and its own folder; the user keeps rendering through the same sink, and
+//! must only learn the kind before rendering (see `request.rs`). Why the user renders into
+//! a sink rather than handing over a neutral request value: `request.rs`.
 //!
 //! Must not: print, spawn a task per connection, or share a connection between users.
 

@@ -19,9 +19,12 @@
 //! it again would draw new random values and could fail after a connection was opened.
 //!
 //! A second connection kind (HTTP/2) brings its own sink, writing that kind's frames
-//! (HEADERS with stateless HPACK, then DATA), and [`RequestBuf`] one more encoding, chosen
-//! by the kind of connection the request is for. The user writes through the same trait
-//! and does not change.
+//! (HEADERS with stateless HPACK, then DATA), and [`RequestBuf`] one more encoding. The
+//! user writes through the same trait. What the boundary does not settle yet: a request is
+//! rendered before `send` picks or opens its connection, and a connection's kind is known
+//! only once it exists (ALPN), so HTTP/2 needs the kind of the origin's connection asked
+//! for before rendering, and a request retried on a fresh connection of another kind
+//! rendered again.
 
 use std::time::Duration;
 
@@ -81,8 +84,8 @@ impl RequestBuf {
         self.wire.is_empty()
     }
 
-    /// The request as encoded for its connection (for the benches and the differential
-    /// test, which compare it with what hyper writes).
+    /// The request as encoded for its connection: what the connection writes, and what the
+    /// benches and the differential test compare with hyper's bytes.
     pub fn wire(&self) -> &[u8] {
         &self.wire
     }

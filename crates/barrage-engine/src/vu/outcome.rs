@@ -3,18 +3,18 @@
 //! recorder and, under `--debug`, to the observer.
 //!
 //! Why an outcome value rather than telling the recorder and the observer as things
-//! happen: the request path (`vu.rs`, `vu/request.rs`) then neither records nor observes,
-//! and no longer asks at six places whether someone is watching. All that watching changes
-//! while a request runs is the user's `watched` flag (bodies kept, every failed check
-//! worded). What the observer needs beyond what the recorder does costs nothing unless
-//! someone watches: the request is read back from its rendered bytes only then, and the
-//! saves and checks are noted in a buffer the user reuses, so noting them allocates
-//! nothing.
+//! happen: the request path (`vu.rs`, `vu/request.rs`) then neither records nor observes.
+//! It asks whether someone is watching in one place only, to show the request before it
+//! is sent (so a server that never answers still shows what was asked); everything after
+//! goes through [`Vu::settle`]. All that watching changes while a request runs is whether
+//! the user has an observer (bodies kept, every failed check worded). What the observer
+//! needs beyond what the recorder does costs nothing unless someone watches: the request
+//! is read back from its rendered bytes only then, and the saves and checks are noted in a
+//! buffer the user reuses, so noting them allocates nothing.
 //!
-//! The outcome borrows the answer rather than holding it: an [`Exchange`] is 248 bytes, and
-//! every move of it on the way from the connection to here is a `memcpy` on every request
-//! (measured with callgrind: the plain GET path makes as many as before the outcome
-//! existed).
+//! The outcome borrows the answer rather than holding it: an [`Exchange`] is 248 bytes
+//! (x86_64), and each move of it on the way from the connection to here would be a
+//! `memcpy` on every request.
 
 use std::time::Duration;
 
@@ -30,14 +30,9 @@ pub(super) enum Outcome<'a> {
     /// The request could not be built (a template failed): nothing was sent.
     Unbuilt(String),
     /// The request, `sent` bytes, went out to `to` and no answer came.
-    Unanswered {
-        to: &'a Origin,
-        sent: u64,
-        error: &'a RequestError,
-    },
+    Unanswered { sent: u64, error: &'a RequestError },
     /// An answer came and was judged; `failure` when its status, a save or a check failed.
     Answered {
-        to: &'a Origin,
         sent: u64,
         x: &'a Exchange,
         timing: Timing,
@@ -48,8 +43,9 @@ pub(super) enum Outcome<'a> {
 /// One save or check of a judged answer, in the order they ran. Kept in a buffer the user
 /// reuses, for the recorder (check counts) and the observer.
 pub(super) enum Verdict {
-    /// The save into this variable slot found a value (it is in the slot now).
-    Saved(usize),
+    /// The save into this variable slot found a value (it is in the slot now), with a copy
+    /// of it under `--debug`.
+    Saved(usize, Option<serde_json::Value>),
     /// The check at this index of the step's checks ran; `reason` says why it failed, when
     /// it was worded (see [`Vu::judge`]).
     Check {
@@ -128,31 +124,29 @@ impl Vu {
         }
     }
 
-    /// Tells `o` what one request step came to, in the order it happened: the request as
-    /// sent, the answer, each save and check, and the failure. Only `--debug` comes here.
+    /// Shows the step's request as rendered, before it is sent, so a server that never
+    /// answers (or a stop that cuts the request off) still shows what was asked. Only
+    /// `--debug` comes here.
+    #[cold]
+    pub(super) fn show_request(&self, o: &dyn Observer, r: &RequestPlan, to: &Origin) {
+        if let Some(sent) = self.request.read_back() {
+            let url = format!("{to}{}", sent.target);
+            o.request(&r.label, &sent.method, &url, &sent.headers, sent.body);
+        }
+    }
+
+    /// Tells `o` what one request step came to, in the order it happened after the request
+    /// went out: the answer, each save and check, and the failure. Only `--debug` comes here.
     #[cold]
     fn show(&self, o: &dyn Observer, r: &RequestPlan, outcome: &Outcome<'_>) {
-        // The step's own request: a redirect's hops are rendered apart from it.
-        let show_request = |to: &Origin| {
-            if let Some(sent) = self.request.read_back() {
-                let url = format!("{to}{}", sent.target);
-                o.request(&r.label, &sent.method, &url, &sent.headers, sent.body);
-            }
-        };
         match outcome {
             Outcome::Unbuilt(message) => o.failure(&r.label, FailureCategory::Template, message),
-            Outcome::Unanswered { to, error, .. } => {
-                show_request(to);
+            Outcome::Unanswered { error, .. } => {
                 o.failure(&r.label, categorize(error), &error.to_string());
             }
             Outcome::Answered {
-                to,
-                x,
-                timing,
-                failure,
-                ..
+                x, timing, failure, ..
             } => {
-                show_request(to);
                 o.response(
                     x.status(),
                     x.headers(),
@@ -161,8 +155,8 @@ impl Vu {
                 );
                 for v in &self.verdicts {
                     match v {
-                        Verdict::Saved(slot) => {
-                            if let Some(value) = &self.vars[*slot] {
+                        Verdict::Saved(slot, value) => {
+                            if let Some(value) = value {
                                 o.saved(&self.plan.var_names[*slot], value);
                             }
                         }

@@ -303,6 +303,8 @@ mod tests {
         assert!(error("p95{name=\"/}>+1%").contains("never closed"));
         assert!(error("p95{name=\"/\" method=\"GET\"}>+1%").contains("expected `,` or `}`"));
         assert!(error("p95{check=\"x\"}>+1%").contains("only `checks` has it"));
+        assert!(error("p95{name=\"/\"").contains("`{` is never closed"));
+        assert!(error("rps<-10% foo").contains("unexpected `foo` after the amount `-10%`"));
     }
 
     #[test]

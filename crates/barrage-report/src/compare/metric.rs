@@ -143,12 +143,6 @@ impl Metric {
     }
 }
 
-impl From<Metric> for vocab::Metric {
-    fn from(m: Metric) -> vocab::Metric {
-        m.0
-    }
-}
-
 /// Rows go in table order (rps, error rate, then latencies), whatever order gates ask in.
 impl Ord for Metric {
     fn cmp(&self, other: &Metric) -> std::cmp::Ordering {

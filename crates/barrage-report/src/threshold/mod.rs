@@ -6,7 +6,7 @@
 //! threshold = metric [ "{" matcher { "," matcher } [","] "}" ] op limit
 //! matcher   = label ( "=" | "!=" | "=~" | "!~" ) quoted     label = scenario | method | name | check
 //! op        = "<" | "<=" | ">" | ">=" | "==" | "!="
-//! limit     = number [ unit ]                                unit = us | ms | s | m | % | /s
+//! limit     = number [ unit ]                                unit = ns | us | µs | ms | s | m | h | % | /s
 //! ```
 //!
 //! Metrics: response-time `p50 p75 p90 p95 p99 p99.9` (`p999` and `median` are aliases),

@@ -131,16 +131,17 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
         (Unit::Ms, "") => {
             return Err(
                 ParseError::new(span, format!("`{written}` has no unit")).help(format!(
-                    "latencies need a unit: `{digits}ms` or `{digits}s` (units: us, ms, s, m)"
-                )),
+                "latencies need a unit: `{digits}ms` or `{digits}s` (units: ns, us, ms, s, m, h)"
+            )),
             )
         }
         (Unit::Ms, u) => match time_to_ms(q.value, u) {
             Some(ms) => ms,
             None => {
                 return Err(
-                    ParseError::new(q.unit_span, format!("`{u}` is not a unit of time"))
-                        .help(format!("write it like `{digits}ms` (units: us, ms, s, m)")),
+                    ParseError::new(q.unit_span, format!("`{u}` is not a unit of time")).help(
+                        format!("write it like `{digits}ms` (units: ns, us, ms, s, m, h)"),
+                    ),
                 )
             }
         },

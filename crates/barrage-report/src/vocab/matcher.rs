@@ -90,8 +90,10 @@ pub fn selects(
 /// Reads the `{...}` block that starts at byte `open` of `text` (a `{`), for `metric`
 /// (which decides whether `check` is a label, and whether labels are allowed at all).
 /// Returns the matchers and the position after the closing `}`; errors locate their bytes
-/// in `text`.
-pub fn parse_matchers(
+/// in `text`. (The parsers read blocks from their own cursor with `block`; this is its
+/// face for the tests.)
+#[cfg(test)]
+pub(crate) fn parse_matchers(
     text: &str,
     open: usize,
     metric: Metric,

@@ -13,10 +13,10 @@
 //!
 //! - [`Metric::named`] reads a written name through the one alias table (`p999` and `p99.9`,
 //!   `median`, `avg`, any case); [`Metric::name`] gives the canonical name back.
-//! - [`read_quantity`] reads a number and its unit (`200ms`, `+10%`, `12.5/s`); what the unit
+//! - `quantity` reads a number and its unit (`200ms`, `+10%`, `12.5/s`); what the unit
 //!   means is the caller's rule, since a threshold's `1%` is a value and a gate's `+1%` a
 //!   change (relative for latencies and rps, percentage points for error_rate).
-//! - [`parse_matchers`] reads a `{label="value", ...}` block, and [`selects`] is the one
+//! - `matcher::block` reads a `{label="value", ...}` block, and [`selects`] is the one
 //!   rule for which endpoints a list of matchers selects.
 //!
 //! Compare gates take a subset: response-time p50 p75 p90 p95 p99 p99.9 mean max,
@@ -24,8 +24,9 @@
 //! two result files. [`crate::compare::Metric`] can only hold those; the gate parser reads
 //! any name here and refuses the others with the list of what it takes.
 //!
-//! This module reads text and nothing else: no evaluation (that is
-//! [`crate::threshold::evaluate`] and [`crate::compare::compare`]), no printing. Its errors
+//! This module reads text and says which endpoints matchers select, nothing else: no
+//! evaluation (that is [`crate::threshold::evaluate`] and [`crate::compare::compare`]), no
+//! printing. Its errors
 //! are [`ParseError`]s that locate the bytes they are about, so the scenario file's
 //! diagnostics can underline them.
 
@@ -41,11 +42,11 @@ use std::ops::Range;
 
 pub(crate) use cursor::Cursor;
 pub(crate) use matcher::block as matcher_block;
-pub use matcher::{parse_matchers, selects, Label, MatchOp, Matcher};
+pub use matcher::{selects, Label, MatchOp, Matcher};
 pub(crate) use metric::metric_word;
 pub use metric::{Metric, Stat, Timing, Unit, METRIC_NAMES};
 pub(crate) use quantity::quantity;
-pub use quantity::{read_quantity, time_to_ms, NotANumber, Quantity};
+pub use quantity::{time_to_ms, NotANumber, Quantity};
 
 /// Why an expression could not be read, and where.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

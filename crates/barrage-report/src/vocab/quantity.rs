@@ -35,8 +35,10 @@ pub struct NotANumber {
 
 /// Reads a quantity from `text` at byte `start`. With `signed`, a leading `+` or `-` is
 /// read too (a gate's change); without, a sign is not a number (a threshold's limit).
-/// `200 ms` reads as `200ms`. Returns the quantity and the position after it.
-pub fn read_quantity(
+/// `200 ms` reads as `200ms`. Returns the quantity and the position after it. (The parsers
+/// read quantities from their own cursor with `quantity`; this is its face for the tests.)
+#[cfg(test)]
+pub(crate) fn read_quantity(
     text: &str,
     start: usize,
     signed: bool,

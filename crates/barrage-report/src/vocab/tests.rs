@@ -1,6 +1,8 @@
 //! The shared vocabulary: the alias table both ways, quantities, and the matcher parser
 //! giving thresholds and gates the same matchers and the same endpoints.
 
+use super::matcher::parse_matchers;
+use super::quantity::read_quantity;
 use super::*;
 use crate::compare::{self, Gate};
 use crate::threshold;

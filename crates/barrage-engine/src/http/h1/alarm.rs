@@ -15,8 +15,8 @@ use super::H1Error;
 /// A response deadline without a timer operation per request.
 ///
 /// `tokio::time::timeout` registers a timer and removes it again for every request (a
-/// lock and two wheel operations; this alarm saved 340 instructions per request,
-/// measured with callgrind, docs/PERFORMANCE.md). A
+/// lock and two wheel operations; this alarm saved 340 instructions per request, measured
+/// with callgrind: docs/PERFORMANCE.md, the steps table, 8,905 -> 8,565). A
 /// connection carries one request at a time, so one timer per connection suffices: it
 /// stays armed at a deadline no later than the current request's, and when it fires
 /// early (at an earlier request's deadline) it is moved to the current one. With answers
