@@ -38,7 +38,9 @@ pub enum Command {
         Thresholds: p50 p75 p90 p95 p99 p99.9 mean min max (response time; service_p95 etc. for \
         service time), error_rate, rps, checks, requests, failures, dropped_iterations; \
         < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100. With thresholds, they decide \
-        the exit code.")]
+        the exit code.\n\
+        While it runs on a terminal: w/W add 1/10 users, s/S remove 1/10 (with --rate: \
+        iterations/s); Ctrl-C once stops gracefully, twice at once.")]
     Run(RunArgs),
     /// Check a scenario file without sending any request.
     #[command(after_help = "Examples:\n  barrage validate scenario.yaml")]

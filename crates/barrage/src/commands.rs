@@ -43,6 +43,23 @@ pub(crate) struct Loaded {
     pub plan: Plan,
 }
 
+impl Loaded {
+    /// The run's thresholds: the file's (when it came from a file) and the `--threshold`
+    /// flags, with their diagnostics printed. `Err` is the exit code (bad usage).
+    fn thresholds(&self, from_file: bool, flags: &[String]) -> Result<Vec<thresholds::Item>, u8> {
+        let collected = thresholds::collect(
+            from_file.then_some(&self.file),
+            &self.scenario.thresholds,
+            flags,
+            &Known::of_registry(&self.plan.registry),
+        );
+        if print_diagnostics(&collected.reports) {
+            return Err(exit::USAGE);
+        }
+        Ok(collected.items)
+    }
+}
+
 /// Parses `file`, checks `opts`' overrides against it and compiles it, printing diagnostics.
 pub(crate) fn load(file: SourceFile, opts: &CompileOptions, usage_error: u8) -> Result<Loaded, u8> {
     let color = stderr_color();
@@ -102,20 +119,14 @@ pub fn validate(path: &Path) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Err(code) = loaded.thresholds(true, &[]) {
+        return code;
+    }
     let Loaded {
         file,
         scenario,
         plan,
     } = loaded;
-    let collected = thresholds::collect(
-        Some(&file),
-        &scenario.thresholds,
-        &[],
-        &Known::of_registry(&plan.registry),
-    );
-    if print_diagnostics(&collected.reports) {
-        return exit::USAGE;
-    }
     let user_types: usize = plan.scenarios.iter().map(|s| s.users.len()).sum();
     let tasks: usize = plan
         .scenarios
@@ -194,20 +205,11 @@ pub(crate) async fn execute(
     reset_stats: bool,
     from_file: bool,
 ) -> u8 {
-    let Loaded {
-        file,
-        scenario,
-        plan,
-    } = loaded;
-    let collected = thresholds::collect(
-        from_file.then_some(&file),
-        &scenario.thresholds,
-        &common.outputs.thresholds,
-        &Known::of_registry(&plan.registry),
-    );
-    if print_diagnostics(&collected.reports) {
-        return exit::USAGE;
-    }
+    let items = match loaded.thresholds(from_file, &common.outputs.thresholds) {
+        Ok(items) => items,
+        Err(code) => return code,
+    };
+    let Loaded { file, plan, .. } = loaded;
     let target = plan
         .base
         .as_ref()
@@ -227,7 +229,7 @@ pub(crate) async fn execute(
             ..RunOptions::default()
         },
         reset_stats,
-        thresholds: collected.items,
+        thresholds: items,
         meta: RunMeta {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario_file: from_file.then(|| file.name.clone()),
