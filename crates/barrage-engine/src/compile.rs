@@ -156,8 +156,35 @@ pub fn compile(
         cookies: defaults.cookies,
         max_redirects: defaults.max_redirects,
         connect_timeout: defaults.connect_timeout,
+        redact: Some(barrage_redact::Redactor::extended(
+            scenario.redact.headers.iter().map(|h| &h.value),
+            scenario.redact.fields.iter().map(|f| &f.value),
+        )),
+        setup_slots: Vec::new(),
+    };
+    let plan = Plan {
+        setup_slots: setup_slots(&plan),
+        ..plan
     };
     Ok((plan, c.diags))
+}
+
+/// The variable slots any user type's `setup` saves into, in order, once each.
+fn setup_slots(plan: &Plan) -> Vec<usize> {
+    let mut slots: Vec<usize> = plan
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.users)
+        .flat_map(|u| &u.setup)
+        .filter_map(|step| match step {
+            Step::Request(r) => Some(r.saves.iter().map(|save| save.slot as usize)),
+            Step::Think(_) => None,
+        })
+        .flatten()
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
 }
 
 /// Settings from `defaults:`, with the engine's own defaults filled in.

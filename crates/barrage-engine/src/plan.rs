@@ -28,6 +28,12 @@ pub struct Plan {
     pub cookies: bool,
     pub max_redirects: u32,
     pub connect_timeout: Duration,
+    /// The names whose values stay out of failure samples (the built-in lists and the
+    /// scenario's `redact:`); `None` turns redaction off (`--no-redact`).
+    pub redact: Option<barrage_redact::Redactor>,
+    /// The variable slots `setup` steps save into: their values (a login's token) are
+    /// scrubbed from failure samples wherever they appear.
+    pub setup_slots: Vec<usize>,
 }
 
 /// One scenario: its user types, and the load model that decides when they run.

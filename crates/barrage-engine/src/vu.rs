@@ -31,6 +31,7 @@ use crate::plan::{Plan, RequestPlan, Step};
 pub mod bench;
 mod outcome;
 mod request;
+mod sample;
 
 pub use request::BuildError;
 
@@ -285,7 +286,7 @@ impl Vu {
         self.verdicts.clear();
         let origin = match self.build(r, None) {
             Ok(origin) => origin,
-            Err(e) => return self.settle(r, &Outcome::Unbuilt(e.to_string())),
+            Err(e) => return self.settle(r, &Outcome::Unbuilt(&e)),
         };
         let sent = self.request.len() as u64;
         let plan = Rc::clone(&self.plan);

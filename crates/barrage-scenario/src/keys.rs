@@ -16,7 +16,11 @@ pub const SCENARIO: &[&str] = &[
     "tasks",
     "think",
     "scenarios",
+    "redact",
 ];
+
+/// `redact:`, the names added to the secret lists.
+pub const REDACT: &[&str] = &["headers", "fields"];
 
 /// One entry of `scenarios:`.
 pub const SCENARIO_DEF: &[&str] = &["users", "load", "start"];
@@ -118,6 +122,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("stage", STAGE),
     ("pacing", PACING),
     ("threshold", THRESHOLD),
+    ("redact", REDACT),
 ];
 
 /// The allowed key closest to `unknown`, when it is close enough to be a likely typo: a

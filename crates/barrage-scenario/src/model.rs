@@ -49,6 +49,18 @@ pub struct Scenario {
     pub scenarios: Vec<ScenarioDef>,
     /// Pass/fail expressions, kept as written (`p95 < 200ms`); judged by a later stage.
     pub thresholds: Vec<Threshold>,
+    /// Names added to the built-in lists of secret headers and fields (`redact:`).
+    pub redact: Redact,
+}
+
+/// `redact: { headers: [x-session], fields: [ssn, "card_*"] }`: more header and field
+/// names whose values are kept out of result files and reports, beside the built-in ones
+/// (`authorization`, `cookie`, `*token*`, `password`, ...). `*` matches any run of
+/// characters; names compare without regard to case.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Redact {
+    pub headers: Vec<Spanned<String>>,
+    pub fields: Vec<Spanned<String>>,
 }
 
 /// One `thresholds:` entry: `- p95 < 200ms`, or the mapping form with options

@@ -626,3 +626,33 @@ fn a_mistake_reached_through_two_aliases_is_reported_once() {
         (1, 22)
     );
 }
+
+#[test]
+fn redact_lists_are_read_and_their_mistakes_located() {
+    let text = format!("{TASK}redact:\n  headers: [x-session, 'X-*-Id']\n  fields: ssn\n");
+    let s = ok(&text);
+    let headers: Vec<&str> = s.redact.headers.iter().map(|h| h.value.as_str()).collect();
+    assert_eq!(headers, ["x-session", "X-*-Id"]);
+    assert_eq!(s.redact.fields.len(), 1);
+    assert_eq!(s.redact.fields[0].value, "ssn");
+
+    let text = format!("{TASK}redact:\n  headers: ['authorization: Bearer']\n");
+    let e = error(&text, "is not a header name");
+    assert_eq!(
+        e.message,
+        "`authorization: Bearer` is not a header name (`:` may not appear in one)"
+    );
+    assert_eq!((e.line, e.col), (3, 13));
+    assert!(e.help.unwrap().contains("like `authorization`"));
+
+    let text = format!("{TASK}redact:\n  feilds: [ssn]\n");
+    let e = error(&text, "unknown key `feilds`");
+    assert_eq!(e.message, "unknown key `feilds` in `redact`");
+    assert_eq!((e.line, e.col), (3, 3));
+    assert_eq!(e.help.as_deref(), Some("did you mean `fields`?"));
+
+    let text = format!("{TASK}redact: [authorization]\n");
+    let e = error(&text, "expected a mapping");
+    assert_eq!((e.line, e.col), (2, 9));
+    assert!(e.help.unwrap().contains("redact: { headers:"));
+}

@@ -40,7 +40,9 @@ pub enum Command {
         < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100. With thresholds, they decide \
         the exit code.\n\
         While it runs on a terminal: w/W add 1/10 users, s/S remove 1/10 (with --rate: \
-        iterations/s); Ctrl-C once stops gracefully, twice at once.")]
+        iterations/s); Ctrl-C once stops gracefully, twice at once.\n\
+        Secrets (authorization and cookie headers, tokens, passwords, values saved by setup) \
+        are kept out of the result file and reports; --no-redact keeps them.")]
     Run(RunArgs),
     /// Check a scenario file without sending any request.
     #[command(after_help = "Examples:\n  barrage validate scenario.yaml")]
@@ -130,7 +132,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Run one user of each type through setup and each task once, printing every
-    /// request, response and saved value: the way to get a new scenario right.
+    /// request, response and saved value, secrets included: the way to get a new
+    /// scenario right.
     #[arg(long)]
     pub debug: bool,
     /// Accepted for Locust compatibility; barrage's `run` never opens a UI.
@@ -162,6 +165,12 @@ pub struct CommonArgs {
     /// scheduler does not move workers between cores in the middle of a measurement.
     #[arg(long)]
     pub pin_workers: bool,
+    /// Keep secrets in the result file and reports: secret header values (authorization,
+    /// cookie, *token*, *key*, *secret*), secret body fields (password, secret, token),
+    /// values saved by setup steps, passwords in URLs, in failure samples and the saved
+    /// command line. Redacted by default.
+    #[arg(long)]
+    pub no_redact: bool,
     #[command(flatten)]
     pub outputs: crate::outputs::OutputArgs,
 }
@@ -180,6 +189,9 @@ pub struct DemoArgs {
     /// Worker threads (default: available cores).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Keep secrets in the result file (see `barrage run --help`).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 #[derive(Args, Debug)]

@@ -209,12 +209,23 @@ pub(crate) async fn execute(
         Ok(items) => items,
         Err(code) => return code,
     };
-    let Loaded { file, plan, .. } = loaded;
+    let Loaded { file, mut plan, .. } = loaded;
+    // `--no-redact` keeps secrets in every file and report: the engine's samples, the
+    // command line and the target as they are.
+    if common.no_redact {
+        plan.redact = None;
+    }
+    let rules = plan.redact.clone();
+    let redact_url = |url: String| match &rules {
+        Some(r) => r.url(&url).into_owned(),
+        None => url,
+    };
     let target = plan
         .base
         .as_ref()
-        .map(|b| format!("{}{}", b.origin, b.path_prefix))
+        .map(|b| redact_url(format!("{}{}", b.origin, b.path_prefix)))
         .unwrap_or_default();
+    let args: Vec<String> = std::env::args().collect();
     let settings = Settings {
         run: RunOptions {
             stop_timeout,
@@ -235,7 +246,10 @@ pub(crate) async fn execute(
             scenario_file: from_file.then(|| file.name.clone()),
             scenario_sha256: from_file.then(|| sha256_hex(file.text.as_bytes())),
             target: target.clone(),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: match &rules {
+                Some(r) => r.command_line(&args),
+                None => args.join(" "),
+            },
             ..RunMeta::default()
         },
     };
@@ -287,6 +301,10 @@ async fn debug(plan: Plan, insecure: bool) -> u8 {
     let observer: Rc<dyn barrage_engine::Observer> =
         Rc::new(DebugView::new(Box::new(std::io::stderr())));
     eprintln!("Debug run: one user of each type runs setup, then each task once.");
+    eprintln!(
+        "It shows everything, secrets included (it writes no file); runs without --debug \
+         keep them out of their files and reports."
+    );
     match barrage_session::debug(Arc::new(plan), observer, insecure).await {
         Ok((requests, failed)) => {
             eprintln!(
@@ -343,6 +361,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
         local_addresses: None,
         pin_workers: false,
         only_summary: false,
+        no_redact: args.no_redact,
         outputs: Default::default(),
     };
     let code = execute(loaded, &common, DEFAULT_STOP_TIMEOUT, false, true).await;

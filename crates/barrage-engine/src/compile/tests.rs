@@ -84,3 +84,23 @@ fn a_step_cannot_frame_its_own_body() {
         assert_eq!(errors[0].help.as_deref(), Some("remove this header"));
     }
 }
+
+#[test]
+fn the_plan_redacts_the_scenarios_names_and_knows_what_setup_saves() {
+    let (plan, _) = compile_text(
+        "target: http://127.0.0.1:1\nredact: { headers: [x-session], fields: ssn }\n\
+         users:\n  u:\n    setup:\n      - post: /login\n        save: { token: $.token, who: $.id }\n\
+         \x20   tasks:\n      t:\n        - get: /a\n          save: { item: $.id }\n",
+    )
+    .expect("compiles");
+    let rules = plan.redact.as_ref().expect("redaction is on by default");
+    assert!(rules.secret_header("X-Session") && rules.secret_header("authorization"));
+    assert!(rules.secret_field("ssn") && rules.secret_field("password"));
+    let mut setup: Vec<&str> = plan
+        .setup_slots
+        .iter()
+        .map(|&s| plan.var_names[s].as_str())
+        .collect();
+    setup.sort_unstable();
+    assert_eq!(setup, ["token", "who"]);
+}

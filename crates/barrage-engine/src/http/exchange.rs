@@ -107,6 +107,15 @@ impl Exchange {
         &self.body
     }
 
+    /// The start of the body (up to 1 KiB), for failure samples.
+    ///
+    /// A placeholder on the `redact` branch: it is the start of the *kept* body only, so
+    /// it is empty when no save or check read the body. The HTTP connection's own
+    /// version (the start kept whether or not the body is) replaces it.
+    pub fn body_start(&self) -> &[u8] {
+        &self.body[..self.body.len().min(1024)]
+    }
+
     /// The body's length in bytes (decoded, for a chunked body), kept or not.
     pub fn body_len(&self) -> u64 {
         self.body_len

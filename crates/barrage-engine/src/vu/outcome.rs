@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use barrage_metrics::{FailureCategory, Timing};
 
-use super::{Observer, Vu};
+use super::{BuildError, Observer, Vu};
 use crate::http::{categorize, Exchange, Origin, RequestError};
 use crate::plan::RequestPlan;
 
@@ -28,7 +28,7 @@ use crate::plan::RequestPlan;
 /// [`Vu::request`] makes it; [`Vu::settle`] lends it to both.
 pub(super) enum Outcome<'a> {
     /// The request could not be built (a template failed): nothing was sent.
-    Unbuilt(String),
+    Unbuilt(&'a BuildError),
     /// The request, `sent` bytes, went out to `to` and no answer came.
     Unanswered { sent: u64, error: &'a RequestError },
     /// An answer came and was judged; `failure` when its status, a save or a check failed.
@@ -68,18 +68,31 @@ impl Vu {
     /// Records what one request step came to.
     fn record(&self, r: &RequestPlan, outcome: &Outcome<'_>) -> bool {
         let mut recorder = self.ctx.recorder.borrow_mut();
-        // The failure message is copied only when the recorder keeps it as the sample of
-        // its category (once an interval at most).
+        // The sample (the message, the body's start, secrets scrubbed: `vu/sample.rs`) is
+        // built only when the recorder keeps it as the sample of its category (once an
+        // interval at most).
         match outcome {
-            Outcome::Unbuilt(message) => {
+            Outcome::Unbuilt(error) => {
                 let category = FailureCategory::Template;
-                recorder.failure(r.endpoint, category, None, None, 0, 0, || message.clone());
+                // Nothing was sent: `self.request` may hold an earlier request. A secret
+                // header's value that could not be sent is not named.
+                recorder.failure(r.endpoint, category, None, None, 0, 0, || {
+                    let message = match (error, &self.plan.redact) {
+                        (BuildError::HeaderValue { name, .. }, Some(rules))
+                            if rules.secret_header(name.as_str()) =>
+                        {
+                            format!("header `{name}`: its value is not a valid header value")
+                        }
+                        _ => error.to_string(),
+                    };
+                    self.sample(&message, None, false)
+                });
                 false
             }
             Outcome::Unanswered { sent, error, .. } => {
                 let category = categorize(error);
                 recorder.failure(r.endpoint, category, None, None, *sent, 0, || {
-                    error.to_string()
+                    self.sample(&error.to_string(), None, true)
                 });
                 false
             }
@@ -115,7 +128,7 @@ impl Vu {
                             Some(*timing),
                             *sent,
                             received,
-                            || message.clone(),
+                            || self.sample(message, Some(x), true),
                         );
                         false
                     }
@@ -140,7 +153,9 @@ impl Vu {
     #[cold]
     fn show(&self, o: &dyn Observer, r: &RequestPlan, outcome: &Outcome<'_>) {
         match outcome {
-            Outcome::Unbuilt(message) => o.failure(&r.label, FailureCategory::Template, message),
+            Outcome::Unbuilt(error) => {
+                o.failure(&r.label, FailureCategory::Template, &error.to_string());
+            }
             Outcome::Unanswered { error, .. } => {
                 o.failure(&r.label, categorize(error), &error.to_string());
             }

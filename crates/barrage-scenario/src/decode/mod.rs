@@ -10,6 +10,7 @@
 mod check;
 mod load;
 mod multipart;
+mod redact;
 mod schema_check;
 pub use load::{parse_stage, StageError};
 mod step;
@@ -69,6 +70,7 @@ pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
         load: Load::default(),
         scenarios: Vec::new(),
         thresholds: Vec::new(),
+        redact: Default::default(),
     };
     let mut scenarios_field = None;
     let mut users_field = None;
@@ -86,6 +88,7 @@ pub(crate) fn scenario(ctx: &mut Ctx, root: &Node) -> Option<Scenario> {
             "load" => scenario.load = load::load(ctx, field.value),
             "scenarios" => scenarios_field = Some(field),
             "thresholds" => scenario.thresholds = thresholds(ctx, field.value),
+            "redact" => scenario.redact = redact::redact(ctx, field.value),
             "setup" => shorthand.setup = Some(field),
             "tasks" => shorthand.tasks = Some(field),
             "think" => shorthand.think = Some(field),

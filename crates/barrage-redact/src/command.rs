@@ -1,0 +1,111 @@
+//! The command line as the result file keeps it (`run.command`, for reproducing a run):
+//! `-H 'authorization: Bearer ...'`, a `-b` body with a password and a URL with
+//! `user:pass@` are what people type, and result files are committed as baselines.
+//!
+//! The flags are recognised by spelling, not by parsing the command (this crate knows no
+//! CLI): `-H`/`--header` values of the form `name: value` with a secret name, and
+//! `-b`/`--body` values; every argument is also read as a possible URL. `run`'s `-H` is
+//! the host, a URL, which the URL rule covers.
+
+use crate::{Redactor, REDACTED};
+
+enum Next {
+    Header,
+    Body,
+}
+
+pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
+    let mut next = None;
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        let arg = arg.as_ref();
+        let shown = match next.take() {
+            Some(Next::Header) => header(rules, arg),
+            Some(Next::Body) => rules.body_text(arg).into_owned(),
+            None => match arg {
+                "-H" | "--header" => {
+                    next = Some(Next::Header);
+                    arg.to_string()
+                }
+                "-b" | "--body" => {
+                    next = Some(Next::Body);
+                    arg.to_string()
+                }
+                _ => {
+                    if let Some(v) = arg.strip_prefix("--header=") {
+                        format!("--header={}", header(rules, v))
+                    } else if let Some(v) = arg.strip_prefix("--body=") {
+                        format!("--body={}", rules.body_text(v))
+                    } else if let Some(v) = arg.strip_prefix("-H") {
+                        format!("-H{}", header(rules, v))
+                    } else if let Some(v) = arg.strip_prefix("-b") {
+                        format!("-b{}", rules.body_text(v))
+                    } else {
+                        rules.url(arg).into_owned()
+                    }
+                }
+            },
+        };
+        out.push(shown);
+    }
+    out.join(" ")
+}
+
+/// A `name: value` header argument, or else a URL (`run -H http://...`).
+fn header(rules: &Redactor, arg: &str) -> String {
+    match arg.split_once(':') {
+        Some((name, _)) if rules.secret_header(name) => format!("{name}: {REDACTED}"),
+        _ => rules.url(arg).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Redactor;
+
+    fn line(args: &[&str]) -> String {
+        Redactor::default().command_line(args)
+    }
+
+    #[test]
+    fn hit_headers_bodies_and_urls_are_redacted() {
+        assert_eq!(
+            line(&[
+                "barrage",
+                "hit",
+                "http://u:pw@127.0.0.1:8000/items/",
+                "-H",
+                "authorization: Bearer abc",
+                "-H",
+                "content-type: application/json",
+                "--header=X-API-Key: k-1",
+                "-Hcookie: a=b",
+                "-b",
+                r#"{"name":"x","password":"hunter2"}"#,
+                "-n",
+                "10",
+            ]),
+            "barrage hit http://u:[redacted]@127.0.0.1:8000/items/ -H authorization: [redacted] \
+             -H content-type: application/json --header=X-API-Key: [redacted] -Hcookie: [redacted] \
+             -b {\"name\":\"x\",\"password\":\"[redacted]\"} -n 10"
+        );
+    }
+
+    #[test]
+    fn run_commands_keep_their_host_and_flags() {
+        let args = [
+            "barrage",
+            "run",
+            "s.yaml",
+            "-H",
+            "http://127.0.0.1:8000",
+            "--threshold",
+            "p95<200ms",
+            "--body=a=1&token=zz",
+        ];
+        assert_eq!(
+            line(&args),
+            "barrage run s.yaml -H http://127.0.0.1:8000 --threshold p95<200ms --body=a=1&token=[redacted]"
+        );
+    }
+}
