@@ -7,7 +7,7 @@ use serde_json::json;
 pub(crate) fn compile(yaml: &str) -> barrage_engine::Plan {
     let file = barrage_scenario::SourceFile {
         name: "generated.yaml".into(),
-        text: yaml.to_string(),
+        text: placeholder_credentials(yaml),
     };
     let (scenario, _) = barrage_scenario::parse(&file)
         .unwrap_or_else(|d| panic!("{}\n{yaml}", barrage_scenario::render(&file, &d, false)));
@@ -86,7 +86,7 @@ fn a_typical_document_gives_a_scenario_that_compiles() {
         "{yaml}"
     );
     assert!(
-        yaml.contains("env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\", \\\"user\\\")"),
+        yaml.contains("username: \"{{ env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\") }}\""),
         "{yaml}"
     );
     assert!(!yaml.contains("  post /token:"), "{yaml}");
@@ -118,7 +118,17 @@ fn weights_and_filters_shape_the_tasks() {
     };
     let out = generate(&document(items_doc()), &opts).unwrap();
     compile(&out.yaml);
-    assert_eq!(out.tasks, 3, "{}", out.yaml);
+    // `GET /items/`'s optional `tag` is sent by a rare second task only; its `limit` (a
+    // page size with no default) by neither.
+    assert_eq!(out.tasks, 4, "{}", out.yaml);
+    assert!(
+        out.yaml
+            .contains("      get /items/ (optional parameters):\n        weight: 1\n"),
+        "{}",
+        out.yaml
+    );
+    assert_eq!(out.yaml.matches("tag: ").count(), 1, "{}", out.yaml);
+    assert!(!out.yaml.contains("limit:"), "{}", out.yaml);
     assert!(
         out.yaml.contains("      get /items/:\n        weight: 3\n"),
         "{}",
@@ -133,7 +143,34 @@ fn weights_and_filters_shape_the_tasks() {
         ..Options::default()
     };
     let e = generate(&document(items_doc()), &none).unwrap_err();
-    assert!(e.to_string().starts_with("no operation to write"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("--include nothing-like-this: matches no operation of the document"),
+        "{e}"
+    );
+    // A typo is an error with the nearest names, never ignored; one operation can go.
+    let typo = |filter: &str| Options {
+        selection: Selection {
+            exclude: vec![Filter::parse(filter)],
+            ..Selection::default()
+        },
+        ..Options::default()
+    };
+    let e = generate(&document(items_doc()), &typo("itemz")).unwrap_err();
+    assert!(e.to_string().contains("help: did you mean `items`?"), "{e}");
+    let e = generate(&document(items_doc()), &typo("DELETE /itemz/{item_id}")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("did you mean `DELETE /items/{item_id}`"),
+        "{e}"
+    );
+    let out = generate(&document(items_doc()), &typo("delete /items/{item_id}")).unwrap();
+    assert!(
+        !out.yaml.contains("delete /items/{item_id}:"),
+        "{}",
+        out.yaml
+    );
+    assert!(out.yaml.contains("get /items/{item_id}:"), "{}", out.yaml);
 }
 
 #[test]
