@@ -26,23 +26,8 @@ use crate::yaml;
 use crate::Options;
 
 pub mod identity;
+mod params;
 mod path;
-
-/// Optional parameters whose meaning is the position in a list: they stay at their
-/// default (or minimum), the first page, where lists have rows. `skip: int(1, 1000)` made
-/// most list reads of a small table answer nothing.
-const OFFSETS: [&str; 6] = ["skip", "offset", "start", "page", "cursor", "after"];
-/// Optional parameters that size a page: they keep their default.
-const PAGE_SIZES: [&str; 8] = [
-    "limit",
-    "size",
-    "page_size",
-    "pagesize",
-    "per_page",
-    "perpage",
-    "count",
-    "max_results",
-];
 
 /// How many suppliers (creates, lists) may be chained to reach one operation
 /// (`/a/{a}/b/{b}/c/{c}`).
@@ -117,19 +102,6 @@ impl<'d, 'o> Builder<'d, 'o> {
             "optional parameters: defaults and first pages here; the task below sends them".into(),
         );
         vec![main, rare]
-    }
-
-    /// Whether `ops[index]` has an optional query, header or cookie parameter other than
-    /// paging.
-    fn has_optional(&self, index: usize) -> bool {
-        self.ops[index].parameters.iter().any(|(p, _)| {
-            let place = p.get("in").and_then(Value::as_str);
-            let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-            p.get("required").and_then(Value::as_bool) != Some(true)
-                && matches!(place, Some("query" | "header" | "cookie"))
-                && !(place == Some("header") && is_reserved_header(name))
-                && paging(name).is_none()
-        })
     }
 
     /// The task for `ops[index]`; with `optional`, every optional parameter is sent.
@@ -277,7 +249,7 @@ impl<'d, 'o> Builder<'d, 'o> {
                         cookies.push(format!("{name}={}", text(&Gen::Literal(value))));
                         continue;
                     }
-                    (None, _) if !optional || paging(name).is_some() => continue,
+                    (None, _) if !optional || params::paging(name).is_some() => continue,
                     _ => {}
                 }
             }
@@ -438,44 +410,6 @@ impl<'d, 'o> Builder<'d, 'o> {
             schemas.push((key, crate::conformance::bundle_lean(self.doc, schema, &at)?));
         }
         Ok((status, schemas))
-    }
-
-    /// The fixed value of an optional parameter, and its note: a paging parameter's
-    /// default (else its minimum for an offset), or, unless `optional` asks for generated
-    /// values, its documented default. `None`: leave it out (or, with `optional`,
-    /// generate it).
-    fn optional_value(
-        &self,
-        name: &str,
-        schema: &Value,
-        at: &str,
-        optional: bool,
-    ) -> Option<(Value, String)> {
-        let resolved = self.doc.resolve(schema, at).unwrap_or(schema);
-        let default = resolved
-            .get("default")
-            .filter(|d| !d.is_null())
-            .filter(|d| crate::conformance::is_valid(self.doc, schema, at, d))
-            .cloned();
-        match paging(name) {
-            Some(Paging::Offset) => {
-                let first = default.or_else(|| {
-                    numeric_bound(self.doc, resolved, at, "minimum").map(Value::from)
-                })?;
-                Some((
-                    first,
-                    "paging: the first page, where lists have rows".into(),
-                ))
-            }
-            Some(Paging::Size) => default.map(|d| (d, "page size: the documented default".into())),
-            None if optional => None,
-            None => default.map(|d| {
-                (
-                    d,
-                    "documented default, optional (the task below varies it)".into(),
-                )
-            }),
-        }
     }
 
     /// A parameter's own example(s), when valid: `example`, or the first valid of
@@ -659,37 +593,6 @@ fn is_reserved_header(name: &str) -> bool {
         "connection",
     ]
     .contains(&name.to_ascii_lowercase().as_str())
-}
-
-/// What a paging parameter does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Paging {
-    Offset,
-    Size,
-}
-
-fn paging(name: &str) -> Option<Paging> {
-    let n = name.to_ascii_lowercase();
-    if OFFSETS.contains(&n.as_str()) {
-        Some(Paging::Offset)
-    } else if PAGE_SIZES.contains(&n.as_str()) {
-        Some(Paging::Size)
-    } else {
-        None
-    }
-}
-
-/// An integer bound of a schema or of its non-null `anyOf` branch (`Optional[int]`).
-fn numeric_bound(doc: &Document, schema: &Value, at: &str, key: &str) -> Option<i64> {
-    if let Some(n) = schema.get(key).and_then(Value::as_i64) {
-        return Some(n);
-    }
-    schema
-        .get("anyOf")
-        .and_then(Value::as_array)?
-        .iter()
-        .filter_map(|b| doc.resolve(b, at).ok())
-        .find_map(|b| b.get(key).and_then(Value::as_i64))
 }
 
 /// A scenario variable name for a path parameter: an identifier, never a built-in.
