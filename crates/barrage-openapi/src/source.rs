@@ -54,6 +54,16 @@ fn fetch_document(source: &str) -> Result<(url::Url, String), LoadError> {
         return discover(&url);
     }
     match fetch(&url) {
+        // The documentation page itself (`init --openapi http://host/docs`).
+        Ok(html) if !names_a_file && is_a_page(&html) && named_document(&html).is_some() => {
+            let named = named_document(&html).expect("checked by the guard");
+            let doc_url = url.join(&named).map_err(|e| LoadError::Fetch {
+                url: url.to_string(),
+                message: format!("the page names the document as `{named}`, not a URL: {e}"),
+            })?;
+            let text = fetch(&doc_url)?;
+            Ok((doc_url, text))
+        }
         Ok(text) if names_a_file || looks_like_a_document(&text) => Ok((url, text)),
         Err(e) if names_a_file => Err(e),
         first => discover(&url).or_else(|e| match first {
@@ -119,6 +129,16 @@ fn named_document(html: &str) -> Option<String> {
         .iter()
         .find_map(|r| r.captures(html))
         .map(|c| c[1].to_string())
+}
+
+/// An HTML page (a documentation page names the document; it is not one).
+fn is_a_page(text: &str) -> bool {
+    let start = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
 fn looks_like_a_document(text: &str) -> bool {

@@ -533,6 +533,27 @@ fn a_full_stack_app_survives_its_generated_scenario() {
         String::from_utf8_lossy(&stderr_of_default.stdout).contains("  think: '0.5s..1.5s'"),
         "the default think time is written"
     );
+    // The documentation page's URL works too: it names the document.
+    let from_docs = run_with_timeout(
+        barrage().args([
+            "init",
+            "--openapi",
+            &format!("{}/docs", app.url()),
+            "-o",
+            "-",
+        ]),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(from_docs.status.success(), "{}", text(&from_docs));
+    assert!(
+        String::from_utf8_lossy(&from_docs.stderr).contains(&format!(
+            "found the document at {}/api/v1/openapi.json",
+            app.url()
+        )),
+        "{}",
+        text(&from_docs)
+    );
     for left_out in [
         "      # delete /api/v1/users/me:",
         "      # patch /api/v1/users/me/password:",
