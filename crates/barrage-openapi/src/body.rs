@@ -103,8 +103,9 @@ fn media_example(doc: &Document, media: &Value, schema: &Value, at: &str) -> Opt
     })
 }
 
-/// Top-level fields of a form as scalars: a list sends its first item, a nested object
-/// cannot be sent in a form.
+/// Top-level fields of a form as scalars: a list sends its first item; a nested object
+/// cannot be sent in a form, so an optional one is left out (Pydantic form models with an
+/// `Optional[Model]` field publish one) and only a required one is an error.
 fn flat_fields(gen: Gen, at: &str) -> Result<Vec<(String, Gen, String)>, GenError> {
     let fields: Vec<(String, Gen, String)> = match gen {
         Gen::Object(fields) => fields
@@ -119,10 +120,20 @@ fn flat_fields(gen: Gen, at: &str) -> Result<Vec<(String, Gen, String)>, GenErro
     };
     let mut out = Vec::new();
     for (name, value, note) in fields {
+        // The generator marks optional properties so in their note.
+        let optional = note.ends_with(", optional");
         let scalar = match value {
             Gen::Array(mut items) if !items.is_empty() => items.remove(0),
             Gen::Literal(Value::Array(mut items)) if !items.is_empty() => {
                 Gen::Literal(items.remove(0))
+            }
+            Gen::Object(_)
+            | Gen::Literal(Value::Object(_))
+            | Gen::Array(_)
+            | Gen::Literal(Value::Array(_))
+                if optional =>
+            {
+                continue
             }
             Gen::Object(_)
             | Gen::Literal(Value::Object(_))

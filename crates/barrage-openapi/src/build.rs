@@ -25,6 +25,8 @@ use crate::values::{Gen, Generated, Generator};
 use crate::yaml;
 use crate::Options;
 
+pub mod identity;
+mod params;
 mod path;
 
 /// How many suppliers (creates, lists) may be chained to reach one operation
@@ -37,8 +39,11 @@ pub struct Builder<'d, 'o> {
     pub opts: &'o Options,
     /// Logins the steps built since the last [`Builder::take_logins`] need.
     logins: Vec<Login>,
-    /// Environment variables the credentials read (`env("NAME", ...)`).
+    /// Environment variables the credentials read (`env("NAME")`).
     pub env: std::collections::BTreeSet<String>,
+    /// The operations being written (indexes into `ops`): a delete's task runs the reads
+    /// and updates of the same path among them.
+    pub selected: Vec<usize>,
 }
 
 /// A path parameter's value: a saved variable or a generated value.
@@ -55,6 +60,7 @@ impl<'d, 'o> Builder<'d, 'o> {
             opts,
             logins: Vec::new(),
             env: Default::default(),
+            selected: Vec::new(),
         }
     }
 
@@ -62,8 +68,44 @@ impl<'d, 'o> Builder<'d, 'o> {
         std::mem::take(&mut self.logins)
     }
 
-    /// The task for `ops[index]`.
-    pub fn task(&mut self, index: usize) -> TaskDraft {
+    /// The weight of `ops[index]`'s task: by method, and 1 for health and utility routes.
+    pub fn weight(&self, index: usize) -> u32 {
+        let op = &self.ops[index];
+        if identity::is_utility(op) {
+            1
+        } else {
+            self.opts.weights.of(op.method)
+        }
+    }
+
+    /// The tasks for `ops[index]`: its task, and when it has optional parameters the
+    /// document cannot vouch for, a second, rare task that sends them (weight 1). Those
+    /// may be validated in ways the schema does not say (a FastAPI validator), so most
+    /// requests leave them out and stay valid, and the rare one still exercises them.
+    pub fn tasks(&mut self, index: usize) -> Vec<TaskDraft> {
+        let mut main = self.task(index, false);
+        if main.left_out.is_some() || !self.has_optional(index) {
+            return vec![main];
+        }
+        let mut rare = self.task(index, true);
+        if rare.left_out.is_some() {
+            return vec![main];
+        }
+        rare.key = format!("{} (optional parameters)", main.key);
+        rare.weight = 1;
+        rare.comments = vec![
+            "the same request with its optional parameters, rarely: the document cannot say \
+             every value the service accepts"
+                .into(),
+        ];
+        main.comments.push(
+            "optional parameters: defaults and first pages here; the task below sends them".into(),
+        );
+        vec![main, rare]
+    }
+
+    /// The task for `ops[index]`; with `optional`, every optional parameter is sent.
+    fn task(&mut self, index: usize, optional: bool) -> TaskDraft {
         let op = &self.ops[index];
         let mut comments = Vec::new();
         if let Some(summary) = op.summary() {
@@ -71,11 +113,17 @@ impl<'d, 'o> Builder<'d, 'o> {
         }
         let mut task = TaskDraft {
             key: op.key(),
-            weight: self.opts.weights.of(op.method),
+            weight: self.weight(index),
             comments,
             steps: Vec::new(),
             left_out: None,
+            utility: identity::is_utility(op),
         };
+        if let Some(reason) = identity::left_out(self.doc, op) {
+            task.steps.push(self.skeleton(index));
+            task.left_out = Some(reason);
+            return task;
+        }
         let path = match self.path_values(index, 0, &mut vec![index]) {
             Ok(found) => found,
             Err(e) => {
@@ -84,10 +132,35 @@ impl<'d, 'o> Builder<'d, 'o> {
                 return task;
             }
         };
-        match self.request(index, &path.values) {
+        match self.request_with(index, &path.values, optional) {
             Ok(mut step) => {
+                let op = &self.ops[index];
+                match identity::keep_credentials(self.doc, op, &mut step.body) {
+                    Ok(removed) if !removed.is_empty() => step.comments.push(format!(
+                        "not sent: {} (they would change the login of the account the \
+                         scenario logs in with)",
+                        removed.join(", ")
+                    )),
+                    Ok(_) => {}
+                    Err(reason) => {
+                        task.steps.push(self.skeleton(index));
+                        task.left_out = Some(reason);
+                        return task;
+                    }
+                }
                 step.status.extend(path.not_found());
-                task.steps.extend(path.before);
+                task.steps.extend(path.before.iter().cloned());
+                if op.method == "delete" && path.created() {
+                    let between = self.reads_and_updates(index, &path);
+                    if !between.is_empty() {
+                        task.comments.push(
+                            "create -> read -> update -> delete: the delete removes only what \
+                             this iteration made"
+                                .into(),
+                        );
+                    }
+                    task.steps.extend(between);
+                }
                 task.steps.push(step);
             }
             Err(e) => {
@@ -98,11 +171,46 @@ impl<'d, 'o> Builder<'d, 'o> {
         task
     }
 
-    /// The request step for `ops[index]` with its path parameters filled.
+    /// The reads and updates written for the same path as the delete `ops[index]`, with
+    /// its path values, in read-then-update order.
+    fn reads_and_updates(&mut self, index: usize, path: &path::PathValues) -> Vec<StepDraft> {
+        let mut steps = Vec::new();
+        for method in ["get", "put", "patch"] {
+            let sibling = self.selected.iter().copied().find(|&i| {
+                i != index
+                    && self.ops[i].method == method
+                    && self.ops[i].path == self.ops[index].path
+                    && identity::left_out(self.doc, &self.ops[i]).is_none()
+            });
+            let Some(i) = sibling else { continue };
+            if let Ok(mut step) = self.request(i, &path.values) {
+                if identity::keep_credentials(self.doc, &self.ops[i], &mut step.body).is_ok() {
+                    step.status.extend(path.not_found());
+                    steps.push(step);
+                }
+            }
+        }
+        steps
+    }
+
+    /// The request step for `ops[index]` with its path parameters filled, its optional
+    /// parameters at their defaults (see [`Builder::request_with`]).
     fn request(
         &mut self,
         index: usize,
         values: &BTreeMap<String, PathValue>,
+    ) -> Result<StepDraft, GenError> {
+        self.request_with(index, values, false)
+    }
+
+    /// The request step; an optional parameter is sent with a generated value only when
+    /// `optional` is set, else at its documented default (when there is one) or not at
+    /// all. Paging parameters stay at the first page either way.
+    fn request_with(
+        &mut self,
+        index: usize,
+        values: &BTreeMap<String, PathValue>,
+        optional: bool,
     ) -> Result<StepDraft, GenError> {
         let op = &self.ops[index];
         let mut step = self.skeleton(index);
@@ -121,6 +229,30 @@ impl<'d, 'o> Builder<'d, 'o> {
             let required = p.get("required").and_then(Value::as_bool) == Some(true);
             let schema = parameter_schema(p);
             let schema_at = format!("{at}/schema");
+            if !required {
+                let fixed = self.optional_value(name, &schema, &schema_at, optional);
+                match (fixed, place) {
+                    (Some((value, note)), "query") => {
+                        step.query
+                            .push((name.to_string(), Gen::Literal(value), note));
+                        continue;
+                    }
+                    (Some((value, note)), "header") => {
+                        step.headers.push((
+                            name.to_ascii_lowercase(),
+                            text(&Gen::Literal(value)),
+                            note,
+                        ));
+                        continue;
+                    }
+                    (Some((value, _)), "cookie") => {
+                        cookies.push(format!("{name}={}", text(&Gen::Literal(value))));
+                        continue;
+                    }
+                    (None, _) if !optional || params::paging(name).is_some() => continue,
+                    _ => {}
+                }
+            }
             let g = match self.parameter_example(p, &schema, at) {
                 Some(g) => Ok(g),
                 None => Generator::new(self.doc).generate(&schema, &schema_at),
@@ -446,10 +578,21 @@ fn parameter_schema(p: &Value) -> Value {
         .unwrap_or(Value::Bool(true))
 }
 
-/// OpenAPI says `Accept`, `Content-Type` and `Authorization` header parameters are ignored
-/// (they are set by the media type and security).
+/// Header parameters never generated: OpenAPI says `Accept`, `Content-Type` and
+/// `Authorization` are ignored (the media type and security set them); `Host` must stay
+/// the real one (FastAPI header models document it, and a generated one breaks routing
+/// behind any proxy); the framing headers are barrage's own.
 fn is_reserved_header(name: &str) -> bool {
-    ["accept", "content-type", "authorization"].contains(&name.to_ascii_lowercase().as_str())
+    [
+        "accept",
+        "content-type",
+        "authorization",
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+    ]
+    .contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// A scenario variable name for a path parameter: an identifier, never a built-in.

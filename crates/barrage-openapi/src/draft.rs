@@ -15,11 +15,15 @@ pub struct Draft {
     pub header: Vec<String>,
     pub target: String,
     pub target_note: String,
+    /// Think time between iterations, for `defaults`.
+    pub think: String,
     pub users: Vec<UserDraft>,
 }
 
 pub struct UserDraft {
     pub name: String,
+    /// Share of the users.
+    pub weight: u32,
     pub note: String,
     pub setup: Vec<StepDraft>,
     pub tasks: Vec<TaskDraft>,
@@ -33,6 +37,8 @@ pub struct TaskDraft {
     pub steps: Vec<StepDraft>,
     /// Written commented out, with this reason, when the task cannot run as generated.
     pub left_out: Option<String>,
+    /// A health or utility route (weighs little, and so does a user type of only those).
+    pub utility: bool,
 }
 
 #[derive(Clone)]
@@ -108,7 +114,11 @@ impl Draft {
         out.push(0, "defaults:");
         out.push(2, "headers:");
         out.push(4, "accept: application/json");
-        out.comment(2, "think: 0.5s..2s   # uncomment to pace users like people (none: as fast as answers come)");
+        out.push_noted(
+            2,
+            format!("think: {}", yaml::scalar(&self.think)),
+            "pause between iterations, for every user type: `none` sends as fast as answers come",
+        );
         out.blank();
         out.push(0, "users:");
         for user in &self.users {
@@ -131,6 +141,11 @@ impl UserDraft {
     fn render(&self, out: &mut Lines) {
         let mut user = Lines::default();
         user.push_noted(2, format!("{}:", yaml::scalar(&self.name)), &self.note);
+        user.push_noted(
+            4,
+            format!("weight: {}", self.weight),
+            "share of users: its tasks that run; health and utility routes least",
+        );
         if !self.setup.is_empty() {
             user.push(4, "setup:");
             for step in &self.setup {

@@ -47,6 +47,8 @@ pub enum InitError {
     NothingSelected(String),
     #[error("no operation of the document could be turned into a request:\n{0}")]
     NothingUsable(String),
+    #[error(transparent)]
+    Unmatched(#[from] crate::select::UnmatchedFilter),
 }
 
 /// A `$ref` that does not lead anywhere.

@@ -5,7 +5,8 @@
 //! parameters and bodies generated from their schemas as templates, valid by construction
 //! and different on every request ([`values`]); ids flowing from links, creates and lists
 //! to the reads, updates and deletes that need them ([`flows`]); logins and keys from environment
-//! variables ([`security`]); and, with `--check-responses`, checks that each response's
+//! variables with no default ([`security`]); nothing that deletes or re-keys the logged-in
+//! account, no privilege granted, health routes weighed low (`build::identity`); and, with `--check-responses`, checks that each response's
 //! status is documented and its JSON body matches the documented schema ([`conformance`]).
 //!
 //! The output is text, written by hand ([`yaml`]), because its comments (where each value
@@ -31,7 +32,7 @@ pub mod yaml;
 
 pub use document::{Document, Operation, Version};
 pub use error::{GenError, InitError, LoadError, RefError};
-pub use select::{Filter, Selection, Weights, WeightsError};
+pub use select::{Filter, Selection, UnmatchedFilter, Weights, WeightsError};
 pub use source::{load, parse};
 
 use draft::{Draft, TaskDraft, UserDraft};
@@ -45,7 +46,16 @@ pub struct Options {
     pub check_responses: bool,
     /// The command that made the file, for its header comment.
     pub command: String,
+    /// The think time written in `defaults` (`0.5s..1.5s`, `none`); `None`:
+    /// [`DEFAULT_THINK`].
+    pub think: Option<String>,
 }
+
+/// Think time between iterations written into a generated file: people pause between
+/// clicks, and without a pause each user sends as fast as the service answers, which
+/// makes the cheapest route the busiest. Short enough that a 30 s run of 10 users
+/// reaches every task.
+pub const DEFAULT_THINK: &str = "0.5s..1.5s";
 
 /// A generated scenario.
 #[derive(Debug, Clone)]
@@ -64,6 +74,7 @@ pub struct Output {
 /// Writes the scenario for `doc`.
 pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     let (ops, ref_errors) = doc.operations();
+    opts.selection.check(&ops)?;
     let mut warnings: Vec<String> = ref_errors
         .iter()
         .map(|(key, e)| format!("{key}: left out: {e}"))
@@ -110,6 +121,7 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     }
 
     let mut builder = build::Builder::new(doc, &ops, opts);
+    builder.selected = selected.clone();
     let mut built = Vec::new();
     let mut token_ops = Vec::new();
     for (name, members) in groups {
@@ -117,7 +129,7 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
         let (tokens, regular): (Vec<usize>, Vec<usize>) = members
             .into_iter()
             .partition(|&i| ops[i].method == "post" && token_paths.contains(&ops[i].path.as_str()));
-        let drafts: Vec<TaskDraft> = regular.iter().map(|&i| builder.task(i)).collect();
+        let drafts: Vec<TaskDraft> = regular.iter().flat_map(|&i| builder.tasks(i)).collect();
         token_ops.extend(tokens.into_iter().map(|i| (built.len(), i)));
         built.push((name, drafts, builder.take_logins()));
     }
@@ -141,10 +153,11 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
         env.extend(login.env.iter().cloned());
         built[group].1.push(TaskDraft {
             key: op.key(),
-            weight: opts.weights.of(op.method),
+            weight: builder.weight(i),
             comments: vec!["the OAuth2 token endpoint: logs in".into()],
             steps: vec![build::login_step(login)],
             left_out: None,
+            utility: false,
         });
     }
     let mut users = Vec::new();
@@ -163,7 +176,16 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
                 warnings.push(format!("{}: written commented out: {reason}", t.key));
             }
         }
+        // Users follow the operations: a tag's share of users is its number of tasks that
+        // run, and a tag of only health and utility routes gets the least share.
+        let runnable: Vec<&TaskDraft> = drafts.iter().filter(|t| t.left_out.is_none()).collect();
+        let weight = if runnable.iter().all(|t| t.utility) {
+            1
+        } else {
+            u32::try_from(runnable.len()).unwrap_or(u32::MAX).max(1)
+        };
         users.push(UserDraft {
+            weight,
             note: if any_tags && name != "untagged" {
                 format!("operations tagged `{name}`")
             } else {
@@ -182,6 +204,10 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
     env.dedup();
     let (target, target_note) = target(doc);
     let draft = Draft {
+        think: opts
+            .think
+            .clone()
+            .unwrap_or_else(|| DEFAULT_THINK.to_string()),
         header: header(doc, opts, &env, tasks, left_out, &skipped, &notes),
         target,
         target_note,
@@ -194,6 +220,25 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<Output, InitError> {
         left_out,
         env,
     })
+}
+
+/// A generated file with each credential, `{{ env(\"NAME\") }}` as written inside a YAML
+/// double-quoted string, replaced by the text `NAME`: what checks that the file compiles
+/// use, since an unset variable is (on purpose) a compile error.
+pub fn placeholder_credentials(yaml: &str) -> String {
+    const OPEN: &str = "{{ env(\\\"";
+    const CLOSE: &str = "\\\") }}";
+    let mut out = String::with_capacity(yaml.len());
+    let mut rest = yaml;
+    while let Some(at) = rest.find(OPEN) {
+        let after = &rest[at + OPEN.len()..];
+        let Some(end) = after.find(CLOSE) else { break };
+        out.push_str(&rest[..at]);
+        out.push_str(&after[..end]);
+        rest = &after[end + CLOSE.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Where the service is: the server the document names, else the place it was fetched
@@ -243,7 +288,8 @@ fn header(
     ];
     if !env.is_empty() {
         h.push(format!(
-            "Credentials come from the environment: {}.",
+            "Credentials come from the environment, with no default: set {} (validate and \
+             run name any that is unset).",
             env.join(", ")
         ));
     }

@@ -1,6 +1,10 @@
 //! Security schemes: what a request must carry, with secrets read from environment
-//! variables (`env("NAME", "placeholder")`, evaluated once when the scenario loads) so the
-//! file can be committed.
+//! variables (`env("NAME")`, evaluated once when the scenario loads) so the file can be
+//! committed.
+//!
+//! The variables have no default on purpose: a login with a made-up `user`/`password`
+//! fails on every request with an answer that does not say why, where an unset variable
+//! stops `validate` and `run` before any load, naming every variable to set.
 //!
 //! FastAPI's OAuth2 password flow (`OAuth2PasswordBearer(tokenUrl=...)`) becomes a login
 //! step in the user's `setup` that saves `access_token`; the operations that need it send
@@ -132,7 +136,7 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, CredentialError>
                 .and_then(Value::as_str)
                 .unwrap_or("X-API-Key");
             let var = format!("{prefix}_KEY");
-            let value = env(&var, "change-me");
+            let value = env(&var);
             let note = format!("API key `{name}`: set {var}");
             match scheme.get("in").and_then(Value::as_str) {
                 Some("query") => Ok(Credential::Query {
@@ -163,7 +167,7 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, CredentialError>
                 Ok(Credential::Header {
                     name: "authorization".into(),
                     // base64("user:password")
-                    value: format!("Basic {}", env(&var, "dXNlcjpwYXNzd29yZA==")),
+                    value: format!("Basic {}", env(&var)),
                     note: format!(
                         "HTTP basic `{name}`: set {var} to the base64 of user:password \
                          (printf 'user:password' | base64)"
@@ -187,8 +191,8 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, CredentialError>
                 let (u, p) = (format!("{prefix}_USERNAME"), format!("{prefix}_PASSWORD"));
                 let form = vec![
                     ("grant_type".to_string(), "password".to_string()),
-                    ("username".to_string(), env(&u, "user")),
-                    ("password".to_string(), env(&p, "password")),
+                    ("username".to_string(), env(&u)),
+                    ("password".to_string(), env(&p)),
                 ];
                 (form, vec![u, p])
             } else {
@@ -198,8 +202,8 @@ fn credential(doc: &Document, name: &str) -> Result<Credential, CredentialError>
                 );
                 let form = vec![
                     ("grant_type".to_string(), "client_credentials".to_string()),
-                    ("client_id".to_string(), env(&i, "client")),
-                    ("client_secret".to_string(), env(&s, "secret")),
+                    ("client_id".to_string(), env(&i)),
+                    ("client_secret".to_string(), env(&s)),
                 ];
                 (form, vec![i, s])
             };
@@ -255,14 +259,14 @@ fn bearer(name: &str, prefix: &str) -> Result<Credential, CredentialError> {
     let var = format!("{prefix}_TOKEN");
     Ok(Credential::Header {
         name: "authorization".into(),
-        value: format!("Bearer {}", env(&var, "change-me")),
+        value: format!("Bearer {}", env(&var)),
         note: format!("bearer token `{name}`: set {var}"),
     })
 }
 
-/// `{{ env("NAME", "default") }}`.
-fn env(var: &str, default: &str) -> String {
-    format!("{{{{ env(\"{var}\", \"{default}\") }}}}")
+/// `{{ env("NAME") }}`: no default, so an unset variable is an error before the run.
+fn env(var: &str) -> String {
+    format!("{{{{ env(\"{var}\") }}}}")
 }
 
 /// The token URL as the scenario writes it: absolute URLs stay, relative ones become a

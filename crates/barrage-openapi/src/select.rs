@@ -1,5 +1,6 @@
 //! Which operations become tasks, and how much each weighs: `--include`/`--exclude` (by
-//! tag, path pattern or method), `--include-deprecated`, `--weights get=10,post=2,...`.
+//! tag, operationId, path pattern, method, or `METHOD /path`), `--include-deprecated`,
+//! `--weights get=10,post=2,...`.
 
 use std::collections::BTreeMap;
 
@@ -67,7 +68,6 @@ pub enum WeightsError {
     BadWeight { part: String },
 }
 
-/// For callers that report errors as text (the CLI's `init`).
 /// One `--include`/`--exclude` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
@@ -75,20 +75,32 @@ pub enum Filter {
     Method(String),
     /// `/items*`: starts with `/`; `*` matches any characters, `/` included.
     Path(String),
-    /// Anything else: a tag, compared without regard to case.
-    Tag(String),
+    /// `PATCH /users/me`, `delete /items/*`: one method on the paths the pattern matches.
+    Operation { method: String, path: String },
+    /// Anything else: a tag or an operationId, compared without regard to case; `*`
+    /// matches any characters.
+    Name(String),
 }
 
 impl Filter {
     pub fn parse(text: &str) -> Filter {
         let t = text.trim();
+        if let Some((method, path)) = t.split_once(char::is_whitespace) {
+            let (method, path) = (method.to_ascii_lowercase(), path.trim());
+            if METHODS.contains(&method.as_str()) && path.starts_with('/') {
+                return Filter::Operation {
+                    method,
+                    path: path.to_string(),
+                };
+            }
+        }
         if t.starts_with('/') {
             Filter::Path(t.to_string())
         } else if METHODS.contains(&t.to_ascii_lowercase().as_str()) && t == t.to_ascii_uppercase()
         {
             Filter::Method(t.to_ascii_lowercase())
         } else {
-            Filter::Tag(t.to_string())
+            Filter::Name(t.to_string())
         }
     }
 
@@ -96,10 +108,62 @@ impl Filter {
         match self {
             Filter::Method(m) => op.method == m,
             Filter::Path(p) => glob(p, &op.path),
-            Filter::Tag(t) => op.tags().iter().any(|tag| tag.eq_ignore_ascii_case(t)),
+            Filter::Operation { method, path } => op.method == method && glob(path, &op.path),
+            Filter::Name(n) => {
+                let n = n.to_ascii_lowercase();
+                let named = |s: &str| glob(&n, &s.to_ascii_lowercase());
+                op.tags().into_iter().any(named) || op.operation_id().is_some_and(named)
+            }
         }
     }
+
+    /// The filter as the user wrote it (methods in capitals).
+    fn text(&self) -> String {
+        match self {
+            Filter::Method(m) => m.to_ascii_uppercase(),
+            Filter::Path(p) | Filter::Name(p) => p.clone(),
+            Filter::Operation { method, path } => format!("{} {path}", method.to_ascii_uppercase()),
+        }
+    }
+
+    /// The names of the document this filter could have meant, nearest first: for a
+    /// path, paths; for `METHOD /path`, operations; for a name, tags and operationIds.
+    fn nearest(&self, ops: &[Operation<'_>]) -> Vec<String> {
+        let mut candidates: Vec<String> = Vec::new();
+        for op in ops {
+            match self {
+                Filter::Path(_) => candidates.push(op.path.clone()),
+                Filter::Operation { .. } => {
+                    candidates.push(format!("{} {}", op.method.to_ascii_uppercase(), op.path))
+                }
+                Filter::Name(_) | Filter::Method(_) => {
+                    candidates.extend(op.tags().into_iter().map(str::to_string));
+                    candidates.extend(op.operation_id().map(str::to_string));
+                }
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        let wanted = self.text().to_ascii_lowercase();
+        let mut scored: Vec<(f64, String)> = candidates
+            .into_iter()
+            .map(|c| (strsim::jaro_winkler(&wanted, &c.to_ascii_lowercase()), c))
+            .filter(|(score, _)| *score >= SIMILAR)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        scored
+            .into_iter()
+            .take(SUGGESTIONS)
+            .map(|(_, c)| c)
+            .collect()
+    }
 }
+
+/// How alike (Jaro-Winkler) a name must be to be suggested: `itemz` and `items` score
+/// 0.92, unrelated tags of similar length about 0.5.
+const SIMILAR: f64 = 0.7;
+/// Most names suggested for one filter.
+const SUGGESTIONS: usize = 3;
 
 /// The operations the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -122,6 +186,53 @@ impl Selection {
             return Err("matched by --exclude");
         }
         Ok(())
+    }
+
+    /// Every filter must match some operation of the document: a filter that matches
+    /// nothing is a typo, and an `--exclude` typo would otherwise leave in exactly what
+    /// the user meant to keep out.
+    pub fn check(&self, ops: &[Operation<'_>]) -> Result<(), UnmatchedFilter> {
+        let flags = [("--include", &self.include), ("--exclude", &self.exclude)];
+        for (flag, filters) in flags {
+            for f in filters.iter() {
+                if !ops.iter().any(|op| f.matches(op)) {
+                    return Err(UnmatchedFilter {
+                        flag,
+                        filter: f.text(),
+                        nearest: f.nearest(ops),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An `--include` or `--exclude` that matches no operation of the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{flag} {filter}: matches no operation of the document\nhelp: {}",
+    help(nearest)
+)]
+pub struct UnmatchedFilter {
+    pub flag: &'static str,
+    pub filter: String,
+    /// The tags, paths or operations it may have meant, nearest first.
+    pub nearest: Vec<String>,
+}
+
+fn help(nearest: &[String]) -> String {
+    let forms = "a filter is a tag or operationId (`items`), a path pattern (`/items*`), a \
+                 method in capitals (`DELETE`) or one operation (`PATCH /users/me`)";
+    match nearest {
+        [] => forms.to_string(),
+        some => format!(
+            "did you mean {}? ({forms})",
+            some.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
     }
 }
 
@@ -167,7 +278,15 @@ mod tests {
     fn filters_tell_methods_paths_and_tags_apart() {
         assert_eq!(Filter::parse("GET"), Filter::Method("get".into()));
         assert_eq!(Filter::parse("/items*"), Filter::Path("/items*".into()));
-        assert_eq!(Filter::parse("get"), Filter::Tag("get".into()));
+        assert_eq!(Filter::parse("get"), Filter::Name("get".into()));
+        assert_eq!(
+            Filter::parse("patch  /users/me"),
+            Filter::Operation {
+                method: "patch".into(),
+                path: "/users/me".into()
+            }
+        );
+        assert_eq!(Filter::parse("read_item"), Filter::Name("read_item".into()));
         assert!(glob("/items*", "/items/{item_id}"));
         assert!(glob("/*/admin", "/v1/admin"));
         assert!(!glob("/items", "/items/"));

@@ -1,5 +1,6 @@
 //! Getting the document: from a file, a URL, or a service's base URL (then
-//! `/openapi.json`, where FastAPI serves it), as JSON or YAML, OpenAPI 3.0 or 3.1.
+//! `/openapi.json`, where FastAPI serves it, else the URL its `/docs` or `/redoc` page
+//! names), as JSON or YAML, OpenAPI 3.0 or 3.1.
 //!
 //! This is the crate's only I/O. A URL is fetched with one blocking GET (ureq): init runs
 //! once, before any load, so an async client would buy nothing. YAML is read with the
@@ -17,6 +18,8 @@ use crate::error::LoadError;
 
 /// Where FastAPI (and many others) serve the document.
 const WELL_KNOWN: &str = "openapi.json";
+/// FastAPI's documentation pages, which name the document's URL when it moved.
+const DOC_PAGES: [&str; 2] = ["docs", "redoc"];
 
 /// Reads the document at `source`: an `http(s)://` URL or a file path.
 pub fn load(source: &str) -> Result<Document, LoadError> {
@@ -38,7 +41,7 @@ pub fn load(source: &str) -> Result<Document, LoadError> {
 }
 
 /// Fetches `source`; when it is a bare base URL, or does not answer with a document and
-/// does not name a file, tries `/openapi.json` under it.
+/// does not name a file, looks for the document under it (see [`discover`]).
 fn fetch_document(source: &str) -> Result<(url::Url, String), LoadError> {
     let url = url::Url::parse(source).map_err(|e| LoadError::Fetch {
         url: source.to_string(),
@@ -47,29 +50,95 @@ fn fetch_document(source: &str) -> Result<(url::Url, String), LoadError> {
     let names_a_file = [".json", ".yaml", ".yml"]
         .iter()
         .any(|ext| url.path().to_ascii_lowercase().ends_with(ext));
-    let well_known = || {
-        let mut base = url.clone();
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        base.join(WELL_KNOWN)
-            .expect("a relative file name joins any http URL")
-    };
     if url.path() == "/" || url.path().is_empty() {
-        let u = well_known();
-        return fetch(&u).map(|text| (u, text));
+        return discover(&url);
     }
     match fetch(&url) {
-        Ok(text) if names_a_file || looks_like_a_document(&text) => Ok((url, text)),
-        first => {
-            let u = well_known();
-            match fetch(&u) {
-                Ok(text) => Ok((u, text)),
-                Err(_) => first.map(|text| (url, text)),
-            }
+        // The documentation page itself (`init --openapi http://host/docs`).
+        Ok(html) if !names_a_file && is_a_page(&html) && named_document(&html).is_some() => {
+            let named = named_document(&html).expect("checked by the guard");
+            let doc_url = url.join(&named).map_err(|e| LoadError::Fetch {
+                url: url.to_string(),
+                message: format!("the page names the document as `{named}`, not a URL: {e}"),
+            })?;
+            let text = fetch(&doc_url)?;
+            Ok((doc_url, text))
         }
+        Ok(text) if names_a_file || looks_like_a_document(&text) => Ok((url, text)),
+        Err(e) if names_a_file => Err(e),
+        first => discover(&url).or_else(|e| match first {
+            Ok(text) => Ok((url, text)),
+            Err(_) => Err(e),
+        }),
     }
+}
+
+/// The document of the service at `base`: `openapi.json` under it (FastAPI's default),
+/// else the document its `docs` or `redoc` page loads. FastAPI apps that move the
+/// document (`openapi_url="/api/v1/openapi.json"`) keep those pages, and the pages name
+/// the new place: Swagger UI as `url: '...'`, ReDoc as `spec-url="..."`.
+fn discover(base: &url::Url) -> Result<(url::Url, String), LoadError> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    let under = |name: &str| {
+        base.join(name)
+            .expect("a relative file name joins any http URL")
+    };
+    let well_known = under(WELL_KNOWN);
+    let first = match fetch(&well_known) {
+        Ok(text) if looks_like_a_document(&text) => return Ok((well_known, text)),
+        Ok(_) => "it answered something that is not an OpenAPI document".to_string(),
+        Err(LoadError::Fetch { message, .. }) => message,
+        Err(e) => e.to_string(),
+    };
+    for page in DOC_PAGES {
+        let page_url = under(page);
+        let Ok(html) = fetch(&page_url) else {
+            continue;
+        };
+        let Some(named) = named_document(&html) else {
+            continue;
+        };
+        let Ok(url) = page_url.join(&named) else {
+            continue;
+        };
+        let text = fetch(&url)?;
+        return Ok((url, text));
+    }
+    Err(LoadError::Fetch {
+        url: well_known.to_string(),
+        message: format!(
+            "{first}; and neither {} nor {} names the document's URL\nhelp: pass the \
+             document's own URL (FastAPI: its `openapi_url`), or save it and pass the file",
+            under(DOC_PAGES[0]),
+            under(DOC_PAGES[1])
+        ),
+    })
+}
+
+/// The document URL a Swagger UI or ReDoc page loads, as written in the page.
+fn named_document(html: &str) -> Option<String> {
+    let swagger =
+        regex::Regex::new(r#"\burl\s*:\s*['"]([^'"]+)['"]"#).expect("a fixed, valid regex");
+    let redoc =
+        regex::Regex::new(r#"spec-url\s*=\s*['"]([^'"]+)['"]"#).expect("a fixed, valid regex");
+    [swagger, redoc]
+        .iter()
+        .find_map(|r| r.captures(html))
+        .map(|c| c[1].to_string())
+}
+
+/// An HTML page (a documentation page names the document; it is not one).
+fn is_a_page(text: &str) -> bool {
+    let start = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
 fn looks_like_a_document(text: &str) -> bool {
@@ -191,6 +260,22 @@ mod tests {
         assert!(matches!(e, LoadError::UnsupportedVersion { .. }), "{e}");
         let e = parse("a.yaml", "info: {}\n").unwrap_err();
         assert!(matches!(e, LoadError::NotOpenApi { .. }), "{e}");
+    }
+
+    #[test]
+    fn documentation_pages_name_the_document() {
+        // As FastAPI 0.11x writes them (get_swagger_ui_html, get_redoc_html).
+        let swagger = "const ui = SwaggerUIBundle({\n        url: '/api/v1/openapi.json',\n\"dom_id\": '#swagger-ui',";
+        assert_eq!(
+            named_document(swagger).as_deref(),
+            Some("/api/v1/openapi.json")
+        );
+        let redoc = "<redoc spec-url=\"/api/v1/openapi.json\"></redoc>";
+        assert_eq!(
+            named_document(redoc).as_deref(),
+            Some("/api/v1/openapi.json")
+        );
+        assert_eq!(named_document("<html>no document here</html>"), None);
     }
 
     #[test]

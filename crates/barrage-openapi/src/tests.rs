@@ -7,7 +7,7 @@ use serde_json::json;
 pub(crate) fn compile(yaml: &str) -> barrage_engine::Plan {
     let file = barrage_scenario::SourceFile {
         name: "generated.yaml".into(),
-        text: yaml.to_string(),
+        text: placeholder_credentials(yaml),
     };
     let (scenario, _) = barrage_scenario::parse(&file)
         .unwrap_or_else(|d| panic!("{}\n{yaml}", barrage_scenario::render(&file, &d, false)));
@@ -86,7 +86,7 @@ fn a_typical_document_gives_a_scenario_that_compiles() {
         "{yaml}"
     );
     assert!(
-        yaml.contains("env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\", \\\"user\\\")"),
+        yaml.contains("username: \"{{ env(\\\"OAUTH2_PASSWORD_BEARER_USERNAME\\\") }}\""),
         "{yaml}"
     );
     assert!(!yaml.contains("  post /token:"), "{yaml}");
@@ -118,7 +118,17 @@ fn weights_and_filters_shape_the_tasks() {
     };
     let out = generate(&document(items_doc()), &opts).unwrap();
     compile(&out.yaml);
-    assert_eq!(out.tasks, 3, "{}", out.yaml);
+    // `GET /items/`'s optional `tag` is sent by a rare second task only; its `limit` (a
+    // page size with no default) by neither.
+    assert_eq!(out.tasks, 4, "{}", out.yaml);
+    assert!(
+        out.yaml
+            .contains("      get /items/ (optional parameters):\n        weight: 1\n"),
+        "{}",
+        out.yaml
+    );
+    assert_eq!(out.yaml.matches("tag: ").count(), 1, "{}", out.yaml);
+    assert!(!out.yaml.contains("limit:"), "{}", out.yaml);
     assert!(
         out.yaml.contains("      get /items/:\n        weight: 3\n"),
         "{}",
@@ -133,7 +143,34 @@ fn weights_and_filters_shape_the_tasks() {
         ..Options::default()
     };
     let e = generate(&document(items_doc()), &none).unwrap_err();
-    assert!(e.to_string().starts_with("no operation to write"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("--include nothing-like-this: matches no operation of the document"),
+        "{e}"
+    );
+    // A typo is an error with the nearest names, never ignored; one operation can go.
+    let typo = |filter: &str| Options {
+        selection: Selection {
+            exclude: vec![Filter::parse(filter)],
+            ..Selection::default()
+        },
+        ..Options::default()
+    };
+    let e = generate(&document(items_doc()), &typo("itemz")).unwrap_err();
+    assert!(e.to_string().contains("help: did you mean `items`?"), "{e}");
+    let e = generate(&document(items_doc()), &typo("DELETE /itemz/{item_id}")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("did you mean `DELETE /items/{item_id}`"),
+        "{e}"
+    );
+    let out = generate(&document(items_doc()), &typo("delete /items/{item_id}")).unwrap();
+    assert!(
+        !out.yaml.contains("delete /items/{item_id}:"),
+        "{}",
+        out.yaml
+    );
+    assert!(out.yaml.contains("get /items/{item_id}:"), "{}", out.yaml);
 }
 
 #[test]
@@ -362,4 +399,145 @@ fn a_create_is_still_preferred_over_a_list() {
     assert!(read.contains("warehouse_id: '$.id'"), "{read}");
     assert!(!read.contains("- get: /warehouses\n"), "{read}");
     assert!(!read.contains("404"), "{read}");
+}
+
+/// A document shaped like the full-stack FastAPI template, reduced to what decides the
+/// safety rules, and the newer shapes.
+fn fullstack_doc() -> Value {
+    let json_body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    let ok = json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}});
+    let auth = json!([{"OAuth2PasswordBearer": []}]);
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "full stack", "version": "1"},
+        "paths": {
+            "/api/v1/login/access-token": {"post": {"tags": ["login"],
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object",
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "ok"}}}},
+            "/api/v1/users/": {
+                "get": {"tags": ["users"], "security": auth, "parameters": [
+                    {"name": "skip", "in": "query", "required": false, "schema": {"type": "integer", "default": 0}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "default": 100}}
+                ], "responses": {"200": {"description": "ok"}}},
+                "post": {"tags": ["users"], "security": auth, "requestBody": json_body(json!({"type": "object",
+                    "required": ["email", "password"], "properties": {
+                        "email": {"type": "string"}, "password": {"type": "string", "minLength": 8},
+                        "is_superuser": {"type": "boolean", "default": false},
+                        "role": {"enum": ["admin", "member"]}}})), "responses": ok}
+            },
+            "/api/v1/users/me": {
+                "patch": {"tags": ["users"], "security": auth, "requestBody": json_body(json!({"type": "object", "properties": {
+                    "full_name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "email": {"anyOf": [{"type": "string"}, {"type": "null"}]}}})), "responses": ok},
+                "delete": {"tags": ["users"], "security": auth, "responses": {"200": {"description": "ok"}}}
+            },
+            "/api/v1/users/me/password": {"patch": {"tags": ["users"], "security": auth,
+                "requestBody": json_body(json!({"type": "object", "required": ["current_password", "new_password"], "properties": {
+                    "current_password": {"type": "string"}, "new_password": {"type": "string"}}})),
+                "responses": {"200": {"description": "ok"}}}},
+            "/api/v1/users/{user_id}": {
+                "get": {"tags": ["users"], "security": auth, "parameters": [{"name": "user_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": ok},
+                "delete": {"tags": ["users"], "security": auth, "parameters": [{"name": "user_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "ok"}}}
+            },
+            "/api/v1/utils/health-check/": {"get": {"tags": ["utils"], "responses": {"200": {"description": "ok"}}}},
+            "/shapes/form": {"post": {"tags": ["shapes"], "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object",
+                "required": ["name"], "properties": {"name": {"type": "string"},
+                "address": {"anyOf": [{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}, {"type": "null"}]}}}}}},
+                "responses": {"200": {"description": "ok"}}}},
+            "/shapes/scores": {"post": {"tags": ["shapes"], "requestBody": json_body(json!({"type": "object", "additionalProperties": {"type": "number"}})),
+                "responses": {"200": {"description": "ok"}}}},
+            "/shapes/headers": {"get": {"tags": ["shapes"], "parameters": [
+                {"name": "host", "in": "header", "required": true, "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "required": false, "schema": {"anyOf": [{"type": "string"}, {"type": "null"}]}}
+            ], "responses": {"200": {"description": "ok"}}}}
+        },
+        "components": {
+            "schemas": {"User": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "format": "uuid"}}}},
+            "securitySchemes": {"OAuth2PasswordBearer": {"type": "oauth2", "flows": {"password": {"scopes": {}, "tokenUrl": "/api/v1/login/access-token"}}}}
+        }
+    })
+}
+
+#[test]
+fn the_login_account_is_never_changed_and_no_privilege_is_granted() {
+    let out = generate(&document(fullstack_doc()), &Options::default()).unwrap();
+    let yaml = &out.yaml;
+    compile(yaml);
+    // Deleting "me" and changing its password are left out, with the reason.
+    assert_eq!(out.left_out, 2, "{yaml}");
+    assert!(
+        yaml.contains("# LEFT OUT: it deletes the account the scenario logs in with"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("# LEFT OUT: it changes the password of the account"),
+        "{yaml}"
+    );
+    // An update of "me" keeps its name field and sends no email.
+    let patch = &yaml[yaml.find("      patch /api/v1/users/me:").unwrap()..];
+    let patch = &patch[..patch.find("\n      #").unwrap_or(patch.len())];
+    assert!(patch.contains("full_name:"), "{patch}");
+    assert!(!patch.contains("email:"), "{patch}");
+    assert!(patch.contains("# not sent: email"), "{patch}");
+    // Privilege fields: false, and the least role.
+    assert!(yaml.contains("is_superuser: false"), "{yaml}");
+    assert!(yaml.contains("role: member"), "{yaml}");
+    assert!(!yaml.contains("choice(true, false)"), "{yaml}");
+    // A delete fed by a create reads what it made before deleting it.
+    let delete = &yaml[yaml.find("      delete /api/v1/users/{user_id}:").unwrap()..];
+    let steps: Vec<&str> = delete
+        .lines()
+        .take_while(|l| !l.starts_with("      get ") && !l.starts_with("  shapes"))
+        .filter(|l| l.trim_start().starts_with("- "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "- post: /api/v1/users/",
+            "- get: \"/api/v1/users/{{ user_id_param }}\"",
+            "- delete: \"/api/v1/users/{{ user_id_param }}\""
+        ],
+        "{delete}"
+    );
+}
+
+#[test]
+fn load_is_shaped_like_users_and_newer_shapes_are_valid() {
+    let out = generate(&document(fullstack_doc()), &Options::default()).unwrap();
+    let yaml = &out.yaml;
+    let plan = compile(yaml);
+    // Paging stays on the first page; the page size keeps its default.
+    assert!(
+        yaml.contains("skip: 0  # paging: the first page, where lists have rows"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("limit: 100  # page size"), "{yaml}");
+    // The health route weighs 1, and so does the user type made of it.
+    assert!(
+        yaml.contains("  utils:  # operations tagged `utils`\n    weight: 1  #"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("      get /api/v1/utils/health-check/:\n        weight: 1\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  think: '0.5s..1.5s'"), "{yaml}");
+    assert_eq!(plan.scenarios[0].users.len(), 3, "{yaml}");
+    // A form's optional nested model is left out; a map gets integer-like keys; the real
+    // Host is kept; an optional query parameter goes out only in the rare task.
+    let form = &yaml[yaml.find("      post /shapes/form:").unwrap()..];
+    assert!(
+        !form[..form.find("check:").unwrap()].contains("address"),
+        "{form}"
+    );
+    assert!(yaml.contains("'1': \"{{ float("), "{yaml}");
+    assert!(!yaml.contains("host:"), "{yaml}");
+    assert!(
+        yaml.contains("      get /shapes/headers (optional parameters):\n        weight: 1\n"),
+        "{yaml}"
+    );
+    assert_eq!(yaml.matches("            q: ").count(), 1, "{yaml}");
 }

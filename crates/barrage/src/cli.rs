@@ -87,6 +87,7 @@ pub enum Command {
         barrage init --openapi http://127.0.0.1:8000            # fetches /openapi.json\n  \
         barrage init --openapi openapi.yaml -o scenario.yaml --force\n  \
         barrage init --openapi openapi.json --include items --exclude DELETE\n  \
+        barrage init --openapi http://127.0.0.1:8000 --exclude 'PATCH /users/me' --think 1s..3s\n  \
         barrage init --openapi openapi.json --weights get=20,post=1 --check-responses\n\n\
         The scenario runs as written (values are generated from the schemas, ids flow from \
         creates to reads); try it with `barrage run scenario.yaml --debug`.\n\

@@ -34,13 +34,19 @@ pub struct InitArgs {
         default_value = "get=10,post=2,put=1,patch=1,delete=1"
     )]
     pub weights: String,
-    /// Only these operations: a tag, a path pattern starting with `/` (`*` matches
-    /// anything), or a method in capitals (`GET`). Repeatable; any match includes.
-    #[arg(long, value_name = "TAG|/PATH*|METHOD")]
+    /// Only these operations: a tag or operationId, a path pattern starting with `/` (`*`
+    /// matches anything), a method in capitals (`GET`), or one method on a path (`'PATCH
+    /// /users/me'`). Repeatable; any match includes. One that matches nothing is an error.
+    #[arg(long, value_name = "TAG|ID|/PATH*|METHOD|'METHOD /PATH'")]
     pub include: Vec<String>,
-    /// Leave these operations out (same forms as --include). Repeatable.
-    #[arg(long, value_name = "TAG|/PATH*|METHOD")]
+    /// Leave these operations out (same forms as --include). Repeatable; one that matches
+    /// nothing is an error.
+    #[arg(long, value_name = "TAG|ID|/PATH*|METHOD|'METHOD /PATH'")]
     pub exclude: Vec<String>,
+    /// Think time between iterations written into the file's `defaults` (`1s`,
+    /// `0.5s..1.5s`, `none`).
+    #[arg(long, value_name = "DURATION|A..B|none", default_value = barrage_openapi::DEFAULT_THINK)]
+    pub think: String,
     /// Also write tasks for operations marked `deprecated`.
     #[arg(long)]
     pub include_deprecated: bool,
@@ -72,6 +78,7 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
         ));
     }
     let weights = Weights::parse(&args.weights).map_err(|e| e.to_string())?;
+    check_think(&args.think)?;
     let opts = Options {
         selection: Selection {
             include: args.include.iter().map(|f| Filter::parse(f)).collect(),
@@ -81,8 +88,16 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
         weights,
         check_responses: args.check_responses,
         command: command_line(args),
+        think: Some(args.think.clone()),
     };
     let doc = barrage_openapi::load(&args.openapi).map_err(|e| e.to_string())?;
+    if let Some(url) = doc
+        .fetched_from
+        .as_ref()
+        .filter(|u| u.as_str() != args.openapi)
+    {
+        eprintln!("found the document at {url}");
+    }
     let out = barrage_openapi::generate(&doc, &opts).map_err(|e| e.to_string())?;
     for w in &out.warnings {
         eprintln!("warning: {w}");
@@ -131,6 +146,12 @@ fn check_compiles(name: &str, yaml: &str) -> Result<(), String> {
         name: name.to_string(),
         text: yaml.to_string(),
     };
+    // Credentials are `env("NAME")` with no default, read when a scenario compiles: the
+    // check stands a placeholder in for each, so it needs none of them set.
+    let file = SourceFile {
+        text: barrage_openapi::placeholder_credentials(&file.text),
+        ..file
+    };
     let compiled = barrage_scenario::parse(&file).and_then(|(scenario, _)| {
         barrage_engine::compile(&scenario, &file, &Default::default()).map(|_| ())
     });
@@ -141,6 +162,20 @@ fn check_compiles(name: &str, yaml: &str) -> Result<(), String> {
             barrage_scenario::render(&file, &diagnostics, false)
         )
     })
+}
+
+/// `--think`: what a scenario's `think` accepts (a duration, a range, `none`), checked
+/// here so a mistake is the flag's error rather than the generated file's.
+fn check_think(text: &str) -> Result<(), String> {
+    if text == "none" {
+        return Ok(());
+    }
+    for part in text.split("..") {
+        barrage_scenario::parse_duration(part.trim()).map_err(|e| {
+            format!("--think {text}: {e}\nhelp: write a duration (`1s`), a range (`0.5s..1.5s`) or `none`")
+        })?;
+    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
@@ -160,6 +195,9 @@ fn command_line(args: &InitArgs) -> String {
     }
     if args.check_responses {
         parts.push("--check-responses".into());
+    }
+    if args.think != barrage_openapi::DEFAULT_THINK {
+        parts.push(format!("--think {}", args.think));
     }
     parts.join(" ")
 }

@@ -21,7 +21,7 @@ use crate::values::Generator;
 
 /// How the path parameters of one operation get their values.
 #[derive(Default)]
-pub(super) struct PathValues {
+pub(crate) struct PathValues {
     /// Steps that run first, each saving a value used below.
     pub before: Vec<StepDraft>,
     pub values: BTreeMap<String, PathValue>,
@@ -35,6 +35,15 @@ pub(super) struct PathValues {
 }
 
 impl PathValues {
+    /// Whether every path value came from a create (or a link): nothing listed or
+    /// generated, so the resource is this iteration's own.
+    pub fn created(&self) -> bool {
+        self.unsupplied.is_empty()
+            && self.defaulted.is_empty()
+            && self.values.values().all(|v| matches!(v, PathValue::Var(_)))
+            && !self.values.is_empty()
+    }
+
     /// The 404 the operation must accept, with the reason, when one of its values may
     /// name nothing. A healthy service answers 404 for those; 422 is never accepted.
     pub fn not_found(&self) -> Option<(String, String)> {

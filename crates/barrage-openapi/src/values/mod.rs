@@ -17,6 +17,7 @@ pub mod leaf;
 mod merge;
 pub mod numbers;
 pub mod pattern;
+mod privilege;
 
 use serde_json::Value;
 
@@ -509,6 +510,26 @@ impl<'d> Generator<'d> {
             if !is_required && depth >= OPTIONAL_DEPTH {
                 continue;
             }
+            if privilege::is_flag(name) {
+                match privilege::least(self.doc, resolved, &property_at, is_required) {
+                    Some(g) => fields.push(Field {
+                        name: name.clone(),
+                        value: g.gen,
+                        note: g.note,
+                    }),
+                    None if !is_required => {}
+                    None => {
+                        return Err(GenError::unsatisfiable(
+                            &property_at,
+                            format!(
+                                "`{name}` grants privileges and has no value that grants none; \
+                                 fill it in by hand"
+                            ),
+                        ))
+                    }
+                }
+                continue;
+            }
             match self.value(property, &property_at, depth + 1) {
                 Ok(g) => fields.push(Field {
                     name: name.clone(),
@@ -530,11 +551,13 @@ impl<'d> Generator<'d> {
             .filter(|r| !properties.contains_key(**r))
             .map(|r| r.to_string())
             .collect();
+        // A map's keys: numbers as text (`"1"`), valid for `dict[str, ...]` and for
+        // `dict[int, ...]`, which FastAPI documents with no key type at all.
         let mut k = 1;
         while fields.len() + missing.len()
             < wanted.max(usize::from(extra.is_some() && fields.is_empty()))
         {
-            missing.push(format!("key{k}"));
+            missing.push(k.to_string());
             k += 1;
         }
         for name in missing {
