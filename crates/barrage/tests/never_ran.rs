@@ -95,4 +95,10 @@ fn the_summary_lists_what_never_ran_and_why() {
     for (what, why) in &want {
         assert!(section.contains(&format!("{what}: {why}\n")), "{section}");
     }
+    // `report` shows the same list from the saved file.
+    let o = common::run(common::barrage().arg("report").arg(&json));
+    let shown = stderr(&o);
+    for (what, why) in &want {
+        assert!(shown.contains(&format!("{what}: {why}\n")), "{shown}");
+    }
 }
