@@ -134,7 +134,13 @@ pub struct WorkerCtx {
     pub recorder: RefCell<Recorder>,
     pub connector: Connector,
     sequential: Cell<u64>,
+    /// Users alive on this worker, including those still waiting for a first connection.
     users: Cell<u64>,
+    /// Of those, the users that have never held a connection because this machine ran out
+    /// of descriptors or ports. The users gauge counts them out: a user that cannot reach
+    /// the target puts no load on it, and a run of 30,000 users of which 11,500 never
+    /// connected must not say "30000 users".
+    unconnected: Cell<u64>,
 }
 
 impl WorkerCtx {
@@ -145,6 +151,7 @@ impl WorkerCtx {
             connector,
             sequential: Cell::new(0),
             users: Cell::new(0),
+            unconnected: Cell::new(0),
         }
     }
 
@@ -160,12 +167,44 @@ impl WorkerCtx {
 
     pub fn user_started(&self) {
         self.users.set(self.users.get() + 1);
-        self.recorder.borrow_mut().set_users(self.users.get());
+        self.publish_users();
     }
 
     pub fn user_stopped(&self) {
         self.users.set(self.users.get().saturating_sub(1));
-        self.recorder.borrow_mut().set_users(self.users.get());
+        self.publish_users();
+    }
+
+    /// A user's first connection failed for lack of local resources: it waits, out of the
+    /// users gauge, until it gets one ([`WorkerCtx::user_connected`]) or ends
+    /// ([`WorkerCtx::unconnected_user_ended`]).
+    pub fn user_unconnected(&self) {
+        self.unconnected.set(self.unconnected.get() + 1);
+        self.publish_users();
+    }
+
+    /// A user that was waiting for its first connection got one.
+    pub fn user_connected(&self) {
+        self.unconnected
+            .set(self.unconnected.get().saturating_sub(1));
+        self.publish_users();
+    }
+
+    /// A user ended still waiting for its first connection.
+    pub fn unconnected_user_ended(&self) {
+        self.unconnected
+            .set(self.unconnected.get().saturating_sub(1));
+        self.recorder.borrow_mut().ended_unconnected();
+        self.publish_users();
+    }
+
+    /// Both gauges derive from the two counts, so the order in which a user's guards are
+    /// dropped at the end (its running guard, its unconnected state) cannot skew them.
+    fn publish_users(&self) {
+        let (users, unconnected) = (self.users.get(), self.unconnected.get());
+        let mut recorder = self.recorder.borrow_mut();
+        recorder.set_users(users.saturating_sub(unconnected));
+        recorder.set_unconnected(unconnected);
     }
 }
 

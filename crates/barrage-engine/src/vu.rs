@@ -30,12 +30,14 @@ use crate::plan::{Plan, RequestPlan, Step};
 #[doc(hidden)]
 pub mod bench;
 mod outcome;
+mod reach;
 mod request;
 mod sample;
 
 pub use request::BuildError;
 
 use outcome::{Outcome, Verdict};
+use reach::{Attempt, Reach};
 
 /// Receives what a VU does, for `run --debug`. The engine never prints; the binary does.
 pub trait Observer {
@@ -80,6 +82,8 @@ pub struct Vu {
     sctx: Rc<ScenarioCtx>,
     vars: Vec<Option<serde_json::Value>>,
     conns: Connections,
+    /// Whether this machine could give the user a connection (`vu/reach.rs`).
+    reach: Reach,
     cookies: Option<cookie_store::CookieStore>,
     has_cookies: bool,
     rng: SmallRng,
@@ -123,6 +127,7 @@ impl Vu {
             cookies: plan.cookies.then(cookie_store::CookieStore::default),
             has_cookies: false,
             conns: Connections::default(),
+            reach: Reach::default(),
             rng: SmallRng::seed_from_u64(user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed()),
             iteration: 0,
             rows,
@@ -311,6 +316,7 @@ impl Vu {
         };
         let result = self.exchange(r, to).await;
         guard.armed = false;
+        let pause = self.note_reach(Attempt::of(&result));
         let x = match result {
             Ok(x) => x,
             Err(error) => {
@@ -318,7 +324,12 @@ impl Vu {
                     sent,
                     error: &error,
                 };
-                return self.settle(r, &outcome);
+                let ok = self.settle(r, &outcome);
+                if let Some(pause) = pause {
+                    // A stop cuts the pause short; the next step sees it.
+                    self.sctx.sleep_until(Instant::now() + pause).await;
+                }
+                return ok;
             }
         };
         let timing = Timing {
@@ -343,6 +354,18 @@ impl Vu {
             failure,
         };
         self.settle(r, &outcome)
+    }
+
+    /// Takes what a request attempt said about local resources into the worker's users
+    /// gauges; the pause the user must take before its next request, if any.
+    fn note_reach(&mut self, attempt: Attempt) -> Option<Duration> {
+        let change = self.reach.note(attempt);
+        match change.unconnected {
+            Some(true) => self.ctx.user_unconnected(),
+            Some(false) => self.ctx.user_connected(),
+            None => {}
+        }
+        change.pause
     }
 
     /// Status, saves and checks: stores what the saves found, notes each save and check in
@@ -435,6 +458,16 @@ impl Vu {
             );
         }
         failure
+    }
+}
+
+impl Drop for Vu {
+    /// A user that ends (or is dropped at a hard stop) still waiting for its first
+    /// connection is counted as one that never got one.
+    fn drop(&mut self) {
+        if self.reach.waiting() {
+            self.ctx.unconnected_user_ended();
+        }
     }
 }
 

@@ -43,6 +43,10 @@ pub struct Aggregator {
     users: Vec<u64>,
     /// The scheduled-iteration queue gauge of each worker, as of its latest interval.
     queues: Vec<u64>,
+    /// Users of each worker still waiting for their first connection (local resources).
+    unconnected: Vec<u64>,
+    /// Users that ended without ever getting a connection, over the whole run (never reset).
+    ended_unconnected: u64,
     /// CPU time each worker used in the open second.
     open_cpu: Vec<u64>,
     /// The busiest worker's CPU use in any closed second (percent of one core).
@@ -123,6 +127,8 @@ impl Aggregator {
             series: Vec::new(),
             users: Vec::new(),
             queues: Vec::new(),
+            unconnected: Vec::new(),
+            ended_unconnected: 0,
             open_cpu: Vec::new(),
             cpu_percent_max: 0.0,
             last_close: Duration::ZERO,
@@ -136,9 +142,12 @@ impl Aggregator {
         if self.users.len() <= worker {
             self.users.resize(worker + 1, 0);
             self.queues.resize(worker + 1, 0);
+            self.unconnected.resize(worker + 1, 0);
             self.open_cpu.resize(worker + 1, 0);
         }
         self.users[worker] = interval.users;
+        self.unconnected[worker] = interval.unconnected;
+        self.ended_unconnected += interval.ended_unconnected;
         self.queues[worker] = interval.generator.queue_now;
         self.open_cpu[worker] += interval.generator.cpu_ns;
         self.open.iterations_started += interval.generator.started;
@@ -227,6 +236,12 @@ impl Aggregator {
     /// Users running now: the sum of every worker's latest gauge.
     pub fn users(&self) -> u64 {
         self.users.iter().sum()
+    }
+
+    /// Users that never got a connection for lack of local resources: those waiting for
+    /// their first one now plus those that ended without one.
+    pub fn users_never_connected(&self) -> u64 {
+        self.unconnected.iter().sum::<u64>() + self.ended_unconnected
     }
 
     /// The closed seconds so far.
@@ -343,6 +358,7 @@ impl Aggregator {
                 opened: t.connections.opened,
                 connect_time: LatencyStats::from_lazy(&t.connections.connect_time),
                 tls_time: LatencyStats::from_lazy(&t.connections.tls_time),
+                users_never_connected: self.users_never_connected(),
             },
             generator: t
                 .generator
@@ -417,6 +433,7 @@ impl Aggregator {
             warnings: Vec::new(),
             thresholds: Vec::new(),
             timeline: Vec::new(),
+            never_ran: Vec::new(),
             series: self.series.clone(),
             histograms,
         }

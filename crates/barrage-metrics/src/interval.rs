@@ -123,6 +123,12 @@ pub struct Interval {
     pub(crate) connections: ConnectionData,
     pub(crate) generator: GeneratorData,
     pub(crate) users: u64,
+    /// A gauge like `users`: users of the worker that have never held a connection because
+    /// this machine ran out of descriptors or ports (they are not in `users`).
+    pub(crate) unconnected: u64,
+    /// Users that ended in the interval without ever having held a connection, for the
+    /// same reason (a counter: taken with the interval).
+    pub(crate) ended_unconnected: u64,
 }
 
 impl Interval {
@@ -135,6 +141,8 @@ impl Interval {
             connections: ConnectionData::default(),
             generator: GeneratorData::default(),
             users: 0,
+            unconnected: 0,
+            ended_unconnected: 0,
         }
     }
 
@@ -161,6 +169,7 @@ impl Interval {
             && self.connections.opened == 0
             && self.generator.started == 0
             && self.generator.dropped == 0
+            && self.ended_unconnected == 0
     }
 
     /// Takes the recorded data out, leaving this interval empty but with its histograms
@@ -184,6 +193,8 @@ impl Interval {
             connections: self.connections.take_rewarmed(),
             generator: self.generator.take_rewarmed(),
             users: self.users,
+            unconnected: self.unconnected,
+            ended_unconnected: std::mem::take(&mut self.ended_unconnected),
         }
     }
 }

@@ -33,6 +33,7 @@ mod registry;
 mod result;
 mod series;
 mod snapshot;
+mod validate;
 mod verdict;
 
 pub use aggregator::Aggregator;
@@ -49,12 +50,14 @@ pub use registry::{
 };
 pub use result::{
     format_timestamp, ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet,
-    HostInfo, LoadInfo, ResultDoc, ResultError, RunMeta, TaskHistograms, TimelineEntry, ToolInfo,
+    HostInfo, LoadInfo, NeverRan, ResultDoc, ResultError, RunMeta, TaskHistograms, TimelineEntry,
+    ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
 pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
 };
+pub use validate::Inconsistency;
 pub use verdict::ThresholdVerdict;
 
 /// Re-exported so users of [`decode_histogram`] need not depend on `hdrhistogram` themselves.

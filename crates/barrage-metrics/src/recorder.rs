@@ -129,6 +129,20 @@ impl Recorder {
         self.current.users = n;
     }
 
+    /// The number of users on this worker that have never held a connection because this
+    /// machine ran out of descriptors or ports (a gauge; such users are not in
+    /// [`Recorder::set_users`]'s count).
+    #[inline]
+    pub fn set_unconnected(&mut self, n: u64) {
+        self.current.unconnected = n;
+    }
+
+    /// A user ended without ever having held a connection, for lack of local resources.
+    #[inline]
+    pub fn ended_unconnected(&mut self) {
+        self.current.ended_unconnected += 1;
+    }
+
     /// The scheduler woke `lag_ns` after an intended start (arrival-rate models).
     #[inline]
     pub fn schedule_lag(&mut self, lag_ns: u64) {
@@ -170,7 +184,7 @@ impl Recorder {
         self.current.generator.cpu_ns += ns;
     }
 
-    /// Swaps out everything recorded since the last take. The users gauge carries over.
+    /// Swaps out everything recorded since the last take. The users gauges carry over.
     pub fn take_interval(&mut self) -> Interval {
         self.current.take_rewarmed()
     }

@@ -128,12 +128,17 @@ pub enum FailureCategory {
     Status,
     Check,
     Template,
+    /// The load generator itself ran out of something a connection needs: file
+    /// descriptors (EMFILE, ENFILE), local ports or addresses (EADDRNOTAVAIL, EADDRINUSE),
+    /// socket buffers (ENOBUFS). The target never saw these requests; the fix is on the
+    /// generating machine (`ulimit -n`, fewer users, `--local-addresses`).
+    LocalResources,
     Other,
 }
 
 impl FailureCategory {
     /// Every category, in declaration order (which is also the index order used internally).
-    pub const ALL: [FailureCategory; 10] = [
+    pub const ALL: [FailureCategory; 11] = [
         FailureCategory::ConnectRefused,
         FailureCategory::ConnectTimeout,
         FailureCategory::Reset,
@@ -143,6 +148,7 @@ impl FailureCategory {
         FailureCategory::Status,
         FailureCategory::Check,
         FailureCategory::Template,
+        FailureCategory::LocalResources,
         FailureCategory::Other,
     ];
 
@@ -161,6 +167,7 @@ impl FailureCategory {
             FailureCategory::Status => "status",
             FailureCategory::Check => "check",
             FailureCategory::Template => "template",
+            FailureCategory::LocalResources => "local_resources",
             FailureCategory::Other => "other",
         }
     }
@@ -177,6 +184,7 @@ impl FailureCategory {
             FailureCategory::Status => "HTTP status",
             FailureCategory::Check => "check failed",
             FailureCategory::Template => "template error",
+            FailureCategory::LocalResources => "local resources exhausted",
             FailureCategory::Other => "other",
         }
     }

@@ -77,6 +77,21 @@ pub struct ResultDoc {
     /// it, and older files read as an empty timeline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
+    /// Tasks and endpoints that never ran, with why when it is known; absent when
+    /// everything ran. Added without a version change, like `timeline`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub never_ran: Vec<NeverRan>,
+}
+
+/// A task or endpoint of the scenario that never ran in this run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeverRan {
+    pub scenario: String,
+    /// `task browse of user shopper`, `GET /items/{id} (setup of user admin)`.
+    pub what: String,
+    /// Why, in words, when it is known: the user type got no user, its setup failed, the
+    /// task's weight is too small for the iterations run; `unknown` otherwise.
+    pub why: String,
 }
 
 /// One thing done to a running run.
@@ -268,6 +283,9 @@ pub enum ResultError {
         "result file version {found} is not supported; this barrage reads version {supported}"
     )]
     UnsupportedVersion { found: u64, supported: u32 },
+    /// Numbers no run could have produced (see `validate.rs`).
+    #[error("the numbers do not add up at {0}")]
+    Inconsistent(#[from] crate::validate::Inconsistency),
 }
 
 impl ResultDoc {
@@ -322,7 +340,8 @@ impl ResultDoc {
     }
 
     /// Reads a result file, refusing versions other than [`ResultDoc::VERSION`] with an error
-    /// that says so (rather than a confusing missing-field message).
+    /// that says so (rather than a confusing missing-field message), and numbers no run could
+    /// have produced with the endpoint and field they stand in.
     pub fn from_json(json: &str) -> Result<ResultDoc, ResultError> {
         #[derive(Deserialize)]
         struct VersionOnly {
@@ -336,6 +355,7 @@ impl ResultDoc {
             });
         }
         let mut doc: ResultDoc = serde_json::from_str(json)?;
+        crate::validate::validate(&doc)?;
         doc.run.tool_version.clone_from(&doc.tool.version);
         Ok(doc)
     }

@@ -157,6 +157,13 @@ pub struct ConnectionStats {
     pub opened: u64,
     pub connect_time: LatencyStats,
     pub tls_time: LatencyStats,
+    /// Users that never got a connection because this machine ran out of descriptors or
+    /// ports (failure category `local_resources`): those still waiting for their first
+    /// connection plus those that ended without one. Such users are not counted in the
+    /// users gauge. Not reset with the statistics: it is a fact about the whole run.
+    /// Added without a version change; older files read as 0.
+    #[serde(default)]
+    pub users_never_connected: u64,
 }
 
 /// Rates that need the time window they are computed over.

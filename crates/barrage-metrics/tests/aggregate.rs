@@ -302,6 +302,49 @@ fn users_are_the_sum_of_each_workers_latest_gauge() {
 }
 
 #[test]
+fn users_that_never_connected_are_the_waiting_gauge_plus_those_that_ended_so() {
+    let f = fixture();
+    let mut agg = Aggregator::new(f.registry.clone());
+    let mut w0 = Recorder::new(&f.registry);
+    let mut w1 = Recorder::new(&f.registry);
+    // Worker 0: 7 users running, 3 still waiting for a first connection.
+    w0.set_users(7);
+    w0.set_unconnected(3);
+    w1.set_users(4);
+    w1.set_unconnected(2);
+    agg.absorb(0, w0.take_interval());
+    agg.absorb(1, w1.take_interval());
+    assert_eq!(
+        agg.users(),
+        11,
+        "users waiting for a connection are not running"
+    );
+    assert_eq!(agg.users_never_connected(), 5);
+    // The run ends: worker 0's three waiting users end without a connection; one of
+    // worker 1's got one in the meantime and the other ended without.
+    w0.set_users(0);
+    w0.set_unconnected(0);
+    for _ in 0..3 {
+        w0.ended_unconnected();
+    }
+    w1.set_users(0);
+    w1.set_unconnected(0);
+    w1.ended_unconnected();
+    agg.absorb(0, w0.take_interval());
+    agg.absorb(1, w1.take_interval());
+    // A later interval carries the gauge but counts no user twice.
+    agg.absorb(0, w0.take_interval());
+    agg.close_second(SECOND);
+    agg.reset();
+    let s = agg.snapshot(2 * SECOND);
+    assert_eq!(s.users, 0);
+    assert_eq!(
+        s.connections.users_never_connected, 4,
+        "a fact about the whole run: kept across a statistics reset"
+    );
+}
+
+#[test]
 fn reset_drops_cumulative_stats_and_restarts_the_rate_clock() {
     let f = fixture();
     let mut w = Recorder::new(&f.registry);

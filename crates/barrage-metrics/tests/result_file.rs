@@ -274,3 +274,77 @@ fn a_report_can_be_rebuilt_from_the_file() {
     assert_eq!(s.aggregate.requests, doc.aggregate.requests);
     assert_eq!(s.endpoints.len(), 2);
 }
+
+/// The written file as JSON, changed by `edit`, read back: the error's text.
+fn read_back_edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let (agg, elapsed) = run();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
+    edit(&mut v);
+    match ResultDoc::from_json(&v.to_string()) {
+        Ok(_) => panic!("the edited file was accepted"),
+        Err(e) => {
+            assert!(matches!(e, ResultError::Inconsistent(_)), "{e}");
+            e.to_string()
+        }
+    }
+}
+
+#[test]
+fn numbers_no_run_produces_are_refused_with_the_endpoint_and_field() {
+    let (agg, elapsed) = run();
+    let v: serde_json::Value =
+        serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
+    let name = |i: usize| {
+        format!(
+            "endpoints[{i}] ({} {})",
+            v["endpoints"][i]["method"].as_str().unwrap(),
+            v["endpoints"][i]["name"].as_str().unwrap()
+        )
+    };
+    let requests = v["endpoints"][0]["requests"].as_u64().unwrap();
+
+    let e = read_back_edited(|v| v["endpoints"][0]["failures"] = (requests + 1).into());
+    assert_eq!(
+        e,
+        format!(
+            "the numbers do not add up at {}: `failures` ({}) is greater than `requests` \
+             ({requests})",
+            name(0),
+            requests + 1
+        )
+    );
+
+    let e = read_back_edited(|v| v["endpoints"][1]["response_time"]["p95"] = (-1.0).into());
+    assert!(
+        e.starts_with(&format!(
+            "the numbers do not add up at {}: `response_time`: `p95` is -1",
+            name(1)
+        )),
+        "{e}"
+    );
+
+    let e = read_back_edited(|v| {
+        let rt = &mut v["endpoints"][0]["service_time"];
+        let max = rt["max"].as_f64().unwrap();
+        rt["p50"] = (max + 1.0).into();
+    });
+    assert!(e.contains("`service_time`: `p50`"), "{e}");
+    assert!(e.contains("percentiles rise from min to max"), "{e}");
+
+    let e = read_back_edited(|v| {
+        let a = v["aggregate"]["requests"].as_u64().unwrap();
+        v["aggregate"]["requests"] = (a + 5).into();
+    });
+    assert!(e.contains("at aggregate: `requests` is"), "{e}");
+
+    // A histogram whose count disagrees with the statistics beside it.
+    let e = read_back_edited(|v| {
+        let other = v["histograms"]["endpoints"][1]["response_time"].clone();
+        v["histograms"]["endpoints"][0]["response_time"] = other;
+    });
+    assert!(
+        e.starts_with("the numbers do not add up at histograms.endpoints[0].response_time: holds"),
+        "{e}"
+    );
+}

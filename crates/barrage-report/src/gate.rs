@@ -2,6 +2,9 @@
 //! `barrage report`, so they can never disagree (DESIGN.md, "Conventions for users").
 //!
 //! - A run in which no request succeeded never passes.
+//! - Nor does a run in which some users never got a connection (this machine ran out of
+//!   descriptors or ports): it did not apply the load it was asked for, whatever the
+//!   thresholds say of the load it did apply.
 //! - With thresholds, the thresholds decide: failed requests alone do not fail the run (a
 //!   threshold such as `error_rate < 1%` says how many may fail).
 //! - Without thresholds, any failed request fails the run, as in Locust.
@@ -23,6 +26,12 @@ pub fn gate(doc: &ResultDoc) -> Gate {
         return Gate {
             passed: false,
             reason: "no request succeeded".to_owned(),
+        };
+    }
+    if let Some(count) = crate::unconnected::count(&doc.connections, doc.run.load.users) {
+        return Gate {
+            passed: false,
+            reason: format!("{count}: local resources ran out (descriptors or ports)"),
         };
     }
     if !doc.thresholds.is_empty() {
@@ -101,5 +110,26 @@ mod tests {
         doc.thresholds = vec![v("a", true)];
         assert_eq!(gate(&doc).reason, "no request succeeded");
         assert!(!gate(&doc).passed);
+    }
+
+    #[test]
+    fn users_that_never_connected_fail_the_run_even_when_thresholds_pass() {
+        let mut doc = result();
+        doc.thresholds = vec![ThresholdVerdict {
+            expr: "p95 < 1s".to_owned(),
+            passed: true,
+            ..Default::default()
+        }];
+        doc.run.load.users = Some(400);
+        doc.connections.users_never_connected = 150;
+        assert_eq!(
+            gate(&doc),
+            Gate {
+                passed: false,
+                reason: "150 of 400 users never got a connection: local resources ran out \
+                         (descriptors or ports)"
+                    .to_owned()
+            }
+        );
     }
 }

@@ -49,8 +49,11 @@ pub use output_file::write_atomic;
 mod gate;
 pub use gate::{gate, Gate};
 
+/// Users that never got a connection, in words.
+pub mod unconnected;
+
 pub use live::live_table;
-pub use summary::summary;
+pub use summary::{never_ran_section, summary};
 
 /// How text views are rendered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -45,8 +45,18 @@ pub fn live_table(s: &Snapshot, opts: &ViewOptions) -> String {
         Style::Bold,
     );
 
+    // Users without a connection are not running: say so beside the count, or a user
+    // would read the gauge as the load asked for.
+    let unconnected = crate::unconnected::count(&s.connections, None)
+        .map(|c| {
+            format!(
+                " ({}: local resources ran out)",
+                paint(&c, Style::Red, opts.color)
+            )
+        })
+        .unwrap_or_default();
     let header = format!(
-        "{}  elapsed {}, {} users running; latencies in ms, response time from the intended start",
+        "{}  elapsed {}, {} users running{unconnected}; latencies in ms, response time from the intended start",
         paint("barrage", Style::Bold, opts.color),
         format::duration(s.elapsed),
         s.users,
@@ -120,6 +130,21 @@ mod tests {
         let agg = lines.last().unwrap();
         assert!(agg.trim_start().starts_with("Aggregated"));
         assert!(agg.contains("1300"));
+    }
+
+    #[test]
+    fn users_without_a_connection_are_named_beside_the_running_ones() {
+        let mut s = snapshot();
+        s.users = 256;
+        s.connections.users_never_connected = 144;
+        let out = live_table(&s, &ViewOptions { color: false });
+        let header = out.lines().next().unwrap();
+        assert!(
+            header.contains(
+                "256 users running (144 users never got a connection: local resources ran out);"
+            ),
+            "{header}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use barrage_metrics::{EndpointStats, FailureCategory, LatencyStats, Snapshot};
+use barrage_metrics::{EndpointStats, FailureCategory, LatencyStats, NeverRan, Snapshot};
 
 use crate::format;
 use crate::naming::{Naming, NAME_WIDTH};
@@ -145,7 +145,7 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
     }
 
     let c = &s.connections;
-    if c.opened > 0 {
+    if c.opened > 0 || c.users_never_connected > 0 {
         section(&mut out, "Connections", color);
         let _ = write!(
             out,
@@ -157,10 +157,37 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
             let _ = write!(out, "; TLS handshake {}", brief(&c.tls_time));
         }
         out.push('\n');
+        // Why, with the fix, is among the run's warnings (the result file's too).
+        if let Some(count) = crate::unconnected::count(c, None) {
+            let line = format!("{count} (failures of category local_resources)");
+            out.push_str(&paint(&line, Style::Red, color));
+            out.push('\n');
+        }
     }
 
     section(&mut out, "Totals", color);
     out.push_str(&totals(s, color));
+    out
+}
+
+/// The tasks and endpoints that never ran, one line each with why; empty when everything
+/// ran. Apart from [`summary`] because the reasons come from the plan, which a snapshot
+/// does not hold: the result file carries them (`never_ran`).
+pub fn never_ran_section(items: &[NeverRan], opts: &ViewOptions) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    section(&mut out, "Never ran", opts.color);
+    let several = items.iter().any(|n| n.scenario != items[0].scenario);
+    for n in items {
+        let what = truncate(&n.what, 2 * NAME_WIDTH);
+        if several {
+            let _ = writeln!(out, "{} / {what}: {}", n.scenario, n.why);
+        } else {
+            let _ = writeln!(out, "{what}: {}", n.why);
+        }
+    }
     out
 }
 
@@ -278,13 +305,17 @@ fn totals(s: &Snapshot, color: bool) -> String {
     if a.interrupted > 0 {
         let _ = write!(out, ", {} interrupted at the stop", a.interrupted);
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
         "\n{} sent, {} received; {} users running at the end",
         format::bytes(a.bytes_sent),
         format::bytes(a.bytes_received),
         s.users
     );
+    if let Some(count) = crate::unconnected::count(&s.connections, None) {
+        let _ = write!(out, ", {}", paint(&count, Style::Red, color));
+    }
+    out.push('\n');
     out
 }
 
@@ -313,6 +344,30 @@ mod tests {
             .lines()
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no line with {needle} in {section}"))
+    }
+
+    #[test]
+    fn what_never_ran_is_listed_with_why() {
+        let plain = ViewOptions { color: false };
+        assert_eq!(never_ran_section(&[], &plain), "");
+        let n = |scenario: &str, what: &str, why: &str| NeverRan {
+            scenario: scenario.into(),
+            what: what.into(),
+            why: why.into(),
+        };
+        let items = [n("s", "task export of user reader", "unknown")];
+        assert_eq!(
+            never_ran_section(&items, &plain),
+            "Never ran\ntask export of user reader: unknown\n"
+        );
+        let items = [
+            n("a", "task t of user u", "x"),
+            n("b", "task t of user u", "y"),
+        ];
+        assert_eq!(
+            never_ran_section(&items, &plain),
+            "Never ran\na / task t of user u: x\nb / task t of user u: y\n"
+        );
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub(crate) fn snapshot() -> Snapshot {
             opened: 120,
             connect_time: latency(120, 1.5),
             tls_time: LatencyStats::default(),
+            users_never_connected: 0,
         },
     }
 }

@@ -150,6 +150,34 @@ fn invalid_durations_are_errors() {
 }
 
 #[test]
+fn zero_lengths_and_timeouts_are_errors_with_a_suggestion() {
+    let e = error(&format!("{TASK}load: {{ duration: 0s }}\n"), "zero");
+    assert_eq!(e.message, "a duration of zero is not allowed here");
+    assert_eq!((e.line, e.col), (2, 19));
+    assert!(e.help.unwrap().contains("like `30s`"));
+
+    for key in ["timeout", "connect_timeout"] {
+        let e = error(&format!("{TASK}defaults: {{ {key}: 0ms }}\n"), "zero");
+        assert_eq!(e.message, "a duration of zero is not allowed here");
+        assert!(e
+            .help
+            .unwrap()
+            .starts_with("a timeout of zero fails every request"));
+    }
+    let text = "tasks:\n  t:\n    - get: /\n      timeout: 0s\n";
+    let e = error(text, "zero");
+    assert_eq!((e.line, e.col), (4, 16));
+
+    let e = error(&format!("{TASK}think: {{ pacing: 0s }}\n"), "zero");
+    assert!(e.help.unwrap().contains("`think: none`"));
+
+    // Zero stays right where it means something: an immediate stop, a stage that jumps.
+    ok(&format!(
+        "{TASK}load: {{ users: 2, duration: 5s, stop_timeout: 0s }}\n"
+    ));
+}
+
+#[test]
 fn type_errors_say_what_was_expected_and_found() {
     let e = error(&format!("{TASK}load: {{ duration: [1s] }}\n"), "expected");
     assert_eq!(e.message, "expected a duration like `10s`, found a list");

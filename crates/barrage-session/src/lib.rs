@@ -23,6 +23,7 @@
 
 pub mod control;
 mod debug;
+mod never_ran;
 mod plan_info;
 mod session;
 pub mod sink;

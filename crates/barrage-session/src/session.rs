@@ -23,9 +23,9 @@ use barrage_report::threshold::Watch;
 use tokio::sync::mpsc;
 
 use crate::control::{Command, Control, Request, ScenarioInfo};
-use crate::plan_info;
 use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started};
 use crate::thresholds::{self, Item};
+use crate::{never_ran, plan_info};
 
 /// How a session runs its plan, beyond the plan itself.
 #[derive(Debug, Clone, Default)]
@@ -244,10 +244,17 @@ impl Session {
         let snapshot = state.agg.snapshot(elapsed);
         let mut result = state.agg.result(meta, elapsed);
         result.warnings = barrage_report::generator::warnings(&result.generator, schedule_matters);
+        let asked = Some(plan_info::most_users(&plan));
+        if let Some(w) =
+            barrage_report::unconnected::explained(&result.connections, &result.failures, asked)
+        {
+            result.warnings.push(w);
+        }
         // Judged from the result, whose histograms make percentiles over several endpoints
         // exact.
         thresholds::judge(&settings.thresholds, &mut result, state.watch.aborted_by());
         result.timeline = state.timeline;
+        result.never_ran = never_ran::explain(&never_ran::shapes(&plan), &result);
         let mut outputs: Vec<Result<Vec<String>, SinkError>> =
             sink_errors.into_iter().map(Err).collect();
         outputs.extend(sinks.finish(Finished {

@@ -106,7 +106,7 @@ pub struct RunArgs {
     #[arg(short = 'r', long, env = "BARRAGE_SPAWN_RATE")]
     pub spawn_rate: Option<f64>,
     /// Stop after this long, e.g. 30s, 5m, 1h30m (overrides `load.duration`).
-    #[arg(short = 't', long, env = "BARRAGE_RUN_TIME", value_parser = parse_duration)]
+    #[arg(short = 't', long, env = "BARRAGE_RUN_TIME", value_parser = parse_positive_duration)]
     pub run_time: Option<Duration>,
     /// Target base URL (overrides the file's `target`).
     #[arg(short = 'H', long, env = "BARRAGE_HOST")]
@@ -179,7 +179,7 @@ pub struct CommonArgs {
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// How long the demo runs.
-    #[arg(short = 't', long, default_value = "15s", value_parser = parse_duration)]
+    #[arg(short = 't', long, default_value = "15s", value_parser = parse_positive_duration)]
     pub run_time: Duration,
     /// Number of concurrent users.
     #[arg(short = 'u', long, default_value_t = 20)]
@@ -206,7 +206,7 @@ pub struct HitArgs {
     #[arg(short = 'n', long = "requests")]
     pub requests: Option<u64>,
     /// Duration, e.g. 10s (overrides -n's default).
-    #[arg(short = 'd', long = "duration", value_parser = parse_duration)]
+    #[arg(short = 'd', long = "duration", value_parser = parse_positive_duration)]
     pub duration: Option<Duration>,
     /// HTTP method.
     #[arg(short = 'm', long = "method", default_value = "GET")]
@@ -218,7 +218,7 @@ pub struct HitArgs {
     #[arg(short = 'b', long = "body")]
     pub body: Option<String>,
     /// Response timeout.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
     /// Constant rate: requests per second, sent on schedule whatever the server's speed
     /// (as oha -q, wrk2 -R); latency counts from each request's scheduled time.
@@ -243,6 +243,18 @@ fn parse_stages(s: &str) -> Result<Stages, String> {
 /// Durations on the command line use the scenario file's syntax (`500ms`, `1m30s`).
 fn parse_duration(s: &str) -> Result<Duration, String> {
     barrage_scenario::parse_duration(s).map_err(|e| format!("{e}; {}", e.help()))
+}
+
+/// A run's length or a timeout: zero would end the run before it starts or fail every
+/// request unsent, so it is refused with what to write instead.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!(
+            "`{s}` is zero; write a length above zero, like `10s` (or leave the flag out for \
+             its default)"
+        )),
+        d => Ok(d),
+    }
 }
 
 /// `--local-addresses`, parsed.

@@ -57,6 +57,10 @@ pub fn report(args: ReportArgs) -> u8 {
     }
     let view = ViewOptions { color };
     eprintln!("{}", barrage_report::summary(&doc.snapshot(), &view));
+    let never_ran = barrage_report::never_ran_section(&doc.never_ran, &view);
+    if !never_ran.is_empty() {
+        eprintln!("{never_ran}");
+    }
     let section = barrage_report::threshold::thresholds_section(&doc.thresholds, &view);
     if !section.is_empty() {
         eprintln!("{section}");

@@ -54,6 +54,7 @@ impl Connector {
             .map_err(|_| RequestError::ConnectTimeout(origin.to_string(), self.connect_timeout))?
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::ConnectionRefused => RequestError::Refused(origin.to_string()),
+                _ if local_shortage(&e) => RequestError::LocalResources(origin.to_string(), e),
                 _ => RequestError::Connect(origin.to_string(), e),
             })?;
         // Requests are small and latency is what we measure: don't let Nagle hold them.
@@ -127,6 +128,26 @@ impl Connector {
             .map(|i| self.local[start.wrapping_add(i) % n])
             .find(|a| a.is_ipv4() == target.is_ipv4())
     }
+}
+
+/// Whether a failure to open a socket, bind or connect it means this machine ran out of
+/// something (descriptors, ports, buffers) rather than that the target refused: such a
+/// failure is the generator's limit, not the server's, and users hitting it back off
+/// instead of retrying at once. Only errors the kernel returned count: an error barrage
+/// made itself (no local address of the right IP version) is a configuration mistake.
+pub(crate) fn local_shortage(e: &std::io::Error) -> bool {
+    let Some(code) = e.raw_os_error() else {
+        return false;
+    };
+    [
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::EADDRNOTAVAIL,
+        libc::EADDRINUSE,
+        libc::ENOBUFS,
+        libc::ENOMEM,
+    ]
+    .contains(&code)
 }
 
 /// Why `--local-addresses` could not be parsed.
@@ -289,6 +310,25 @@ mod tests {
         assert!(parse_local_addresses("localhost").is_err());
         assert!(parse_local_addresses("").is_err());
         assert!(parse_local_addresses("10.0.0.0-10.1.0.0").is_err());
+    }
+
+    #[test]
+    fn shortages_of_descriptors_and_ports_are_local_and_refusals_are_not() {
+        let os = std::io::Error::from_raw_os_error;
+        for e in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::EADDRNOTAVAIL,
+            libc::EADDRINUSE,
+        ] {
+            assert!(local_shortage(&os(e)), "errno {e}");
+        }
+        for e in [libc::ECONNREFUSED, libc::ECONNRESET, libc::ETIMEDOUT] {
+            assert!(!local_shortage(&os(e)), "errno {e}");
+        }
+        // barrage's own "no local address of that IP version" is a configuration mistake.
+        let own = std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no entry");
+        assert!(!local_shortage(&own));
     }
 
     #[tokio::test]

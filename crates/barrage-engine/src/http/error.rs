@@ -12,6 +12,9 @@ pub enum RequestError {
     ConnectTimeout(String, Duration),
     #[error("connect to {0} failed: {1}")]
     Connect(String, std::io::Error),
+    /// This machine ran out of what a connection needs (see `connect::local_shortage`).
+    #[error("connect to {0} failed for lack of local resources: {1} (raise the open-files limit with `ulimit -n`, run fewer users, or spread connections with --local-addresses)")]
+    LocalResources(String, std::io::Error),
     #[error("TLS handshake with {0} failed: {1}")]
     Tls(String, std::io::Error),
     #[error("no response within {0:?}")]
@@ -32,6 +35,7 @@ pub fn categorize(e: &RequestError) -> FailureCategory {
         RequestError::Refused(_) => FailureCategory::ConnectRefused,
         RequestError::ConnectTimeout(..) => FailureCategory::ConnectTimeout,
         RequestError::Connect(..) => FailureCategory::Other,
+        RequestError::LocalResources(..) => FailureCategory::LocalResources,
         RequestError::Tls(..) => FailureCategory::Tls,
         RequestError::ResponseTimeout(_) => FailureCategory::ResponseTimeout,
         RequestError::Invalid(_) => FailureCategory::Other,

@@ -194,11 +194,17 @@ enum AmountError {
     /// An rps amount in a unit rps doesn't take.
     #[error("unknown unit `{0}`; rps takes `%` (relative) or a number of requests/s")]
     RpsUnit(String),
+    /// A number past f64's range (it would read as infinity).
+    #[error("`{0}` is too large to be an amount; write one such as `+10%` or `+20ms`")]
+    TooLarge(String),
 }
 
 /// What a gate's amount means for `metric`. `written` is the amount as given, for messages.
 fn amount(metric: Metric, q: &Quantity<'_>, written: &str) -> Result<Amount, AmountError> {
     let v = q.value;
+    if !v.is_finite() {
+        return Err(AmountError::TooLarge(written.to_string()));
+    }
     match (metric.unit(), q.unit) {
         (Unit::Ms, "%") => Ok(Amount::Relative(v / 100.0)),
         // A regression budget is microseconds to seconds; gates have never taken the
@@ -230,6 +236,16 @@ mod tests {
 
     fn error(s: &str) -> String {
         Gate::parse(s).expect_err(s).to_string()
+    }
+
+    #[test]
+    fn an_amount_past_the_range_of_numbers_is_refused() {
+        let huge = format!("+1{}%", "0".repeat(309));
+        let e = error(&format!("p95>{huge}"));
+        assert!(
+            e.contains(&format!("`{huge}` is too large to be an amount")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -145,7 +145,14 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
                 )
             }
         },
-        (Unit::Ratio, "%") => q.value / 100.0,
+        (Unit::Ratio, "%") if q.value <= 100.0 => q.value / 100.0,
+        (Unit::Ratio, "%") => {
+            return Err(ParseError::new(
+                span,
+                format!("`{written}` is not a rate: rates run from 0% to 100%"),
+            )
+            .help("write a percentage from 0% to 100%, like `1%`"))
+        }
         (Unit::Ratio, "") if q.value <= 1.0 => q.value,
         (Unit::Ratio, "") => {
             return Err(ParseError::new(
@@ -175,6 +182,17 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
             .help(why));
         }
     };
+    // A number past f64's range reads as infinity, and a limit of infinity is judged
+    // ("inf under the limit of inf"): refuse it where it is written.
+    if !value.is_finite() {
+        return Err(
+            ParseError::new(span, format!("`{written}` is too large to be a limit")).help(format!(
+                "write a limit like `{} < {}`",
+                metric.name(),
+                metric.unit().example()
+            )),
+        );
+    }
     Ok((value, span))
 }
 

@@ -234,6 +234,32 @@ fn errors_point_at_the_mistake_and_suggest_a_fix() {
 }
 
 #[test]
+fn limits_past_the_range_of_numbers_or_of_rates_are_refused_where_written() {
+    // 1e309 written out: past f64's range, it would read as infinity.
+    let huge = format!("1{}", "0".repeat(309));
+    for (text, written) in [
+        (format!("requests > {huge}"), huge.clone()),
+        (format!("p95 < {huge}ms"), format!("{huge}ms")),
+        (format!("rps > {huge}/s"), format!("{huge}/s")),
+    ] {
+        let e = err(&text);
+        assert_eq!(e.message, format!("`{written}` is too large to be a limit"));
+        assert_eq!(at(&text, &e), written);
+    }
+    // Finite as written, infinite once scaled to milliseconds.
+    let big_hours = format!("p95 < 1{}h", "0".repeat(306));
+    assert!(err(&big_hours)
+        .message
+        .ends_with("is too large to be a limit"));
+
+    let text = "error_rate < 150%";
+    let e = err(text);
+    assert_eq!(e.message, "`150%` is not a rate: rates run from 0% to 100%");
+    assert_eq!(at(text, &e), "150%");
+    assert_eq!(ok("error_rate < 100%").limit, 1.0);
+}
+
+#[test]
 fn matcher_errors_are_located() {
     let text = r#"p95{name=/items/} < 1s"#;
     let e = err(text);

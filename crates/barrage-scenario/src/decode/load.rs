@@ -39,7 +39,14 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
                 load.spawn_rate =
                     value::positive(ctx, value, "a number of users per second above 0");
             }
-            "duration" => load.duration = time::duration(ctx, value),
+            "duration" => {
+                load.duration = time::positive_duration(
+                    ctx,
+                    value,
+                    "write how long the load lasts, like `30s`; to bound the run by a count \
+                     instead, leave `duration` out and set `iterations`",
+                );
+            }
             "iterations" => {
                 load.iterations =
                     value::u64_at_least(ctx, value, "a whole number of at least 1", 1);

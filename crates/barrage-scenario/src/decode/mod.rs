@@ -24,6 +24,11 @@ use crate::model::{DataOrder, DataSource, Defaults, Load, Scenario, Span, Spanne
 use crate::node::{Kind, Node};
 use value::{fields, map, mismatch, mismatch_help, text};
 
+/// The fix for a timeout of zero, which would fail every request before it is sent.
+pub(crate) const TIMEOUT_HELP: &str =
+    "a timeout of zero fails every request; write how long to wait, like `10s`, or leave \
+     the key out for the default";
+
 /// Where decoding writes what it finds.
 pub(crate) struct Ctx<'s> {
     src: &'s str,
@@ -168,8 +173,10 @@ fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
         let value = field.value;
         match field.name {
             "headers" => defaults.headers = step::headers(ctx, value),
-            "timeout" => defaults.timeout = time::duration(ctx, value),
-            "connect_timeout" => defaults.connect_timeout = time::duration(ctx, value),
+            "timeout" => defaults.timeout = time::positive_duration(ctx, value, TIMEOUT_HELP),
+            "connect_timeout" => {
+                defaults.connect_timeout = time::positive_duration(ctx, value, TIMEOUT_HELP);
+            }
             "think" => defaults.think = time::think(ctx, value),
             "cookies" => defaults.cookies = value::boolean(ctx, value),
             "max_redirects" => {

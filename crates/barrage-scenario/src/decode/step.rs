@@ -191,7 +191,9 @@ fn request(
             }
             "save" => step.save = saves(ctx, value),
             "check" => step.check = check(ctx, value),
-            "timeout" => step.timeout = time::duration(ctx, value),
+            "timeout" => {
+                step.timeout = time::positive_duration(ctx, value, super::TIMEOUT_HELP);
+            }
             "on_failure" => {
                 if let Some(on_failure) = on_failure(ctx, value) {
                     step.on_failure = on_failure;

@@ -48,6 +48,22 @@ pub(crate) fn duration(ctx: &mut Ctx, node: &Node) -> Option<Spanned<Duration>> 
     }
 }
 
+/// A duration that must be above zero: a run's length, a timeout, a pacing interval. Zero
+/// would end the run before it starts, or fail every request before it is sent, which is
+/// never what was meant; `help` says what to write instead.
+pub(crate) fn positive_duration(
+    ctx: &mut Ctx,
+    node: &Node,
+    help: &str,
+) -> Option<Spanned<Duration>> {
+    let d = duration(ctx, node)?;
+    if d.value.is_zero() {
+        ctx.error_help(node.span, "a duration of zero is not allowed here", help);
+        return None;
+    }
+    Some(d)
+}
+
 fn duration_error(ctx: &mut Ctx, node: &Node, err: &DurationError) {
     let message = match err {
         DurationError::MissingUnit { .. } => {
@@ -66,7 +82,12 @@ pub(crate) fn think(ctx: &mut Ctx, node: &Node) -> Option<Spanned<Think>> {
             }
             let mut pacing = None;
             for field in fields(ctx, entries, keys::PACING, "in a think time") {
-                pacing = duration(ctx, field.value);
+                pacing = positive_duration(
+                    ctx,
+                    field.value,
+                    "pacing is the interval between iteration starts: write one like `5s`, \
+                     or `think: none` for no pause at all",
+                );
             }
             if !crate::decode::mentions(entries, "pacing", keys::PACING) {
                 ctx.error_help(

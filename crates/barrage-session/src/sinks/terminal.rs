@@ -73,6 +73,11 @@ impl Sink for Summary {
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         let r = &end.result;
         let mut text = barrage_report::summary(&end.snapshot, &self.view);
+        let never_ran = barrage_report::never_ran_section(&r.never_ran, &self.view);
+        if !never_ran.is_empty() {
+            text.push('\n');
+            text.push_str(&never_ran);
+        }
         text.push('\n');
         text.push_str(&barrage_report::generator::summary_section(
             &r.generator,
