@@ -24,6 +24,10 @@ pub enum RequestError {
     Protocol(String),
     #[error("{0}")]
     Invalid(String),
+    /// The process's budget for kept bodies was in use (`http/budget.rs`): a limit of this
+    /// machine's run, not the server's fault.
+    #[error("{0}")]
+    BodyMemory(String),
 }
 
 /// The category a failed request is counted under.
@@ -34,7 +38,7 @@ pub fn categorize(e: &RequestError) -> FailureCategory {
         RequestError::Connect(..) => FailureCategory::Other,
         RequestError::Tls(..) => FailureCategory::Tls,
         RequestError::ResponseTimeout(_) => FailureCategory::ResponseTimeout,
-        RequestError::Invalid(_) => FailureCategory::Other,
+        RequestError::Invalid(_) | RequestError::BodyMemory(_) => FailureCategory::Other,
         RequestError::Protocol(_) => FailureCategory::Protocol,
         RequestError::Closed => FailureCategory::Reset,
         RequestError::Io(e) => match e.kind() {

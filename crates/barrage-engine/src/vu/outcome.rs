@@ -29,8 +29,13 @@ use crate::plan::RequestPlan;
 pub(super) enum Outcome<'a> {
     /// The request could not be built (a template failed): nothing was sent.
     Unbuilt(String),
-    /// The request, `sent` bytes, went out to `to` and no answer came.
-    Unanswered { sent: u64, error: &'a RequestError },
+    /// The request, `sent` bytes, went out to `to` and no whole answer came; `received`
+    /// body bytes still arrived (a body cut off or over its cap), and count.
+    Unanswered {
+        sent: u64,
+        received: u64,
+        error: &'a RequestError,
+    },
     /// An answer came and was judged; `failure` when its status, a save or a check failed.
     Answered {
         sent: u64,
@@ -76,9 +81,13 @@ impl Vu {
                 recorder.failure(r.endpoint, category, None, None, 0, 0, || message.clone());
                 false
             }
-            Outcome::Unanswered { sent, error, .. } => {
+            Outcome::Unanswered {
+                sent,
+                received,
+                error,
+            } => {
                 let category = categorize(error);
-                recorder.failure(r.endpoint, category, None, None, *sent, 0, || {
+                recorder.failure(r.endpoint, category, None, None, *sent, *received, || {
                     error.to_string()
                 });
                 false
