@@ -36,6 +36,7 @@ pub use load::{load_model, LoadOverrides, OverrideError};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+use crate::http::DEFAULT_MAX_BODY;
 
 /// The statistics' scenario name for a file with one scenario.
 pub const DEFAULT_SCENARIO: &str = "default";
@@ -46,6 +47,8 @@ pub struct CompileOptions {
     pub host: Option<String>,
     /// The load a front end asks for instead of the file's (simple form only).
     pub load: LoadOverrides,
+    /// `--max-body-size`: replaces `defaults.max_body_size` (a step's own still wins).
+    pub max_body_size: Option<u64>,
 }
 
 /// Whether `overrides` can apply to `scenario`'s load (the front end's check before
@@ -86,7 +89,10 @@ pub fn compile(
     let data = c.data(scenario, source);
     c.collect_vars(scenario);
 
-    let defaults = Defaults::from(scenario, &mut c);
+    let mut defaults = Defaults::from(scenario, &mut c);
+    if let Some(max) = opts.max_body_size {
+        defaults.max_body = usize::try_from(max).unwrap_or(usize::MAX);
+    }
     // The simple form is one scenario named `default` made of the top-level users and load.
     let simple;
     let defs: Vec<(&str, &[UserType], &Load, Duration)> = if scenario.scenarios.is_empty() {
@@ -194,6 +200,8 @@ struct Defaults {
     connect_timeout: Duration,
     cookies: bool,
     max_redirects: u32,
+    /// The largest body kept for saves and checks.
+    max_body: usize,
 }
 
 impl Defaults {
@@ -219,6 +227,9 @@ impl Defaults {
                 .max_redirects
                 .as_ref()
                 .map_or(DEFAULT_MAX_REDIRECTS, |m| m.value),
+            max_body: d.max_body_size.as_ref().map_or(DEFAULT_MAX_BODY, |m| {
+                usize::try_from(m.value).unwrap_or(usize::MAX)
+            }),
         }
     }
 }

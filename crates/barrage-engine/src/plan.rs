@@ -112,6 +112,8 @@ pub struct RequestPlan {
     pub stop_on_failure: bool,
     /// Whether anything reads the body (saves, checks); otherwise only its size is kept.
     pub keep_body: bool,
+    /// The largest body kept when it is (`max_body_size`).
+    pub max_body: usize,
     /// Whether a save or check reads a response header (otherwise no `HeaderMap` is
     /// built for the answer).
     pub reads_headers: bool,

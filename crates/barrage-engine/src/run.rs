@@ -10,7 +10,8 @@ use barrage_metrics::Recorder;
 use tokio::sync::{mpsc, watch};
 
 use crate::context::{LoadChange, ScenarioCtx, WorkerCtx};
-use crate::http::{tls_config, Connector, TlsError};
+use crate::http::h1::MAX_HEAD;
+use crate::http::{tls_config, BodyBudget, Connector, TlsError, DEFAULT_BODY_MEMORY};
 use crate::plan::Plan;
 use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
@@ -29,6 +30,26 @@ pub struct RunOptions {
     pub pin_workers: bool,
     /// The share of the whole load this process runs ([`Segment::WHOLE`] alone).
     pub segment: Segment,
+    /// Send a request once more on a fresh connection when a reused one died before a
+    /// byte of the answer (`--no-retry` turns it off).
+    pub retry_reused: bool,
+    /// The most bytes a response head may take (`--max-head-size`).
+    pub max_head: usize,
+    /// What all kept response bodies of the process may take together
+    /// (`--max-body-memory`).
+    pub body_memory: usize,
+}
+
+impl RunOptions {
+    /// The connector every worker clones: the one budget for kept bodies is shared by all.
+    fn connector(&self, plan: &Plan, tls: Arc<rustls::ClientConfig>) -> Connector {
+        let mut connector = Connector::new(plan.connect_timeout, tls)
+            .with_local_addresses(self.local_addresses.clone());
+        connector.retry_reused = self.retry_reused;
+        connector.max_head = self.max_head;
+        connector.body_budget = BodyBudget::new(self.body_memory);
+        connector
+    }
 }
 
 impl Default for RunOptions {
@@ -40,6 +61,9 @@ impl Default for RunOptions {
             local_addresses: Vec::new(),
             pin_workers: false,
             segment: Segment::WHOLE,
+            retry_reused: true,
+            max_head: MAX_HEAD,
+            body_memory: DEFAULT_BODY_MEMORY,
         }
     }
 }
@@ -68,8 +92,7 @@ impl Run {
     pub fn start(plan: Arc<Plan>, opts: &RunOptions) -> Result<Run, StartError> {
         let workers = opts.workers.max(1);
         let tls = tls_config(opts.insecure)?;
-        let connector = Connector::new(plan.connect_timeout, tls)
-            .with_local_addresses(opts.local_addresses.clone());
+        let connector = opts.connector(&plan, tls);
         let cpus = if opts.pin_workers {
             crate::timer::allowed_cpus()
         } else {

@@ -317,11 +317,16 @@ impl Vu {
         let result = self.exchange(r, to).await;
         guard.armed = false;
         let pause = self.note_reach(Attempt::of(&result));
+        let notes = self.conns.take_notes();
+        if notes.retries > 0 {
+            self.note_retries(r, notes.retries);
+        }
         let x = match result {
             Ok(x) => x,
             Err(error) => {
                 let outcome = Outcome::Unanswered {
                     sent,
+                    received: notes.received,
                     error: &error,
                 };
                 let ok = self.settle(r, &outcome);
@@ -366,6 +371,16 @@ impl Vu {
             None => {}
         }
         change.pause
+    }
+
+    /// Counts the requests of this step that went once more on a fresh connection (apart
+    /// from failures: the server never answered the first try).
+    #[cold]
+    fn note_retries(&self, r: &RequestPlan, retries: u32) {
+        self.ctx
+            .recorder
+            .borrow_mut()
+            .retried(r.endpoint, u64::from(retries));
     }
 
     /// Status, saves and checks: stores what the saves found, notes each save and check in

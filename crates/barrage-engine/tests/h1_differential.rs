@@ -11,12 +11,22 @@
 use std::time::Duration;
 
 use barrage_engine::http::h1::{parse_request, Conn, RequestWriter};
-use barrage_engine::http::{RequestSink, Stream};
+use barrage_engine::http::{BodyBudget, BodyLimits, RequestSink, Stream, DEFAULT_MAX_BODY};
 use bytes::Bytes;
 use http::{Method, Request, Version};
 use http_body_util::{BodyExt, Full};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// Keep the body, within the default cap, from a budget of this test binary's own.
+fn keep() -> Option<BodyLimits<'static>> {
+    static BUDGET: std::sync::LazyLock<std::sync::Arc<BodyBudget>> =
+        std::sync::LazyLock::new(|| BodyBudget::new(1 << 30));
+    Some(BodyLimits {
+        max_body: DEFAULT_MAX_BODY,
+        budget: &BUDGET,
+    })
+}
 
 /// What one client made of one answer.
 #[derive(Debug, PartialEq)]
@@ -147,7 +157,7 @@ async fn lean(script: Script, reqs: &[Request<Bytes>]) -> (Vec<Outcome>, Vec<Vec
         let bytes = wire(req);
         let answer = tokio::time::timeout(
             Duration::from_secs(5),
-            conn.exchange(&bytes, head_only, true, deadline()),
+            conn.exchange(&bytes, head_only, keep(), deadline()),
         )
         .await
         .expect("the lean client answers within 5 s");
@@ -444,7 +454,7 @@ async fn the_lean_client_counts_a_closed_idle_connection_as_closed() {
     .await;
     let tcp = TcpStream::connect(addr).await.unwrap();
     let mut conn = Conn::new(Stream::Plain(tcp));
-    conn.exchange(&wire(&request(Method::GET, b"")), false, false, deadline())
+    conn.exchange(&wire(&request(Method::GET, b"")), false, None, deadline())
         .await
         .unwrap();
     assert!(conn.reusable(), "keep-alive by default in HTTP/1.1");
@@ -545,7 +555,7 @@ async fn an_exchange_ends_at_its_deadline() {
     let started = std::time::Instant::now();
     let deadline = started + Duration::from_millis(150);
     let failed = conn
-        .exchange(&wire(&request(Method::GET, b"")), false, false, deadline)
+        .exchange(&wire(&request(Method::GET, b"")), false, None, deadline)
         .await
         .unwrap_err();
     assert!(
@@ -562,6 +572,7 @@ async fn an_exchange_ends_at_its_deadline() {
 
 /// A server's content-length alone never makes barrage allocate it: a body to keep that
 /// is announced larger than barrage keeps is an error of that request, not an abort.
+/// (hyper has no such limit to compare with.)
 #[tokio::test]
 async fn an_absurd_content_length_is_a_protocol_error() {
     for answer in [
@@ -577,11 +588,16 @@ async fn an_absurd_content_length_is_a_protocol_error() {
         let tcp = TcpStream::connect(addr).await.unwrap();
         let mut conn = Conn::new(Stream::Plain(tcp));
         let failed = conn
-            .exchange(&wire(&request(Method::GET, b"")), false, true, deadline())
+            .exchange(&wire(&request(Method::GET, b"")), false, keep(), deadline())
             .await
             .unwrap_err();
         assert!(
-            matches!(failed.error, barrage_engine::http::h1::H1Error::Protocol(_)),
+            matches!(
+                failed.error,
+                barrage_engine::http::h1::H1Error::BodyLimit(
+                    barrage_engine::http::KeepRefused::TooLong { .. }
+                )
+            ),
             "{failed:?}"
         );
     }

@@ -24,6 +24,8 @@ pub(crate) struct EndpointData {
     pub(crate) interrupted: u64,
     pub(crate) bytes_sent: u64,
     pub(crate) bytes_received: u64,
+    /// Requests sent once more on a fresh connection (counted once in `requests`).
+    pub(crate) retries: u64,
     pub(crate) status: StatusCounts,
     pub(crate) failures_by_category: FailureCounts,
     /// Successful requests, from the intended start.
@@ -45,6 +47,7 @@ impl EndpointData {
         self.interrupted += other.interrupted;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
+        self.retries += other.retries;
         for (code, n) in other.status.iter() {
             self.status.add(code, n);
         }
@@ -63,6 +66,7 @@ impl EndpointData {
             interrupted: std::mem::take(&mut self.interrupted),
             bytes_sent: std::mem::take(&mut self.bytes_sent),
             bytes_received: std::mem::take(&mut self.bytes_received),
+            retries: std::mem::take(&mut self.retries),
             status: std::mem::take(&mut self.status),
             failures_by_category: std::mem::take(&mut self.failures_by_category),
             response_time: self.response_time.take_rewarmed(),

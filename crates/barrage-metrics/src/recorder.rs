@@ -87,6 +87,14 @@ impl Recorder {
         e.failures_by_category.add(category, message);
     }
 
+    /// `n` requests of endpoint `ep` that went once more on a fresh connection, after a
+    /// reused one died before a byte of the answer: counted apart, never as failures (the
+    /// request itself is counted once, by [`Recorder::success`] or [`Recorder::failure`]).
+    #[inline]
+    pub fn retried(&mut self, ep: EndpointId, n: u64) {
+        self.current.endpoints[ep.index()].retries += n;
+    }
+
     /// The outcome of one check on one response.
     #[inline]
     pub fn check(&mut self, id: CheckId, passed: bool) {

@@ -74,6 +74,11 @@ pub struct EndpointStats {
     pub failures_by_category: BTreeMap<String, u64>,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Requests sent once more on a fresh connection after a reused one died before a byte
+    /// of the answer (counted once in `requests`, never as failures). Absent in result
+    /// files written before it existed: read as 0.
+    #[serde(default)]
+    pub retries: u64,
 }
 
 /// Latency statistics in milliseconds; all zero when `count` is zero.
@@ -205,6 +210,7 @@ pub(crate) fn endpoint_stats(info: &EndpointInfo, d: &EndpointData, rates: Rates
             .collect(),
         bytes_sent: d.bytes_sent,
         bytes_received: d.bytes_received,
+        retries: d.retries,
     }
 }
 

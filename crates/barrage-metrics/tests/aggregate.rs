@@ -74,6 +74,10 @@ fn snapshot_reports_what_the_workers_recorded() {
         || "connection refused (127.0.0.1:9)".into(),
     );
     w1.interrupted(f.get);
+    // Two of the GETs went once more on a fresh connection (one per worker), one POST too.
+    w0.retried(f.get, 1);
+    w1.retried(f.get, 1);
+    w1.retried(f.post, 1);
     w0.connection(2_000_000, Some(5_000_000));
     w1.connection(4_000_000, None);
     w0.iteration(f.task, 120_000_000);
@@ -103,6 +107,10 @@ fn snapshot_reports_what_the_workers_recorded() {
     assert!((get.service_time.p50 - 25.0).abs() < 0.05);
     assert_eq!(get.status_codes.get(&200), Some(&100));
     assert_eq!((get.bytes_sent, get.bytes_received), (1000, 10_000));
+    assert_eq!(get.retries, 2, "retries are counted apart from requests");
+    assert_eq!(s.endpoints[1].retries, 1);
+    assert_eq!(s.aggregate.retries, 3);
+    assert_eq!(s.aggregate.failures, 2, "and never as failures");
 
     let post = &s.endpoints[1];
     assert_eq!((post.requests, post.failures), (10, 2));

@@ -210,6 +210,7 @@ fn json_has_the_documented_shape() {
         "failures_by_category",
         "bytes_sent",
         "bytes_received",
+        "retries",
     ] {
         assert!(ep.get(key).is_some(), "endpoint lacks {key}");
     }

@@ -305,6 +305,22 @@ fn totals(s: &Snapshot, color: bool) -> String {
     if a.interrupted > 0 {
         let _ = write!(out, ", {} interrupted at the stop", a.interrupted);
     }
+    if a.retries > 0 {
+        // Retries are no failures: say where they were, so a server that drops kept-alive
+        // connections is seen.
+        let by_endpoint: Vec<String> = s
+            .endpoints
+            .iter()
+            .filter(|e| e.retries > 0)
+            .map(|e| format!("{} {} {}", e.method, e.name, e.retries))
+            .collect();
+        let _ = write!(
+            out,
+            "\n{} sent again on a fresh connection after a reused one closed unanswered ({})",
+            a.retries,
+            by_endpoint.join(", ")
+        );
+    }
     let _ = write!(
         out,
         "\n{} sent, {} received; {} users running at the end",
@@ -456,6 +472,21 @@ mod tests {
             "1300 requests in 1m05s (20.00 req/s), 3 failures (0.23%), 1 interrupted at the stop"
         ));
         assert!(out.contains("152.3 KiB sent, 2.5 MiB received; 120 users running at the end"));
+        assert!(!out.contains("sent again"), "no retries, no line");
+    }
+
+    #[test]
+    fn retries_are_shown_by_endpoint_when_there_are_some() {
+        let mut s = snapshot();
+        s.endpoints[0].retries = 7;
+        s.aggregate.retries = 7;
+        let out = summary(&s, &ViewOptions { color: false });
+        let e = &s.endpoints[0];
+        let want = format!(
+            "7 sent again on a fresh connection after a reused one closed unanswered ({} {} 7)",
+            e.method, e.name
+        );
+        assert!(out.contains(&want), "{out}");
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn endpoint(method: &str, name: &str, requests: u64, failures: u64, base: f64) -
         failures_by_category: BTreeMap::new(),
         bytes_sent: requests * 120,
         bytes_received: requests * 2048,
+        retries: 0,
     }
 }
 

@@ -35,6 +35,7 @@ pub const DEFAULTS: &[&str] = &[
     "think",
     "cookies",
     "max_redirects",
+    "max_body_size",
 ];
 
 pub const DATA_SOURCE: &[&str] = &["file", "order"];
@@ -65,6 +66,7 @@ pub const REQUEST_STEP: &[&str] = &[
     "save",
     "check",
     "timeout",
+    "max_body_size",
     "on_failure",
 ];
 

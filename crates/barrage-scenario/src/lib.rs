@@ -16,6 +16,7 @@ pub mod keys;
 pub mod model;
 mod node;
 mod schema;
+pub mod size;
 
 use std::path::{Path, PathBuf};
 

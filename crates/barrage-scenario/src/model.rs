@@ -102,6 +102,8 @@ pub struct Defaults {
     pub cookies: Option<Spanned<bool>>,
     /// Redirects followed per request; 0 turns following off. Default 10.
     pub max_redirects: Option<Spanned<u32>>,
+    /// The largest response body kept for saves and checks, in bytes. Default 16 MiB.
+    pub max_body_size: Option<Spanned<u64>>,
 }
 
 /// Time a user waits.
@@ -217,6 +219,8 @@ pub struct RequestStep {
     pub check: Check,
     /// Overrides `defaults.timeout`.
     pub timeout: Option<Spanned<Duration>>,
+    /// Overrides `defaults.max_body_size`.
+    pub max_body_size: Option<Spanned<u64>>,
     /// What a failed request or check does to the rest of the iteration.
     pub on_failure: Spanned<OnFailure>,
 }

@@ -133,6 +133,45 @@ fn a_bare_number_duration_suggests_a_unit() {
 }
 
 #[test]
+fn body_sizes_need_a_unit_and_are_located() {
+    let e = error(
+        &format!("{TASK}defaults: {{ max_body_size: 16 }}\n"),
+        "size",
+    );
+    assert_eq!(
+        e.message,
+        "expected a size like `16MiB`, found a number without a unit"
+    );
+    assert_eq!((e.line, e.col), (2, 28));
+    assert!(e.help.unwrap().starts_with("add a unit: `16MiB`"));
+
+    let e = error(
+        "tasks: { t: [ { get: /, max_body_size: 16mib } ] }\n",
+        "size",
+    );
+    assert_eq!(e.message, "invalid size: unknown unit `mib` in `16mib`");
+    assert_eq!((e.line, e.col), (1, 40));
+    assert!(e.help.unwrap().starts_with("write `MiB`"));
+
+    let e = error(
+        &format!("{TASK}defaults: {{ max_body_size: 0B }}\n"),
+        "size",
+    );
+    assert_eq!(e.message, "invalid size: a size of zero keeps nothing");
+
+    let (s, _) = parse(&source(
+        "defaults: { max_body_size: 1GiB }\ntasks: { t: [ { get: /, max_body_size: 512 KiB } ] }\n",
+    ))
+    .unwrap();
+    assert_eq!(s.defaults.max_body_size.unwrap().value, 1 << 30);
+    let step = match &s.users[0].tasks[0].steps[0] {
+        barrage_scenario::Step::Request(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(step.max_body_size.as_ref().unwrap().value, 512 << 10);
+}
+
+#[test]
 fn invalid_durations_are_errors() {
     let e = error(&format!("{TASK}load: {{ duration: -5s }}\n"), "negative");
     assert_eq!(e.message, "invalid duration: a duration cannot be negative");

@@ -241,6 +241,23 @@ fn the_schema_duration_pattern_is_the_parser_rule() {
     }
 }
 
+#[test]
+fn the_schema_size_pattern_is_the_parser_rule() {
+    assert_eq!(
+        json_schema()["$defs"]["size"]["pattern"],
+        barrage_scenario::size::SIZE_PATTERN
+    );
+    let pattern = schema_pattern(barrage_scenario::size::SIZE_PATTERN);
+    for text in ["16MiB", " 512 KiB ", "1GB", "1000B", "2kB"] {
+        assert!(pattern(text), "{text}");
+        assert!(barrage_scenario::size::parse_size(text).is_ok(), "{text}");
+    }
+    for text in ["16", "16mib", "1.5MiB", "MiB", "-1MiB"] {
+        assert!(!pattern(text), "{text}");
+        assert!(barrage_scenario::size::parse_size(text).is_err(), "{text}");
+    }
+}
+
 /// Matches `text` against `pattern` with the schema validator's own regex engine.
 fn schema_pattern(pattern: &str) -> impl Fn(&str) -> bool {
     let validator = jsonschema::validator_for(&serde_json::json!({ "pattern": pattern }))

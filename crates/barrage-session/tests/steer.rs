@@ -48,6 +48,7 @@ fn run(
     let opts = CompileOptions {
         host: Some(target.url()),
         load,
+        ..CompileOptions::default()
     };
     let (plan, _) = compile(&scenario, &file, &opts).expect("the test's scenario compiles");
     let settings = Settings {

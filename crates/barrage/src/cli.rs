@@ -172,6 +172,24 @@ pub struct CommonArgs {
     /// command line. Redacted by default.
     #[arg(long)]
     pub no_redact: bool,
+    /// Never send a request again: by default, a request written to a reused keep-alive
+    /// connection that dies before a byte of the answer arrives goes once more on a fresh
+    /// connection (any method: the server answered nothing), counted in `retries`.
+    #[arg(long, env = "BARRAGE_NO_RETRY")]
+    pub no_retry: bool,
+    /// The largest response body kept for saves and checks, e.g. 32MiB (replaces the
+    /// scenario's `defaults.max_body_size`; default 16MiB). Bodies nothing reads are
+    /// counted, never kept.
+    #[arg(long, value_name = "SIZE", env = "BARRAGE_MAX_BODY_SIZE", value_parser = parse_size)]
+    pub max_body_size: Option<u64>,
+    /// What all kept response bodies of the process may take together, e.g. 1GiB
+    /// (default 128MiB); a body that would pass it fails its request.
+    #[arg(long, value_name = "SIZE", env = "BARRAGE_MAX_BODY_MEMORY", value_parser = parse_size)]
+    pub max_body_memory: Option<u64>,
+    /// The largest response head (status line and headers) accepted, e.g. 256KiB
+    /// (default 64KiB), however the network splits it.
+    #[arg(long, value_name = "SIZE", env = "BARRAGE_MAX_HEAD_SIZE", value_parser = parse_size)]
+    pub max_head_size: Option<u64>,
     #[command(flatten)]
     pub outputs: crate::outputs::OutputArgs,
 }
@@ -255,6 +273,11 @@ fn parse_positive_duration(s: &str) -> Result<Duration, String> {
         )),
         d => Ok(d),
     }
+}
+
+/// Sizes on the command line use the scenario file's syntax (`16MiB`, `512KiB`).
+fn parse_size(s: &str) -> Result<u64, String> {
+    barrage_scenario::size::parse_size(s).map_err(|e| format!("{e}; {}", e.help()))
 }
 
 /// `--local-addresses`, parsed.

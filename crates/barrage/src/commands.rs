@@ -180,6 +180,7 @@ pub async fn run(args: RunArgs) -> u8 {
     let opts = CompileOptions {
         host: args.host.clone(),
         load: overrides(&args),
+        max_body_size: args.common.max_body_size,
     };
     let loaded = match read(&args.scenario).and_then(|f| load(f, &opts, exit::USAGE)) {
         Ok(l) => l,
@@ -226,6 +227,7 @@ pub(crate) async fn execute(
         .map(|b| redact_url(format!("{}{}", b.origin, b.path_prefix)))
         .unwrap_or_default();
     let args: Vec<String> = std::env::args().collect();
+    let defaults = RunOptions::default();
     let settings = Settings {
         run: RunOptions {
             stop_timeout,
@@ -237,7 +239,14 @@ pub(crate) async fn execute(
                 .map(|l| l.0.clone())
                 .unwrap_or_default(),
             pin_workers: common.pin_workers,
-            ..RunOptions::default()
+            retry_reused: !common.no_retry,
+            max_head: common.max_head_size.map_or(defaults.max_head, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+            body_memory: common.max_body_memory.map_or(defaults.body_memory, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+            ..defaults
         },
         reset_stats,
         thresholds: items,
@@ -349,6 +358,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
             duration: Some(args.run_time),
             ..LoadOverrides::default()
         },
+        max_body_size: None,
     };
     let loaded = match load(file, &opts, exit::CANNOT_RUN) {
         Ok(l) => l,
@@ -360,6 +370,10 @@ pub async fn demo(args: DemoArgs) -> u8 {
         insecure: false,
         local_addresses: None,
         pin_workers: false,
+        no_retry: false,
+        max_body_size: None,
+        max_body_memory: None,
+        max_head_size: None,
         only_summary: false,
         no_redact: args.no_redact,
         outputs: Default::default(),

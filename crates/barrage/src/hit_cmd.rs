@@ -77,6 +77,7 @@ pub async fn hit(args: HitArgs) -> u8 {
     let opts = CompileOptions {
         host: None,
         load: hit_load(&args),
+        max_body_size: args.common.max_body_size,
     };
     let loaded = match load(file, &opts, exit::USAGE) {
         Ok(l) => l,

@@ -211,6 +211,9 @@ impl Compiler<'_> {
             check,
             check_ids,
             timeout: r.timeout.as_ref().map_or(defaults.timeout, |t| t.value),
+            max_body: r.max_body_size.as_ref().map_or(defaults.max_body, |m| {
+                usize::try_from(m.value).unwrap_or(usize::MAX)
+            }),
             stop_on_failure: r.on_failure.value == barrage_scenario::OnFailure::StopIteration,
             keep_body,
             reads_headers,

@@ -9,13 +9,23 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use tokio::net::{TcpSocket, TcpStream};
 
-use super::h1::Conn;
+use super::h1::{Conn, MAX_HEAD};
+use super::BodyBudget;
 use super::{ConnectTiming, Connection, Origin, RequestError, Scheme, Stream};
 
-/// Opens connections for the users of one worker.
+/// Opens connections for the users of one worker, and holds what every connection of the
+/// run shares: the limits on response heads and kept bodies, and whether a request that
+/// met a dead reused connection goes once more.
 #[derive(Clone)]
 pub struct Connector {
     pub connect_timeout: Duration,
+    /// A request written to a reused connection that died before a byte of the answer is
+    /// sent once more on a fresh one (`--no-retry` turns it off).
+    pub retry_reused: bool,
+    /// The most bytes a response head may take (`--max-head-size`).
+    pub max_head: usize,
+    /// What all kept bodies of the process may take together (`--max-body-memory`).
+    pub body_budget: Arc<BodyBudget>,
     tls: Arc<rustls::ClientConfig>,
     /// Source addresses connections are made from, in turn; empty: the system chooses.
     local: Arc<[IpAddr]>,
@@ -27,6 +37,9 @@ impl Connector {
     pub fn new(connect_timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Connector {
         Connector {
             connect_timeout,
+            retry_reused: true,
+            max_head: MAX_HEAD,
+            body_budget: Arc::new(BodyBudget::default()),
             tls,
             local: Arc::from(Vec::new()),
             next_local: Arc::new(AtomicUsize::new(0)),
@@ -66,7 +79,10 @@ impl Connector {
                     connect: connected - started,
                     tls: None,
                 };
-                Ok((Connection::Http1(Conn::new(Stream::Plain(tcp))), timing))
+                Ok((
+                    Connection::Http1(Conn::new(Stream::Plain(tcp)).with_max_head(self.max_head)),
+                    timing,
+                ))
             }
             Scheme::Https => {
                 let name = ServerName::try_from(origin.host.clone())
@@ -85,7 +101,9 @@ impl Connector {
                     tls: Some(secured - connected),
                 };
                 Ok((
-                    Connection::Http1(Conn::new(Stream::Tls(Box::new(tls)))),
+                    Connection::Http1(
+                        Conn::new(Stream::Tls(Box::new(tls))).with_max_head(self.max_head),
+                    ),
                     timing,
                 ))
             }

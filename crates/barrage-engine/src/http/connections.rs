@@ -11,18 +11,37 @@ use std::time::Instant;
 
 use super::exchange::{Response, ResponseHead};
 use super::h1;
-use super::{Connector, Exchange, Origin, Outgoing, RequestError, Timings};
+use super::{BodyLimits, Connector, Exchange, Origin, Outgoing, RequestError, Timings};
 
 /// The connections one virtual user holds, by origin. Usually one; a scenario that
 /// calls absolute URLs on other hosts gets one per host.
 #[derive(Default)]
 pub struct Connections {
     open: Vec<(Origin, Connection)>,
+    notes: SendNotes,
+}
+
+/// What the sends since the last [`Connections::take_notes`] did beyond their answers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SendNotes {
+    /// Requests sent once more on a fresh connection after a reused one died before a
+    /// byte of the answer arrived.
+    pub retries: u32,
+    /// Body bytes that arrived for sends that then failed (a successful send's are its
+    /// [`Exchange::body_len`]).
+    pub received: u64,
 }
 
 impl Connections {
     /// Sends `out.request` to `out.origin`, reusing this user's connection when it is
     /// still open, and reads the answer.
+    ///
+    /// A request written to a reused connection that died before a byte of the answer
+    /// arrived is sent once more on a fresh connection (unless the connector's
+    /// `retry_reused` is off): the server did not answer it, so that is not a second
+    /// attempt at anything the server saw through. It is noted in [`SendNotes::retries`],
+    /// never as a failure; a request that fails again on the fresh connection fails.
+    /// The retried request is timed from the retry's send.
     pub async fn send(
         &mut self,
         connector: &Connector,
@@ -43,18 +62,19 @@ impl Connections {
         };
         let reused = connected.is_none();
         let mut sent_at = Instant::now();
-        let result = match self.open[at].1.exchange(out, sent_at).await {
-            // A kept-alive connection that failed before a byte of the request was written:
-            // the server never saw it, so one try on a fresh connection is not a second
-            // attempt. Once any of it may have been written the failure stands: a retry
-            // could make the server count a request twice.
-            Err(Failure { unsent: true, .. }) if reused => {
+        let result = match self.open[at].1.exchange(connector, out, sent_at).await {
+            // Without `retry_reused`, only a request of which not a byte was written goes
+            // again: the server never saw it.
+            Err(f) if reused && (f.unsent || (connector.retry_reused && f.retryable)) => {
                 match connector.connect(out.origin).await {
                     Ok((c, timing)) => {
                         connected = Some(timing);
                         self.open[at].1 = c;
+                        if !f.unsent {
+                            self.notes.retries += 1;
+                        }
                         sent_at = Instant::now();
-                        self.open[at].1.exchange(out, sent_at).await
+                        self.open[at].1.exchange(connector, out, sent_at).await
                     }
                     Err(e) => {
                         self.open.swap_remove(at);
@@ -70,7 +90,10 @@ impl Connections {
         if result.is_err() || !self.open[at].1.reusable() {
             self.open.swap_remove(at);
         }
-        let response = result.map_err(|f| f.error)?;
+        let response = result.map_err(|f| {
+            self.notes.received += f.received;
+            f.error
+        })?;
         Ok(Exchange::new(
             response,
             Timings {
@@ -79,6 +102,13 @@ impl Connections {
                 connected,
             },
         ))
+    }
+
+    /// What the sends since the last call retried and received beyond their answers;
+    /// starts the count again.
+    #[inline]
+    pub fn take_notes(&mut self) -> SendNotes {
+        std::mem::take(&mut self.notes)
     }
 
     /// Where this user's open connection to `origin` lies, if it can carry a request now.
@@ -101,36 +131,48 @@ pub enum Connection {
 }
 
 /// A failed exchange, whatever the kind; `unsent` when not a byte of the request reached
-/// the connection, so the server cannot have seen it.
+/// the connection, so the server cannot have seen it; `retryable` when, written to a
+/// reused connection, it may go once more on a fresh one (see
+/// [`h1::Failure::retryable_on_reused`]); `received` the body bytes that still arrived.
 struct Failure {
     error: RequestError,
     unsent: bool,
+    retryable: bool,
+    received: u64,
 }
 
 impl Connection {
     /// Writes the request and reads its answer; `sent_at + out.timeout` is the deadline.
     async fn exchange(
         &mut self,
+        connector: &Connector,
         out: &Outgoing<'_>,
         sent_at: Instant,
     ) -> Result<Response, Failure> {
         let deadline = sent_at + out.timeout;
+        let keep = out.keep_body.then_some(BodyLimits {
+            max_body: out.max_body,
+            budget: &connector.body_budget,
+        });
         match self {
             Connection::Http1(conn) => {
                 let request = out.request;
                 match conn
-                    .exchange(request.wire(), request.head_only(), out.keep_body, deadline)
+                    .exchange(request.wire(), request.head_only(), keep, deadline)
                     .await
                 {
                     Ok(r) => Ok(Response {
                         status: r.status,
                         head: ResponseHead::Http1(r.head),
                         body: r.body,
+                        kept: r.kept,
                         body_len: r.body_len,
                     }),
                     Err(f) => Err(Failure {
-                        error: f.error.into_request_error(out.timeout),
+                        retryable: f.retryable_on_reused(),
                         unsent: f.unsent,
+                        received: f.received,
+                        error: f.error.into_request_error(out.timeout),
                     }),
                 }
             }

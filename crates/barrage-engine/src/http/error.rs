@@ -27,6 +27,10 @@ pub enum RequestError {
     Protocol(String),
     #[error("{0}")]
     Invalid(String),
+    /// The process's budget for kept bodies was in use (`http/budget.rs`): a limit of this
+    /// machine's run, not the server's fault.
+    #[error("{0}")]
+    BodyMemory(String),
 }
 
 /// The category a failed request is counted under.
@@ -35,7 +39,11 @@ pub fn categorize(e: &RequestError) -> FailureCategory {
         RequestError::Refused(_) => FailureCategory::ConnectRefused,
         RequestError::ConnectTimeout(..) => FailureCategory::ConnectTimeout,
         RequestError::Connect(..) => FailureCategory::Other,
-        RequestError::LocalResources(..) => FailureCategory::LocalResources,
+        // The body budget is this machine's memory running short, like descriptors or
+        // ports: not the server's fault.
+        RequestError::LocalResources(..) | RequestError::BodyMemory(_) => {
+            FailureCategory::LocalResources
+        }
         RequestError::Tls(..) => FailureCategory::Tls,
         RequestError::ResponseTimeout(_) => FailureCategory::ResponseTimeout,
         RequestError::Invalid(_) => FailureCategory::Other,

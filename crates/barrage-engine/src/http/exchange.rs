@@ -37,6 +37,9 @@ pub struct Timings {
 #[derive(Debug)]
 pub struct Exchange {
     status: StatusCode,
+    /// `body` is the whole body (it was asked to be kept); otherwise only its start. Sits
+    /// beside `status` in what was padding, so the answer grows by nothing.
+    kept: bool,
     head: ResponseHead,
     /// Built from `head` the first time someone asks.
     headers: OnceCell<HeaderMap>,
@@ -49,6 +52,7 @@ impl Exchange {
     pub(crate) fn new(response: Response, timings: Timings) -> Exchange {
         Exchange {
             status: response.status,
+            kept: response.kept,
             head: response.head,
             headers: OnceCell::new(),
             body: response.body,
@@ -104,16 +108,25 @@ impl Exchange {
     ///
     /// [`Outgoing::keep_body`]: super::Outgoing::keep_body
     pub fn body(&self) -> &[u8] {
-        &self.body
+        if self.kept {
+            &self.body
+        } else {
+            &[]
+        }
     }
 
-    /// The start of the body (up to 1 KiB), for failure samples.
-    ///
-    /// A placeholder on the `redact` branch: it is the start of the *kept* body only, so
-    /// it is empty when no save or check read the body. The HTTP connection's own
-    /// version (the start kept whether or not the body is) replaces it.
+    /// The first [`BODY_START`](super::h1::BODY_START) (1 KiB) bytes of the body at most
+    /// (decoded, for a chunked body), kept or not: what a failure sample shows of the
+    /// answer. Costs nothing extra: the start of a body nobody keeps is split off the read
+    /// buffer without a copy (with the head, for a body framed by a length).
     pub fn body_start(&self) -> &[u8] {
-        &self.body[..self.body.len().min(1024)]
+        if self.body.is_empty() {
+            // A length-framed body nobody keeps: its start came with the head.
+            return match &self.head {
+                ResponseHead::Http1(head) => head.body_start(),
+            };
+        }
+        &self.body[..self.body.len().min(super::h1::BODY_START)]
     }
 
     /// The body's length in bytes (decoded, for a chunked body), kept or not.
@@ -133,6 +146,8 @@ pub(crate) enum ResponseHead {
 pub(crate) struct Response {
     pub status: StatusCode,
     pub head: ResponseHead,
+    /// The body when `kept`; otherwise its start.
     pub body: Bytes,
+    pub kept: bool,
     pub body_len: u64,
 }

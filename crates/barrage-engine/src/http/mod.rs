@@ -15,11 +15,17 @@
 //! ```text
 //!   RequestBuf::start(method, target) -> impl RequestSink
 //!       sink.header(name, value), sink.header_parts(name, pieces), sink.finish(body)
-//!   Connections::send(&Connector, &Outgoing { origin, request: &RequestBuf, keep_body, timeout })
+//!   Connections::send(&Connector, &Outgoing { origin, request: &RequestBuf, keep, timeout })
 //!       -> Exchange: status(), header(name), sets_cookie(), headers() (built on first use),
-//!                    body() (kept) or body_len() (counted), timings { sent_at, done_at, connected }
+//!                    body() (kept) or body_len() (counted), body_start() (always),
+//!                    timings { sent_at, done_at, connected }
 //!       or RequestError (counted under `categorize(&error)`)
+//!   Connections::take_notes() -> SendNotes { retries, received }: what the sends since
+//!       the last call retried, and the body bytes failed sends still received
 //! ```
+//!
+//! Memory: a kept body is bounded per response and by one budget for the process
+//! (`budget.rs`); a body nobody keeps is counted and dropped as it streams.
 //!
 //! Behind it, each connection is of one kind ([`Connection`]); HTTP/1.1 ([`h1`]) is the
 //! only kind today. Its request writing, response parsing, body framing and deadline live
@@ -31,6 +37,7 @@
 //!
 //! Must not: print, spawn a task per connection, or share a connection between users.
 
+mod budget;
 mod connect;
 mod connections;
 mod error;
@@ -40,8 +47,9 @@ mod origin;
 mod request;
 mod stream;
 
+pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
 pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};
-pub use connections::{Connection, Connections};
+pub use connections::{Connection, Connections, SendNotes};
 pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};
 pub use origin::{Origin, Scheme};

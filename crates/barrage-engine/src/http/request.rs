@@ -115,6 +115,8 @@ pub struct Outgoing<'a> {
     pub request: &'a RequestBuf,
     /// Keep the answer's body (something reads it); otherwise its bytes are only counted.
     pub keep_body: bool,
+    /// The largest body kept (`max_body_size`); a longer one fails the request.
+    pub max_body: usize,
     /// Bounds the answer: from the request being handed to a ready connection to the last
     /// byte of its body.
     pub timeout: Duration,

@@ -29,8 +29,13 @@ use crate::plan::RequestPlan;
 pub(super) enum Outcome<'a> {
     /// The request could not be built (a template failed): nothing was sent.
     Unbuilt(&'a BuildError),
-    /// The request, `sent` bytes, went out to `to` and no answer came.
-    Unanswered { sent: u64, error: &'a RequestError },
+    /// The request, `sent` bytes, went out to `to` and no whole answer came; `received`
+    /// body bytes still arrived (a body cut off or over its cap), and count.
+    Unanswered {
+        sent: u64,
+        received: u64,
+        error: &'a RequestError,
+    },
     /// An answer came and was judged; `failure` when its status, a save or a check failed.
     Answered {
         sent: u64,
@@ -89,9 +94,13 @@ impl Vu {
                 });
                 false
             }
-            Outcome::Unanswered { sent, error, .. } => {
+            Outcome::Unanswered {
+                sent,
+                received,
+                error,
+            } => {
                 let category = categorize(error);
-                recorder.failure(r.endpoint, category, None, None, *sent, 0, || {
+                recorder.failure(r.endpoint, category, None, None, *sent, *received, || {
                     self.sample(&error.to_string(), None, true)
                 });
                 false

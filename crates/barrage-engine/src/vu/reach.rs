@@ -44,7 +44,8 @@ impl Attempt {
                 RequestError::ResponseTimeout(_)
                 | RequestError::Io(_)
                 | RequestError::Closed
-                | RequestError::Protocol(_),
+                | RequestError::Protocol(_)
+                | RequestError::BodyMemory(_),
             ) => Attempt::Connected,
             Err(_) => Attempt::Other,
         }

@@ -266,6 +266,7 @@ impl Vu {
                     None => &self.request,
                 },
                 keep_body: r.keep_body || self.observer.is_some(),
+                max_body: r.max_body,
                 timeout: r.timeout,
             };
             let x = self.conns.send(connector, &out).await?;

@@ -179,6 +179,7 @@ fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
             }
             "think" => defaults.think = time::think(ctx, value),
             "cookies" => defaults.cookies = value::boolean(ctx, value),
+            "max_body_size" => defaults.max_body_size = value::size(ctx, value),
             "max_redirects" => {
                 defaults.max_redirects =
                     value::u32_at_least(ctx, value, "a whole number of at least 0", 0);

@@ -149,6 +149,7 @@ fn request(
         save: Vec::new(),
         check: Default::default(),
         timeout: None,
+        max_body_size: None,
         // Not written: points at the method key, the step's name in the file.
         on_failure: Spanned::new(OnFailure::Continue, method_key.span),
     };
@@ -194,6 +195,7 @@ fn request(
             "timeout" => {
                 step.timeout = time::positive_duration(ctx, value, super::TIMEOUT_HELP);
             }
+            "max_body_size" => step.max_body_size = value::size(ctx, value),
             "on_failure" => {
                 if let Some(on_failure) = on_failure(ctx, value) {
                     step.on_failure = on_failure;

@@ -443,6 +443,32 @@ pub(crate) fn check_identifier(ctx: &mut Ctx, name: &Spanned<String>, what: &str
     }
 }
 
+/// A size in bytes such as `16MiB`; a bare number gets the unit suggested.
+pub(crate) fn size(ctx: &mut Ctx, node: &Node) -> Option<Spanned<u64>> {
+    const SIZE: &str = "a size like `16MiB`";
+    let Some(scalar) = node.as_scalar() else {
+        mismatch(ctx, node, SIZE);
+        return None;
+    };
+    if matches!(scalar.value, ScalarValue::Null | ScalarValue::Bool(_)) {
+        mismatch(ctx, node, SIZE);
+        return None;
+    }
+    match crate::size::parse_size(&scalar.text) {
+        Ok(bytes) => Some(Spanned::new(bytes, node.span)),
+        Err(err) => {
+            let message = match &err {
+                crate::size::SizeError::MissingUnit { .. } => {
+                    format!("expected {SIZE}, found a number without a unit")
+                }
+                _ => format!("invalid size: {err}"),
+            };
+            ctx.error_help(node.span, message, err.help());
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

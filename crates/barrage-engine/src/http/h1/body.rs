@@ -1,44 +1,59 @@
 //! Reading a response body as its head frames it: a length, chunks (with extensions and
 //! trailers), or until the server closes. A body is kept (for saves, checks and `--debug`)
-//! or only counted; a kept body is capped at [`MAX_KEPT_BODY`], and a server's announced
-//! length alone never makes an allocation of that size.
+//! within [`BodyLimits`], or only counted and dropped as it streams; either way its first
+//! [`BODY_START`] bytes are kept for failure samples, and every byte is counted in
+//! `Conn::received`, so a request that fails half way still counts what arrived.
+//!
+//! A kept body that arrived whole in the read buffer is split off it (no copy, nothing
+//! charged: the buffer is the connection's own); one that needs more reads grows in a
+//! [`KeptBody`] within the per-response cap and the process's budget (`http/budget.rs`).
+//! The start of a body nobody keeps is split off the read buffer too: with the head, for a
+//! body framed by a length (`conn.rs`), here for the others, copied only when the first
+//! chunk of a chunked body is shorter than [`BODY_START`].
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::{Conn, H1Error, MAX_HEAD, MAX_KEPT_BODY};
+use super::{Conn, H1Error, BODY_START};
+use crate::http::budget::{BodyLimits, KeepRefused, KeptBody};
 
-fn kept_too_long(len: u64) -> H1Error {
-    H1Error::Protocol(format!(
-        "a body of {len} bytes, over the {} MiB barrage keeps for saves and checks",
-        MAX_KEPT_BODY >> 20
-    ))
+fn refused(why: KeepRefused) -> H1Error {
+    H1Error::BodyLimit(why)
 }
 
 impl Conn {
+    /// A body of `len` bytes: kept, or (`keep` none) counted and dropped.
     pub(super) async fn read_length(
         &mut self,
         len: u64,
-        keep: bool,
-    ) -> Result<(Bytes, u64), H1Error> {
-        if keep {
-            let want = usize::try_from(len)
-                .ok()
-                .filter(|&n| n <= MAX_KEPT_BODY)
-                .ok_or_else(|| kept_too_long(len))?;
-            if self.buf.len() < want {
-                // Room for the body as announced, but not more than a read's worth ahead:
-                // the server's number alone never makes a huge allocation.
-                self.buf.reserve((want - self.buf.len()).min(1 << 20));
-            }
-            while self.buf.len() < want {
-                if self.read_more().await? == 0 {
-                    return Err(H1Error::Closed);
-                }
-            }
-            return Ok((self.buf.split_to(want).freeze(), len));
+        keep: Option<BodyLimits<'_>>,
+    ) -> Result<Bytes, H1Error> {
+        let Some(limits) = keep else {
+            self.skip(len).await?;
+            return Ok(Bytes::new());
+        };
+        let want = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= limits.max_body)
+            .ok_or(refused(KeepRefused::TooLong {
+                len,
+                max: limits.max_body,
+            }))?;
+        if self.buf.len() >= want {
+            self.received += len;
+            return Ok(self.buf.split_to(want).freeze());
         }
-        self.skip(len).await?;
-        Ok((Bytes::new(), len))
+        let mut kept = KeptBody::new(limits);
+        kept.expect(len).map_err(refused)?;
+        while kept.len() < want {
+            if self.buf.is_empty() && self.read_more().await? == 0 {
+                return Err(H1Error::Closed);
+            }
+            let here = self.buf.len().min(want - kept.len());
+            kept.push(&self.buf[..here]).map_err(refused)?;
+            self.buf.advance(here);
+            self.received += here as u64;
+        }
+        Ok(kept.finish())
     }
 
     /// Consumes `len` body bytes without keeping them.
@@ -47,6 +62,7 @@ impl Conn {
         loop {
             let here = (self.buf.len() as u64).min(left);
             self.buf.advance(here as usize);
+            self.received += here;
             left -= here;
             if left == 0 {
                 return Ok(());
@@ -57,9 +73,50 @@ impl Conn {
         }
     }
 
-    pub(super) async fn read_chunked(&mut self, keep: bool) -> Result<(Bytes, u64), H1Error> {
-        let mut kept = BytesMut::new();
-        let mut total = 0u64;
+    /// Consumes up to `len` bytes of the body in the buffer (at least one when `len` > 0,
+    /// reading if need be), keeping them in `kept` or, not kept, noting them in `start`.
+    /// Returns how many were consumed.
+    async fn take_some(
+        &mut self,
+        len: u64,
+        kept: &mut Option<KeptBody<'_>>,
+        start: &mut Bytes,
+    ) -> Result<u64, H1Error> {
+        if self.buf.is_empty() && self.read_more().await? == 0 {
+            return Err(H1Error::Closed);
+        }
+        let here = (self.buf.len() as u64).min(len) as usize;
+        match kept {
+            Some(k) => {
+                k.push(&self.buf[..here]).map_err(refused)?;
+                self.buf.advance(here);
+            }
+            None if start.len() < BODY_START => {
+                let take = here.min(BODY_START - start.len());
+                if start.is_empty() {
+                    *start = self.buf.split_to(take).freeze();
+                } else {
+                    // Only when the first chunk was shorter than the start: rare.
+                    let mut joined = BytesMut::with_capacity(start.len() + take);
+                    joined.extend_from_slice(start);
+                    joined.extend_from_slice(&self.buf[..take]);
+                    self.buf.advance(take);
+                    *start = joined.freeze();
+                }
+                self.buf.advance(here - take);
+            }
+            None => self.buf.advance(here),
+        }
+        self.received += here as u64;
+        Ok(here as u64)
+    }
+
+    pub(super) async fn read_chunked(
+        &mut self,
+        keep: Option<BodyLimits<'_>>,
+    ) -> Result<Bytes, H1Error> {
+        let mut kept = keep.map(KeptBody::new);
+        let mut start = Bytes::new();
         loop {
             let size = loop {
                 match httparse::parse_chunk_size(&self.buf) {
@@ -77,22 +134,20 @@ impl Conn {
             };
             if size == 0 {
                 self.read_trailers().await?;
-                return Ok((kept.freeze(), total));
+                return Ok(kept.map_or(start, KeptBody::finish));
             }
-            total = total.saturating_add(size);
-            if keep && total > MAX_KEPT_BODY as u64 {
-                return Err(kept_too_long(total));
-            }
-            if keep {
-                while (self.buf.len() as u64) < size {
-                    if self.read_more().await? == 0 {
-                        return Err(H1Error::Closed);
-                    }
+            if let (Some(k), Some(limits)) = (&kept, keep) {
+                let len = (k.len() as u64).saturating_add(size);
+                if len > limits.max_body as u64 {
+                    return Err(refused(KeepRefused::TooLong {
+                        len,
+                        max: limits.max_body,
+                    }));
                 }
-                kept.extend_from_slice(&self.buf[..size as usize]);
-                self.buf.advance(size as usize);
-            } else {
-                self.skip(size).await?;
+            }
+            let mut left = size;
+            while left > 0 {
+                left -= self.take_some(left, &mut kept, &mut start).await?;
             }
             while self.buf.len() < 2 {
                 if self.read_more().await? == 0 {
@@ -119,7 +174,7 @@ impl Conn {
                     self.buf.advance(used);
                     return Ok(());
                 }
-                Ok(httparse::Status::Partial) if self.buf.len() <= MAX_HEAD => {}
+                Ok(httparse::Status::Partial) if self.buf.len() <= self.max_head() => {}
                 Ok(httparse::Status::Partial) => {
                     return Err(H1Error::Protocol("trailers too long".into()))
                 }
@@ -131,20 +186,17 @@ impl Conn {
         }
     }
 
-    pub(super) async fn read_to_end(&mut self, keep: bool) -> Result<(Bytes, u64), H1Error> {
-        let mut total = 0u64;
-        let mut kept = BytesMut::new();
+    pub(super) async fn read_to_end(
+        &mut self,
+        keep: Option<BodyLimits<'_>>,
+    ) -> Result<Bytes, H1Error> {
+        let mut kept = keep.map(KeptBody::new);
+        let mut start = Bytes::new();
         loop {
-            total += self.buf.len() as u64;
-            if keep {
-                if total > MAX_KEPT_BODY as u64 {
-                    return Err(kept_too_long(total));
-                }
-                kept.extend_from_slice(&self.buf);
-            }
-            self.buf.clear();
-            if self.read_more().await? == 0 {
-                return Ok((kept.freeze(), total));
+            match self.take_some(u64::MAX, &mut kept, &mut start).await {
+                Ok(_) => {}
+                Err(H1Error::Closed) => return Ok(kept.map_or(start, KeptBody::finish)),
+                Err(e) => return Err(e),
             }
         }
     }

@@ -11,13 +11,13 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::Poll;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
 use super::alarm::{bounded, Alarm};
-use super::head::{parse_head, Framing, ParsedHead};
-use super::{Failure, H1Error, Response, MAX_HEAD};
-use crate::http::Stream;
+use super::head::{parse_head_in, Framing, ParsedHead};
+use super::{Failure, H1Error, Response, BODY_START, MAX_HEAD};
+use crate::http::{BodyLimits, Stream};
 
 /// How much room a read asks for at least.
 const READ_ROOM: usize = 8 * 1024;
@@ -32,6 +32,14 @@ pub struct Conn {
     reusable: bool,
     /// The current request's deadline, on a timer kept from request to request.
     alarm: Alarm,
+    /// The most bytes a response head may take, however TCP splits it.
+    max_head: usize,
+    /// Body bytes of the current answer read so far: what a failed request still counts
+    /// as received.
+    pub(super) received: u64,
+    /// A byte of the current answer has arrived (a reused connection that dies before one
+    /// did may take the request again on a fresh one).
+    answered: bool,
 }
 
 impl Conn {
@@ -41,7 +49,17 @@ impl Conn {
             buf: BytesMut::new(),
             reusable: true,
             alarm: Alarm::default(),
+            max_head: MAX_HEAD,
+            received: 0,
+            answered: false,
         }
+    }
+
+    /// The most bytes a response head may take (default [`MAX_HEAD`]): a longer head fails
+    /// its request whether it arrived in one segment or byte by byte.
+    pub fn with_max_head(mut self, max_head: usize) -> Conn {
+        self.max_head = max_head;
+        self
     }
 
     /// Whether the connection can carry another request.
@@ -71,27 +89,32 @@ impl Conn {
 
     /// Writes `request` (a whole rendered request, see
     /// [`RequestWriter`](super::RequestWriter)) and reads its response; `head_only` for a
-    /// HEAD request (no body follows). `keep_body` false counts the body's bytes without
-    /// keeping them. Past `deadline`, the exchange fails with [`H1Error::TimedOut`] (and the
-    /// connection is not reusable).
+    /// HEAD request (no body follows). With `keep` the body is kept within those limits;
+    /// without, its bytes are counted and dropped as they stream (its first
+    /// [`BODY_START`](super::BODY_START) bytes are kept either way). Past `deadline`, the
+    /// exchange fails with [`H1Error::TimedOut`] (and the connection is not reusable).
     pub async fn exchange(
         &mut self,
         request: &[u8],
         head_only: bool,
-        keep_body: bool,
+        keep: Option<BodyLimits<'_>>,
         deadline: std::time::Instant,
     ) -> Result<Response, Failure> {
         self.alarm.set(deadline);
         // Until the request is written the connection is in an unknown state; a failure
         // from here on means it must not be used again.
         self.reusable = false;
+        self.received = 0;
+        self.answered = false;
         self.write_request(request).await?;
         let response = self
-            .read_response(head_only, keep_body)
+            .read_response(head_only, keep)
             .await
             .map_err(|error| Failure {
                 error,
                 unsent: false,
+                answered: self.answered,
+                received: self.received,
             })?;
         Ok(response)
     }
@@ -104,6 +127,8 @@ impl Conn {
                     return Err(Failure {
                         error: H1Error::Closed,
                         unsent: written == 0,
+                        answered: false,
+                        received: 0,
                     })
                 }
                 Ok(n) => written += n,
@@ -111,6 +136,8 @@ impl Conn {
                     return Err(Failure {
                         unsent: written == 0 && !matches!(error, H1Error::TimedOut),
                         error,
+                        answered: false,
+                        received: 0,
                     })
                 }
             }
@@ -121,6 +148,8 @@ impl Conn {
             .map_err(|error| Failure {
                 error,
                 unsent: false,
+                answered: false,
+                received: 0,
             })
     }
 
@@ -129,26 +158,43 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < READ_ROOM / 2 {
             self.buf.reserve(READ_ROOM);
         }
-        bounded(&mut self.alarm, self.stream.read_buf(&mut self.buf)).await
+        let n = bounded(&mut self.alarm, self.stream.read_buf(&mut self.buf)).await?;
+        self.answered |= n > 0;
+        Ok(n)
     }
 
     async fn read_response(
         &mut self,
         head_only: bool,
-        keep_body: bool,
+        keep: Option<BodyLimits<'_>>,
     ) -> Result<Response, H1Error> {
-        let head = loop {
+        let mut head = loop {
             let head = self.read_head().await?;
             if !head.informational() {
                 break head;
             }
+            self.buf.advance(head.len);
         };
         let (framing, keep_alive) = head.body(head_only);
-        let (body, body_len) = match framing {
-            Framing::None => (Bytes::new(), 0),
-            Framing::Length(n) => self.read_length(n, keep_body).await?,
-            Framing::Chunked => self.read_chunked(keep_body).await?,
-            Framing::UntilClose => self.read_to_end(keep_body).await?,
+        // The start of a length-framed body nobody keeps goes with the head, in one split.
+        let start = match (framing, keep) {
+            (Framing::Length(n), None) => n.min(BODY_START as u64) as usize,
+            _ => 0,
+        };
+        while self.buf.len() < head.len + start {
+            if self.read_more().await? == 0 {
+                self.received = (self.buf.len() - head.len) as u64;
+                return Err(H1Error::Closed);
+            }
+        }
+        head.attach(self.buf.split_to(head.len + start).freeze());
+        self.received = start as u64;
+        let body = match framing {
+            Framing::None => Bytes::new(),
+            // What is left of it (all of it, when kept: then no start was split off).
+            Framing::Length(n) => self.read_length(n - start as u64, keep).await?,
+            Framing::Chunked => self.read_chunked(keep).await?,
+            Framing::UntilClose => self.read_to_end(keep).await?,
         };
         self.reusable = keep_alive;
         Ok(Response {
@@ -156,26 +202,43 @@ impl Conn {
             version: head.version,
             head: head.head,
             body,
-            body_len,
+            kept: keep.is_some(),
+            body_len: self.received,
         })
     }
 
-    /// Reads and parses one response head, leaving the buffer at its body.
+    /// Reads and parses one response head, leaving it at the start of the buffer.
+    ///
+    /// The size limit is one rule for the whole head, whatever the segments it came in: a
+    /// head parsed whole from one read is held to it as much as one still growing (before,
+    /// a 100,000-byte head passed when it came in one write and failed in two).
     async fn read_head(&mut self) -> Result<ParsedHead, H1Error> {
         loop {
             if !self.buf.is_empty() {
-                if let Some(head) = parse_head(&mut self.buf)? {
+                if let Some(head) = parse_head_in(&self.buf)? {
+                    if head.len > self.max_head {
+                        return Err(self.head_too_long());
+                    }
                     return Ok(head);
                 }
-                if self.buf.len() > MAX_HEAD {
-                    return Err(H1Error::Protocol(format!(
-                        "response head longer than {MAX_HEAD} bytes"
-                    )));
+                if self.buf.len() > self.max_head {
+                    return Err(self.head_too_long());
                 }
             }
             if self.read_more().await? == 0 {
                 return Err(H1Error::Closed);
             }
         }
+    }
+
+    pub(super) fn max_head(&self) -> usize {
+        self.max_head
+    }
+
+    fn head_too_long(&self) -> H1Error {
+        H1Error::Protocol(format!(
+            "response head longer than {} bytes (the limit is set by --max-head-size)",
+            self.max_head
+        ))
     }
 }

@@ -43,17 +43,19 @@ pub use conn::Conn;
 pub use head::{parse_head, Head, ParsedHead};
 pub use write::{parse_request, RequestWriter};
 
+use super::budget::KeepRefused;
 use super::RequestError;
 
-/// The most bytes a response head may take; hyper's default limit is larger, but no
-/// API answers with 64 KiB of headers, and a bound keeps a broken server from growing
-/// the buffer without end.
+/// The most bytes a response head may take by default (`--max-head-size` sets it): the
+/// status line, the header lines and the empty line, however TCP splits them. hyper's
+/// default limit is larger, but no API answers with 64 KiB of headers, and a bound keeps a
+/// broken server from growing the buffer without end.
 pub const MAX_HEAD: usize = 64 * 1024;
 /// The most header lines a response may have.
 pub const MAX_HEADERS: usize = 128;
-/// The largest body kept for saves and checks (bodies nothing reads are counted, never
-/// kept, whatever their size).
-pub const MAX_KEPT_BODY: usize = 256 << 20;
+/// How much of the start of every body is kept, kept body or not: what failure samples
+/// show of an answer.
+pub const BODY_START: usize = 1024;
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,14 +72,46 @@ pub enum H1Error {
     /// The server's bytes are not an HTTP/1.x response.
     #[error("invalid response: {0}")]
     Protocol(String),
+    /// A body to keep was over its cap, or over what the process may keep.
+    #[error("{0}")]
+    BodyLimit(KeepRefused),
 }
 
 /// A failed exchange; `unsent` when not a byte of the request reached the connection, so
-/// the server cannot have seen it and a fresh connection may try it again.
+/// the server cannot have seen it and a fresh connection may try it again; `answered` once
+/// any byte of the answer arrived; `received` the body bytes read before it failed.
 #[derive(Debug)]
 pub struct Failure {
     pub error: H1Error,
     pub unsent: bool,
+    pub answered: bool,
+    pub received: u64,
+}
+
+impl Failure {
+    /// Whether a request that failed so on a *reused* connection may go once more on a
+    /// fresh one: none of it was written, or the connection ended (end of stream, a reset)
+    /// before a byte of the answer. A server that sent no byte of an answer did not answer
+    /// the request; the usual cause is a kept-alive connection the server closed as the
+    /// request was on its way (curl, hyper and browsers retry these too). A timeout is
+    /// never retried: the server may still be working on the request.
+    pub fn retryable_on_reused(&self) -> bool {
+        if self.unsent {
+            return true;
+        }
+        !self.answered
+            && match &self.error {
+                H1Error::Closed => true,
+                H1Error::Io(e) => matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::BrokenPipe
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::UnexpectedEof
+                ),
+                _ => false,
+            }
+    }
 }
 
 /// A complete response.
@@ -86,8 +120,11 @@ pub struct Response {
     pub status: StatusCode,
     pub version: Version,
     pub head: Head,
-    /// The body, when the caller asked to keep it; otherwise empty.
+    /// The body, when the caller asked to keep it (`kept`); otherwise its first
+    /// [`BODY_START`] bytes at most, or nothing when they came with the head
+    /// ([`Head::body_start`]: a body framed by a length).
     pub body: Bytes,
+    pub kept: bool,
     /// The body's length in bytes (decoded, for a chunked body).
     pub body_len: u64,
 }
@@ -100,6 +137,12 @@ impl H1Error {
             H1Error::Closed => RequestError::Closed,
             H1Error::Protocol(m) => RequestError::Protocol(m),
             H1Error::TimedOut => RequestError::ResponseTimeout(timeout),
+            H1Error::BodyLimit(why @ KeepRefused::TooLong { .. }) => {
+                RequestError::Protocol(why.to_string())
+            }
+            H1Error::BodyLimit(why @ KeepRefused::OverBudget { .. }) => {
+                RequestError::BodyMemory(why.to_string())
+            }
         }
     }
 }
