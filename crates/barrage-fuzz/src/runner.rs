@@ -29,6 +29,40 @@ pub struct RunReport {
     pub failures: Vec<String>,
 }
 
+/// Panics on the runner's threads are caught, cut short and reported by [`run_target`];
+/// the default hook would print each in full first (ten megabytes, for some inputs). Panics
+/// on every other thread still go to the hook that was there before.
+fn quiet_runner_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_runner = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(RUNNER_THREAD));
+            if !on_runner {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The name the runner's threads start with.
+const RUNNER_THREAD: &str = "fuzz-";
+
+/// `text` cut to at most `max` bytes (on a character boundary), saying how much was cut:
+/// a failing input's message may quote all ten megabytes of it.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}… ({} bytes more)", &text[..end], text.len() - end)
+}
+
 /// The files of `dir`, sorted by name, as bytes (an absent folder is an empty corpus).
 pub fn read_corpus(dir: &Path) -> Vec<Vec<u8>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -52,11 +86,12 @@ pub fn run_target(
     seed: u64,
     failures_dir: &Path,
 ) -> RunReport {
+    quiet_runner_panics();
     let corpus = read_corpus(corpus_dir);
     let corpus_len = corpus.len();
     let failures_dir = failures_dir.to_path_buf();
     let worker = std::thread::Builder::new()
-        .name(format!("fuzz-{}", target.name))
+        .name(format!("{RUNNER_THREAD}{}", target.name))
         .stack_size(8 << 20)
         .spawn(move || {
             let started = Instant::now();
@@ -64,15 +99,15 @@ pub fn run_target(
                 corpus: corpus_len,
                 ..RunReport::default()
             };
-            let mut one = |input: &[u8], report: &mut RunReport| {
+            let one = |input: &[u8], report: &mut RunReport| {
                 report.inputs += 1;
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| (target.run)(input))) {
                     let message = panic
                         .downcast_ref::<String>()
                         .map(String::as_str)
                         .or_else(|| panic.downcast_ref::<&str>().copied())
-                        .unwrap_or("(no message)")
-                        .to_owned();
+                        .unwrap_or("(no message)");
+                    let message = cut(message, 400);
                     let _ = std::fs::create_dir_all(&failures_dir);
                     let file = failures_dir.join(format!("{}-{}", target.name, report.inputs));
                     let saved = std::fs::write(&file, input).is_ok();

@@ -101,7 +101,9 @@ pub fn threshold(data: &[u8]) {
     match barrage_report::threshold::parse(&src) {
         Ok(t) => assert!(
             t.limit.is_finite(),
-            "a non-finite limit was accepted: {t:?}"
+            "a non-finite limit was accepted: {} from `{}`",
+            t.limit,
+            src.get(t.limit_span.clone()).unwrap_or("?")
         ),
         Err(e) => {
             assert!(
