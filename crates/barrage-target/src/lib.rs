@@ -11,10 +11,17 @@
 //! stall the target too. Counting takes an atomic per route on every request: that is the
 //! target's cost, not the generator's, and it keeps the counts exact.
 //!
+//! Beside it, [`hostile`]: a target that misbehaves in one chosen way per listener (resets,
+//! stalls, malformed or endless answers), counting what it saw, for the fault-matrix and
+//! soak tests (docs/RELIABILITY.md).
+//!
 //! Must not: listen anywhere but where it is told (`start` binds 127.0.0.1), or outlive its
 //! [`DemoTarget`] handle (dropping the handle stops the server and joins its thread).
 
 mod api;
+pub mod hostile;
+
+pub use hostile::{Fault, HostileTarget, Seen};
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};

@@ -74,8 +74,17 @@ impl ParseError {
     }
 }
 
+/// Words longer than this get no suggestion (see [`closest`]).
+const MAX_SUGGESTED_LEN: usize = 64;
+
 /// The allowed word closest to `word`, when it is close enough to be a likely slip.
 pub(crate) fn closest(word: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    // Edit distance costs time and memory in the product of the two lengths (strsim's
+    // Damerau-Levenshtein keeps the whole table): a 10 MB word took 18 s and about 1 GB per
+    // candidate. A word this much longer than every allowed one is no slip of a finger.
+    if word.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
     allowed
         .iter()
         .map(|&w| {

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod scripted;
+pub mod watched;
 
 use std::fs::File;
 use std::io::{self, Read, Write};
