@@ -196,10 +196,10 @@ impl Run {
 pub async fn debug_run(
     plan: Arc<Plan>,
     observer: Rc<dyn Observer>,
-    insecure: bool,
+    options: &RunOptions,
 ) -> Result<Recorder, StartError> {
-    let tls = tls_config(insecure)?;
-    let connector = Connector::new(plan.connect_timeout, tls);
+    let tls = tls_config(options.insecure)?;
+    let connector = options.connector(&plan, tls);
     let ctx = Rc::new(WorkerCtx::new(
         Segment::WHOLE,
         Recorder::new(&plan.registry),

@@ -6,16 +6,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use barrage_engine::{Observer, Plan, StartError};
+use barrage_engine::{Observer, Plan, RunOptions, StartError};
 use barrage_metrics::Aggregator;
 
 /// Runs the debug pass; returns (requests, failed requests).
 pub async fn debug(
     plan: Arc<Plan>,
     observer: Rc<dyn Observer>,
-    insecure: bool,
+    options: &RunOptions,
 ) -> Result<(u64, u64), StartError> {
-    let mut recorder = barrage_engine::debug_run(plan.clone(), observer, insecure).await?;
+    let mut recorder = barrage_engine::debug_run(plan.clone(), observer, options).await?;
     let mut agg = Aggregator::new(plan.registry.clone());
     agg.absorb(0, recorder.take_interval());
     let a = agg.snapshot(Duration::from_secs(1)).aggregate;

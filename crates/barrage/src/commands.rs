@@ -187,7 +187,11 @@ pub async fn run(args: RunArgs) -> u8 {
         Err(code) => return code,
     };
     if args.debug {
-        return debug(loaded.plan, args.common.insecure).await;
+        return debug(
+            loaded.plan,
+            &run_options(&args.common, DEFAULT_STOP_TIMEOUT),
+        )
+        .await;
     }
     let stop_timeout = args
         .stop_timeout
@@ -227,27 +231,8 @@ pub(crate) async fn execute(
         .map(|b| redact_url(format!("{}{}", b.origin, b.path_prefix)))
         .unwrap_or_default();
     let args: Vec<String> = std::env::args().collect();
-    let defaults = RunOptions::default();
     let settings = Settings {
-        run: RunOptions {
-            stop_timeout,
-            workers: common.workers.unwrap_or_else(default_workers).max(1),
-            insecure: common.insecure,
-            local_addresses: common
-                .local_addresses
-                .as_ref()
-                .map(|l| l.0.clone())
-                .unwrap_or_default(),
-            pin_workers: common.pin_workers,
-            retry_reused: !common.no_retry,
-            max_head: common.max_head_size.map_or(defaults.max_head, |n| {
-                usize::try_from(n).unwrap_or(usize::MAX)
-            }),
-            body_memory: common.max_body_memory.map_or(defaults.body_memory, |n| {
-                usize::try_from(n).unwrap_or(usize::MAX)
-            }),
-            ..defaults
-        },
+        run: run_options(common, stop_timeout),
         reset_stats,
         thresholds: items,
         meta: RunMeta {
@@ -306,7 +291,31 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-async fn debug(plan: Plan, insecure: bool) -> u8 {
+/// How the engine runs, from the flags every running command shares; `--debug` takes the
+/// same connection rules (limits, retry, local addresses) as the run it stands for.
+fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
+    let defaults = RunOptions::default();
+    let size = |flag: Option<u64>, default: usize| {
+        flag.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
+    };
+    RunOptions {
+        stop_timeout,
+        workers: common.workers.unwrap_or_else(default_workers).max(1),
+        insecure: common.insecure,
+        local_addresses: common
+            .local_addresses
+            .as_ref()
+            .map(|l| l.0.clone())
+            .unwrap_or_default(),
+        pin_workers: common.pin_workers,
+        retry_reused: !common.no_retry,
+        max_head: size(common.max_head_size, defaults.max_head),
+        body_memory: size(common.max_body_memory, defaults.body_memory),
+        ..defaults
+    }
+}
+
+async fn debug(plan: Plan, options: &RunOptions) -> u8 {
     let observer: Rc<dyn barrage_engine::Observer> =
         Rc::new(DebugView::new(Box::new(std::io::stderr())));
     eprintln!("Debug run: one user of each type runs setup, then each task once.");
@@ -314,7 +323,7 @@ async fn debug(plan: Plan, insecure: bool) -> u8 {
         "It shows everything, secrets included (it writes no file); runs without --debug \
          keep them out of their files and reports."
     );
-    match barrage_session::debug(Arc::new(plan), observer, insecure).await {
+    match barrage_session::debug(Arc::new(plan), observer, options).await {
         Ok((requests, failed)) => {
             eprintln!(
                 "\nDebug run done: {requests} request{}, {failed} failed.",

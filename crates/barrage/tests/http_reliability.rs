@@ -236,6 +236,21 @@ fn the_body_cap_is_set_from_the_command_line() {
     // Each request counted the 1 MiB it kept before the cap.
     assert!(doc["aggregate"]["bytes_received"].as_u64().unwrap() >= 3 << 20);
 
+    // `--debug` keeps every body, within the same limits as the run it stands for.
+    let debug = common::run(
+        barrage()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--debug", "--max-body-memory", "256KiB", "-H"])
+            .arg(format!("http://{}", server.addr)),
+    );
+    assert_eq!(debug.status.code(), Some(1), "{}", common::stderr(&debug));
+    assert!(
+        common::stderr(&debug).contains("all kept bodies may take together"),
+        "{}",
+        common::stderr(&debug)
+    );
+
     let bad = common::run(
         barrage()
             .args(["hit", "http://127.0.0.1:1/", "--max-body-size", "16"])
