@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,12 +140,46 @@ fn twenty_users_reading_an_endless_body_stay_within_the_budget() {
     let _serial = common::serial();
     let server = Endless::start();
     let dir = tempfile::tempdir().unwrap();
+
+    // The defaults: 16 MiB a response, 128 MiB for all kept bodies.
+    let (peak, doc) = endless_run(&server, dir.path(), &[]);
+    assert!(peak < 400 << 20, "peak RSS {} MiB", peak >> 20);
+    let agg = &doc["aggregate"];
+    assert_eq!(agg["failures"], agg["requests"], "{agg}");
+    let received = agg["bytes_received"].as_u64().unwrap();
+    // Every failed request counted what arrived: at least 1 MiB each, whether it reached
+    // its cap or the budget stopped it first.
+    assert!(
+        received >= agg["failures"].as_u64().unwrap() * (1 << 20),
+        "{received} bytes for {agg}"
+    );
+
+    // A budget of 16 MiB: without it 20 users would keep 20 x 16 MiB; with it one body at
+    // a time can reach the cap, and the others fail as this machine's shortage.
+    let (small, doc) = endless_run(&server, dir.path(), &["--max-body-memory", "16MiB"]);
+    assert!(
+        small < 160 << 20,
+        "peak RSS {} MiB under a 16 MiB budget",
+        small >> 20
+    );
+    let categories = doc["aggregate"]["failures_by_category"].to_string();
+    assert!(categories.contains("local_resources"), "{categories}");
+    eprintln!(
+        "peak RSS {} MiB with the defaults, {} MiB under a 16 MiB budget",
+        peak >> 20,
+        small >> 20
+    );
+}
+
+/// Runs 20 users saving from `server`'s endless body for 4 s with `extra` flags; the
+/// child's peak RSS and its result file.
+fn endless_run(server: &Endless, dir: &Path, extra: &[&str]) -> (u64, serde_json::Value) {
     let scenario = write(
-        dir.path(),
+        dir,
         "s.yaml",
         "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\n          save:\n            token: $.token\n",
     );
-    let out = dir.path().join("r.json");
+    let out = dir.join("r.json");
     let mut command = barrage();
     command
         .arg("run")
@@ -160,11 +195,12 @@ fn twenty_users_reading_an_endless_body_stay_within_the_budget() {
             "2",
             "--only-summary",
         ])
+        .args(extra)
         .arg("-H")
         .arg(format!("http://{}", server.addr))
         .arg("--json")
         .arg(&out);
-    let mut child = ChildGuard::spawn("barrage", &mut command, &dir.path().join("b.log"))
+    let mut child = ChildGuard::spawn("barrage", &mut command, &dir.join("b.log"))
         .expect("starting barrage");
     let started = Instant::now();
     let mut peak = 0;
@@ -178,29 +214,8 @@ fn twenty_users_reading_an_endless_body_stay_within_the_budget() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    drop(server);
-    assert!(peak > 0, "read the child's VmHWM");
-    assert!(
-        peak < 400 << 20,
-        "peak RSS {} MiB\n{}",
-        peak >> 20,
-        child.log()
-    );
-    let doc = read_json(&out);
-    let agg = &doc["aggregate"];
-    assert_eq!(agg["failures"], agg["requests"], "{agg}");
-    let received = agg["bytes_received"].as_u64().unwrap();
-    // Every failed request counted what arrived: 16 MiB for each that reached the cap.
-    assert!(
-        received >= agg["failures"].as_u64().unwrap() * (1 << 20),
-        "{received} bytes for {agg}"
-    );
-    eprintln!(
-        "peak RSS {} MiB, {} requests, {} MiB received",
-        peak >> 20,
-        agg["requests"],
-        received >> 20
-    );
+    assert!(peak > 0, "read the child's VmHWM\n{}", child.log());
+    (peak, read_json(&out))
 }
 
 /// `--max-body-size` replaces the scenario's cap: the failure says which cap, under
