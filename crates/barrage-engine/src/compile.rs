@@ -49,6 +49,8 @@ pub struct CompileOptions {
     pub load: LoadOverrides,
     /// `--max-body-size`: replaces `defaults.max_body_size` (a step's own still wins).
     pub max_body_size: Option<u64>,
+    /// `--no-redact`: the plan keeps secrets in its samples and endpoint names.
+    pub no_redact: bool,
 }
 
 /// Whether `overrides` can apply to `scenario`'s load (the front end's check before
@@ -153,6 +155,21 @@ pub fn compile(
     if c.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(c.diags);
     }
+    let redact = (!opts.no_redact).then(|| {
+        barrage_redact::Redactor::extended(
+            scenario.redact.headers.iter().map(|h| &h.value),
+            scenario.redact.fields.iter().map(|f| &f.value),
+        )
+    });
+    if let Some(rules) = &redact {
+        // An endpoint is named by its path as written, query included
+        // (`/items?api_key=...`), and names reach every file and report.
+        for e in &mut c.registry.endpoints {
+            if let std::borrow::Cow::Owned(name) = rules.path(&e.name) {
+                e.name = name;
+            }
+        }
+    }
     let plan = Plan {
         registry: Arc::new(c.registry),
         base,
@@ -162,10 +179,7 @@ pub fn compile(
         cookies: defaults.cookies,
         max_redirects: defaults.max_redirects,
         connect_timeout: defaults.connect_timeout,
-        redact: Some(barrage_redact::Redactor::extended(
-            scenario.redact.headers.iter().map(|h| &h.value),
-            scenario.redact.fields.iter().map(|f| &f.value),
-        )),
+        redact,
         setup_slots: Vec::new(),
     };
     let plan = Plan {

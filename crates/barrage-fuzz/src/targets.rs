@@ -131,7 +131,10 @@ pub fn openapi(data: &[u8]) {
                     text: barrage_openapi::placeholder_credentials(&out.yaml),
                 };
                 if let Err(d) = parse(&file) {
-                    panic!("a generated scenario that does not read: {d:?}\n{}", file.text);
+                    panic!(
+                        "a generated scenario that does not read: {d:?}\n{}",
+                        file.text
+                    );
                 }
             }
         }

@@ -32,13 +32,18 @@ pub(crate) fn validate(doc: &ResultDoc) -> Result<(), Inconsistency> {
         for (field, sum, total) in [
             (
                 "requests",
-                doc.endpoints.iter().map(|e| e.requests).sum::<u64>(),
-                doc.aggregate.requests,
+                // In u128: counts read from a file may be anything, and a sum that wrapped
+                // could match.
+                doc.endpoints
+                    .iter()
+                    .map(|e| u128::from(e.requests))
+                    .sum::<u128>(),
+                u128::from(doc.aggregate.requests),
             ),
             (
                 "failures",
-                doc.endpoints.iter().map(|e| e.failures).sum(),
-                doc.aggregate.failures,
+                doc.endpoints.iter().map(|e| u128::from(e.failures)).sum(),
+                u128::from(doc.aggregate.failures),
             ),
         ] {
             if sum != total {

@@ -36,10 +36,15 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
                         format!("--header={}", header(rules, v))
                     } else if let Some(v) = arg.strip_prefix("--body=") {
                         format!("--body={}", rules.body_text(v))
-                    } else if let Some(v) = arg.strip_prefix("-H") {
-                        format!("-H{}", header(rules, v))
-                    } else if let Some(v) = arg.strip_prefix("-b") {
-                        format!("-b{}", rules.body_text(v))
+                    } else if let Some((flag, v)) = glued(arg, "-H") {
+                        format!("{flag}{}", header(rules, v))
+                    } else if let Some((flag, v)) = glued(arg, "-b") {
+                        format!("{flag}{}", rules.body_text(v))
+                    } else if let Some((flag, v)) =
+                        arg.split_once('=').filter(|(f, _)| f.starts_with("--"))
+                    {
+                        // `--host=http://alice:pw@...`: the value alone is the URL.
+                        format!("{flag}={}", rules.url(v))
                     } else {
                         rules.url(arg).into_owned()
                     }
@@ -49,6 +54,14 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
         out.push(shown);
     }
     out.join(" ")
+}
+
+/// A short flag with its value glued on, `-Hvalue` or `-H=value` (clap takes both): the
+/// flag as written (with its `=`) and the value.
+fn glued<'a>(arg: &'a str, flag: &str) -> Option<(&'a str, &'a str)> {
+    let rest = arg.strip_prefix(flag)?;
+    let at = arg.len() - rest.len() + usize::from(rest.starts_with('='));
+    Some((&arg[..at], &arg[at..]))
 }
 
 /// A `name: value` header argument, or else a URL (`run -H http://...`).
@@ -106,6 +119,21 @@ mod tests {
         assert_eq!(
             line(&args),
             "barrage run s.yaml -H http://127.0.0.1:8000 --threshold p95<200ms --body=a=1&token=[redacted]"
+        );
+    }
+
+    #[test]
+    fn values_glued_on_with_an_equals_sign_are_redacted_too() {
+        assert_eq!(
+            line(&[
+                "barrage",
+                "hit",
+                "-H=authorization: Bearer X",
+                "-b=password=x",
+                "--host=http://alice:pw@127.0.0.1:8000",
+            ]),
+            "barrage hit -H=authorization: [redacted] -b=password=[redacted] \
+             --host=http://alice:[redacted]@127.0.0.1:8000"
         );
     }
 }

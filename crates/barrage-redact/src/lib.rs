@@ -190,6 +190,21 @@ impl Redactor {
         }
     }
 
+    /// A URL, or a path with a query as a step writes it (`/items?api_key=...`), with its
+    /// secrets replaced: what an endpoint may be named.
+    pub fn path<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if text.contains("://") {
+            return self.url(text);
+        }
+        let Some((path, query)) = text.split_once('?') else {
+            return Cow::Borrowed(text);
+        };
+        match self.pairs(query) {
+            Cow::Owned(query) => Cow::Owned(format!("{path}?{query}")),
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+        }
+    }
+
     /// `a=1&password=x` (a form body or a query) with secret values replaced.
     pub fn pairs<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut changed = false;

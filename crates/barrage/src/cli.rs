@@ -167,14 +167,16 @@ pub struct CommonArgs {
     #[arg(long)]
     pub pin_workers: bool,
     /// Keep secrets in the result file and reports: secret header values (authorization,
-    /// cookie, *token*, *key*, *secret*), secret body fields (password, secret, token),
-    /// values saved by setup steps, passwords in URLs, in failure samples and the saved
+    /// cookie, *token*, *key*, *secret*), body fields, query and form parameters named like
+    /// *password*, *secret*, *token* (and the scenario's `redact:` additions), values saved
+    /// by setup steps, passwords in URLs, in failure samples, endpoint names and the saved
     /// command line. Redacted by default.
     #[arg(long)]
     pub no_redact: bool,
-    /// Never send a request again: by default, a request written to a reused keep-alive
-    /// connection that dies before a byte of the answer arrives goes once more on a fresh
-    /// connection (any method: the server answered nothing), counted in `retries`.
+    /// Do not send a written request again: by default, a request written to a reused
+    /// keep-alive connection that dies before a byte of the answer arrives goes once more
+    /// on a fresh connection (any method), counted in `retries`. A request of which not a
+    /// byte was written still goes again (the server never saw it).
     #[arg(long, env = "BARRAGE_NO_RETRY")]
     pub no_retry: bool,
     /// The largest response body kept for saves and checks, e.g. 32MiB (replaces the

@@ -181,6 +181,7 @@ pub async fn run(args: RunArgs) -> u8 {
         host: args.host.clone(),
         load: overrides(&args),
         max_body_size: args.common.max_body_size,
+        no_redact: args.common.no_redact,
     };
     let loaded = match read(&args.scenario).and_then(|f| load(f, &opts, exit::USAGE)) {
         Ok(l) => l,
@@ -214,12 +215,9 @@ pub(crate) async fn execute(
         Ok(items) => items,
         Err(code) => return code,
     };
-    let Loaded { file, mut plan, .. } = loaded;
-    // `--no-redact` keeps secrets in every file and report: the engine's samples, the
-    // command line and the target as they are.
-    if common.no_redact {
-        plan.redact = None;
-    }
+    // `--no-redact` (compiled in: the plan has no rules) keeps secrets in every file and
+    // report: the engine's samples, the endpoint names, the command line and the target.
+    let Loaded { file, plan, .. } = loaded;
     let rules = plan.redact.clone();
     let redact_url = |url: String| match &rules {
         Some(r) => r.url(&url).into_owned(),
@@ -368,6 +366,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
             ..LoadOverrides::default()
         },
         max_body_size: None,
+        no_redact: args.no_redact,
     };
     let loaded = match load(file, &opts, exit::CANNOT_RUN) {
         Ok(l) => l,

@@ -78,6 +78,7 @@ pub async fn hit(args: HitArgs) -> u8 {
         host: None,
         load: hit_load(&args),
         max_body_size: args.common.max_body_size,
+        no_redact: args.common.no_redact,
     };
     let loaded = match load(file, &opts, exit::USAGE) {
         Ok(l) => l,

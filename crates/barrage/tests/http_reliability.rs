@@ -200,8 +200,8 @@ fn endless_run(server: &Endless, dir: &Path, extra: &[&str]) -> (u64, serde_json
         .arg(format!("http://{}", server.addr))
         .arg("--json")
         .arg(&out);
-    let mut child = ChildGuard::spawn("barrage", &mut command, &dir.join("b.log"))
-        .expect("starting barrage");
+    let mut child =
+        ChildGuard::spawn("barrage", &mut command, &dir.join("b.log")).expect("starting barrage");
     let started = Instant::now();
     let mut peak = 0;
     while child.exited().is_none() {

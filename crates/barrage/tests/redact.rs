@@ -33,6 +33,8 @@ const WRONG_PASSWORD: &str = "wrong-Secret-6";
 const HIT_HEADER: &str = "hit-Secret-7";
 const HIT_BODY: &str = "hit-Secret-8";
 const URL_PASSWORD: &str = "url-Secret-9";
+/// In `hit`'s query: the endpoint is named by its path, query included.
+const QUERY_KEY: &str = "query-Secret-10";
 
 /// Setup logs in and saves the token; three tasks send it with the other secrets to the
 /// echoing routes, and one logs in with a wrong password. `body_contains` passes on every
@@ -334,7 +336,10 @@ fn no_secret_of_a_scenario_reaches_any_output_unless_asked() {
 fn hit_keeps_its_headers_body_and_url_password_out_of_its_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let app = EchoApp::start(&tmp.path().join("uvicorn.log"));
-    let url = format!("http://alice:{URL_PASSWORD}@{}/echo", app.addr);
+    let url = format!(
+        "http://alice:{URL_PASSWORD}@{}/echo?api_key={QUERY_KEY}",
+        app.addr
+    );
     let header = format!("authorization: Bearer {HIT_HEADER}");
     let body = format!(r#"{{"note":"x","password":"{HIT_BODY}"}}"#);
     let hit = [
@@ -359,7 +364,7 @@ fn hit_keeps_its_headers_body_and_url_password_out_of_its_outputs() {
     let command = redacted.json["run"]["command"].as_str().unwrap();
     assert!(
         command.contains(&format!(
-            "http://alice:[redacted]@{}/echo -m POST -c 1 -n 5 -H authorization: [redacted] \
+            "http://alice:[redacted]@{}/echo?api_key=[redacted] -m POST -c 1 -n 5 -H authorization: [redacted] \
              -H content-type: application/json -b {{\"note\":\"x\",\"password\":\"[redacted]\"}}",
             app.addr
         )),
@@ -371,7 +376,7 @@ fn hit_keeps_its_headers_body_and_url_password_out_of_its_outputs() {
         &[&hit[..], &["--no-redact"]].concat(),
     );
     let command = kept.json["run"]["command"].as_str().unwrap();
-    for secret in [HIT_HEADER, HIT_BODY, URL_PASSWORD] {
+    for secret in [HIT_HEADER, HIT_BODY, URL_PASSWORD, QUERY_KEY] {
         assert!(command.contains(secret), "{secret} kept in {command}");
     }
 }

@@ -62,7 +62,10 @@ impl Connections {
         };
         let reused = connected.is_none();
         let mut sent_at = Instant::now();
-        let result = match self.open[at].1.exchange(connector, out, sent_at).await {
+        // One deadline for the request, retry or not: a retry after a long stall gets what
+        // is left of the timeout, not a new one.
+        let deadline = sent_at + out.timeout;
+        let result = match self.open[at].1.exchange(connector, out, deadline).await {
             // Without `retry_reused`, only a request of which not a byte was written goes
             // again: the server never saw it.
             Err(f) if reused && (f.unsent || (connector.retry_reused && f.retryable)) => {
@@ -74,7 +77,7 @@ impl Connections {
                             self.notes.retries += 1;
                         }
                         sent_at = Instant::now();
-                        self.open[at].1.exchange(connector, out, sent_at).await
+                        self.open[at].1.exchange(connector, out, deadline).await
                     }
                     Err(e) => {
                         self.open.swap_remove(at);
@@ -142,14 +145,13 @@ struct Failure {
 }
 
 impl Connection {
-    /// Writes the request and reads its answer; `sent_at + out.timeout` is the deadline.
+    /// Writes the request and reads its answer by `deadline`.
     async fn exchange(
         &mut self,
         connector: &Connector,
         out: &Outgoing<'_>,
-        sent_at: Instant,
+        deadline: Instant,
     ) -> Result<Response, Failure> {
-        let deadline = sent_at + out.timeout;
         let keep = out.keep_body.then_some(BodyLimits {
             max_body: out.max_body,
             budget: &connector.body_budget,
