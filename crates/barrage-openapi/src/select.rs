@@ -127,9 +127,13 @@ impl Filter {
     }
 
     /// The names of the document this filter could have meant, nearest first: for a
-    /// path, paths; for `METHOD /path`, operations; for a name, tags and operationIds.
+    /// path, paths; for `METHOD /path`, operations; for a name, tags, operationIds, paths
+    /// and operations (a path is scored without its slashes, so `items` finds `/items/`).
     fn nearest(&self, ops: &[Operation<'_>]) -> Vec<String> {
         let mut candidates: Vec<String> = Vec::new();
+        // Paths and operations a name may have meant, after the tags: `/items/` is not
+        // offered beside the tag `items`.
+        let mut routes: Vec<String> = Vec::new();
         for op in ops {
             match self {
                 Filter::Path(_) => candidates.push(op.path.clone()),
@@ -139,7 +143,17 @@ impl Filter {
                 Filter::Name(_) | Filter::Method(_) => {
                     candidates.extend(op.tags().into_iter().map(str::to_string));
                     candidates.extend(op.operation_id().map(str::to_string));
+                    routes.push(op.path.clone());
+                    routes.push(format!("{} {}", op.method.to_ascii_uppercase(), op.path));
                 }
+            }
+        }
+        for r in routes {
+            if !candidates
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(r.trim_matches('/')))
+            {
+                candidates.push(r);
             }
         }
         candidates.sort();
@@ -147,7 +161,10 @@ impl Filter {
         let wanted = self.text().to_ascii_lowercase();
         let mut scored: Vec<(f64, String)> = candidates
             .into_iter()
-            .map(|c| (strsim::jaro_winkler(&wanted, &c.to_ascii_lowercase()), c))
+            .map(|c| {
+                let bare = c.trim_matches('/').to_ascii_lowercase();
+                (strsim::jaro_winkler(&wanted, &bare), c)
+            })
             .filter(|(score, _)| *score >= SIMILAR)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -272,6 +289,34 @@ mod tests {
             err("get=0"),
             "--weights: `get=0` needs a whole number of at least 1"
         );
+    }
+
+    #[test]
+    fn a_name_filter_suggests_paths_and_operations_too() {
+        let doc = crate::document::Document {
+            root: serde_json::json!({"openapi": "3.1.0", "paths": {
+                "/invoices/": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/users/": {"get": {"tags": ["users"], "responses": {"200": {"description": "ok"}}}}
+            }}),
+            version: crate::document::Version::V31,
+            version_text: "3.1.0".into(),
+            source: "t".into(),
+            fetched_from: None,
+        };
+        let (ops, _) = doc.operations();
+        let nearest = Filter::parse("invoice").nearest(&ops);
+        assert_eq!(
+            nearest.first().map(String::as_str),
+            Some("/invoices/"),
+            "{nearest:?}"
+        );
+        let nearest = Filter::parse("user").nearest(&ops);
+        assert_eq!(
+            nearest.first().map(String::as_str),
+            Some("users"),
+            "{nearest:?}"
+        );
+        assert!(!nearest.contains(&"/users/".to_string()), "{nearest:?}");
     }
 
     #[test]

@@ -105,6 +105,7 @@ fn discover(base: &url::Url) -> Result<(url::Url, String), LoadError> {
         let Ok(url) = page_url.join(&named) else {
             continue;
         };
+        same_origin(&page_url, &url)?;
         let text = fetch(&url)?;
         return Ok((url, text));
     }
@@ -115,6 +116,22 @@ fn discover(base: &url::Url) -> Result<(url::Url, String), LoadError> {
              document's own URL (FastAPI: its `openapi_url`), or save it and pass the file",
             under(DOC_PAGES[0]),
             under(DOC_PAGES[1])
+        ),
+    })
+}
+
+/// Refuses a document the page names on another origin: an unconfigured Swagger UI names
+/// the public petstore, and the load generated from it would point at the internet.
+fn same_origin(page: &url::Url, named: &url::Url) -> Result<(), LoadError> {
+    if page.origin() == named.origin() {
+        return Ok(());
+    }
+    Err(LoadError::Fetch {
+        url: page.to_string(),
+        message: format!(
+            "the page names a document on another origin, {named}, which barrage does not \
+             follow (the load generated from it would go there)\nhelp: pass the document's \
+             own URL (FastAPI: its `openapi_url`), or save it and pass the file"
         ),
     })
 }
@@ -276,6 +293,23 @@ mod tests {
             Some("/api/v1/openapi.json")
         );
         assert_eq!(named_document("<html>no document here</html>"), None);
+    }
+
+    #[test]
+    fn only_same_origin_documents_are_followed() {
+        let page = url::Url::parse("http://127.0.0.1:8000/docs").unwrap();
+        let join = |named: &str| page.join(named).unwrap();
+        assert!(same_origin(&page, &join("/api/v1/openapi.json")).is_ok());
+        assert!(same_origin(&page, &join("http://127.0.0.1:8000/openapi.json")).is_ok());
+        for other in [
+            "https://petstore.swagger.io/v2/swagger.json",
+            "http://127.0.0.1:9000/openapi.json",
+            "https://127.0.0.1:8000/openapi.json",
+        ] {
+            let e = same_origin(&page, &join(other)).unwrap_err().to_string();
+            assert!(e.contains("another origin"), "{e}");
+            assert!(e.contains("help: pass the document's own URL"), "{e}");
+        }
     }
 
     #[test]

@@ -166,14 +166,33 @@ fn check_compiles(name: &str, yaml: &str) -> Result<(), String> {
 
 /// `--think`: what a scenario's `think` accepts (a duration, a range, `none`), checked
 /// here so a mistake is the flag's error rather than the generated file's.
+/// `--think`: `none`, a duration, or one range `LOW..HIGH`. A think time of zero is
+/// written `none`, so `0s` (or `0s..0s`) is refused rather than read as "no think".
 fn check_think(text: &str) -> Result<(), String> {
     if text == "none" {
         return Ok(());
     }
-    for part in text.split("..") {
-        barrage_scenario::parse_duration(part.trim()).map_err(|e| {
-            format!("--think {text}: {e}\nhelp: write a duration (`1s`), a range (`0.5s..1.5s`) or `none`")
-        })?;
+    let help = "help: write a duration (`1s`), a range (`0.5s..1.5s`) or `none`";
+    let parse = |part: &str| {
+        barrage_scenario::parse_duration(part.trim())
+            .map_err(|e| format!("--think {text}: {e}\n{help}"))
+    };
+    let high = match text.split_once("..") {
+        Some((low, high)) => {
+            let (low, high) = (parse(low)?, parse(high)?);
+            if low > high {
+                return Err(format!(
+                    "--think {text}: the range runs backwards (its low end is above its high end)\n{help}"
+                ));
+            }
+            high
+        }
+        None => parse(text)?,
+    };
+    if high.is_zero() {
+        return Err(format!(
+            "--think {text}: a think time of zero is written `none`\nhelp: pass `--think none`"
+        ));
     }
     Ok(())
 }
@@ -200,4 +219,23 @@ fn command_line(args: &InitArgs) -> String {
         parts.push(format!("--think {}", args.think));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_is_none_a_duration_or_one_range() {
+        assert!(check_think("none").is_ok());
+        assert!(check_think("1s").is_ok());
+        assert!(check_think("0s..1s").is_ok());
+        let three = check_think("0.5s..1s..2s").unwrap_err();
+        assert!(three.starts_with("--think 0.5s..1s..2s:"), "{three}");
+        for zero in ["0s", "0s..0s"] {
+            let e = check_think(zero).unwrap_err();
+            assert!(e.contains("a think time of zero is written `none`"), "{e}");
+        }
+        assert!(check_think("2s..1s").unwrap_err().contains("backwards"));
+    }
 }

@@ -560,7 +560,8 @@ fn a_full_stack_app_survives_its_generated_scenario() {
     ] {
         assert!(yaml.contains(left_out), "{left_out}\n{yaml}");
     }
-    assert!(yaml.contains("is_superuser: false"), "{yaml}");
+    // An optional privilege flag is never sent (a `false` would demote the login).
+    assert!(!yaml.contains("is_superuser:"), "{yaml}");
     assert!(yaml.contains("not sent: email"), "{yaml}");
 
     // No silent credentials: without the variables, validate names both.

@@ -511,23 +511,25 @@ impl<'d> Generator<'d> {
                 continue;
             }
             if privilege::is_flag(name) {
-                match privilege::least(self.doc, resolved, &property_at, is_required) {
-                    Some(g) => fields.push(Field {
-                        name: name.clone(),
-                        value: g.gen,
-                        note: g.note,
-                    }),
-                    None if !is_required => {}
-                    None => {
-                        return Err(GenError::unsatisfiable(
-                            &property_at,
-                            format!(
-                                "`{name}` grants privileges and has no value that grants none; \
-                                 fill it in by hand"
-                            ),
-                        ))
-                    }
+                // An optional flag is never sent: the service's default applies, where a
+                // `false` on an update would demote the login's own superuser.
+                if !is_required {
+                    continue;
                 }
+                let Some(g) = privilege::least(self.doc, resolved, &property_at) else {
+                    return Err(GenError::unsatisfiable(
+                        &property_at,
+                        format!(
+                            "`{name}` grants privileges and has no value that grants none; \
+                             fill it in by hand"
+                        ),
+                    ));
+                };
+                fields.push(Field {
+                    name: name.clone(),
+                    value: g.gen,
+                    note: g.note,
+                });
                 continue;
             }
             match self.value(property, &property_at, depth + 1) {

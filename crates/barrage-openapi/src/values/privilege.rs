@@ -3,26 +3,29 @@
 //!
 //! A generated `is_superuser: choice(true, false)` made half the users a run created
 //! administrators (seen on the full-stack FastAPI template). No document marks a field as
-//! a privilege, so the names decide; a boolean flag is `false`, a role takes the least
-//! privileged of its enum values (by name), and an optional role with no such value is
-//! left out, so the service's own default applies.
+//! a privilege, so the names decide (normalized: `isAdmin`, `is-admin` and `is_admin` are
+//! one name). An optional flag is never sent, so the service's own default applies: a
+//! `false` sent on an update would demote the login's own superuser. A required flag gets
+//! the value that grants least: `false`, the least privileged of a role's enum values (by
+//! name).
 
 use serde_json::Value;
 
 use super::{Gen, Generated};
 use crate::document::Document;
 
+/// Normalized (lower case, no `_` or `-`): compared with a normalized name.
 const FLAGS: [&str; 12] = [
-    "is_superuser",
+    "issuperuser",
     "superuser",
-    "is_admin",
+    "isadmin",
     "admin",
-    "is_staff",
+    "isstaff",
     "staff",
-    "is_root",
+    "isroot",
     "role",
     "roles",
-    "is_moderator",
+    "ismoderator",
     "permissions",
     "scopes",
 ];
@@ -33,13 +36,13 @@ const LEAST: [&str; 9] = [
 
 /// Whether a property named `name` grants privileges.
 pub fn is_flag(name: &str) -> bool {
-    let n = name.to_ascii_lowercase().replace('-', "_");
-    FLAGS.contains(&n.as_str()) || (n.starts_with("is_") && n.ends_with("admin"))
+    let n = crate::build::identity::normalize(name);
+    FLAGS.contains(&n.as_str()) || (n.starts_with("is") && n.ends_with("admin"))
 }
 
-/// The least privileged value of a flag's schema; `None` when there is none to be had
-/// (an optional flag is then left out).
-pub fn least(doc: &Document, schema: &Value, at: &str, required: bool) -> Option<Generated> {
+/// The least privileged value of a required flag's schema; `None` when there is none to
+/// be had (the field must then be filled in by hand).
+pub fn least(doc: &Document, schema: &Value, at: &str) -> Option<Generated> {
     let branches: Vec<&Value> = match schema.get("anyOf").or_else(|| schema.get("oneOf")) {
         Some(Value::Array(b)) => b.iter().filter_map(|b| doc.resolve(b, at).ok()).collect(),
         _ => vec![schema],
@@ -67,13 +70,13 @@ pub fn least(doc: &Document, schema: &Value, at: &str, required: bool) -> Option
                 return Some(Generated::new(Gen::Literal(v.clone()), note("role")));
             }
         }
-        if types.contains(&"array") && required {
+        if types.contains(&"array") {
             let min = b.get("minItems").and_then(Value::as_u64).unwrap_or(0);
             if min == 0 {
                 return Some(Generated::new(Gen::Array(Vec::new()), note("none")));
             }
         }
-        if types.contains(&"string") && required && b.get("enum").is_none() {
+        if types.contains(&"string") && b.get("enum").is_none() {
             return Some(Generated::new(
                 Gen::Literal(Value::String("user".into())),
                 note("`user`"),
@@ -91,6 +94,10 @@ mod tests {
     fn flags_are_recognised_by_name() {
         assert!(is_flag("is_superuser"));
         assert!(is_flag("Is-Admin"));
+        assert!(is_flag("isAdmin"));
+        assert!(is_flag("isSuperuser"));
+        assert!(is_flag("isStaff"));
+        assert!(!is_flag("isActive"));
         assert!(is_flag("role"));
         assert!(!is_flag("full_name"));
         assert!(!is_flag("is_active"));

@@ -309,3 +309,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn optional_privilege_flags_are_never_sent() {
+    // A `false` on an update would demote the login's own superuser: only a required flag
+    // is sent, with the value that grants least.
+    let d = doc(Version::V31, json!({}));
+    let g = assert_valid(
+        &d,
+        &json!({"type": "object", "required": ["isStaff"], "properties": {
+            "isAdmin": {"type": "boolean"},
+            "is_superuser": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+            "role": {"enum": ["admin", "member"]},
+            "isStaff": {"type": "boolean"},
+            "name": {"type": "string", "maxLength": 3}}}),
+        0..3,
+    );
+    let Gen::Object(fields) = g else {
+        panic!("an object: {g:?}")
+    };
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["isStaff", "name"], "{fields:?}");
+    assert_eq!(fields[0].value, Gen::Literal(json!(false)));
+}
