@@ -41,7 +41,7 @@ impl Vu {
             }
         };
         let mut sample = clean(message);
-        if let Some(body) = x.and_then(|x| excerpt(x.body_start(), x.body_len(), clean)) {
+        if let Some(body) = x.and_then(|x| excerpt(sampled(x), x.body_len(), clean)) {
             sample.push_str(": ");
             sample.push_str(&body);
         }
@@ -72,6 +72,21 @@ impl Vu {
         secrets
     }
 }
+
+/// What of an answer's body a sample reads: all of a kept body up to [`KEPT_READ`] (a
+/// FastAPI 422 that echoes its inputs passes 1 KiB, and its `detail` is read only whole),
+/// else the start every answer keeps.
+fn sampled(x: &Exchange) -> &[u8] {
+    let kept = x.body();
+    if !kept.is_empty() && kept.len() <= KEPT_READ {
+        kept
+    } else {
+        x.body_start()
+    }
+}
+
+/// The most of a kept body a sample parses for its `detail`.
+const KEPT_READ: usize = 64 * 1024;
 
 /// The start of a body as a sample shows it: `None` for an empty (or unkept) start; the
 /// size for a body that is not text; FastAPI's `detail` as it is; otherwise the text, on
