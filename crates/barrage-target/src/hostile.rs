@@ -172,12 +172,18 @@ pub struct HostileTarget {
     fault: Fault,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
+    /// [`Fault::Refused`]'s socket: bound, never listening, so connects to the port are
+    /// refused and no other listener can take it while the target lives.
+    _reserved: Option<socket2::Socket>,
 }
 
 /// What the accept loop, the connection threads and the handle share.
 struct Shared {
     stop: AtomicBool,
     connections: AtomicU64,
+    /// Connections whose thread has finished (its counts are final): equal to
+    /// `connections` when nothing is being served.
+    finished: AtomicU64,
     requests: AtomicU64,
     answers: AtomicU64,
     started: Instant,
@@ -195,40 +201,50 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl HostileTarget {
-    /// Starts a target that misbehaves as `fault` says. For [`Fault::Refused`] no listener is
-    /// left: a port is bound and released, so connects to it are refused (another process
-    /// could take the port meanwhile; on a test machine that is rare enough to accept).
+    /// Starts a target that misbehaves as `fault` says. For [`Fault::Refused`] nothing
+    /// listens: a socket is bound to the port and never listens, so connects to it are
+    /// refused and the port stays reserved until the target is dropped.
     pub fn start(fault: Fault) -> io::Result<HostileTarget> {
+        if fault == Fault::Refused {
+            return HostileTarget::refused();
+        }
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            connections: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            answers: AtomicU64::new(0),
-            started: Instant::now(),
-            arrivals: Mutex::new(Vec::new()),
-            open: Mutex::new(HashMap::new()),
-            threads: Mutex::new(Vec::new()),
-        });
-        let accept = if fault == Fault::Refused {
-            drop(listener);
-            None
-        } else {
-            // Non-blocking and polled: the loop must notice `stop` with no connection coming.
-            listener.set_nonblocking(true)?;
+        let shared = Arc::new(Shared::new());
+        // Non-blocking and polled: the loop must notice `stop` with no connection coming.
+        listener.set_nonblocking(true)?;
+        let accept = {
             let shared = Arc::clone(&shared);
-            Some(
-                thread::Builder::new()
-                    .name(format!("hostile-{}", fault.name()))
-                    .spawn(move || accept_loop(listener, fault, shared))?,
-            )
+            thread::Builder::new()
+                .name(format!("hostile-{}", fault.name()))
+                .spawn(move || accept_loop(listener, fault, shared))?
         };
         Ok(HostileTarget {
             addr,
             fault,
             shared,
-            accept,
+            accept: Some(accept),
+            _reserved: None,
+        })
+    }
+
+    /// [`Fault::Refused`]: a TCP socket bound to a free port of 127.0.0.1 that never
+    /// listens. A connect to it is answered with RST, as to a closed port, but unlike a
+    /// port bound and released no other target can take it meanwhile.
+    fn refused() -> io::Result<HostileTarget> {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+        socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+        let addr = socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("the bound address is not an IP address"))?;
+        Ok(HostileTarget {
+            addr,
+            fault: Fault::Refused,
+            shared: Arc::new(Shared::new()),
+            accept: None,
+            _reserved: Some(socket),
         })
     }
 
@@ -245,7 +261,24 @@ impl HostileTarget {
         self.fault
     }
 
-    /// The counts so far.
+    /// Waits until every accepted connection's thread has finished (so its counts are
+    /// final) or `within` has passed, and returns the counts. Call it once the client has
+    /// gone: a connection still served (an endless body to a live peer) keeps it waiting
+    /// the whole of `within`. A connection not yet accepted is not waited for; a client
+    /// that saw an answer or a reset on it was accepted already.
+    pub fn settle(&self, within: Duration) -> Seen {
+        let deadline = Instant::now() + within;
+        while self.shared.finished.load(Ordering::SeqCst)
+            < self.shared.connections.load(Ordering::SeqCst)
+            && Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.seen()
+    }
+
+    /// The counts so far (connection threads may still be counting: see
+    /// [`HostileTarget::settle`]).
     pub fn seen(&self) -> Seen {
         Seen {
             connections: self.shared.connections.load(Ordering::SeqCst),
@@ -311,6 +344,22 @@ impl std::fmt::Debug for HostileTarget {
     }
 }
 
+impl Shared {
+    fn new() -> Shared {
+        Shared {
+            stop: AtomicBool::new(false),
+            connections: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            answers: AtomicU64::new(0),
+            started: Instant::now(),
+            arrivals: Mutex::new(Vec::new()),
+            open: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 fn accept_loop(listener: TcpListener, fault: Fault, shared: Arc<Shared>) {
     let mut next_id = 0u64;
     while !shared.stop.load(Ordering::SeqCst) {
@@ -346,11 +395,16 @@ fn accept_loop(listener: TcpListener, fault: Fault, shared: Arc<Shared>) {
                 // this connection, nothing more.
                 let _ = conn.serve(fault);
                 lock(&conn_shared.open).remove(&id);
+                conn_shared.finished.fetch_add(1, Ordering::SeqCst);
             });
         let mut threads = lock(&shared.threads);
         threads.retain(|t| !t.is_finished());
-        if let Ok(handle) = spawned {
-            threads.push(handle);
+        match spawned {
+            Ok(handle) => threads.push(handle),
+            Err(_) => {
+                lock(&shared.open).remove(&id);
+                shared.finished.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
 }
@@ -693,6 +747,20 @@ mod tests {
         }
     }
 
+    /// Polls `done` until it holds (true) or `within` has passed (false).
+    fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            if done() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     #[test]
     fn every_name_maps_back_to_its_fault() {
         for fault in Fault::MATRIX {
@@ -708,6 +776,8 @@ mod tests {
         let err = TcpStream::connect(target.addr()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
         assert_eq!(target.seen(), Seen::default());
+        // The port stays taken while the target lives: no other listener gets it.
+        assert!(TcpListener::bind(target.addr()).is_err());
     }
 
     #[test]
@@ -734,9 +804,10 @@ mod tests {
                 String::from_utf8_lossy(&got)
             );
         }
-        // The counts are written before the answer goes out, so they are settled by now.
+        // The target counts an answer after its last byte is written, which may be after the
+        // client has read it: settle the counts first.
         assert_eq!(
-            target.seen(),
+            target.settle(Duration::from_secs(10)),
             Seen {
                 connections: 3,
                 requests: 3,
@@ -759,9 +830,10 @@ mod tests {
                 assert!(stream.read(&mut buf).unwrap() > 0, "{fault:?}");
             }
             // Wait until the request was read, then drop with the client still connected.
-            while target.seen().requests == 0 {
-                thread::sleep(Duration::from_millis(5));
-            }
+            assert!(
+                eventually(Duration::from_secs(10), || target.seen().requests == 1),
+                "{fault:?}: the request was not read within 10 s"
+            );
             drop(target);
         }
         // The slow head sleeps a second between bytes; nothing should take much longer.
@@ -779,6 +851,12 @@ mod tests {
             let _ = exchange(&target, Duration::from_millis(50));
         }
         // Five whole requests, all in the first second or so (stalls end the reads early).
+        // A request may be read after its client gave up on the answer: wait for all five.
+        assert!(
+            eventually(Duration::from_secs(10), || target.seen().requests == 5),
+            "{:?}",
+            target.seen()
+        );
         let by_second = target.requests_per_second();
         assert_eq!(by_second.iter().sum::<u64>(), 5, "{by_second:?}");
         assert_eq!(target.seen().requests, 5);

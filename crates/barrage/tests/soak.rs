@@ -1,12 +1,17 @@
 //! Load with faults, nothing lost: an open-model run of about a minute against a target that
 //! resets, stalls and answers 503 at random (`Fault::Mixed`), and the same load stopped by
 //! Ctrl-C (SIGINT) at a random instant. The result file must hold every request the target
-//! saw: equal in total, and second by second within one bucket either way (a request is
-//! counted by the target when it arrives and by barrage when it ends, at most the response
-//! timeout later).
+//! saw: equal in total, and second by second within one bucket (a request is counted by the
+//! target when it arrives, its seconds counted from the first arrival, and by barrage when it
+//! ends, at most the response timeout later, its seconds counted from the run's start a
+//! little before that first arrival; with a 500 ms timeout the two stay within a second
+//! with half a second to spare).
+//!
+//! The two runs go one at a time: each loads the machine, and a run starved of the CPU
+//! ends its requests late.
 //!
 //! Bounded: 60 s of load at 100 iterations/s, at most 200 users, each request ending within
-//! the 800 ms response timeout; the interrupted run is stopped within 8 s.
+//! the 500 ms response timeout; the interrupted run is stopped within 8 s.
 
 mod common;
 
@@ -20,9 +25,10 @@ use common::watched;
 use common::{barrage, write};
 
 const RATE: u64 = 100;
-/// The response timeout: below a second, so a request's two counts are at most one second
-/// apart.
-const TIMEOUT: &str = "800ms";
+/// The response timeout: half a second, so a request's two counts fall in the same second
+/// or the next one, with half a second to spare for the run's start-up before its first
+/// request and a loaded machine. (Stalls of 0.2 to 1.5 s still time out, most of them.)
+const TIMEOUT: &str = "500ms";
 /// 200 MiB, as in the fault matrix: nothing kept grows with the run's length.
 const MEMORY_LIMIT_KB: u64 = 200 * 1024;
 
@@ -74,7 +80,8 @@ fn cumulative(per_second: &[u64]) -> Vec<u64> {
 }
 
 /// Every request counted by one side by the end of second `k` is counted by the other by
-/// the end of second `k + 1`.
+/// the end of second `k + 1`. (barrage never counts before the target, but the check is
+/// kept both ways: a request barrage counted that the target never saw is lost too.)
 fn within_one_bucket(barrage: &[u64], target: &[u64]) -> Result<(), String> {
     let (b, t) = (cumulative(barrage), cumulative(target));
     let len = b.len().max(t.len());
@@ -94,6 +101,7 @@ fn within_one_bucket(barrage: &[u64], target: &[u64]) -> Result<(), String> {
 
 #[test]
 fn a_minute_of_open_load_with_resets_stalls_and_503s_loses_nothing() {
+    let _serial = common::serial();
     let target = HostileTarget::start(Fault::Mixed { seed: 16 }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("soak.json");
@@ -103,7 +111,8 @@ fn a_minute_of_open_load_with_resets_stalls_and_503s_loses_nothing() {
         "soak",
         Duration::from_secs(60 + 5 + 30),
     );
-    let seen = target.seen();
+    // barrage has gone: wait until every connection thread has finished counting.
+    let seen = target.settle(Duration::from_secs(10));
     let target_per_second = target.requests_per_second();
     target.stop();
     assert!(!run.panicked(), "{}", run.stderr);
@@ -161,6 +170,7 @@ fn a_minute_of_open_load_with_resets_stalls_and_503s_loses_nothing() {
 
 #[test]
 fn ctrl_c_at_a_random_instant_still_writes_every_request() {
+    let _serial = common::serial();
     let target = HostileTarget::start(Fault::Mixed { seed: 130 }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("interrupted.json");
@@ -192,7 +202,7 @@ fn ctrl_c_at_a_random_instant_still_writes_every_request() {
         started,
         at + Duration::from_secs(15),
     );
-    let seen = target.seen();
+    let seen = target.settle(Duration::from_secs(10));
     target.stop();
     assert!(!run.panicked(), "{}", run.stderr);
     let status = run
