@@ -450,6 +450,7 @@ impl Vu {
             let verdicts = &mut self.verdicts;
             let explain = self.observer.is_some();
             let items = r.check.items();
+            let redact = self.plan.redact.as_ref();
             r.check.evaluate(
                 &view,
                 Duration::from_nanos(timing.response_time_ns),
@@ -459,9 +460,24 @@ impl Vu {
                     // first failure's) and, when someone watches, for every failed check.
                     let reason = (!passed && (explain || failure.is_none())).then(detail);
                     if let (Some(reason), None) = (&reason, &failure) {
+                        // The failure goes into shared files: a secret the server sent
+                        // (`set-cookie`, `$.access_token`) is not shown; `--debug` shows it.
+                        let secret = match (redact, items[i].subject()) {
+                            (Some(rules), Some(s)) => {
+                                rules.secret_header(s) || rules.secret_field(s)
+                            }
+                            _ => false,
+                        };
                         failure = Some((
                             FailureCategory::Check,
-                            format!("check failed: {} ({reason})", items[i].name()),
+                            if secret {
+                                format!(
+                                    "check failed: {} (the value received is redacted)",
+                                    items[i].name()
+                                )
+                            } else {
+                                format!("check failed: {} ({reason})", items[i].name())
+                            },
                         ));
                     }
                     verdicts.push(Verdict::Check {

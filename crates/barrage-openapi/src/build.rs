@@ -300,6 +300,9 @@ impl<'d, 'o> Builder<'d, 'o> {
             };
             match place {
                 "query" => step.query.push((name.to_string(), value, note)),
+                "header" if !header_name(name) => step.comments.push(format!(
+                    "header parameter `{name}` left out: not a valid header name"
+                )),
                 "header" => step
                     .headers
                     .push((name.to_ascii_lowercase(), text(&value), note)),
@@ -309,7 +312,14 @@ impl<'d, 'o> Builder<'d, 'o> {
         }
         let (body, content_type) = body(self.doc, op)?;
         step.body = body;
+        // A header the document also lists as a parameter is set once: the body's type
+        // and the credentials below win over the generated parameter (a step with the same
+        // header twice does not read).
+        let unset = |headers: &mut Vec<(String, String, String)>, name: &str| {
+            headers.retain(|(n, ..)| !n.eq_ignore_ascii_case(name));
+        };
         if let Some(ct) = content_type {
+            unset(&mut step.headers, "content-type");
             step.headers
                 .push(("content-type".into(), ct, String::new()));
         }
@@ -323,10 +333,17 @@ impl<'d, 'o> Builder<'d, 'o> {
                         self.env.extend(env_names(value));
                     }
                     match c {
+                        Credential::Header { name, .. } if !header_name(&name) => {
+                            step.comments.push(format!(
+                                "security header `{name}` left out: not a valid header name"
+                            ));
+                        }
                         Credential::Header { name, value, note } => {
+                            unset(&mut step.headers, &name);
                             step.headers.push((name, value, note))
                         }
                         Credential::Query { name, value, note } => {
+                            step.query.retain(|(n, ..)| *n != name);
                             step.query.push((
                                 name,
                                 Gen::Leaf(crate::values::Leaf::Text(value)),
@@ -337,6 +354,7 @@ impl<'d, 'o> Builder<'d, 'o> {
                             cookies.push(format!("{name}={value}"))
                         }
                         Credential::Login(login) => {
+                            unset(&mut step.headers, "authorization");
                             step.headers.push((
                                 "authorization".into(),
                                 format!("Bearer {{{{ {} }}}}", login.var),
@@ -352,6 +370,7 @@ impl<'d, 'o> Builder<'d, 'o> {
             Err(e) => step.comments.push(format!("security not generated: {e}")),
         }
         if !cookies.is_empty() {
+            unset(&mut step.headers, "cookie");
             step.headers.push((
                 "cookie".into(),
                 cookies.join("; "),
@@ -529,6 +548,15 @@ fn fill_path(path: &str, values: &BTreeMap<String, PathValue>) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether `name` can be sent as a header name (RFC 9110's token): a document may name a
+/// header parameter with a space or worse, and a step with it would not read.
+fn header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A generated scalar as template text (for paths, headers, cookies).

@@ -160,6 +160,11 @@ impl Document {
             return (out, errors);
         };
         for (path, item) in paths {
+            // OpenAPI's paths start with `/`; any other key is no path a request can take
+            // (and an empty one would make a step without a path).
+            if !path.starts_with('/') {
+                continue;
+            }
             let item_pointer = format!("/paths/{}", escape_pointer(path));
             let item = match self.resolve(item, &item_pointer) {
                 Ok(item) => item,

@@ -7,6 +7,7 @@
 //! task can be commented out, then joined.
 
 use serde_json::Value;
+use std::borrow::Cow;
 
 use crate::values::Gen;
 
@@ -48,7 +49,9 @@ impl Lines {
         for part in text.lines() {
             self.push(
                 indent,
-                format!("# {}", part.trim_end()).trim_end().to_string(),
+                format!("# {}", printable(part.trim_end()))
+                    .trim_end()
+                    .to_string(),
             );
         }
     }
@@ -83,8 +86,10 @@ impl Lines {
             out.extend(std::iter::repeat_n(' ', line.indent));
             out.push_str(&line.text);
             if let Some(c) = &line.comment {
+                // A note may quote the document (a status key, a description): one line,
+                // and only what a YAML comment can hold.
                 out.push_str("  # ");
-                out.push_str(c);
+                out.push_str(&printable(&c.lines().collect::<Vec<_>>().join(" ")));
             }
             out.push('\n');
         }
@@ -189,7 +194,7 @@ pub fn template(s: &str) -> String {
 pub fn scalar(s: &str) -> String {
     if plain_ok(s) {
         s.to_string()
-    } else if s.chars().all(|c| !c.is_control()) {
+    } else if s.chars().all(|c| !c.is_control() && yaml_printable(c)) {
         single_quoted(s)
     } else {
         double_quoted(s)
@@ -211,7 +216,9 @@ pub fn double_quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if c.is_control() || !yaml_printable(c) => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
@@ -230,7 +237,7 @@ fn plain_ok(s: &str) -> bool {
         || s.contains(": ")
         || s.contains(" #")
         || s.ends_with(':')
-        || s.chars().any(|c| c.is_control())
+        || s.chars().any(|c| c.is_control() || !yaml_printable(c))
     {
         return false;
     }
@@ -246,6 +253,32 @@ fn plain_ok(s: &str) -> bool {
     let numeric_start = first.is_ascii_digit()
         || (matches!(first, '+' | '.') && s[1..].starts_with(|c: char| c.is_ascii_digit()));
     !numeric_start
+}
+
+/// Whether YAML allows `c` as it is (its printable set; the rest must be escaped, and
+/// cannot appear in a comment at all). Tab, line feed and carriage return are printable
+/// but still escaped in a quoted scalar.
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// Text for a comment: what YAML cannot hold there becomes U+FFFD.
+fn printable(s: &str) -> Cow<'_, str> {
+    if s.chars().all(|c| c != '\r' && yaml_printable(c)) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(
+            s.chars()
+                .map(|c| {
+                    if c != '\r' && yaml_printable(c) {
+                        c
+                    } else {
+                        '\u{fffd}'
+                    }
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Comment text on one line.

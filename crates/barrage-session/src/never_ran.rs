@@ -131,10 +131,19 @@ pub(crate) fn explain(shapes: &[Shape], doc: &ResultDoc) -> Vec<NeverRan> {
                 "the setup of user type `{}` never succeeded (see Failures)",
                 shape.user
             ))
+        } else if user_ran == 0 {
+            // The plan could start users of this type, but none ran an iteration: the run
+            // was too short for its users to start (a slow spawn rate), or its iterations
+            // went to other types. No weight of one of its tasks explains that.
+            Some(format!(
+                "no user of type `{}` ran an iteration: the run ended before one started, \
+                 or its iterations ran out",
+                shape.user
+            ))
         } else {
             None
         };
-        if user_why.is_some() || shape.users == 0 {
+        if user_why.is_some() {
             for &e in shape.setup.iter().filter(|&&e| requests(e) == 0) {
                 let why = user_why.clone().unwrap_or_else(|| "unknown".to_owned());
                 note_push(
@@ -282,6 +291,30 @@ mod tests {
                 ("task read of user rare".to_owned(), why.to_owned()),
                 (
                     "GET /a (task read of user rare)".to_owned(),
+                    "its task `read` never ran".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_user_type_whose_users_never_started_is_not_blamed_on_weights() {
+        // Users of this type could start, but none ran an iteration (a slow spawn rate):
+        // its setup is listed too, with the user-level reason.
+        let shapes = [shape("late", 3, &[0], vec![task(0, "read", 1, &[1])])];
+        let got = whys(&explain(
+            &shapes,
+            &doc(&[("/login", 0, 0), ("/a", 0, 0)], &[0]),
+        ));
+        let why = "no user of type `late` ran an iteration: the run ended before one \
+                   started, or its iterations ran out";
+        assert_eq!(
+            got,
+            [
+                ("GET /login (setup of user late)".to_owned(), why.to_owned()),
+                ("task read of user late".to_owned(), why.to_owned()),
+                (
+                    "GET /a (task read of user late)".to_owned(),
                     "its task `read` never ran".to_owned()
                 ),
             ]

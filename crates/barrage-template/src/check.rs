@@ -56,6 +56,21 @@ impl CheckItem {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The name of what the item compares a value of, when a failure would show that
+    /// value: a header's name, or the last key of a JSON path (`$.data.access_token` ->
+    /// `access_token`). A redactor decides from it whether the value is a secret.
+    pub fn subject(&self) -> Option<&str> {
+        match &self.rule {
+            Rule::Header { name, .. } => Some(name.as_str()),
+            Rule::JsonEquals { .. } => {
+                let path = self.name.split(" == ").next()?;
+                let last = path.rsplit(['.', '[']).next()?;
+                Some(last.trim_end_matches(']').trim_matches(['\'', '"']))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -244,3 +244,37 @@ fn names_and_compile_errors() {
     let (span, _, _) = CompiledCheck::compile(&bad, &mut common::resolve).unwrap_err();
     assert_eq!(span, Span::new(5, 15));
 }
+
+/// What a failed item would show a value of, for the redactor: a header's name, a JSON
+/// path's last key; nothing for items that show no received value.
+#[test]
+fn items_name_their_subject() {
+    let check = compile(&Check {
+        json: vec![
+            (
+                sp("$.data.access_token".to_string(), 0, 0),
+                sp(eq(s("x")), 0, 0),
+            ),
+            (
+                sp("$['refresh_token']".to_string(), 0, 0),
+                sp(eq(s("y")), 0, 0),
+            ),
+            (sp("$.id".to_string(), 0, 0), sp(JsonExpect::Exists, 0, 0)),
+        ],
+        headers: vec![(
+            sp("Set-Cookie".to_string(), 0, 0),
+            sp("a=1".to_string(), 0, 0),
+        )],
+        ..Check::default()
+    });
+    let subjects: Vec<Option<&str>> = check.items().iter().map(|i| i.subject()).collect();
+    assert_eq!(
+        subjects,
+        [
+            Some("access_token"),
+            Some("refresh_token"),
+            None,
+            Some("set-cookie")
+        ]
+    );
+}
