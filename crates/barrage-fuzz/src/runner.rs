@@ -99,9 +99,17 @@ pub fn run_target(
                 corpus: corpus_len,
                 ..RunReport::default()
             };
+            // The input under test is on disk while it runs: a stack overflow or an abort
+            // ends the process before a failure could be saved, and this file is then the
+            // input that did it.
+            let current = failures_dir.join(format!("{}-current", target.name));
+            let _ = std::fs::create_dir_all(&failures_dir);
             let one = |input: &[u8], report: &mut RunReport| {
                 report.inputs += 1;
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| (target.run)(input))) {
+                let _ = std::fs::write(&current, input);
+                let outcome = catch_unwind(AssertUnwindSafe(|| (target.run)(input)));
+                let _ = std::fs::remove_file(&current);
+                if let Err(panic) = outcome {
                     let message = panic
                         .downcast_ref::<String>()
                         .map(String::as_str)

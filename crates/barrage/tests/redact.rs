@@ -33,6 +33,8 @@ const WRONG_PASSWORD: &str = "wrong-Secret-6";
 const HIT_HEADER: &str = "hit-Secret-7";
 const HIT_BODY: &str = "hit-Secret-8";
 const URL_PASSWORD: &str = "url-Secret-9";
+/// What the echo app's `/session` answers, in a header and a field, for checks that fail.
+const SERVER_SECRETS: [&str; 2] = ["srv-Secret-11", "srv-Secret-12"];
 /// In `hit`'s query: the endpoint is named by its path, query included.
 const QUERY_KEY: &str = "query-Secret-10";
 
@@ -68,6 +70,15 @@ users:
             name: wrong login
             json: { email: alice@example.com, password: wrong-Secret-6 }
             check: { body_contains: detail }
+      server_header:
+        steps:
+          - get: /session
+            check: { headers: { x-session-token: another } }
+      server_field:
+        steps:
+          - get: /session
+            name: session field
+            check: { json: { $.access_token: another } }
 "#;
 
 /// Without the venv: the built-in target's `/__barrage/me` answers 401
@@ -304,6 +315,23 @@ fn no_secret_of_a_scenario_reaches_any_output_unless_asked() {
         redacted.stderr
     );
 
+    // A failed check on a secret the server sent does not show the value it got.
+    let header = redacted.sample("GET", "/session");
+    assert!(
+        header.starts_with(
+            "check failed: header x-session-token == \"another\" (the value received is \
+             redacted)"
+        ),
+        "{header}"
+    );
+    let field = redacted.sample("GET", "session field");
+    assert!(
+        field.starts_with(
+            "check failed: $.access_token == \"another\" (the value received is redacted)"
+        ),
+        "{field}"
+    );
+
     // `--no-redact` keeps what the server echoed.
     let kept = run_all(
         &tmp.path().join("kept"),
@@ -313,6 +341,9 @@ fn no_secret_of_a_scenario_reaches_any_output_unless_asked() {
     for secret in [SETUP_TOKEN, COOKIE, API_KEY, BODY_PASSWORD] {
         assert!(echo.contains(secret), "{secret} kept in {echo}");
         assert!(!kept.holding(secret).is_empty());
+    }
+    for secret in SERVER_SECRETS {
+        assert!(!kept.holding(secret).is_empty(), "{secret} kept");
     }
 
     // `--debug` shows everything, and says so.

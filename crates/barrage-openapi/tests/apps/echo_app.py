@@ -7,9 +7,11 @@ POST /login   JSON {email, password}: the right pair answers a fixed access toke
 POST /echo    answers 400 with every header and the body it was sent, under `detail`.
 POST /items   a model that requires `name`: anything else is FastAPI's own 422, which
               repeats the body it was sent (`input`).
+GET /session  a secret of the server's own, in a header (`x-session-token`) and a field
+              (`access_token`), for checks that fail on them.
 """
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel
 
 EMAIL, PASSWORD = "alice@example.com", "pw-login-Secret-1"
@@ -45,3 +47,9 @@ class Item(BaseModel):
 @app.post("/items")
 async def create_item(item: Item):
     return item
+
+
+@app.get("/session")
+async def session(response: Response):
+    response.headers["x-session-token"] = "srv-Secret-11"
+    return {"access_token": "srv-Secret-12"}
