@@ -28,12 +28,12 @@ mod counters;
 mod generator;
 mod histogram;
 mod interval;
+mod read;
 mod recorder;
 mod registry;
 mod result;
 mod series;
 mod snapshot;
-mod validate;
 mod verdict;
 
 pub use aggregator::Aggregator;
@@ -43,6 +43,7 @@ pub use histogram::{
     HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS,
 };
 pub use interval::Interval;
+pub use read::{Inconsistency, ResultError};
 pub use recorder::Recorder;
 pub use registry::{
     CheckId, CheckInfo, EndpointId, EndpointInfo, FailureCategory, Registry, TaskId, TaskInfo,
@@ -50,14 +51,12 @@ pub use registry::{
 };
 pub use result::{
     format_timestamp, ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet,
-    HostInfo, LoadInfo, NeverRan, ResultDoc, ResultError, RunMeta, TaskHistograms, TimelineEntry,
-    ToolInfo,
+    HostInfo, LoadInfo, NeverRan, ResultDoc, RunMeta, TaskHistograms, TimelineEntry, ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
 pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
 };
-pub use validate::Inconsistency;
 pub use verdict::ThresholdVerdict;
 
 /// Re-exported so users of [`decode_histogram`] need not depend on `hdrhistogram` themselves.

@@ -274,20 +274,6 @@ pub struct GeneratorHistograms {
     pub start_delay: String,
 }
 
-/// Why a result file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ResultError {
-    #[error("not a barrage result file: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error(
-        "result file version {found} is not supported; this barrage reads version {supported}"
-    )]
-    UnsupportedVersion { found: u64, supported: u32 },
-    /// Numbers no run could have produced (see `validate.rs`).
-    #[error("the numbers do not add up at {0}")]
-    Inconsistent(#[from] crate::validate::Inconsistency),
-}
-
 impl ResultDoc {
     /// The format version this crate writes and reads.
     pub const VERSION: u32 = 1;
@@ -337,27 +323,6 @@ impl ResultDoc {
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
-    }
-
-    /// Reads a result file, refusing versions other than [`ResultDoc::VERSION`] with an error
-    /// that says so (rather than a confusing missing-field message), and numbers no run could
-    /// have produced with the endpoint and field they stand in.
-    pub fn from_json(json: &str) -> Result<ResultDoc, ResultError> {
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            version: u64,
-        }
-        let VersionOnly { version } = serde_json::from_str(json)?;
-        if version != u64::from(Self::VERSION) {
-            return Err(ResultError::UnsupportedVersion {
-                found: version,
-                supported: Self::VERSION,
-            });
-        }
-        let mut doc: ResultDoc = serde_json::from_str(json)?;
-        crate::validate::validate(&doc)?;
-        doc.run.tool_version.clone_from(&doc.tool.version);
-        Ok(doc)
     }
 
     /// The final snapshot the file was written from, so a report can be rendered from a file.

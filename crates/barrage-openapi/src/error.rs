@@ -48,7 +48,7 @@ pub enum InitError {
     #[error("no operation of the document could be turned into a request:\n{0}")]
     NothingUsable(String),
     #[error(transparent)]
-    Unmatched(#[from] crate::select::UnmatchedFilter),
+    Unmatched(#[from] UnmatchedFilter),
 }
 
 /// A `$ref` that does not lead anywhere.
@@ -114,5 +114,33 @@ impl std::fmt::Display for GenError {
 impl From<RefError> for GenError {
     fn from(e: RefError) -> Self {
         GenError::Ref(e)
+    }
+}
+
+/// An `--include` or `--exclude` that matches no operation of the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{flag} {filter}: matches no operation of the document\nhelp: {}",
+    help(nearest)
+)]
+pub struct UnmatchedFilter {
+    pub flag: &'static str,
+    pub filter: String,
+    /// The tags, paths or operations it may have meant, nearest first.
+    pub nearest: Vec<String>,
+}
+
+fn help(nearest: &[String]) -> String {
+    let forms = "a filter is a tag or operationId (`items`), a path pattern (`/items*`), a \
+                 method in capitals (`DELETE`) or one operation (`PATCH /users/me`)";
+    match nearest {
+        [] => forms.to_string(),
+        some => format!(
+            "did you mean {}? ({forms})",
+            some.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
     }
 }

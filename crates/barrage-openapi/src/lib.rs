@@ -31,8 +31,9 @@ pub mod values;
 pub mod yaml;
 
 pub use document::{Document, Operation, Version};
+pub use error::UnmatchedFilter;
 pub use error::{GenError, InitError, LoadError, RefError};
-pub use select::{Filter, Selection, UnmatchedFilter, Weights, WeightsError};
+pub use select::{Filter, Selection, Weights, WeightsError};
 pub use source::{load, parse};
 
 use draft::{Draft, TaskDraft, UserDraft};

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::document::{Operation, METHODS};
+use crate::error::UnmatchedFilter;
 
 /// Task weight by method. Reads weigh more than writes, as in most services' traffic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,34 +223,6 @@ impl Selection {
             }
         }
         Ok(())
-    }
-}
-
-/// An `--include` or `--exclude` that matches no operation of the document.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{flag} {filter}: matches no operation of the document\nhelp: {}",
-    help(nearest)
-)]
-pub struct UnmatchedFilter {
-    pub flag: &'static str,
-    pub filter: String,
-    /// The tags, paths or operations it may have meant, nearest first.
-    pub nearest: Vec<String>,
-}
-
-fn help(nearest: &[String]) -> String {
-    let forms = "a filter is a tag or operationId (`items`), a path pattern (`/items*`), a \
-                 method in capitals (`DELETE`) or one operation (`PATCH /users/me`)";
-    match nearest {
-        [] => forms.to_string(),
-        some => format!(
-            "did you mean {}? ({forms})",
-            some.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
     }
 }
 

@@ -1,5 +1,7 @@
-//! The checks a result file passes when it is read: numbers a run cannot produce are refused
-//! with the place they stand, rather than flowing into a report or a comparison.
+//! Reading a result file: its version, its JSON, and the checks it passes, so that numbers a
+//! run cannot produce are refused with the place they stand, rather than flowing into a
+//! report or a comparison. (`result.rs` holds the document and writes it; it needs none of
+//! this.)
 //!
 //! Result files are committed as baselines and edited by hand or by other tools, so a
 //! reader cannot assume the writer was barrage. What is checked is what every barrage run
@@ -9,9 +11,48 @@
 //! exactly the count its statistics claim. Anything a reader ignores (fields it does not
 //! know, missing optional sections) is not checked.
 
+use serde::Deserialize;
+
 use crate::histogram::decode_histogram;
 use crate::result::{EndpointHistograms, ResultDoc};
 use crate::snapshot::{EndpointStats, LatencyStats};
+
+/// Why a result file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultError {
+    #[error("not a barrage result file: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "result file version {found} is not supported; this barrage reads version {supported}"
+    )]
+    UnsupportedVersion { found: u64, supported: u32 },
+    /// Numbers no run could have produced.
+    #[error("the numbers do not add up at {0}")]
+    Inconsistent(#[from] Inconsistency),
+}
+
+impl ResultDoc {
+    /// Reads a result file, refusing versions other than [`ResultDoc::VERSION`] with an error
+    /// that says so (rather than a confusing missing-field message), and numbers no run could
+    /// have produced with the endpoint and field they stand in.
+    pub fn from_json(json: &str) -> Result<ResultDoc, ResultError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u64,
+        }
+        let VersionOnly { version } = serde_json::from_str(json)?;
+        if version != u64::from(ResultDoc::VERSION) {
+            return Err(ResultError::UnsupportedVersion {
+                found: version,
+                supported: ResultDoc::VERSION,
+            });
+        }
+        let mut doc: ResultDoc = serde_json::from_str(json)?;
+        validate(&doc)?;
+        doc.run.tool_version.clone_from(&doc.tool.version);
+        Ok(doc)
+    }
+}
 
 /// A result file whose numbers no run could have produced: where, and what.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +64,7 @@ pub struct Inconsistency {
 }
 
 /// Checks `doc`; the first inconsistency found, in file order.
-pub(crate) fn validate(doc: &ResultDoc) -> Result<(), Inconsistency> {
+fn validate(doc: &ResultDoc) -> Result<(), Inconsistency> {
     for (i, e) in doc.endpoints.iter().enumerate() {
         endpoint(e, &format!("endpoints[{i}] ({} {})", e.method, e.name))?;
     }
