@@ -12,6 +12,11 @@
 #            scripts/requirements-test.txt (Locust and junitparser, for the output-format
 #            tests). Reused while both requirement files and the Python that made it are
 #            unchanged (a stamp file holds their hash); made anew otherwise.
+#   web/node_modules/   uPlot (embedded in the binary) and playwright-core (drives the
+#            browser tests), by `npm ci` from web/package-lock.json; reused while the lock
+#            file is unchanged.
+#   chromium  Debian's package, for the browser tests (installed with apt-get when missing
+#            and this runs as root; exported as BARRAGE_CHROMIUM).
 #
 # Why --release: tests that assert on timing (schedule lag, latency bounds) must measure the
 # generator as users run it, and a debug build is several times slower on the hot path. The
@@ -84,6 +89,33 @@ else
     echo "    done in $((SECONDS - started)) s"
 fi
 export BARRAGE_PYTHON="$venv/bin/python"
+
+# Front-end packages: uPlot, which the barrage-web build embeds, and playwright-core for the
+# browser tests (it drives the system Chromium; it never downloads a browser).
+web_stamp="web/node_modules/.barrage-lock.sha256"
+web_wanted="$(sha256sum web/package-lock.json | cut -d' ' -f1)"
+if [ -d web/node_modules ] && [ "$(cat "$web_stamp" 2>/dev/null)" = "$web_wanted" ]; then
+    phase "npm: web/node_modules is up to date with web/package-lock.json"
+else
+    phase "npm: installing web/package-lock.json (uPlot, playwright-core)"
+    (cd web && npm ci --no-audit --no-fund)
+    echo "$web_wanted" > "$web_stamp"
+fi
+
+# Debian's Chromium for the browser tests.
+if ! command -v chromium >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+        phase "chromium: installing Debian's chromium with apt-get (browser tests)"
+        started=$SECONDS
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        echo "    done in $((SECONDS - started)) s"
+    else
+        echo "error: the browser tests need Debian's chromium; install it (apt-get install chromium) or run as root" >&2
+        exit 1
+    fi
+fi
+export BARRAGE_CHROMIUM="$(command -v chromium)"
 
 if [ "$#" -eq 0 ]; then
     set -- --workspace

@@ -436,6 +436,7 @@ impl Aggregator {
             never_ran: Vec::new(),
             series: self.series.clone(),
             histograms,
+            windows: Vec::new(),
         }
     }
 

@@ -35,6 +35,7 @@ mod result;
 mod series;
 mod snapshot;
 mod verdict;
+mod window;
 
 pub use aggregator::Aggregator;
 pub use generator::GeneratorStats;
@@ -58,6 +59,7 @@ pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
 };
 pub use verdict::ThresholdVerdict;
+pub use window::{Window, WindowEndpoint, WindowEntry, WINDOW_SECONDS};
 
 /// Re-exported so users of [`decode_histogram`] need not depend on `hdrhistogram` themselves.
 pub use hdrhistogram::Histogram;

@@ -72,6 +72,10 @@ pub struct ResultDoc {
     pub series: Vec<SecondSummary>,
     #[serde(default)]
     pub histograms: HistogramSet,
+    /// Response-time histograms per 10-second window (see [`crate::Window`]), oldest first;
+    /// empty in version 1 files.
+    #[serde(default)]
+    pub windows: Vec<crate::Window>,
     /// What was done to the run while it ran (load changed, statistics reset, stopped), in
     /// order; absent when nothing was. Added without a version change: older readers skip
     /// it, and older files read as an empty timeline.

@@ -333,6 +333,7 @@ impl Loop {
             thresholds: self.watch.clone(),
             schedule_matters,
             missed: 0,
+            windows: Vec::new(),
         });
     }
 

@@ -81,6 +81,8 @@ pub struct Live {
     pub schedule_matters: bool,
     /// Seconds this sink missed since the last one it got (it fell behind).
     pub missed: u64,
+    /// The closed 10-second windows so far, oldest first (shared, not copied, per second).
+    pub windows: Vec<Arc<barrage_metrics::Window>>,
 }
 
 /// The end of a run.
@@ -253,6 +255,7 @@ mod tests {
             thresholds: Watch::new(Vec::new()),
             schedule_matters: false,
             missed: 0,
+            windows: Vec::new(),
         }
     }
 
