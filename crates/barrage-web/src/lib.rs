@@ -13,4 +13,5 @@
 //! own: the session owns the run, the View is made from what the session hands its sinks.
 
 pub mod assets;
+pub mod report;
 pub mod view;

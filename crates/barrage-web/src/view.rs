@@ -223,3 +223,51 @@ pub struct Baseline {
     /// Whether compare's gates passed (`None`: no gates were given).
     pub compare_passed: Option<bool>,
 }
+
+// The functions below are shared by the report (helper B implements them) and the live
+// view (helper C uses them). Placeholders until B's branch lands; none may remain.
+
+impl View {
+    /// The View of a finished run read from its result file; with `baseline`, the baseline
+    /// drawn under it and `compare`'s verdicts. `exit_code` is what barrage gave the run.
+    pub fn from_result(
+        doc: &barrage_metrics::ResultDoc,
+        baseline: Option<&barrage_metrics::ResultDoc>,
+    ) -> View {
+        let _ = (doc, baseline);
+        todo!("helper B")
+    }
+}
+
+impl Row {
+    /// A row of a snapshot or a result.
+    pub fn of(stats: &EndpointStats) -> Row {
+        let _ = stats;
+        todo!("helper B")
+    }
+}
+
+/// The per-second series as columns.
+pub fn series(rows: &[barrage_metrics::SecondSummary]) -> Series {
+    let _ = rows;
+    todo!("helper B")
+}
+
+/// The percentiles of [`QUANTILES`] for each window (decoding its histograms).
+pub fn windows<'a>(list: impl IntoIterator<Item = &'a barrage_metrics::Window>) -> Windows {
+    let _ = list.into_iter();
+    todo!("helper B")
+}
+
+/// The percentile spectrum of a histogram of nanoseconds, for endpoint `i` (`None`: the
+/// aggregate).
+pub fn spectrum(h: &barrage_metrics::Histogram<u64>, i: Option<u32>) -> Spectrum {
+    let _ = (h, i);
+    todo!("helper B")
+}
+
+/// The verdict on a judged result (`barrage_report::gate`) with the exit status given.
+pub fn verdict(doc: &barrage_metrics::ResultDoc, exit_code: u8) -> Verdict {
+    let _ = (doc, exit_code);
+    todo!("helper B")
+}
