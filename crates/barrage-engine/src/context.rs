@@ -1,5 +1,5 @@
 //! What the parts of one worker thread share: the worker's own state (its recorder, its
-//! connector, its users gauge) and each scenario's state on that worker (stopping, its share
+//! connector, its users and in-flight gauges) and each scenario's state on that worker (stopping, its share
 //! of a total iteration count, and the load changes a running session sends).
 //!
 //! Why a module of its own: the executors, the worker loop and the virtual users all read
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use barrage_metrics::Recorder;
 use tokio::sync::{watch, Notify};
 
-use crate::http::Connector;
+use crate::http::{Connector, InFlightGauge};
 use crate::segment::Segment;
 
 /// Where one worker's share of one scenario runs.
@@ -133,6 +133,9 @@ pub struct WorkerCtx {
     pub segment: Segment,
     pub recorder: RefCell<Recorder>,
     pub connector: Connector,
+    /// Requests written and not yet answered by this worker's users, read into the
+    /// recorder once per interval.
+    pub in_flight: InFlightGauge,
     sequential: Cell<u64>,
     /// Users alive on this worker, including those still waiting for a first connection.
     users: Cell<u64>,
@@ -149,6 +152,7 @@ impl WorkerCtx {
             segment,
             recorder: RefCell::new(recorder),
             connector,
+            in_flight: InFlightGauge::default(),
             sequential: Cell::new(0),
             users: Cell::new(0),
             unconnected: Cell::new(0),

@@ -213,10 +213,12 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic with no message".to_string())
 }
 
-/// Takes the recorder's interval, with the thread CPU time used since the last take.
+/// Takes the recorder's interval, with the thread CPU time used since the last take and
+/// the requests in flight now.
 fn take(ctx: &WorkerCtx, cpu_mark: &Cell<u64>) -> Interval {
     let now = thread_cpu_ns();
     let mut recorder = ctx.recorder.borrow_mut();
     recorder.cpu(now.saturating_sub(cpu_mark.replace(now)));
+    recorder.set_in_flight(ctx.in_flight.get());
     recorder.take_interval()
 }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use barrage_engine::http::h1::{Conn, H1Error};
 use barrage_engine::http::{
-    tls_config, BodyBudget, BodyLimits, Connections, Connector, Origin, Outgoing, RequestBuf,
-    RequestSink, SendNotes, Stream,
+    tls_config, BodyBudget, BodyLimits, Connections, Connector, InFlightGauge, Origin, Outgoing,
+    RequestBuf, RequestSink, SendNotes, Stream,
 };
 use http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -283,6 +283,7 @@ async fn send_all(
     sink.header(&http::header::HOST, b"t");
     sink.finish(b"");
     let mut conns = Connections::default();
+    let in_flight = InFlightGauge::default();
     let (mut ok, mut failed) = (0, Vec::new());
     let mut notes = SendNotes::default();
     for _ in 0..n {
@@ -292,6 +293,7 @@ async fn send_all(
             keep_body: false,
             max_body: 1 << 20,
             timeout: Duration::from_secs(2),
+            in_flight: &in_flight,
         };
         match conns.send(&connector, &out).await {
             Ok(x) => {
@@ -304,6 +306,7 @@ async fn send_all(
         notes.retries += n.retries;
         notes.received += n.received;
     }
+    assert_eq!(in_flight.get(), 0, "every send ended, answered or not");
     (ok, failed, notes, connector)
 }
 

@@ -49,6 +49,8 @@ pub fn hostile(name: &str) -> Vec<Vec<u8>> {
         "result_file" => vec![
             deep("[", "]", 100_000),
             format!("{{\"version\": 1, \"x\": \"{long}\"}}"),
+            format!("{{\"version\": 2, \"windows\": [{{\"start\": \"{long}\"}}]}}"),
+            "{\"version\": 3}".into(),
             "{\"version\": 1e309}".into(),
             "{\"version\": 18446744073709551616}".into(),
         ],

@@ -149,8 +149,9 @@ pub fn openapi(data: &[u8]) {
 }
 
 /// A result file: read; when it reads, its numbers are possible (failures within requests,
-/// percentiles non-negative and in order), it is written again and read back, and rendered
-/// as the Markdown summary `barrage report` writes. A JSON error has a line and column.
+/// percentiles non-negative and in order, windows on their 10 s boundaries and in order),
+/// it is written again and read back, and rendered as the Markdown summary `barrage report`
+/// writes. A JSON error has a line and column.
 pub fn result_file(data: &[u8]) {
     let src = text(data);
     match ResultDoc::from_json(&src) {
@@ -171,6 +172,19 @@ pub fn result_file(data: &[u8]) {
                             && ordered.windows(2).all(|w| w[0] <= w[1]),
                         "negative or unordered percentiles read: {l:?}"
                     );
+                }
+            }
+            let mut previous = None;
+            for w in &doc.windows {
+                assert!(
+                    w.start % barrage_metrics::WINDOW_SECONDS == 0
+                        && previous.is_none_or(|p| p < w.start),
+                    "a window read off its boundary or out of order: {} after {previous:?}",
+                    w.start
+                );
+                previous = Some(w.start);
+                for e in std::iter::once(&w.aggregate).chain(w.endpoints.iter().map(|e| &e.entry)) {
+                    assert!(e.failures <= e.requests, "a window's {e:?} read");
                 }
             }
             let again = ResultDoc::from_json(&doc.to_json());

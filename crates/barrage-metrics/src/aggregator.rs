@@ -6,8 +6,12 @@
 //! the second is closed). Histograms add bucket by bucket, so the totals are exactly what one
 //! histogram fed every request would hold.
 //!
+//! Each closed second is then added to its 10-second window (`window.rs`), whose histograms
+//! are encoded once when the window closes.
+//!
 //! Memory stays flat: cumulative histograms per endpoint, task and connection timing, one
-//! reusable set for the open second, and the series of small summaries. No raw samples.
+//! reusable set for the open second and one for the open window, the series of small
+//! summaries and the encoded windows. No raw samples.
 //!
 //! The aggregator must not read the clock: the caller passes `elapsed` wherever time matters,
 //! which keeps the arithmetic testable and the same for every view.
@@ -16,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::generator::GeneratorData;
-use crate::histogram::LazyHistogram;
 use crate::interval::{CheckData, ConnectionData, EndpointData, Interval, TaskData};
 use crate::registry::{EndpointInfo, Registry};
 use crate::result::{
@@ -28,6 +31,7 @@ use crate::snapshot::{
     endpoint_stats, per_second, CheckStats, ConnectionStats, FailureStats, LatencyStats, Rates,
     Snapshot, TaskStats,
 };
+use crate::window::{SpanData, Window, Windows};
 
 /// How many closed seconds the "current" rates average over.
 const CURRENT_WINDOW_SECONDS: usize = 3;
@@ -39,8 +43,12 @@ pub struct Aggregator {
     totals: Totals,
     open: OpenSecond,
     series: Vec<SecondSummary>,
+    /// Response-time histograms per 10-second window, closed and open.
+    windows: Windows,
     /// The users gauge of each worker, as of its latest interval.
     users: Vec<u64>,
+    /// Requests written and not yet answered, per worker, as of its latest interval.
+    in_flight: Vec<u64>,
     /// The scheduled-iteration queue gauge of each worker, as of its latest interval.
     queues: Vec<u64>,
     /// Users of each worker still waiting for their first connection (local resources).
@@ -81,33 +89,12 @@ impl Totals {
     }
 }
 
-/// Requests, failures and the response-time histogram of one endpoint during the open second.
-/// The histogram is cleared, not dropped, when the second closes.
-#[derive(Clone, Debug, Default)]
-struct SecondData {
-    requests: u64,
-    failures: u64,
-    response_time: LazyHistogram,
-}
-
-impl SecondData {
-    fn add(&mut self, e: &EndpointData) {
-        self.requests += e.requests;
-        self.failures += e.failures;
-        self.response_time.add(&e.response_time);
-    }
-
-    fn clear(&mut self) {
-        self.requests = 0;
-        self.failures = 0;
-        self.response_time.clear();
-    }
-}
-
 #[derive(Debug)]
 struct OpenSecond {
-    endpoints: Vec<SecondData>,
-    aggregate: SecondData,
+    /// Per endpoint: requests, failures and response times in the open second; the
+    /// histograms are cleared, not dropped, when the second closes.
+    endpoints: Vec<SpanData>,
+    aggregate: SpanData,
     iterations_started: u64,
     dropped: u64,
 }
@@ -118,14 +105,16 @@ impl Aggregator {
         Aggregator {
             totals: Totals::new(&registry),
             open: OpenSecond {
-                endpoints: vec![SecondData::default(); registry.endpoints.len()],
-                aggregate: SecondData::default(),
+                endpoints: vec![SpanData::default(); registry.endpoints.len()],
+                aggregate: SpanData::default(),
                 iterations_started: 0,
                 dropped: 0,
             },
+            windows: Windows::new(registry.endpoints.len()),
             registry,
             series: Vec::new(),
             users: Vec::new(),
+            in_flight: Vec::new(),
             queues: Vec::new(),
             unconnected: Vec::new(),
             ended_unconnected: 0,
@@ -141,11 +130,13 @@ impl Aggregator {
     pub fn absorb(&mut self, worker: usize, interval: Interval) {
         if self.users.len() <= worker {
             self.users.resize(worker + 1, 0);
+            self.in_flight.resize(worker + 1, 0);
             self.queues.resize(worker + 1, 0);
             self.unconnected.resize(worker + 1, 0);
             self.open_cpu.resize(worker + 1, 0);
         }
         self.users[worker] = interval.users;
+        self.in_flight[worker] = interval.in_flight;
         self.unconnected[worker] = interval.unconnected;
         self.ended_unconnected += interval.ended_unconnected;
         self.queues[worker] = interval.generator.queue_now;
@@ -164,8 +155,10 @@ impl Aggregator {
             }
             total.merge(e);
             t.aggregate.merge(e);
-            second.add(e);
-            self.open.aggregate.add(e);
+            second.add(e.requests, e.failures, &e.response_time);
+            self.open
+                .aggregate
+                .add(e.requests, e.failures, &e.response_time);
         }
         for (mine, theirs) in t.tasks.iter_mut().zip(&interval.tasks) {
             mine.duration.add(&theirs.duration);
@@ -179,7 +172,8 @@ impl Aggregator {
     }
 
     /// Closes the open second, ending at `elapsed` since the start of the run: appends one
-    /// [`SecondSummary`] to the series and starts a new second.
+    /// [`SecondSummary`] to the series, adds the second to its 10-second window (closing
+    /// the window before when this second starts a later one) and starts a new second.
     pub fn close_second(&mut self, elapsed: Duration) {
         let secs = elapsed.saturating_sub(self.last_close).as_secs_f64();
         let busiest = self.open_cpu.iter().copied().max().unwrap_or(0);
@@ -211,6 +205,7 @@ impl Aggregator {
         self.series.push(SecondSummary {
             t: elapsed.as_secs_f64(),
             users: self.users(),
+            in_flight: self.in_flight(),
             requests: agg.requests,
             failures: agg.failures,
             rps: per_second(agg.requests, secs),
@@ -223,6 +218,12 @@ impl Aggregator {
             dropped: self.open.dropped,
             cpu_percent: (cpu_percent * 10.0).round() / 10.0,
         });
+        self.windows.add_second(
+            self.last_close.as_secs_f64(),
+            elapsed.as_secs_f64(),
+            &self.open.aggregate,
+            &self.open.endpoints,
+        );
         self.open.iterations_started = 0;
         self.open.dropped = 0;
         self.open_cpu.iter_mut().for_each(|c| *c = 0);
@@ -236,6 +237,30 @@ impl Aggregator {
     /// Users running now: the sum of every worker's latest gauge.
     pub fn users(&self) -> u64 {
         self.users.iter().sum()
+    }
+
+    /// Requests written and not yet answered now: the sum of every worker's latest gauge.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.iter().sum()
+    }
+
+    /// Where the run started on the wall clock, in Unix seconds (the caller reads the
+    /// clock; this crate does not). Windows are aligned to wall-clock multiples of 10 s
+    /// from it (see [`Window`]); without it they are aligned to the run's own start, as if
+    /// the run had started at Unix time 0. Call it before the first second closes.
+    pub fn set_wall_start(&mut self, unix_s: f64) {
+        self.windows.set_wall_start(unix_s);
+    }
+
+    /// The closed 10-second windows so far, oldest first.
+    pub fn windows(&self) -> &[Arc<Window>] {
+        self.windows.closed()
+    }
+
+    /// The open 10-second window so far (the seconds closed in it), aggregate only: its
+    /// `endpoints` are empty. `None` before the first second closes.
+    pub fn open_window(&self) -> Option<Window> {
+        self.windows.open_aggregate()
     }
 
     /// Users that never got a connection for lack of local resources: those waiting for
@@ -255,7 +280,7 @@ impl Aggregator {
     }
 
     /// Drops the cumulative statistics (for `--reset-stats` after the ramp-up). The series,
-    /// the open second and the users gauges are kept; rates from then on are computed over the
+    /// the windows (both are over time), the open second and the gauges are kept; rates from then on are computed over the
     /// time since the last closed second, which is where the new statistics start.
     pub fn reset(&mut self) {
         self.totals = Totals::new(&self.registry);
@@ -349,6 +374,7 @@ impl Aggregator {
         Snapshot {
             elapsed,
             users: self.users(),
+            in_flight: self.in_flight(),
             endpoints,
             aggregate,
             failures,
@@ -379,7 +405,8 @@ impl Aggregator {
     }
 
     /// The result file for the run so far. `meta.duration_s` is set from `elapsed`, so the
-    /// file's duration and its rates agree.
+    /// file's duration and its rates agree. `windows` holds the closed windows and then the
+    /// open one, as far as it got.
     pub fn result(&self, mut meta: RunMeta, elapsed: Duration) -> ResultDoc {
         meta.duration_s = elapsed.as_secs_f64();
         let mut snapshot = self.snapshot(elapsed);
@@ -436,12 +463,12 @@ impl Aggregator {
             never_ran: Vec::new(),
             series: self.series.clone(),
             histograms,
-            windows: Vec::new(),
+            windows: self.windows.all(),
         }
     }
 
     /// Requests and failures per endpoint over the last few closed seconds.
-    fn current_window(&self) -> Window {
+    fn current_window(&self) -> Recent {
         let n = self.series.len();
         let first = n.saturating_sub(CURRENT_WINDOW_SECONDS);
         let start = if first == 0 {
@@ -462,7 +489,7 @@ impl Aggregator {
                 }
             }
         }
-        Window {
+        Recent {
             secs,
             per_endpoint,
             aggregate,
@@ -470,14 +497,14 @@ impl Aggregator {
     }
 }
 
-/// (requests, failures) over the current window of closed seconds.
-struct Window {
+/// (requests, failures) over the last few closed seconds.
+struct Recent {
     secs: f64,
     per_endpoint: Vec<(u64, u64)>,
     aggregate: (u64, u64),
 }
 
-impl Window {
+impl Recent {
     fn rates(&self, endpoint: usize, total_secs: f64) -> Rates {
         let (requests, failures) = self.per_endpoint[endpoint];
         Rates {

@@ -127,6 +127,9 @@ pub struct Interval {
     pub(crate) connections: ConnectionData,
     pub(crate) generator: GeneratorData,
     pub(crate) users: u64,
+    /// A gauge like `users`: requests written and not yet answered when the interval was
+    /// taken.
+    pub(crate) in_flight: u64,
     /// A gauge like `users`: users of the worker that have never held a connection because
     /// this machine ran out of descriptors or ports (they are not in `users`).
     pub(crate) unconnected: u64,
@@ -145,6 +148,7 @@ impl Interval {
             connections: ConnectionData::default(),
             generator: GeneratorData::default(),
             users: 0,
+            in_flight: 0,
             unconnected: 0,
             ended_unconnected: 0,
         }
@@ -165,7 +169,12 @@ impl Interval {
         self.users
     }
 
-    /// True when nothing at all was recorded (the users gauge aside).
+    /// Requests written and not yet answered on the worker when the interval was taken.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight
+    }
+
+    /// True when nothing at all was recorded (the gauges aside).
     pub fn is_empty(&self) -> bool {
         self.endpoints.iter().all(EndpointData::is_idle)
             && self.tasks.iter().all(|t| t.duration.len() == 0)
@@ -197,6 +206,7 @@ impl Interval {
             connections: self.connections.take_rewarmed(),
             generator: self.generator.take_rewarmed(),
             users: self.users,
+            in_flight: self.in_flight,
             unconnected: self.unconnected,
             ended_unconnected: std::mem::take(&mut self.ended_unconnected),
         }

@@ -7,8 +7,9 @@
 //! reader cannot assume the writer was barrage. What is checked is what every barrage run
 //! guarantees: failures within requests, latency statistics non-negative, finite and in
 //! order (min <= p50 <= ... <= p99.9 <= max), latencies over no more requests than
-//! succeeded, the aggregate equal to the sum of its endpoints, and each histogram holding
-//! exactly the count its statistics claim. Anything a reader ignores (fields it does not
+//! succeeded, the aggregate equal to the sum of its endpoints, each histogram holding
+//! exactly the count its statistics claim, and 10-second windows in order on their
+//! boundaries, adding up within each window. Anything a reader ignores (fields it does not
 //! know, missing optional sections) is not checked.
 
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use crate::histogram::decode_histogram;
 use crate::result::{EndpointHistograms, ResultDoc};
 use crate::snapshot::{EndpointStats, LatencyStats};
+use crate::window::{WindowEntry, WINDOW_SECONDS};
 
 /// Why a result file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -23,27 +25,36 @@ pub enum ResultError {
     #[error("not a barrage result file: {0}")]
     Json(#[from] serde_json::Error),
     #[error(
-        "result file version {found} is not supported; this barrage reads version {supported}"
+        "result file version {found} is not supported; this barrage reads versions {oldest} \
+         to {supported}"
     )]
-    UnsupportedVersion { found: u64, supported: u32 },
+    UnsupportedVersion {
+        found: u64,
+        oldest: u32,
+        supported: u32,
+    },
     /// Numbers no run could have produced.
     #[error("the numbers do not add up at {0}")]
     Inconsistent(#[from] Inconsistency),
 }
 
 impl ResultDoc {
-    /// Reads a result file, refusing versions other than [`ResultDoc::VERSION`] with an error
-    /// that says so (rather than a confusing missing-field message), and numbers no run could
-    /// have produced with the endpoint and field they stand in.
+    /// Reads a result file of any version from [`ResultDoc::OLDEST_READ`] to
+    /// [`ResultDoc::VERSION`], refusing others with an error that says so (rather than a
+    /// confusing missing-field message), and numbers no run could have produced with the
+    /// endpoint and field they stand in. What a version added reads as empty from older
+    /// files (`windows` before version 2); `version` keeps the number read.
     pub fn from_json(json: &str) -> Result<ResultDoc, ResultError> {
         #[derive(Deserialize)]
         struct VersionOnly {
             version: u64,
         }
         let VersionOnly { version } = serde_json::from_str(json)?;
-        if version != u64::from(ResultDoc::VERSION) {
+        let readable = u64::from(ResultDoc::OLDEST_READ)..=u64::from(ResultDoc::VERSION);
+        if !readable.contains(&version) {
             return Err(ResultError::UnsupportedVersion {
                 found: version,
+                oldest: ResultDoc::OLDEST_READ,
                 supported: ResultDoc::VERSION,
             });
         }
@@ -95,7 +106,83 @@ fn validate(doc: &ResultDoc) -> Result<(), Inconsistency> {
             }
         }
     }
-    histograms(doc)
+    histograms(doc)?;
+    windows(doc)
+}
+
+/// Windows start on 10 s boundaries, in order; each entry's failures are within its
+/// requests, its endpoints are in the file's `endpoints`, in order, and add up to its
+/// aggregate. Their histograms are not decoded here: a day-long run holds hundreds of
+/// thousands, and a reader that draws them meets a bad one as a decode error anyway.
+fn windows(doc: &ResultDoc) -> Result<(), Inconsistency> {
+    let mut previous: Option<u64> = None;
+    for (w, window) in doc.windows.iter().enumerate() {
+        let fail = |problem: String| Inconsistency {
+            at: format!("windows[{w}]"),
+            problem,
+        };
+        if window.start % WINDOW_SECONDS != 0 {
+            return Err(fail(format!(
+                "`start` ({}) is not a multiple of {WINDOW_SECONDS}",
+                window.start
+            )));
+        }
+        if let Some(before) = previous.filter(|&p| p >= window.start) {
+            return Err(fail(format!(
+                "`start` ({}) does not come after the window before ({before}); windows are \
+                 in time order, one per start",
+                window.start
+            )));
+        }
+        previous = Some(window.start);
+        let entries = std::iter::once(("aggregate".to_owned(), &window.aggregate)).chain(
+            window
+                .endpoints
+                .iter()
+                .map(|e| (format!("endpoints[i={}]", e.i), &e.entry)),
+        );
+        for (what, e) in entries {
+            if e.failures > e.requests {
+                return Err(fail(format!(
+                    "{what}: `failures` ({}) is greater than `requests` ({})",
+                    e.failures, e.requests
+                )));
+            }
+        }
+        let mut last: Option<u32> = None;
+        for e in &window.endpoints {
+            if e.i as usize >= doc.endpoints.len() || last.is_some_and(|l| l >= e.i) {
+                return Err(fail(format!(
+                    "endpoint index {} is not one of the file's {} endpoints in order",
+                    e.i,
+                    doc.endpoints.len()
+                )));
+            }
+            last = Some(e.i);
+        }
+        // A window listing no endpoints is a hand-made one (or an open window's aggregate
+        // alone): nothing to add up.
+        if !window.endpoints.is_empty() {
+            let sum = |f: fn(&WindowEntry) -> u64| -> u128 {
+                window
+                    .endpoints
+                    .iter()
+                    .map(|e| u128::from(f(&e.entry)))
+                    .sum()
+            };
+            for (field, sum, total) in [
+                ("requests", sum(|e| e.requests), window.aggregate.requests),
+                ("failures", sum(|e| e.failures), window.aggregate.failures),
+            ] {
+                if sum != u128::from(total) {
+                    return Err(fail(format!(
+                        "aggregate `{field}` is {total} but the endpoints' add up to {sum}"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn endpoint(e: &EndpointStats, at: &str) -> Result<(), Inconsistency> {

@@ -137,6 +137,13 @@ impl Recorder {
         self.current.users = n;
     }
 
+    /// The number of requests written and not yet answered on this worker now (a gauge, set
+    /// once per interval by the worker, which counts them as they go).
+    #[inline]
+    pub fn set_in_flight(&mut self, n: u64) {
+        self.current.in_flight = n;
+    }
+
     /// The number of users on this worker that have never held a connection because this
     /// machine ran out of descriptors or ports (a gauge; such users are not in
     /// [`Recorder::set_users`]'s count).
@@ -192,7 +199,7 @@ impl Recorder {
         self.current.generator.cpu_ns += ns;
     }
 
-    /// Swaps out everything recorded since the last take. The users gauges carry over.
+    /// Swaps out everything recorded since the last take. The gauges carry over.
     pub fn take_interval(&mut self) -> Interval {
         self.current.take_rewarmed()
     }

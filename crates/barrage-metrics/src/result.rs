@@ -192,7 +192,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
 /// The serialized histograms, each a string in [`ENCODING`] of nanosecond values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistogramSet {
-    /// Always [`ENCODING`] in version 1.
+    /// Always [`ENCODING`] (versions 1 and 2).
     pub encoding: String,
     /// Always `"ns"`.
     pub unit: String,
@@ -279,8 +279,13 @@ pub struct GeneratorHistograms {
 }
 
 impl ResultDoc {
-    /// The format version this crate writes and reads.
-    pub const VERSION: u32 = 1;
+    /// The format version this crate writes. It reads this one and every older one back
+    /// to [`ResultDoc::OLDEST_READ`]; version 2 added `windows` (version 1 files read with
+    /// none).
+    pub const VERSION: u32 = 2;
+
+    /// The oldest format version this crate still reads.
+    pub const OLDEST_READ: u32 = 1;
 
     /// The document as pretty-printed JSON, ending with a newline.
     pub fn to_json(&self) -> String {
@@ -335,6 +340,7 @@ impl ResultDoc {
         Snapshot {
             elapsed: Duration::try_from_secs_f64(self.run.duration_s).unwrap_or_default(),
             users: self.series.last().map_or(0, |s| s.users),
+            in_flight: self.series.last().map_or(0, |s| s.in_flight),
             endpoints: self.endpoints.clone(),
             aggregate: self.aggregate.clone(),
             failures: self.failures.clone(),

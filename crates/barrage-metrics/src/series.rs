@@ -6,9 +6,9 @@
 //! 3.6e9 µs, inside `u32`), and per-endpoint entries only for endpoints that saw traffic in
 //! that second. In result files latencies are written as milliseconds, like everywhere else.
 //!
-//! Size per second (64-bit): a [`SecondSummary`] is 104 bytes plus 24 bytes per endpoint
+//! Size per second (64-bit): a [`SecondSummary`] is 112 bytes plus 24 bytes per endpoint
 //! active in that second ([`EndpointSecond`]), held in one heap block. A 24-hour run with 10
-//! busy endpoints holds 86,400 × 344 B ≈ 30 MB.
+//! busy endpoints holds 86,400 × 352 B ≈ 30 MB.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,10 @@ pub struct SecondSummary {
     pub t: f64,
     /// Users running when the second closed (sum over workers).
     pub users: u64,
+    /// Requests written and not yet answered when the second closed (sum over workers).
+    /// Absent in files written before it existed: read as 0.
+    #[serde(default)]
+    pub in_flight: u64,
     /// Requests finished in the second, failed ones included.
     pub requests: u64,
     pub failures: u64,
@@ -95,7 +99,7 @@ mod tests {
 
     #[test]
     fn sizes_match_the_documented_budget() {
-        assert_eq!(std::mem::size_of::<SecondSummary>(), 104);
+        assert_eq!(std::mem::size_of::<SecondSummary>(), 112);
         assert_eq!(std::mem::size_of::<EndpointSecond>(), 24);
     }
 
@@ -104,6 +108,7 @@ mod tests {
         let s = SecondSummary {
             t: 3.0,
             users: 10,
+            in_flight: 7,
             requests: 250,
             failures: 2,
             rps: 250.0,
@@ -127,8 +132,14 @@ mod tests {
         assert_eq!(json["p50"], 12.345);
         assert_eq!(json["max"], 1000.001);
         assert_eq!(json["endpoints"][0]["p99"], 99.999);
-        let back: SecondSummary = serde_json::from_value(json).unwrap();
+        assert_eq!(json["in_flight"], 7);
+        let back: SecondSummary = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, s);
+        // Written before the gauge existed: read as 0.
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("in_flight");
+        let back: SecondSummary = serde_json::from_value(old).unwrap();
+        assert_eq!(back.in_flight, 0);
     }
 
     #[test]

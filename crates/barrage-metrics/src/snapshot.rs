@@ -28,6 +28,9 @@ pub struct Snapshot {
     pub elapsed: Duration,
     /// Users running now (sum over workers).
     pub users: u64,
+    /// Requests written and not yet answered, as of each worker's latest interval (sum
+    /// over workers).
+    pub in_flight: u64,
     /// One entry per registered endpoint, in registry (file) order, idle ones included.
     pub endpoints: Vec<EndpointStats>,
     /// All endpoints together: method `""`, name `"Aggregated"`.

@@ -97,7 +97,7 @@ fn result_numbers_match_the_snapshot() {
     let (agg, elapsed) = run();
     let doc = agg.result(meta(), elapsed);
     let snap = agg.snapshot(elapsed);
-    assert_eq!(doc.version, 1);
+    assert_eq!(doc.version, 2);
     assert_eq!(doc.tool.name, "barrage");
     assert_eq!(doc.tool.version, "0.1.0");
     assert_eq!(doc.run.duration_s, 3.0);
@@ -184,7 +184,7 @@ fn json_has_the_documented_shape() {
     let (agg, elapsed) = run();
     let v: serde_json::Value =
         serde_json::from_str(&agg.result(meta(), elapsed).to_json()).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["tool"]["name"], "barrage");
     assert_eq!(v["tool"]["version"], "0.1.0");
     let run = &v["run"];
@@ -236,23 +236,69 @@ fn json_has_the_documented_shape() {
     assert_eq!(second["endpoints"][1]["i"], 1);
     assert_eq!(v["histograms"]["encoding"], "hdr-v2-deflate-base64");
     assert!(v["histograms"]["aggregate"]["failed"].is_string());
+    // One window (three seconds, no wall-clock start given: aligned to the run's own).
+    let w = &v["windows"][0];
+    assert_eq!(v["windows"].as_array().unwrap().len(), 1);
+    assert_eq!((w["start"].as_u64(), w["t"].as_f64()), (Some(0), Some(3.0)));
+    assert_eq!(w["aggregate"]["requests"], 3012);
+    assert_eq!(w["aggregate"]["failures"], 6);
+    assert!(w["aggregate"]["response_time"].is_string());
+    assert_eq!(w["endpoints"][1]["i"], 1);
+    assert_eq!(
+        w["endpoints"][1]["requests"], 12,
+        "the entry is flattened beside `i`"
+    );
+    assert_eq!(second["in_flight"], 0);
 }
 
 #[test]
 fn other_versions_are_refused_with_a_clear_error() {
-    let err = ResultDoc::from_json(r#"{"version": 2, "endpoints": []}"#).unwrap_err();
-    assert!(matches!(
-        err,
-        ResultError::UnsupportedVersion {
-            found: 2,
-            supported: 1
-        }
-    ));
-    assert!(err.to_string().contains("version 2"));
+    for found in [0u64, 3] {
+        let err = ResultDoc::from_json(&format!(r#"{{"version": {found}, "endpoints": []}}"#))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ResultError::UnsupportedVersion { found: f, oldest: 1, supported: 2 } if f == found
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "result file version {found} is not supported; this barrage reads versions 1 to 2"
+            )
+        );
+    }
     assert!(matches!(
         ResultDoc::from_json("{}"),
         Err(ResultError::Json(_))
     ));
+}
+
+/// A file written by barrage before windows existed (the CI example's committed baseline,
+/// from a real 30 s run) still reads, with no windows, its numbers as written.
+#[test]
+fn a_version_1_file_still_reads() {
+    let text = include_str!("../../../examples/ci/baseline.json");
+    let raw: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(raw["version"], 1);
+    assert!(raw.get("windows").is_none());
+    let doc = ResultDoc::from_json(text).expect("a version-1 file reads");
+    assert_eq!(doc.version, 1, "the version read is kept");
+    assert!(doc.windows.is_empty());
+    assert_eq!(
+        doc.aggregate.requests,
+        raw["aggregate"]["requests"].as_u64().unwrap()
+    );
+    assert_eq!(doc.series.len(), raw["series"].as_array().unwrap().len());
+    assert!(
+        doc.series.iter().all(|s| s.in_flight == 0),
+        "read as 0 when absent"
+    );
+    // Written again (with the newer fields, empty) and read back, it is the same document.
+    let again = ResultDoc::from_json(&doc.to_json()).unwrap();
+    assert_eq!(again, doc);
 }
 
 #[test]

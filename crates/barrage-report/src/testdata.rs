@@ -72,6 +72,7 @@ pub(crate) fn snapshot() -> Snapshot {
         generator: Default::default(),
         elapsed: Duration::from_secs(65),
         users: 120,
+        in_flight: 0,
         endpoints: vec![get, post, idle, long],
         aggregate,
         failures: vec![

@@ -3,15 +3,20 @@
 //! steer through this one handle; each says who it is (`source`), and every change lands in
 //! the result file's timeline with the time and the source.
 //!
-//! A handle is cheap to clone and may be used from any thread: it only sends a request to
-//! the session's control loop, which applies it between two closed seconds. What can be
-//! checked without the loop (the scenario exists, it is steered by users or by a rate) is
-//! checked here, so the caller gets the error at once.
+//! A handle is cheap to clone (a channel sender and an `Arc`) and may be used from any
+//! thread: it only sends a request to the session's control loop, which applies it between
+//! two closed seconds. What can be checked without the loop (the scenario exists, it is
+//! steered by users or by a rate) is checked here, so the caller gets the error at once.
+//! It can also ask the loop for the result document of the run so far (a download in the
+//! middle of a run), answered through a oneshot channel.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use barrage_engine::Steer;
+use barrage_metrics::ResultDoc;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 
 /// What a front end asks of a running session.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +42,15 @@ pub(crate) enum Command {
 pub(crate) struct Request {
     pub command: Command,
     pub source: String,
+}
+
+/// What travels to the session's control loop.
+#[derive(Debug)]
+pub(crate) enum Message {
+    /// Steer the run; lands in the timeline.
+    Steer(Request),
+    /// Answer with the result document of the run so far.
+    ResultSoFar(oneshot::Sender<ResultDoc>),
 }
 
 /// One scenario as the handle knows it.
@@ -69,12 +83,12 @@ pub enum ControlError {
 /// Steers one running session (see the module comment).
 #[derive(Debug, Clone)]
 pub struct Control {
-    tx: UnboundedSender<Request>,
+    tx: UnboundedSender<Message>,
     scenarios: Arc<[ScenarioInfo]>,
 }
 
 impl Control {
-    pub(crate) fn new(tx: UnboundedSender<Request>, scenarios: Arc<[ScenarioInfo]>) -> Control {
+    pub(crate) fn new(tx: UnboundedSender<Message>, scenarios: Arc<[ScenarioInfo]>) -> Control {
         Control { tx, scenarios }
     }
 
@@ -156,12 +170,33 @@ impl Control {
         )
     }
 
+    /// The result document of the run so far, as the end of the run would write it but
+    /// judged on the figures so far: thresholds provisionally, warnings, the timeline;
+    /// `ended_at` is when it was made, and `never_ran` is left empty (what has not run yet
+    /// may still). The open second's figures are in the totals as far as the workers
+    /// reported them. [`ControlError::Ended`] once the run is over: the [`crate::Outcome`]
+    /// and [`crate::Finished`] hold the final result then.
+    ///
+    /// The request is sent at once; the future (which borrows nothing) waits for the
+    /// control loop's answer, at most until the next event it handles.
+    pub fn result_so_far(
+        &self,
+    ) -> impl Future<Output = Result<ResultDoc, ControlError>> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.tx.send(Message::ResultSoFar(reply));
+        async move {
+            sent.map_err(|_| ControlError::Ended)?;
+            // The loop drops the reply unanswered only when the run ends first.
+            answer.await.map_err(|_| ControlError::Ended)
+        }
+    }
+
     fn send(&self, command: Command, source: &str) -> Result<(), ControlError> {
         self.tx
-            .send(Request {
+            .send(Message::Steer(Request {
                 command,
                 source: source.to_owned(),
-            })
+            }))
             .map_err(|_| ControlError::Ended)
     }
 
@@ -217,7 +252,7 @@ mod tests {
 
     fn control(
         scenarios: &[(&str, Steer)],
-    ) -> (Control, tokio::sync::mpsc::UnboundedReceiver<Request>) {
+    ) -> (Control, tokio::sync::mpsc::UnboundedReceiver<Message>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let infos: Vec<ScenarioInfo> = scenarios
             .iter()
@@ -233,8 +268,11 @@ mod tests {
     fn a_change_names_its_scenario_or_applies_to_the_only_one() {
         let (one, mut rx) = control(&[("default", Steer::Users)]);
         one.set_users(None, 7, "test").unwrap();
+        let Ok(Message::Steer(request)) = rx.try_recv() else {
+            panic!("a steering request was sent")
+        };
         assert_eq!(
-            rx.try_recv().unwrap().command,
+            request.command,
             Command::Set {
                 scenario: 0,
                 target: 7.0
@@ -261,5 +299,20 @@ mod tests {
             two.set_rate(Some("orders"), -1.0, "test"),
             Err(ControlError::Negative("a rate"))
         );
+    }
+
+    #[test]
+    fn a_result_asked_of_a_run_that_is_over_is_an_error() {
+        let (one, rx) = control(&[("default", Steer::Users)]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // Asked while the loop still listens, then the loop ends without answering.
+        let pending = one.result_so_far();
+        drop(rx);
+        assert_eq!(rt.block_on(pending), Err(ControlError::Ended));
+        // Asked after it ended.
+        assert_eq!(rt.block_on(one.result_so_far()), Err(ControlError::Ended));
+        assert_eq!(one.stop("test"), Err(ControlError::Ended));
     }
 }

@@ -4,8 +4,8 @@
 //! thread's current-thread runtime, gathers the workers' per-second intervals, closes each
 //! second once every worker has reported it, pushes it to the sinks, resets the statistics
 //! when `--reset-stats` says, watches the thresholds that may abort the run, applies what
-//! the [`Control`] handle asks, and at the end assembles the result (generator warnings,
-//! threshold verdicts, timeline) and hands it to the sinks. It returns an [`Outcome`]; the
+//! the [`Control`] handle asks (the result so far among it), and at the end assembles the
+//! result (generator warnings, threshold verdicts, timeline) and hands it to the sinks. It returns an [`Outcome`]; the
 //! front end decides what that means for an exit code.
 //!
 //! Must not print: what a person should read goes to the sinks (`Sink::notice`), into the
@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use barrage_engine::{Plan, Run, RunOptions, StartError, Steer, WorkerEvent};
 use barrage_metrics::{
@@ -22,8 +22,8 @@ use barrage_metrics::{
 use barrage_report::threshold::Watch;
 use tokio::sync::mpsc;
 
-use crate::control::{Command, Control, Request, ScenarioInfo};
-use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started};
+use crate::control::{Command, Control, Message, Request, ScenarioInfo};
+use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started, RECENT_SECONDS};
 use crate::thresholds::{self, Item};
 use crate::{never_ran, plan_info};
 
@@ -78,7 +78,10 @@ pub struct Session {
     plan: Arc<Plan>,
     settings: Settings,
     started_wall: SystemTime,
-    requests: mpsc::UnboundedReceiver<Request>,
+    /// The wall clock at the run's own start (`Run::start`), which 10-second windows are
+    /// aligned from.
+    run_wall_start: SystemTime,
+    requests: mpsc::UnboundedReceiver<Message>,
     control: Control,
     notices: Vec<String>,
 }
@@ -109,13 +112,18 @@ impl Session {
             .collect();
         let (tx, requests) = mpsc::unbounded_channel();
         let plan = Arc::new(plan);
+        let before = Instant::now();
         let started_wall = SystemTime::now();
         let run = Run::start(plan.clone(), &settings.run)?;
+        // The run's clock starts inside `Run::start`, after the TLS set-up (a few ms): the
+        // wall clock at that instant is what windows line up on.
+        let run_wall_start = started_wall + run.start.saturating_duration_since(before);
         Ok(Session {
             run,
             plan,
             settings,
             started_wall,
+            run_wall_start,
             requests,
             control: Control::new(tx, scenarios),
             notices,
@@ -149,6 +157,7 @@ impl Session {
             plan,
             settings,
             started_wall,
+            run_wall_start,
             mut requests,
             control,
             notices: _,
@@ -160,14 +169,25 @@ impl Session {
         meta.workers = run.workers as u32;
         meta.load = plan_info::load_info(&plan);
         meta.host = HostInfo::current();
+        meta.started_at = format_timestamp(started_wall);
         let schedule_matters = plan.scenarios.iter().any(|s| s.schedule_matters());
         sinks.started(Started {
             load: plan_info::describe(&plan),
             meta: meta.clone(),
             workers: run.workers,
         });
+        let mut agg = Aggregator::new(plan.registry.clone());
+        agg.set_wall_start(
+            run_wall_start
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        );
         let mut state = Loop {
-            agg: Aggregator::new(plan.registry.clone()),
+            agg,
+            meta,
+            thresholds: settings.thresholds.clone(),
+            schedule_matters,
+            most_users: plan_info::most_users(&plan),
             watch: thresholds::watch(&settings.thresholds),
             reset_after: settings.reset_stats.then(|| plan_info::ramp_up_end(&plan)),
             reset_asked: None,
@@ -226,11 +246,20 @@ impl Session {
                         break;
                     }
                 },
-                Some(request) = requests.recv() => {
-                    state.apply(request, &run, &plan, &mut sinks);
+                Some(message) = requests.recv() => match message {
+                    Message::Steer(request) => state.apply(request, &run, &plan, &mut sinks),
+                    Message::ResultSoFar(reply) => {
+                        let so_far = state.result(run.start.elapsed());
+                        // The asker may have given up waiting: nothing to do then.
+                        let _ = reply.send(so_far);
+                    }
                 }
             }
         }
+        // From here the run is over for the handle: new requests fail at once, and those
+        // still queued are dropped, which answers a waiting `result_so_far` with `Ended`.
+        requests.close();
+        while requests.try_recv().is_ok() {}
         let elapsed = run.start.elapsed();
         // The last, partial second.
         state.agg.close_second(elapsed);
@@ -238,22 +267,8 @@ impl Session {
         if worker_error.is_none() {
             worker_error = panicked.into_iter().next();
         }
-        meta.started_at = format_timestamp(started_wall);
-        meta.ended_at = format_timestamp(SystemTime::now());
-        meta.interrupted = state.interrupted;
         let snapshot = state.agg.snapshot(elapsed);
-        let mut result = state.agg.result(meta, elapsed);
-        result.warnings = barrage_report::generator::warnings(&result.generator, schedule_matters);
-        let asked = Some(plan_info::most_users(&plan));
-        if let Some(w) =
-            barrage_report::unconnected::explained(&result.connections, &result.failures, asked)
-        {
-            result.warnings.push(w);
-        }
-        // Judged from the result, whose histograms make percentiles over several endpoints
-        // exact.
-        thresholds::judge(&settings.thresholds, &mut result, state.watch.aborted_by());
-        result.timeline = state.timeline;
+        let mut result = state.result(elapsed);
         result.never_ran = never_ran::explain(&never_ran::shapes(&plan), &result);
         let mut outputs: Vec<Result<Vec<String>, SinkError>> =
             sink_errors.into_iter().map(Err).collect();
@@ -276,6 +291,12 @@ impl Session {
 /// The control loop's state between events.
 struct Loop {
     agg: Aggregator,
+    /// The result file's `run`, as far as it is known at the start.
+    meta: RunMeta,
+    thresholds: Vec<Item>,
+    schedule_matters: bool,
+    /// The most users the plan asks for at once (for the unconnected-users warning).
+    most_users: u64,
     watch: Watch,
     /// `--reset-stats`: drop the statistics once this much of the run (the ramp-up) is over.
     reset_after: Option<Duration>,
@@ -292,6 +313,29 @@ struct Loop {
 }
 
 impl Loop {
+    /// The result document as of `elapsed`: the aggregator's, with the generator's
+    /// warnings, the thresholds judged on it (from its histograms, which make percentiles
+    /// over several endpoints exact) and the timeline. Used at the end and for
+    /// [`Control::result_so_far`].
+    fn result(&self, elapsed: Duration) -> ResultDoc {
+        let mut meta = self.meta.clone();
+        meta.ended_at = format_timestamp(SystemTime::now());
+        meta.interrupted = self.interrupted;
+        let mut result = self.agg.result(meta, elapsed);
+        result.warnings =
+            barrage_report::generator::warnings(&result.generator, self.schedule_matters);
+        if let Some(w) = barrage_report::unconnected::explained(
+            &result.connections,
+            &result.failures,
+            Some(self.most_users),
+        ) {
+            result.warnings.push(w);
+        }
+        thresholds::judge(&self.thresholds, &mut result, self.watch.aborted_by());
+        result.timeline.clone_from(&self.timeline);
+        result
+    }
+
     fn note(&mut self, what: String, source: &str) {
         self.timeline.push(TimelineEntry {
             at_s: self.start.elapsed().as_secs_f64(),
@@ -327,13 +371,16 @@ impl Loop {
             self.note(format!("stopped: threshold `{text}` failed"), "threshold");
             run.graceful_stop();
         }
+        let series = self.agg.series();
         sinks.second(Live {
             second,
             snapshot,
             thresholds: self.watch.clone(),
             schedule_matters,
             missed: 0,
-            windows: Vec::new(),
+            windows: self.agg.windows().to_vec(),
+            recent: series[series.len().saturating_sub(RECENT_SECONDS)..].to_vec(),
+            open_window: self.agg.open_window(),
         });
     }
 

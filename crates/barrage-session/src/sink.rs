@@ -18,7 +18,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use barrage_metrics::{ResultDoc, RunMeta, Snapshot};
+use barrage_metrics::{ResultDoc, RunMeta, SecondSummary, Snapshot, Window};
 use barrage_report::threshold::Watch;
 
 /// How many seconds a sink may fall behind before it misses one.
@@ -83,7 +83,18 @@ pub struct Live {
     pub missed: u64,
     /// The closed 10-second windows so far, oldest first (shared, not copied, per second).
     pub windows: Vec<Arc<barrage_metrics::Window>>,
+    /// The last (up to) [`RECENT_SECONDS`] closed seconds, newest last (its `t` is this
+    /// second's end), so a sink that missed seconds can fill in its own series.
+    pub recent: Vec<SecondSummary>,
+    /// The open 10-second window as far as it got (this second included), aggregate only:
+    /// its `endpoints` are empty. `None` only before the first second closed.
+    pub open_window: Option<Window>,
 }
+
+/// How many closed seconds [`Live::recent`] holds: twice the seconds a sink may fall
+/// behind before it misses one, so a sink that missed a few while its queue was full finds
+/// them in the next second it gets (one that missed more must read the result so far).
+pub const RECENT_SECONDS: usize = 2 * QUEUE;
 
 /// The end of a run.
 #[derive(Debug, Clone)]
@@ -256,6 +267,8 @@ mod tests {
             schedule_matters: false,
             missed: 0,
             windows: Vec::new(),
+            recent: Vec::new(),
+            open_window: None,
         }
     }
 

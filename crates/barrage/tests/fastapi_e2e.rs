@@ -207,7 +207,7 @@ fn label(endpoint: &Value) -> String {
 
 /// The core of the result file that other tools read (DESIGN, "The result file").
 fn assert_contract_fields(doc: &Value) {
-    assert_eq!(doc["version"], 1, "result file version");
+    assert_eq!(doc["version"], 2, "result file version");
     assert!(
         !endpoints(doc).is_empty(),
         "no endpoints in the result file"

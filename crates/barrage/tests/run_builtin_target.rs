@@ -92,7 +92,7 @@ fn counts_match_what_the_target_served_and_the_result_file_keeps_its_contract() 
     assert_eq!(tasks, 200);
 
     // The contract fields.
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     for e in doc["endpoints"]
         .as_array()
         .unwrap()

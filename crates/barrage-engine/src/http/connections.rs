@@ -7,6 +7,7 @@
 //! second kind is one more variant here and in the connector; the virtual user, which
 //! sees only [`Outgoing`] and [`Exchange`], does not change.
 
+use std::cell::Cell;
 use std::time::Instant;
 
 use super::exchange::{Response, ResponseHead};
@@ -62,6 +63,9 @@ impl Connections {
         };
         let reused = connected.is_none();
         let mut sent_at = Instant::now();
+        // In flight from here (the write) until this returns or is dropped (a hard stop),
+        // whatever the answer, retry included.
+        let _in_flight = out.in_flight.enter();
         // One deadline for the request, retry or not: a retry after a long stall gets what
         // is left of the timeout, not a new one.
         let deadline = sent_at + out.timeout;
@@ -125,6 +129,36 @@ impl Connections {
             self.open.swap_remove(at);
             None
         }
+    }
+}
+
+/// Requests written and not yet answered on one worker (a gauge the worker reads once per
+/// interval). A plain `Cell`, not an atomic: a worker's users all run on its one thread,
+/// so the count costs an increment and a decrement per request and nothing else.
+#[derive(Debug, Default)]
+pub struct InFlightGauge(Cell<u64>);
+
+impl InFlightGauge {
+    /// Requests in flight now.
+    pub fn get(&self) -> u64 {
+        self.0.get()
+    }
+
+    /// Counts one request in flight until the returned mark is dropped.
+    #[inline]
+    fn enter(&self) -> InFlightMark<'_> {
+        self.0.set(self.0.get() + 1);
+        InFlightMark(&self.0)
+    }
+}
+
+/// One request in [`InFlightGauge`]'s count, for as long as it lives.
+struct InFlightMark<'a>(&'a Cell<u64>);
+
+impl Drop for InFlightMark<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
     }
 }
 

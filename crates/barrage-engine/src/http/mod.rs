@@ -15,7 +15,8 @@
 //! ```text
 //!   RequestBuf::start(method, target) -> impl RequestSink
 //!       sink.header(name, value), sink.header_parts(name, pieces), sink.finish(body)
-//!   Connections::send(&Connector, &Outgoing { origin, request: &RequestBuf, keep, timeout })
+//!   Connections::send(&Connector, &Outgoing { origin, request: &RequestBuf, keep, timeout,
+//!                     in_flight: &InFlightGauge (counts it from its write to its end) })
 //!       -> Exchange: status(), header(name), sets_cookie(), headers() (built on first use),
 //!                    body() (kept) or body_len() (counted), body_start() (always),
 //!                    timings { sent_at, done_at, connected }
@@ -49,7 +50,7 @@ mod stream;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
 pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};
-pub use connections::{Connection, Connections, SendNotes};
+pub use connections::{Connection, Connections, InFlightGauge, SendNotes};
 pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};
 pub use origin::{Origin, Scheme};

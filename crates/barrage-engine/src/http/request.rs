@@ -120,6 +120,9 @@ pub struct Outgoing<'a> {
     /// Bounds the answer: from the request being handed to a ready connection to the last
     /// byte of its body.
     pub timeout: Duration,
+    /// The worker's gauge of requests in flight: this one counts in it from its write to
+    /// its end.
+    pub in_flight: &'a super::InFlightGauge,
 }
 
 /// A sent request read back ([`RequestBuf::read_back`]).

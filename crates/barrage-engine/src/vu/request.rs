@@ -268,6 +268,7 @@ impl Vu {
                 keep_body: r.keep_body || self.observer.is_some(),
                 max_body: r.max_body,
                 timeout: r.timeout,
+                in_flight: &ctx.in_flight,
             };
             let x = self.conns.send(connector, &out).await?;
             let (sent_at, connected) =
