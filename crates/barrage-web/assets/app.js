@@ -57,12 +57,20 @@
     }
   }
 
+  // One formatter per precision: toLocaleString builds a new one per call, which costs
+  // more than everything else when 2,000 rows change each second.
+  const formats = new Map();
   function fmt(n, digits) {
     if (n === null || n === undefined || Number.isNaN(n)) {
       return '-';
     }
     const d = digits === undefined ? 2 : digits;
-    return Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
+    let f = formats.get(d);
+    if (!f) {
+      f = new Intl.NumberFormat('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
+      formats.set(d, f);
+    }
+    return f.format(n);
   }
 
   function endpointName(e) {
@@ -342,6 +350,14 @@
     ['service_p95', (r) => r.service_time.p95, 2],
   ];
 
+  // Rows shown at once. Every endpoint keeps its row (and its figures in `data-value`), but
+  // only one page of them is displayed: a text change in a table of 2,000 displayed rows
+  // makes the browser lay out all of them again (0.2 to 0.6 s a second on a busy machine),
+  // while rows that are not displayed cost no layout at all.
+  const PAGE_ROWS = 100;
+  let tablePage = 0;
+  let tableFilter = '';
+
   function makeRow(key) {
     const tr = el('tr', { 'data-endpoint': key });
     const method = el('td');
@@ -353,17 +369,27 @@
       tr.appendChild(td);
       return td;
     });
-    return { tr, method, name, cells, values: COLUMNS.map(() => undefined) };
+    return { tr, method, name, cells, values: COLUMNS.map(() => undefined), shown: COLUMNS.map(() => undefined) };
   }
 
-  function fillRow(row, r) {
-    setText(row.method, r.method);
-    setText(row.name, r.name);
-    COLUMNS.forEach(([, get, digits], k) => {
+  // Figures always; the text people read only on displayed rows (the rest when shown).
+  function fillRow(row, r, displayed) {
+    COLUMNS.forEach(([, get], k) => {
       const v = get(r);
       if (row.values[k] !== v) {
         row.values[k] = v;
         row.cells[k].setAttribute('data-value', JSON.stringify(v));
+      }
+    });
+    if (!displayed) {
+      return;
+    }
+    setText(row.method, r.method);
+    setText(row.name, r.name);
+    COLUMNS.forEach(([, , digits], k) => {
+      const v = row.values[k];
+      if (row.shown[k] !== v) {
+        row.shown[k] = v;
         row.cells[k].textContent = fmt(v, digits);
       }
     });
@@ -372,6 +398,17 @@
   function drawTable(view) {
     const body = document.querySelector('#stats tbody');
     const foot = document.querySelector('#stats tfoot');
+    const filter = tableFilter.toLowerCase();
+    const matching = [];
+    view.endpoints.forEach((r, i) => {
+      if (!filter || endpointName(r).toLowerCase().includes(filter)) {
+        matching.push(i);
+      }
+    });
+    const pages = Math.max(1, Math.ceil(matching.length / PAGE_ROWS));
+    tablePage = Math.min(tablePage, pages - 1);
+    const first = tablePage * PAGE_ROWS;
+    const displayed = new Set(matching.slice(first, first + PAGE_ROWS));
     let added = null;
     view.endpoints.forEach((r, i) => {
       const key = String(i);
@@ -382,7 +419,11 @@
         added = added || document.createDocumentFragment();
         added.appendChild(row.tr);
       }
-      fillRow(row, r);
+      const show = displayed.has(i);
+      if (row.tr.hidden === show) {
+        row.tr.hidden = !show;
+      }
+      fillRow(row, r, show);
     });
     if (added) {
       body.appendChild(added);
@@ -399,7 +440,30 @@
       rows.set('aggregate', agg);
       foot.appendChild(agg.tr);
     }
-    fillRow(agg, view.aggregate);
+    fillRow(agg, view.aggregate, true);
+    const pager = $('stats-pager');
+    pager.hidden = view.endpoints.length <= PAGE_ROWS && !filter;
+    setText($('stats-range'), matching.length === 0
+      ? 'no endpoint matches'
+      : `endpoints ${first + 1}-${Math.min(first + PAGE_ROWS, matching.length)} of ${matching.length}`);
+    $('stats-prev').disabled = tablePage === 0;
+    $('stats-next').disabled = tablePage >= pages - 1;
+  }
+
+  function bindTable() {
+    $('stats-prev').addEventListener('click', () => {
+      tablePage = Math.max(0, tablePage - 1);
+      drawTable(barrage.view);
+    });
+    $('stats-next').addEventListener('click', () => {
+      tablePage += 1;
+      drawTable(barrage.view);
+    });
+    $('stats-filter').addEventListener('input', (ev) => {
+      tableFilter = ev.target.value;
+      tablePage = 0;
+      drawTable(barrage.view);
+    });
   }
 
   // ---- the other sections -------------------------------------------------------------------
@@ -792,20 +856,26 @@
     const s = view.series;
     const lastT = s.t.length ? s.t[s.t.length - 1] : null;
     const firstT = d.series.t.length ? d.series.t[0] : null;
-    // A gap (seconds this client missed) or a reset series: start again from the whole View.
-    if (firstT !== null && lastT !== null && Math.abs(firstT - (lastT + 1)) > 0.5) {
+    // A gap (seconds this client missed): start again from the whole View.
+    if (firstT !== null && lastT !== null && firstT > lastT + 1.5) {
       refetch();
       return;
     }
     const next = Object.assign({}, d);
     next.series = s;
-    for (const [k, col] of Object.entries(d.series)) {
-      if (Array.isArray(col)) {
-        s[k] = (s[k] || []).concat(col);
-      }
-    }
     next.windows = view.windows;
-    appendWindows(view.windows, d.windows);
+    // Seconds this page already has (a whole View fetched while the delta was on its way)
+    // are not appended twice; the delta's other fields are still the newest.
+    if (firstT === null || lastT === null || firstT > lastT + 0.5) {
+      for (const [k, col] of Object.entries(d.series)) {
+        if (Array.isArray(col)) {
+          s[k] = (s[k] || []).concat(col);
+        }
+      }
+      appendWindows(view.windows, d.windows);
+    } else {
+      view.windows.open = d.windows.open;
+    }
     draw(next);
   }
 
@@ -831,14 +901,22 @@
         drawSections(barrage.view);
       }
     });
-    // EventSource reconnects by itself; whatever was missed comes from the whole View.
-    events.addEventListener('open', () => refetch());
+    // EventSource reconnects by itself; whatever was missed comes from the whole View (the
+    // first connection follows the fetch that drew the page).
+    let opened = false;
+    events.addEventListener('open', () => {
+      if (opened) {
+        refetch();
+      }
+      opened = true;
+    });
   }
 
   // ---- start --------------------------------------------------------------------------------
 
   function start() {
     createCharts();
+    bindTable();
     $('quantile').addEventListener('change', () => drawLatency(barrage.view));
     $('latency-endpoint').addEventListener('change', () => drawLatency(barrage.view));
     $('distribution-endpoint').addEventListener('change', () => {

@@ -5,6 +5,8 @@
 //! no network request, the verdict, every table row, the charts, the percentile picker, the
 //! baseline). Screenshots go to target/test-artifacts/.
 //!
+//! Also the page's live mode against a stand-in server (`web/tests/page_live.mjs`).
+//!
 //! Needs Chromium and `web/node_modules` (scripts/test.sh installs both), hence `#[ignore]`.
 
 mod common;
@@ -154,6 +156,29 @@ fn the_html_report_opens_offline_and_shows_the_result_file_s_numbers() {
         new_exit,
         &artifacts.join("report-baseline.png"),
         true,
+    );
+}
+
+/// The page's live mode against a stand-in server inside the browser (no barrage process):
+/// deltas appended, a reconnection fetching the whole View again, and 2,000 endpoints
+/// updating without a main-thread task over 200 ms. The web UI's own tests drive the page
+/// against the real server.
+#[test]
+#[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
+fn the_live_page_appends_deltas_and_stays_responsive_with_2000_endpoints() {
+    let artifacts = repo_root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("creating target/test-artifacts");
+    let o = Command::new("node")
+        .current_dir(repo_root())
+        .arg("web/tests/page_live.mjs")
+        .arg(artifacts.join("page-live-2000.png"))
+        .output()
+        .expect("node runs (install Node.js)");
+    assert!(
+        o.status.success(),
+        "page_live.mjs failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
     );
 }
 
