@@ -278,7 +278,7 @@ pub(crate) async fn execute(
         )),
         Box::new(Summary::new(Box::new(std::io::stderr()), view)),
     ];
-    sinks.extend(common.outputs.files(common.json.clone()).sinks());
+    sinks.extend(common.outputs.sinks(common.json.clone()));
     let steering = crate::terminal::steer(session.control());
     let outcome = session.run(sinks).await;
     drop(steering);
@@ -340,6 +340,11 @@ async fn debug(plan: Plan, options: &RunOptions) -> u8 {
     }
 }
 
+/// The demo's HTML report by default: `barrage-demo.html` beside its result file.
+fn demo_html(json: &Path) -> std::path::PathBuf {
+    json.with_file_name("barrage-demo.html")
+}
+
 pub async fn demo(args: DemoArgs) -> u8 {
     let target = match DemoTarget::start(DemoOptions::default()) {
         Ok(t) => t,
@@ -372,6 +377,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    let html = args.html.clone().unwrap_or_else(|| demo_html(&args.json));
     let common = CommonArgs {
         json: Some(args.json),
         workers: args.workers,
@@ -384,7 +390,10 @@ pub async fn demo(args: DemoArgs) -> u8 {
         max_head_size: None,
         only_summary: false,
         no_redact: args.no_redact,
-        outputs: Default::default(),
+        outputs: crate::outputs::OutputArgs {
+            html: Some(html),
+            ..Default::default()
+        },
     };
     let code = execute(loaded, &common, DEFAULT_STOP_TIMEOUT, false, true).await;
     let served: u64 = target.counts().values().sum();
