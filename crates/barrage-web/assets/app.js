@@ -355,6 +355,8 @@
   // makes the browser lay out all of them again (0.2 to 0.6 s a second on a busy machine),
   // while rows that are not displayed cost no layout at all.
   const PAGE_ROWS = 100;
+  // The endpoint indices on the table's page, in order (the status codes follow them).
+  let displayedEndpoints = [];
   let tablePage = 0;
   let tableFilter = '';
 
@@ -372,8 +374,13 @@
     return { tr, method, name, cells, values: COLUMNS.map(() => undefined), shown: COLUMNS.map(() => undefined) };
   }
 
-  // Figures always; the text people read only on displayed rows (the rest when shown).
+  // Only displayed rows are written: figures (`data-value`) and text alike. A row that is not
+  // displayed is brought up to date when it is shown, so the work per second is bounded by
+  // the rows on screen, whatever the number of endpoints.
   function fillRow(row, r, displayed) {
+    if (!displayed) {
+      return;
+    }
     COLUMNS.forEach(([, get], k) => {
       const v = get(r);
       if (row.values[k] !== v) {
@@ -381,9 +388,6 @@
         row.cells[k].setAttribute('data-value', JSON.stringify(v));
       }
     });
-    if (!displayed) {
-      return;
-    }
     setText(row.method, r.method);
     setText(row.name, r.name);
     COLUMNS.forEach(([, , digits], k) => {
@@ -409,6 +413,7 @@
     tablePage = Math.min(tablePage, pages - 1);
     const first = tablePage * PAGE_ROWS;
     const displayed = new Set(matching.slice(first, first + PAGE_ROWS));
+    displayedEndpoints = [...displayed];
     let added = null;
     view.endpoints.forEach((r, i) => {
       const key = String(i);
@@ -454,15 +459,18 @@
     $('stats-prev').addEventListener('click', () => {
       tablePage = Math.max(0, tablePage - 1);
       drawTable(barrage.view);
+      drawSections(barrage.view);
     });
     $('stats-next').addEventListener('click', () => {
       tablePage += 1;
       drawTable(barrage.view);
+      drawSections(barrage.view);
     });
     $('stats-filter').addEventListener('input', (ev) => {
       tableFilter = ev.target.value;
       tablePage = 0;
       drawTable(barrage.view);
+      drawSections(barrage.view);
     });
   }
 
@@ -531,13 +539,24 @@
     list.appendChild(frag);
   }
 
+  // Lists longer than this show their first rows and say how many more there are: a table of
+  // thousands of rows rebuilt every second would freeze the page (the figures are all in the
+  // downloads and the result file).
+  const LIST_ROWS = 100;
+
   function fillTable(id, rowsOfCells, emptyText) {
     const body = document.querySelector(`#${id} tbody`);
     clear(body);
     const frag = document.createDocumentFragment();
+    const cols = document.querySelectorAll(`#${id} thead th`).length;
     if (rowsOfCells.length === 0) {
-      const cols = document.querySelectorAll(`#${id} thead th`).length;
       frag.appendChild(el('tr')).appendChild(el('td', { colspan: String(cols), class: 'note' }, emptyText));
+    }
+    if (rowsOfCells.length > LIST_ROWS) {
+      const more = rowsOfCells.length - LIST_ROWS;
+      rowsOfCells = rowsOfCells.slice(0, LIST_ROWS);
+      frag.appendChild(el('tr', { class: 'more' })).appendChild(
+        el('td', { colspan: String(cols), class: 'note' }, `the first ${LIST_ROWS} of ${LIST_ROWS + more} rows (all of them are in the downloads)`));
     }
     for (const cells of rowsOfCells) {
       const tr = el('tr');
@@ -577,18 +596,24 @@
         $('thresholds').appendChild(el('li', { class: 'note' }, 'none: without thresholds, any failed request fails the run'));
       }
     }
-    if (changed('failures', view.failures)) {
+    if (changed('failures', view.failures.length > LIST_ROWS ? [view.failures.length, view.failures.slice(0, LIST_ROWS)] : view.failures)) {
       fillTable('failures', view.failures.map((f) => [f.method, f.name, f.category, f.count, f.sample]), 'no failure');
     }
     if (changed('checks', view.checks)) {
       fillTable('checks', view.checks.map((c) => [c.method, c.name, c.check, c.passes, c.fails]), 'no check');
     }
+    // The aggregate's codes, then those of the endpoints on the table's page (with thousands
+    // of endpoints, one row per endpoint and code would be a table of thousands).
     const codes = [];
-    view.endpoints.forEach((e) => {
-      for (const [code, n] of Object.entries(e.status_codes || {})) {
+    for (const [code, n] of Object.entries(view.aggregate.status_codes || {})) {
+      codes.push(['', 'All endpoints', code, n]);
+    }
+    for (const i of displayedEndpoints) {
+      const e = view.endpoints[i];
+      for (const [code, n] of Object.entries((e && e.status_codes) || {})) {
         codes.push([e.method, e.name, code, n]);
       }
-    });
+    }
     if (changed('codes', codes)) {
       fillTable('status-codes', codes, 'no response yet');
     }

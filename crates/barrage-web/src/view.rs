@@ -269,7 +269,7 @@ impl View {
             elapsed_s: doc.run.duration_s,
             stats_since_s: doc.stats_since_s,
             users: doc.series.last().map_or(0, |s| s.users),
-            in_flight: 0,
+            in_flight: doc.series.last().map_or(0, |s| s.in_flight),
             endpoints: doc.endpoints.iter().map(Row::of).collect(),
             aggregate: Row::of(&doc.aggregate),
             failures: doc.failures.clone(),
@@ -385,9 +385,7 @@ pub fn series(rows: &[SecondSummary]) -> Series {
             .iter()
             .map(|r| r.failures as f64 * per_request_second(r))
             .collect(),
-        // The in-flight gauge per second is not in `SecondSummary` yet (issue 11's metrics
-        // part adds it); an empty column tells the page there is nothing to draw.
-        in_flight: Vec::new(),
+        in_flight: rows.iter().map(|r| r.in_flight).collect(),
         cpu_percent: rows.iter().map(|r| r.cpu_percent).collect(),
         dropped: rows.iter().map(|r| r.dropped).collect(),
         p50: rows.iter().map(|r| ms(r.p50)).collect(),
