@@ -2,7 +2,7 @@
 
 Run by crates/barrage/tests/wheel.rs in a fresh virtualenv with the wheel installed, as
 `pytest -m load --barrage-app app:app -o barrage_app_dir=<the example>`:
-three tests pass and `test_a_threshold_that_cannot_hold_fails` must fail, with the
+three load tests pass and `test_a_threshold_that_cannot_hold_fails` must fail, with the
 threshold and its observed value in the report.
 """
 
@@ -69,3 +69,31 @@ def test_check_false_hands_back_the_failed_result(barrage):
 
 def test_not_a_load_test():
     pass
+
+
+def test_a_newer_result_file_reads():
+    # Version 2 adds `windows`; a reader takes what it knows and ignores the rest.
+    from barrage_load import Result
+
+    latency = {"count": 4, "min": 1.0, "mean": 2.5, "max": 4.0, "p50": 2.0, "p75": 3.0,
+               "p90": 4.0, "p95": 4.0, "p99": 4.0, "p999": 4.0, "p9999": 4.0}
+    endpoint = {"scenario": "default", "method": "GET", "name": "/items/{item_id}",
+                "requests": 4, "failures": 1, "rps": 2.0, "response_time": latency,
+                "service_time": latency, "status_codes": {"200": 3, "500": 1},
+                "something_new": [1, 2]}
+    result = Result.from_json({
+        "version": 2,
+        "windows": [{"start_s": 0, "end_s": 10}],
+        "run": {"duration_s": 2.0, "new_field": True},
+        "endpoints": [endpoint],
+        "aggregate": dict(endpoint, method="", name="Aggregated"),
+        "thresholds": [{"expr": "error_rate<1%", "metric": "error_rate", "op": "<",
+                        "limit": 0.01, "unit": "ratio", "observed": 0.25, "passed": False}],
+    })
+    items = result.endpoint("get", "/items/{item_id}")
+    assert (items.p95_ms, items.mean_ms, items.error_rate) == (4.0, 2.5, 0.25)
+    assert items.status_codes == {200: 3, 500: 1}
+    assert result.version == 2 and result.duration_s == 2.0
+    assert result.failed_thresholds[0].describe() == "error_rate<1%: observed 25 %, limit 1 %"
+    with pytest.raises(KeyError, match="no endpoint POST /items/{item_id}"):
+        result.endpoint("POST", "/items/{item_id}")
