@@ -18,6 +18,9 @@
 #   chromium  Debian's package, for the browser tests (installed with apt-get when missing
 #            and this runs as root; exported as BARRAGE_CHROMIUM).
 #
+# Not prepared here: crates/barrage/tests/wheel.rs makes its own venv (from PyPI) and builds
+# the Python wheel with scripts/build-wheel.sh, which makes its own maturin venv.
+#
 # Why --release: tests that assert on timing (schedule lag, latency bounds) must measure the
 # generator as users run it, and a debug build is several times slower on the hot path. The
 # price is a longer first build, with Cargo's default release settings (the workspace sets no

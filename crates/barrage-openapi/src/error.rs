@@ -33,6 +33,47 @@ pub enum LoadError {
          help: if the document really follows 3.0 or 3.1, correct its `openapi` field"
     )]
     UnsupportedVersion { name: String, version: String },
+    /// `--from-app`: the Python could not be started, or died without saying why.
+    #[error(
+        "cannot run the Python `{python}`: {message}\n\
+         help: activate the project's virtualenv, or pass --python path/to/venv/bin/python"
+    )]
+    Python { python: String, message: String },
+    #[error(
+        "--from-app {target}: not an app's place\n\
+         help: write the app as `module:attribute`, as uvicorn takes it (`app.main:app`)"
+    )]
+    AppTarget { target: String },
+    /// `traceback`: what Python printed (the error alone when the module is not found).
+    #[error(
+        "--from-app {target}: the module did not import with `{python}`:\n\
+         {traceback}\n\
+         help: run barrage from the directory uvicorn is run from (it is put first on \
+         sys.path), with the project's virtualenv active or --python pointing at its Python"
+    )]
+    AppImport {
+        target: String,
+        python: String,
+        traceback: String,
+    },
+    #[error(
+        "--from-app {target}: {detail}\n\
+         help: name the object that holds the app, as in `uvicorn {target}`"
+    )]
+    AppAttribute { target: String, detail: String },
+    #[error(
+        "--from-app {target}: that is a {type_name}, not a FastAPI app (it has no `openapi()` \
+         method)\n\
+         help: point at the FastAPI() object; for another framework, serve its OpenAPI \
+         document and use --openapi URL|FILE"
+    )]
+    NotFastApi { target: String, type_name: String },
+    #[error(
+        "--from-app {target}: the app's openapi() failed:\n\
+         {traceback}\n\
+         help: the same error shows at the app's /openapi.json; fix the model or route it names"
+    )]
+    AppOpenApi { target: String, traceback: String },
 }
 
 /// The document was read but no scenario can be made from it.

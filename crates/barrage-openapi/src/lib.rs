@@ -14,9 +14,11 @@
 //! validate` and run without edits; the tests hold it to that by parsing and compiling
 //! every generated file, and by running them against FastAPI apps.
 //!
-//! Must not: send load or any request but the one GET that fetches the document; depend
-//! on the engine (the scenario format is the contract between the two).
+//! Must not: send load or any request but the one GET that fetches the document (or, with
+//! [`load_from_app`], start anything but the one Python process that reads it from the app
+//! object); depend on the engine (the scenario format is the contract between the two).
 
+mod app;
 mod body;
 mod build;
 pub mod conformance;
@@ -30,6 +32,7 @@ mod source;
 pub mod values;
 pub mod yaml;
 
+pub use app::{load_from_app, DEFAULT_PYTHON};
 pub use document::{Document, Operation, Version};
 pub use error::UnmatchedFilter;
 pub use error::{GenError, InitError, LoadError, RefError};

@@ -2,10 +2,11 @@
 //! `/openapi.json`, where FastAPI serves it, else the URL its `/docs` or `/redoc` page
 //! names), as JSON or YAML, OpenAPI 3.0 or 3.1.
 //!
-//! This is the crate's only I/O. A URL is fetched with one blocking GET (ureq): init runs
-//! once, before any load, so an async client would buy nothing. YAML is read with the
-//! scenario crate's own YAML 1.2 reader, so a syntax error is shown the way scenario
-//! errors are: file, line, column and the line itself.
+//! This and `app.rs` (the document from a Python app object) are the crate's only I/O. A
+//! URL is fetched with one blocking GET (ureq): init runs once, before any load, so an
+//! async client would buy nothing. YAML is read with the scenario crate's own YAML 1.2
+//! reader, so a syntax error is shown the way scenario errors are: file, line, column and
+//! the line itself.
 
 use std::path::Path;
 use std::time::Duration;

@@ -86,9 +86,11 @@ pub enum Command {
         Exit codes: with --threshold, 0 all passed and 1 one failed; without, 0; \
         2 unreadable file or bad threshold; 3 an output file could not be written.")]
     Report(crate::report_cmd::ReportArgs),
-    /// Write a scenario from the service's OpenAPI document (FastAPI: /openapi.json).
+    /// Write a scenario from the service's OpenAPI document (FastAPI: /openapi.json, or the
+    /// app object itself with --from-app).
     #[command(after_help = "Examples:\n  \
         barrage init --openapi http://127.0.0.1:8000            # fetches /openapi.json\n  \
+        barrage init --from-app app.main:app                    # imports the app, no server\n  \
         barrage init --openapi openapi.yaml -o scenario.yaml --force\n  \
         barrage init --openapi openapi.json --include items --exclude DELETE\n  \
         barrage init --openapi http://127.0.0.1:8000 --exclude 'PATCH /users/me' --think 1s..3s\n  \
@@ -97,6 +99,18 @@ pub enum Command {
         creates to reads); try it with `barrage run scenario.yaml --debug`.\n\
         Exit codes: 0 written, 2 unreadable or unusable document, or bad flags.")]
     Init(crate::init_cmd::InitArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        barrage completions bash > ~/.local/share/bash-completion/completions/barrage\n  \
+        barrage completions zsh > ~/.zfunc/_barrage      # a directory on $fpath\n  \
+        barrage completions fish > ~/.config/fish/completions/barrage.fish\n  \
+        barrage completions powershell >> $PROFILE")]
+    Completions(crate::manual_cmd::CompletionsArgs),
+    /// Print the man page, barrage(1), or write one page per command with --dir.
+    #[command(after_help = "Examples:\n  \
+        barrage man | man -l -\n  \
+        barrage man --dir ~/.local/share/man/man1")]
+    Man(crate::manual_cmd::ManArgs),
 }
 
 #[derive(Args, Debug)]

@@ -1,24 +1,36 @@
-//! `barrage init --openapi URL|FILE`: writes a scenario from the service's OpenAPI document.
-//! The generation lives in `barrage-openapi`; this file reads the flags, checks that what
+//! `barrage init --openapi URL|FILE` (or `--from-app module:app`): writes a scenario from the
+//! service's OpenAPI document. The generation lives in `barrage-openapi`, and so does
+//! reading the document from either source; this file reads the flags, checks that what
 //! was generated compiles (the promise is a file that runs as written), writes it, and
 //! turns problems into messages and exit codes.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use barrage_openapi::{Filter, Options, Selection, Weights};
 use barrage_scenario::SourceFile;
-use clap::Args;
+use clap::{ArgGroup, Args};
 
 use crate::exit;
 
 /// The arguments of `barrage init`.
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("document").required(true).args(["openapi", "from_app"])))]
 pub struct InitArgs {
     /// The OpenAPI 3.0/3.1 document (JSON or YAML): a file, a URL, or the service's base URL
     /// (then `/openapi.json` is fetched, where FastAPI serves it).
     #[arg(long, value_name = "URL|FILE")]
-    pub openapi: String,
+    pub openapi: Option<String>,
+    /// Read the document from the FastAPI app object itself, without starting a server:
+    /// `module:attribute` as uvicorn takes it (`app.main:app`), imported from the current
+    /// directory by the project's Python.
+    #[arg(long, value_name = "MODULE:APP")]
+    pub from_app: Option<String>,
+    /// The Python that imports the app for --from-app (default: `python3` on PATH, so the
+    /// active virtualenv's).
+    #[arg(long, value_name = "PATH", requires = "from_app")]
+    pub python: Option<OsString>,
     /// Where to write the scenario; `-` for stdout.
     #[arg(
         short = 'o',
@@ -90,11 +102,16 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
         command: command_line(args),
         think: Some(args.think.clone()),
     };
-    let doc = barrage_openapi::load(&args.openapi).map_err(|e| e.to_string())?;
+    let doc = match (&args.openapi, &args.from_app) {
+        (Some(source), _) => barrage_openapi::load(source),
+        (None, Some(app)) => barrage_openapi::load_from_app(app, args.python.as_ref()),
+        (None, None) => unreachable!("clap requires one of --openapi and --from-app"),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(url) = doc
         .fetched_from
         .as_ref()
-        .filter(|u| u.as_str() != args.openapi)
+        .filter(|u| Some(u.as_str()) != args.openapi.as_deref())
     {
         eprintln!("found the document at {url}");
     }
@@ -202,7 +219,10 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn command_line(args: &InitArgs) -> String {
-    let mut parts = vec![format!("barrage init --openapi {}", args.openapi)];
+    let mut parts = vec![match (&args.openapi, &args.from_app) {
+        (Some(source), _) => format!("barrage init --openapi {source}"),
+        (None, app) => format!("barrage init --from-app {}", app.as_deref().unwrap_or("")),
+    }];
     for i in &args.include {
         parts.push(format!("--include {i}"));
     }

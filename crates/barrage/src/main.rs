@@ -7,6 +7,7 @@ mod commands;
 mod compare_cmd;
 mod hit_cmd;
 mod init_cmd;
+mod manual_cmd;
 mod outputs;
 mod report_cmd;
 mod terminal;
@@ -120,6 +121,8 @@ fn main() -> ExitCode {
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
             cli::Command::Init(args) => init_cmd::init(args),
+            cli::Command::Completions(args) => manual_cmd::completions(args),
+            cli::Command::Man(args) => manual_cmd::man(args),
         }
     });
     ExitCode::from(code)
