@@ -334,6 +334,10 @@ impl Loop {
             schedule_matters,
             missed: 0,
             windows: Vec::new(),
+            recent: {
+                let series = self.agg.series();
+                series[series.len().saturating_sub(crate::sink::RECENT)..].to_vec()
+            },
         });
     }
 

@@ -83,7 +83,14 @@ pub struct Live {
     pub missed: u64,
     /// The closed 10-second windows so far, oldest first (shared, not copied, per second).
     pub windows: Vec<Arc<barrage_metrics::Window>>,
+    /// The last (up to) [`RECENT`] closed seconds, newest last, so a sink that missed
+    /// seconds can fill in its per-second series.
+    pub recent: Vec<barrage_metrics::SecondSummary>,
 }
+
+/// How many closed seconds [`Live::recent`] holds: more than a sink's queue, so a sink that
+/// fell behind and then got a second still has every row it missed.
+pub const RECENT: usize = 8;
 
 /// The end of a run.
 #[derive(Debug, Clone)]
@@ -256,6 +263,7 @@ mod tests {
             schedule_matters: false,
             missed: 0,
             windows: Vec::new(),
+            recent: Vec::new(),
         }
     }
 

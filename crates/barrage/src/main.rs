@@ -10,6 +10,7 @@ mod init_cmd;
 mod outputs;
 mod report_cmd;
 mod terminal;
+mod web_cmd;
 
 use std::process::ExitCode;
 

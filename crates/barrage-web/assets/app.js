@@ -1,0 +1,1 @@
+// Placeholder on the server branch: the page branch supplies app.js.
