@@ -271,6 +271,9 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
         "{csv}"
     );
 
+    // A browser that stopped reading its event stream does not hold the process open.
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    write!(stalled, "GET /api/events HTTP/1.1\r\nhost: {addr}\r\n\r\n").unwrap();
     // A stop from the page ends the run as its run time would: the verdict (passed) decides.
     assert_eq!(json(addr, "POST", "/api/quit", &[], "").0, 200);
     assert_eq!(

@@ -68,14 +68,14 @@ pub(crate) async fn swarm(
     })();
     let start = match parsed {
         Ok(f) => f,
-        Err(e) => return answer(StatusCode::BAD_REQUEST, false, &e.text(), ""),
+        Err(e) => return answer(StatusCode::BAD_REQUEST, false, e.text(), ""),
     };
     match begin(&s, start).await {
         Ok(()) => {
             let host = s.live.with_view(|v| v.run.target.clone());
             answer(StatusCode::OK, true, "Swarming started", &host)
         }
-        Err(e) => answer(e.status(), false, &e.text(), ""),
+        Err(e) => answer(e.status(), false, e.text(), ""),
     }
 }
 
@@ -97,8 +97,11 @@ pub(crate) async fn requests(State(s): State<Arc<Shared>>) -> Json<Value> {
     Json(s.live.with_view(stats))
 }
 
+/// Reads one figure of a latency summary.
+type Read = fn(&barrage_metrics::LatencyStats) -> f64;
+
 /// The quantiles of Locust's `response_time_percentile_Q` keys that barrage fills.
-const PERCENTILES: [(&str, fn(&barrage_metrics::LatencyStats) -> f64); 7] = [
+const PERCENTILES: [(&str, Read); 7] = [
     ("0.5", |l| l.p50),
     ("0.75", |l| l.p75),
     ("0.9", |l| l.p90),
