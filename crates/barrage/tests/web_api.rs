@@ -401,3 +401,216 @@ fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it() {
     assert!(child.log().contains("no run, no files"), "{}", child.log());
     assert!(!out.exists());
 }
+
+const TWO: &str = r#"
+scenarios:
+  browse:
+    users:
+      reader:
+        think: 20ms
+        tasks:
+          read:
+            - get: "/items/Item {{ int(1, 9) }}"
+              name: /items/[name]
+    load:
+      users: 2
+      duration: 30s
+  checkout:
+    users:
+      buyer:
+        tasks:
+          home:
+            - get: /
+    load:
+      rate: 5
+      duration: 30s
+"#;
+
+#[test]
+fn several_scenarios_show_each_load_and_ctrl_c_during_the_run_is_130() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "two.yaml", TWO);
+    let out = dir.path().join("two.json");
+    let (mut child, addr) = serve(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "-H",
+            &target.url(),
+            "--web",
+            "--web-port",
+            "0",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let (_, view) = json(addr, "GET", "/api/view", &[], "");
+    let form = &view["form"];
+    assert_eq!(form["editable"], false);
+    assert_eq!(form["host"], target.url());
+    let scenarios = form["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(
+        (
+            &scenarios[0]["name"],
+            &scenarios[0]["steers"],
+            &scenarios[0]["users"]
+        ),
+        (
+            &Value::from("browse"),
+            &Value::from("users"),
+            &Value::from(2)
+        )
+    );
+    assert_eq!(
+        (
+            &scenarios[1]["name"],
+            &scenarios[1]["steers"],
+            &scenarios[1]["rate"]
+        ),
+        (
+            &Value::from("checkout"),
+            &Value::from("rate"),
+            &Value::from(5.0)
+        )
+    );
+    let ct = [("content-type", "application/json")];
+    assert_eq!(json(addr, "POST", "/api/start", &ct, "{}").0, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while aggregated(&json(addr, "GET", "/stats/requests", &[], "").1) == 0 {
+        assert!(Instant::now() < deadline, "no request\n{}", child.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Several scenarios: a change names its scenario, and a rate goes to the open one.
+    let (status, e) = json(addr, "POST", "/api/load", &ct, r#"{"users": 4}"#);
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("name the one"), "{e}");
+    let (status, e) = json(
+        addr,
+        "POST",
+        "/api/load",
+        &ct,
+        r#"{"scenario": "checkout", "users": 4}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(
+        e["error"].as_str().unwrap().contains("change its rate"),
+        "{e}"
+    );
+    assert_eq!(
+        json(
+            addr,
+            "POST",
+            "/api/load",
+            &ct,
+            r#"{"scenario": "browse", "users": 4}"#
+        )
+        .0,
+        200
+    );
+    // The change reaches the run (its notice comes back through the web sink).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, view) = json(addr, "GET", "/api/view", &[], "");
+        let notices = view["notices"].to_string();
+        if notices.contains("users 2 -> 4 (scenario browse) (web UI)") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{notices}\n{}", child.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(20)),
+        130,
+        "{}",
+        child.log()
+    );
+    let doc = read_json(&out);
+    assert_eq!(doc["run"]["interrupted"], true);
+    let timeline = doc["timeline"].as_array().unwrap();
+    assert_eq!(timeline[0]["source"], "web UI");
+    assert_eq!(timeline[0]["what"], "users 2 -> 4 (scenario browse)");
+    assert_eq!(timeline[1]["source"], "Ctrl-C");
+}
+
+/// What a Python script written for Locust's web API does, with `requests`.
+const LOCUST_SCRIPT: &str = r#"
+import sys, time, requests
+base = sys.argv[1]
+r = requests.post(base + "/swarm", data={"user_count": 2, "spawn_rate": 2, "host": sys.argv[2], "run_time": "30s"})
+r.raise_for_status()
+assert r.json()["success"] is True, r.text
+seen = []
+deadline = time.time() + 20
+while time.time() < deadline:
+    s = requests.get(base + "/stats/requests").json()
+    total = [e for e in s["stats"] if e["name"] == "Aggregated"][0]
+    if s["state"] == "running" and total["num_requests"] > 0:
+        seen.append(total["num_requests"])
+    if len(seen) >= 2 and seen[-1] > seen[0]:
+        break
+    time.sleep(0.5)
+assert len(seen) >= 2 and seen[-1] > seen[0], seen
+assert requests.get(base + "/stats/reset").text == "ok"
+time.sleep(1.5)  # a reset takes effect when the next second closes
+assert requests.get(base + "/stop").json() == {"success": True, "message": "Test stopped"}
+print("swarmed, watched", seen, "and stopped")
+"#;
+
+#[test]
+#[ignore = "needs the test venv (scripts/test.sh): Python's requests"]
+fn a_python_script_for_locusts_api_works_unchanged() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "gets.yaml", GETS);
+    let out = dir.path().join("py.json");
+    let (mut child, addr) = serve(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--web",
+            "--web-port",
+            "0",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let o = run(Command::new(common::python())
+        .arg("-c")
+        .arg(LOCUST_SCRIPT)
+        .arg(format!("http://{addr}"))
+        .arg(target.url()));
+    assert!(o.status.success(), "{}\n{}", stderr(&o), child.log());
+    // Stopped from the script: the run ends as by its run time, and passes.
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(20)),
+        0,
+        "{}",
+        child.log()
+    );
+    let doc = read_json(&out);
+    // The totals start at the reset; the per-second series holds the whole run.
+    let served: u64 = target.counts().values().sum();
+    assert!(doc["stats_since_s"].as_f64().unwrap() > 0.0);
+    assert!(doc["aggregate"]["requests"].as_u64().unwrap() < served);
+    assert_eq!(common::series(&doc, "requests").iter().sum::<u64>(), served);
+    let sources: Vec<&str> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["web UI", "web UI"],
+        "statistics reset, then stopped"
+    );
+}
