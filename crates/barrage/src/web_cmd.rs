@@ -120,6 +120,8 @@ pub(crate) async fn serve(setup: Setup) -> u8 {
     if let Err(code) = loaded.thresholds(true, &setup.common.outputs.thresholds) {
         return code;
     }
+    // The host as the form shows it (redacted): sent back unchanged, it means "as given".
+    let shown_host = commands::target_of(&loaded.plan);
     let live = LiveView::new(ready(&loaded, &setup.file));
     let (server, mut starts) = match Server::start(
         Config {
@@ -149,7 +151,7 @@ pub(crate) async fn serve(setup: Setup) -> u8 {
                         eprintln!("error: the web UI stopped before the start");
                         return exit::CANNOT_RUN;
                     };
-                    match compile_form(&setup, &request.form) {
+                    match compile_form(&setup, &request.form, &shown_host) {
                         Ok(loaded) => {
                             live.accepted(commands::target_of(&loaded.plan));
                             let _ = request.reply.send(Ok(()));
@@ -237,13 +239,15 @@ fn interrupts() -> watch::Receiver<u32> {
 
 /// The scenario compiled with the start form's values over the flags'. `Err` is the
 /// diagnostics, as the terminal would show them (without colour).
-fn compile_form(setup: &Setup, form: &StartForm) -> Result<Loaded, String> {
+fn compile_form(setup: &Setup, form: &StartForm, shown_host: &str) -> Result<Loaded, String> {
     let mut opts = setup.opts.clone();
+    // The pre-filled host is the redacted one (a password in it shows as `[redacted]`):
+    // sent back as it was shown, the host stays the one the file or flag gave.
     if let Some(host) = form
         .host
         .as_deref()
         .map(str::trim)
-        .filter(|h| !h.is_empty())
+        .filter(|h| !h.is_empty() && *h != shown_host)
     {
         opts.host = Some(host.to_owned());
     }

@@ -614,3 +614,52 @@ fn a_python_script_for_locusts_api_works_unchanged() {
         "statistics reset, then stopped"
     );
 }
+
+#[test]
+fn a_password_in_the_host_is_never_shown_and_the_form_sent_back_runs() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "gets.yaml", GETS);
+    let out = dir.path().join("pw.json");
+    let host = target.url().replace("http://", "http://user:pw-s3cret@");
+    let (mut child, addr) = serve(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "-H",
+            &host,
+            "--web",
+            "--web-port",
+            "0",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let (_, body, view) = call(addr, "GET", "/api/view", &[], "");
+    let view_text = String::from_utf8(view).unwrap();
+    assert!(!view_text.contains("pw-s3cret"), "{view_text}");
+    let view: Value = serde_json::from_str(&view_text).unwrap();
+    let shown = view["form"]["host"].as_str().unwrap().to_owned();
+    assert!(shown.starts_with("http://"), "{shown} {body}");
+    // The form sent back as shown: the run goes to the host as given.
+    let start = serde_json::json!({ "host": shown, "run_time_s": 1 }).to_string();
+    let (status, e) = json(
+        addr,
+        "POST",
+        "/api/start",
+        &[("content-type", "application/json")],
+        &start,
+    );
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(20)),
+        0,
+        "{}",
+        child.log()
+    );
+    let doc = read_json(&out);
+    assert!(doc["aggregate"]["requests"].as_u64().unwrap() > 0);
+    assert_eq!(doc["aggregate"]["failures"], 0);
+    assert!(!std::fs::read_to_string(&out).unwrap().contains("pw-s3cret"));
+}

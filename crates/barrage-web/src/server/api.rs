@@ -71,6 +71,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/assets/{name}", get(page::asset))
+        .route("/favicon.ico", get(page::favicon))
         .route("/api/view", get(view_json))
         .route("/api/events", get(events))
         .route("/api/start", post(start))

@@ -29,6 +29,11 @@ pub(crate) async fn index() -> Response {
         .into_response()
 }
 
+/// No icon: an empty answer rather than a 404 in the browser's console.
+pub(crate) async fn favicon() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
 pub(crate) async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
     let (kind, body) = match name.as_str() {
         "app.js" => (JS, APP_JS),
