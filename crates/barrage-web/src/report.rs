@@ -1,9 +1,148 @@
-//! The one-file HTML report (helper B).
+//! The one-file HTML report: the page with uPlot, its script, its styles and one View
+//! inlined, so it opens from a file, offline, anywhere. A Content-Security-Policy forbids
+//! every network request (`default-src 'none'`; only the inlined scripts and styles run),
+//! so nothing in the report can leave the reader's machine, whatever a name in it says.
+//!
+//! The View is embedded as JSON in `<script type="application/json" id="barrage-view">`
+//! with every `<` written as `\u003c`: a name from a user's file holding `</script>` or
+//! `<!--` cannot end or bend the script element (that covers escaping `</` as `<\/`).
+//!
+//! [`HtmlReport`] is the session sink `--html PATH` adds: it writes the report atomically
+//! once the run is over.
 
+use std::path::PathBuf;
+
+use barrage_session::{Finished, Sink, SinkError};
+
+use crate::assets::{self, PageParts};
 use crate::view::View;
+
+/// No request of any kind; the inlined scripts and styles only.
+const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+                   script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; \
+                   base-uri 'none'; form-action 'none'\">";
 
 /// The report: the page with its scripts, styles and `view` inlined; opens offline.
 pub fn html(view: &View) -> String {
-    let _ = view;
-    todo!("helper B")
+    let styles = format!(
+        "<style>\n{}\n</style>\n<style>\n{}\n</style>",
+        inline(assets::UPLOT_CSS, "</style"),
+        inline(assets::APP_CSS, "</style"),
+    );
+    let scripts = format!(
+        "<script>\n/* uPlot (https://github.com/leeoniya/uPlot), embedded under its license:\n{}*/\n{}\n</script>\n<script>\n{}\n</script>",
+        assets::UPLOT_LICENSE.replace("*/", "* /"),
+        inline(assets::UPLOT_JS, "</script"),
+        inline(assets::APP_JS, "</script"),
+    );
+    let view = format!(
+        "<script type=\"application/json\" id=\"barrage-view\">{}</script>",
+        embed(view)
+    );
+    assets::page(&PageParts {
+        csp: CSP,
+        styles: &styles,
+        view: &view,
+        scripts: &scripts,
+    })
+}
+
+/// The View as JSON safe inside a script element (see the module comment).
+pub fn embed(view: &View) -> String {
+    serde_json::to_string(view)
+        .expect("a View has only string keys and finite numbers, so it serializes")
+        .replace('<', "\\u003c")
+}
+
+/// Inlined code must not close its element early. Neither uPlot nor our files contain the
+/// closing tag; if a later version did, `<\/` means the same inside JavaScript strings and
+/// regular expressions, and CSS has no other use for it.
+fn inline(code: &str, closing: &str) -> String {
+    code.replace(closing, &closing.replacen("</", "<\\/", 1))
+}
+
+/// `--html PATH`: the report of the finished run, written atomically.
+pub struct HtmlReport {
+    pub path: PathBuf,
+}
+
+impl HtmlReport {
+    /// Writes the report of `view` to the path; returns the line that says where.
+    pub fn write(&self, view: &View) -> Result<Vec<String>, SinkError> {
+        barrage_report::write_atomic(&self.path, &html(view))
+            .map(|()| vec![format!("HTML report: {}", self.path.display())])
+            .map_err(|source| SinkError::Write {
+                what: self.path.display().to_string(),
+                source,
+            })
+    }
+}
+
+impl Sink for HtmlReport {
+    fn name(&self) -> &str {
+        "HTML report"
+    }
+
+    fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
+        self.write(&View::from_result(&end.result, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use barrage_metrics::EndpointStats;
+
+    use super::*;
+    use crate::view::Row;
+
+    fn view_named(name: &str) -> View {
+        View {
+            endpoints: vec![Row::of(&EndpointStats {
+                method: "GET".to_owned(),
+                name: name.to_owned(),
+                requests: 7,
+                ..EndpointStats::default()
+            })],
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn the_report_inlines_everything_and_forbids_requests() {
+        let html = html(&view_named("/items"));
+        assert!(html.starts_with("<!doctype html>"));
+        let csp = html.find("Content-Security-Policy").expect("a CSP");
+        assert!(html.contains("default-src 'none'"));
+        assert!(
+            csp < html.find("<script").expect("scripts"),
+            "the policy precedes every script"
+        );
+        assert!(html.contains(assets::APP_JS.trim()));
+        assert!(html.contains("uPlot"));
+        assert!(
+            html.contains("The MIT License"),
+            "uPlot's license beside it"
+        );
+        for mark in ["csp", "styles", "view", "scripts"] {
+            assert!(
+                !html.contains(&format!("<!--barrage:{mark}-->")),
+                "{mark} filled"
+            );
+        }
+        assert!(!html.contains(" src="), "no external script");
+        assert!(!html.contains("<link"), "no external style sheet");
+    }
+
+    #[test]
+    fn a_hostile_name_cannot_end_the_embedded_view() {
+        let name = "/x</script><script>alert(1)</script><!--";
+        let html = html(&view_named(name));
+        let start = html.find("id=\"barrage-view\">").expect("embedded") + 18;
+        let end = start + html[start..].find("</script>").expect("closed");
+        let json = &html[start..end];
+        assert!(!json.contains('<'));
+        let back: View = serde_json::from_str(json).expect("the embedded View reads back");
+        assert_eq!(back.endpoints[0].stats.name, name);
+        assert_eq!(back.endpoints[0].stats.requests, 7);
+    }
 }

@@ -7,10 +7,14 @@
 //! Latencies are milliseconds, as everywhere in barrage. Series are columnar (one array per
 //! figure) because that is what uPlot draws and it keeps the JSON small.
 
+use std::collections::BTreeMap;
+
 use barrage_metrics::{
-    CheckStats, ConnectionStats, EndpointStats, FailureStats, GeneratorStats, NeverRan, RunMeta,
-    TaskStats, TimelineEntry,
+    decode_histogram, ns_to_ms, CheckStats, ConnectionStats, EndpointStats, FailureStats,
+    GeneratorStats, Histogram, NeverRan, ResultDoc, RunMeta, SecondSummary, TaskStats,
+    ThresholdVerdict, TimelineEntry, Window,
 };
+use barrage_report::compare::{self, CompareOptions, Side};
 use serde::{Deserialize, Serialize};
 
 /// The quantiles the percentile-over-time chart offers, as labelled on the page.
@@ -224,50 +228,312 @@ pub struct Baseline {
     pub compare_passed: Option<bool>,
 }
 
-// The functions below are shared by the report (helper B implements them) and the live
-// view (helper C uses them). Placeholders until B's branch lands; none may remain.
+// The functions below are shared by the report and the live view (which builds its View from
+// a session's snapshots with `Row::of`, `series`, `windows`, `spectrum` and `verdict`).
 
 impl View {
     /// The View of a finished run read from its result file; with `baseline`, the baseline
-    /// drawn under it and `compare`'s verdicts. `exit_code` is what barrage gave the run.
-    pub fn from_result(
-        doc: &barrage_metrics::ResultDoc,
-        baseline: Option<&barrage_metrics::ResultDoc>,
-    ) -> View {
-        let _ = (doc, baseline);
-        todo!("helper B")
+    /// drawn under it and `compare`'s verdicts (its default options: no gates). The verdict's
+    /// exit status is the one barrage gave the run ([`exit_code`]).
+    pub fn from_result(doc: &ResultDoc, baseline: Option<&ResultDoc>) -> View {
+        let mut warnings = doc.warnings.clone();
+        let mut spectra = Vec::with_capacity(doc.endpoints.len() + 1);
+        let hs = &doc.histograms;
+        let wanted = hs
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (Some(i as u32), h))
+            .chain(std::iter::once((None, &hs.aggregate)));
+        for (i, h) in wanted {
+            // A version 1 file without histograms has empty strings: nothing to draw.
+            if h.response_time.is_empty() {
+                continue;
+            }
+            match h.response_time() {
+                Ok(h) => spectra.push(spectrum(&h, i)),
+                Err(e) => warnings.push(format!(
+                    "the response-time histogram of {} cannot be read ({e}); its distribution \
+                     is not drawn",
+                    i.map_or("the aggregate".to_owned(), |i| format!("endpoint {i}"))
+                )),
+            }
+        }
+        View {
+            mode: Mode::Report,
+            state: State::Ended,
+            tool_version: doc.tool.version.clone(),
+            run: doc.run.clone(),
+            load: doc.run.load.model.clone().unwrap_or_default(),
+            form: None,
+            elapsed_s: doc.run.duration_s,
+            stats_since_s: doc.stats_since_s,
+            users: doc.series.last().map_or(0, |s| s.users),
+            in_flight: 0,
+            endpoints: doc.endpoints.iter().map(Row::of).collect(),
+            aggregate: Row::of(&doc.aggregate),
+            failures: doc.failures.clone(),
+            checks: doc.checks.clone(),
+            tasks: doc.tasks.clone(),
+            connections: doc.connections.clone(),
+            generator: Generator {
+                stats: doc.generator.clone(),
+                suspect: suspect(&doc.warnings),
+            },
+            thresholds: doc.thresholds.iter().map(ThresholdView::judged).collect(),
+            series: series(&doc.series),
+            windows: windows(&doc.windows),
+            spectra,
+            timeline: doc.timeline.clone(),
+            warnings,
+            never_ran: doc.never_ran.clone(),
+            notices: Vec::new(),
+            verdict: Some(verdict(doc, exit_code(doc))),
+            baseline: baseline.map(|base| Box::new(Baseline::of(base, doc))),
+        }
+    }
+}
+
+impl Baseline {
+    /// `base` as drawn under `new`, with `barrage compare base new`'s output.
+    fn of(base: &ResultDoc, new: &ResultDoc) -> Baseline {
+        let compared = compare::compare(
+            Side {
+                label: "baseline",
+                doc: base,
+            },
+            Side {
+                label: "this run",
+                doc: new,
+            },
+            &CompareOptions::default(),
+        );
+        let compare = match compared {
+            Ok(c) => serde_json::to_value(&c)
+                .expect("a Comparison has only string keys and plain numbers, so it serializes"),
+            // The report still shows both runs; the page says why there are no verdicts.
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        Baseline {
+            tool_version: base.tool.version.clone(),
+            run: base.run.clone(),
+            endpoints: base.endpoints.iter().map(Row::of).collect(),
+            aggregate: Row::of(&base.aggregate),
+            series: series(&base.series),
+            windows: windows(&base.windows),
+            compare,
+            // Compare's default options give no gates, so there is nothing to pass or fail.
+            compare_passed: None,
+        }
+    }
+}
+
+impl ThresholdView {
+    /// A threshold judged at the end of a run.
+    pub fn judged(v: &ThresholdVerdict) -> ThresholdView {
+        ThresholdView {
+            expr: v.expr.clone(),
+            status: if v.passed { "pass" } else { "fail" }.to_owned(),
+            observed: v.observed,
+            limit: v.limit,
+            unit: v.unit.clone(),
+            abort_on_fail: v.abort_on_fail,
+            note: v.note.clone(),
+        }
+    }
+}
+
+/// Whether the run's warnings say its results are suspect (`barrage_report::generator`'s
+/// rule, which words every such warning so).
+pub fn suspect(warnings: &[String]) -> bool {
+    warnings.iter().any(|w| w.starts_with("results suspect"))
+}
+
+/// The exit status barrage gives a finished run from its result: 130 when it was
+/// interrupted, else the gate's (0 passed, 1 failed). A worker error or an unwritable
+/// output (3) is not in the result; the binary knows those.
+pub fn exit_code(doc: &ResultDoc) -> u8 {
+    if doc.run.interrupted {
+        130
+    } else if barrage_report::gate(doc).passed {
+        0
+    } else {
+        1
     }
 }
 
 impl Row {
     /// A row of a snapshot or a result.
     pub fn of(stats: &EndpointStats) -> Row {
-        let _ = stats;
-        todo!("helper B")
+        Row {
+            stats: stats.clone(),
+            // Not serialized in EndpointStats (result files leave them out), so carried here.
+            current_rps: stats.current_rps,
+            failures_per_s: stats.failures_per_s,
+        }
     }
 }
 
 /// The per-second series as columns.
-pub fn series(rows: &[barrage_metrics::SecondSummary]) -> Series {
-    let _ = rows;
-    todo!("helper B")
+pub fn series(rows: &[SecondSummary]) -> Series {
+    let ms = |us: u32| f64::from(us) / 1e3;
+    Series {
+        t: rows.iter().map(|r| r.t).collect(),
+        users: rows.iter().map(|r| r.users).collect(),
+        rps: rows.iter().map(|r| r.rps).collect(),
+        failures_per_s: rows
+            .iter()
+            .map(|r| r.failures as f64 * per_request_second(r))
+            .collect(),
+        // The in-flight gauge per second is not in `SecondSummary` yet (issue 11's metrics
+        // part adds it); an empty column tells the page there is nothing to draw.
+        in_flight: Vec::new(),
+        cpu_percent: rows.iter().map(|r| r.cpu_percent).collect(),
+        dropped: rows.iter().map(|r| r.dropped).collect(),
+        p50: rows.iter().map(|r| ms(r.p50)).collect(),
+        p95: rows.iter().map(|r| ms(r.p95)).collect(),
+        p99: rows.iter().map(|r| ms(r.p99)).collect(),
+        max: rows.iter().map(|r| ms(r.max)).collect(),
+    }
 }
 
-/// The percentiles of [`QUANTILES`] for each window (decoding its histograms).
-pub fn windows<'a>(list: impl IntoIterator<Item = &'a barrage_metrics::Window>) -> Windows {
-    let _ = list.into_iter();
-    todo!("helper B")
+/// Failures per second need the second's actual length, which `rps` was computed over
+/// (`requests / length`); a second without requests has no failures either.
+fn per_request_second(r: &SecondSummary) -> f64 {
+    if r.requests == 0 {
+        0.0
+    } else {
+        r.rps / r.requests as f64
+    }
+}
+
+/// The percentiles of [`QUANTILES`] for each window (decoding its histograms). A histogram
+/// that cannot be decoded reads as no value (`null`), like a window without a success.
+pub fn windows<'a>(list: impl IntoIterator<Item = &'a Window>) -> Windows {
+    let list: Vec<&Window> = list.into_iter().collect();
+    let n = list.len();
+    let mut out = Windows {
+        quantiles: QUANTILES.iter().map(|(l, _)| (*l).to_owned()).collect(),
+        start: list.iter().map(|w| w.start).collect(),
+        t: list.iter().map(|w| w.t).collect(),
+        requests: list.iter().map(|w| w.aggregate.requests).collect(),
+        aggregate: vec![Vec::with_capacity(n); QUANTILES.len()],
+        endpoints: Vec::new(),
+        open: None,
+    };
+    let mut by_endpoint: BTreeMap<u32, Vec<Vec<Option<f64>>>> = BTreeMap::new();
+    for (w, window) in list.iter().enumerate() {
+        push_quantiles(&mut out.aggregate, &window.aggregate.response_time);
+        for e in &window.endpoints {
+            let values = by_endpoint
+                .entry(e.i)
+                .or_insert_with(|| vec![vec![None; w]; QUANTILES.len()]);
+            push_quantiles(values, &e.entry.response_time);
+        }
+        // Endpoints idle in this window get a gap.
+        for values in by_endpoint.values_mut() {
+            for column in values.iter_mut() {
+                column.resize(w + 1, None);
+            }
+        }
+    }
+    out.endpoints = by_endpoint
+        .into_iter()
+        .map(|(i, values)| EndpointWindows { i, values })
+        .collect();
+    out
+}
+
+fn push_quantiles(columns: &mut [Vec<Option<f64>>], encoded: &str) {
+    let values = quantiles_of(encoded);
+    for (column, v) in columns.iter_mut().zip(values) {
+        column.push(v);
+    }
+}
+
+/// [`QUANTILES`] of an encoded histogram of nanoseconds, ms; `None` each when it is empty or
+/// cannot be read.
+pub fn quantiles_of(encoded: &str) -> Vec<Option<f64>> {
+    match decode_histogram(encoded) {
+        Ok(h) => quantiles(&h),
+        Err(_) => vec![None; QUANTILES.len()],
+    }
+}
+
+/// [`QUANTILES`] of a histogram of nanoseconds, ms, read as the statistics table reads them
+/// (`value_at_quantile`; `max` is the histogram's max), so a window covering the whole run
+/// shows the table's numbers.
+pub fn quantiles(h: &Histogram<u64>) -> Vec<Option<f64>> {
+    QUANTILES
+        .iter()
+        .map(|&(_, q)| {
+            if h.is_empty() {
+                None
+            } else if q >= 1.0 {
+                Some(ns_to_ms(h.max()))
+            } else {
+                Some(ns_to_ms(h.value_at_quantile(q)))
+            }
+        })
+        .collect()
+}
+
+/// The percentiles a spectrum is read at, HdrHistogram's way: halving the distance to 100
+/// each tick (0, 50, 75, 87.5, ...) up to 99.999, then 100.
+fn spectrum_ticks() -> Vec<f64> {
+    let mut ticks = vec![0.0];
+    let mut step = 50.0;
+    let mut p = 0.0;
+    while p + step <= 99.999 {
+        p += step;
+        ticks.push(p);
+        step /= 2.0;
+    }
+    ticks.push(100.0);
+    ticks
 }
 
 /// The percentile spectrum of a histogram of nanoseconds, for endpoint `i` (`None`: the
-/// aggregate).
-pub fn spectrum(h: &barrage_metrics::Histogram<u64>, i: Option<u32>) -> Spectrum {
-    let _ = (h, i);
-    todo!("helper B")
+/// aggregate). Empty when nothing was recorded. The ends are the histogram's min and max,
+/// as in the table.
+pub fn spectrum(h: &Histogram<u64>, i: Option<u32>) -> Spectrum {
+    if h.is_empty() {
+        return Spectrum {
+            i,
+            points: Vec::new(),
+        };
+    }
+    let points = spectrum_ticks()
+        .into_iter()
+        .map(|p| {
+            let ns = if p <= 0.0 {
+                h.min()
+            } else if p >= 100.0 {
+                h.max()
+            } else {
+                h.value_at_quantile(p / 100.0)
+            };
+            [p, ns_to_ms(ns)]
+        })
+        .collect();
+    Spectrum { i, points }
 }
 
 /// The verdict on a judged result (`barrage_report::gate`) with the exit status given.
-pub fn verdict(doc: &barrage_metrics::ResultDoc, exit_code: u8) -> Verdict {
-    let _ = (doc, exit_code);
-    todo!("helper B")
+pub fn verdict(doc: &ResultDoc, exit_code: u8) -> Verdict {
+    let gate = barrage_report::gate(doc);
+    let reason = if doc.run.interrupted {
+        format!("interrupted; {}", gate.reason)
+    } else {
+        gate.reason
+    };
+    Verdict {
+        passed: gate.passed && exit_code == 0,
+        exit_code,
+        reason,
+    }
 }
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;

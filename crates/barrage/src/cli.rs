@@ -34,7 +34,8 @@ pub enum Command {
         barrage run scenario.yaml --debug        # one user, each task once, every request shown\n  \
         barrage run scenario.yaml --threshold 'p95<200ms' --threshold 'error_rate<1%'\n  \
         barrage run scenario.yaml --threshold 'p99{name=\"/items/{item_id}\", method=\"GET\"}<300ms'\n  \
-        barrage run scenario.yaml --json out.json --csv out --junit junit.xml --summary-md summary.md\n\n\
+        barrage run scenario.yaml --json out.json --csv out --junit junit.xml --summary-md summary.md\n  \
+        barrage run scenario.yaml --json out.json --html report.html   # one file, opens offline\n\n\
         Thresholds: p50 p75 p90 p95 p99 p99.9 mean min max (response time; service_p95 etc. for \
         service time), error_rate, rps, checks, requests, failures, dropped_iterations; \
         < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100. With thresholds, they decide \
@@ -54,7 +55,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  barrage schema > barrage.schema.json")]
     Schema,
     /// Start a built-in items API on loopback and run the bundled example against it.
-    #[command(after_help = "Examples:\n  barrage demo\n  barrage demo -t 5s --json demo.json")]
+    #[command(
+        after_help = "Examples:\n  barrage demo\n  barrage demo -t 5s --json demo.json --html demo.html"
+    )]
     Demo(DemoArgs),
     /// Load one URL, as hey, oha or wrk do.
     #[command(after_help = "Examples:\n  \
@@ -78,7 +81,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         barrage report out.json\n  \
         barrage report out.json --threshold 'p95<200ms' --threshold 'error_rate<1%'\n  \
-        barrage report out.json --csv out --junit junit.xml --summary-md summary.md\n\n\
+        barrage report out.json --csv out --junit junit.xml --summary-md summary.md\n  \
+        barrage report new.json --html report.html --baseline base.json\n\n\
         Exit codes: with --threshold, 0 all passed and 1 one failed; without, 0; \
         2 unreadable file or bad threshold; 3 an output file could not be written.")]
     Report(crate::report_cmd::ReportArgs),
@@ -242,6 +246,9 @@ pub struct DemoArgs {
     /// Where the result file goes.
     #[arg(long, default_value = "barrage-demo.json")]
     pub json: PathBuf,
+    /// Where the HTML report goes (default: barrage-demo.html beside the result file).
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Worker threads (default: available cores).
     #[arg(long)]
     pub workers: Option<usize>,

@@ -325,7 +325,7 @@ pub(crate) async fn run_session(
         )),
         Box::new(Summary::new(Box::new(std::io::stderr()), view)),
     ];
-    sinks.extend(common.outputs.files(common.json.clone()).sinks());
+    sinks.extend(common.outputs.sinks(common.json.clone()));
     sinks.extend(extra);
     started(session.control());
     let steering = crate::terminal::steer(session.control());
@@ -401,6 +401,11 @@ async fn debug(plan: Plan, options: &RunOptions) -> u8 {
     }
 }
 
+/// The demo's HTML report by default: `barrage-demo.html` beside its result file.
+fn demo_html(json: &Path) -> std::path::PathBuf {
+    json.with_file_name("barrage-demo.html")
+}
+
 pub async fn demo(args: DemoArgs) -> u8 {
     let target = match DemoTarget::start(DemoOptions::default()) {
         Ok(t) => t,
@@ -429,6 +434,7 @@ pub async fn demo(args: DemoArgs) -> u8 {
         max_body_size: None,
         no_redact: args.no_redact,
     };
+    let html = args.html.clone().unwrap_or_else(|| demo_html(&args.json));
     let common = CommonArgs {
         json: Some(args.json),
         workers: args.workers,
@@ -441,7 +447,10 @@ pub async fn demo(args: DemoArgs) -> u8 {
         max_head_size: None,
         only_summary: false,
         no_redact: args.no_redact,
-        outputs: Default::default(),
+        outputs: crate::outputs::OutputArgs {
+            html: Some(html),
+            ..Default::default()
+        },
     };
     if args.web.web {
         let code = crate::web_cmd::serve(crate::web_cmd::Setup {

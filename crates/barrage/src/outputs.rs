@@ -1,11 +1,12 @@
 //! The flags that judge a run and write files beside the result (`--threshold`, `--csv`,
-//! `--junit`, `--summary-md`), shared by `run`, `hit` and `report`. The files are the
+//! `--junit`, `--summary-md`, `--html`), shared by `run`, `hit` and `report`. The files are the
 //! session's sinks; this module only turns flags into them and says what was written.
 
 use std::path::PathBuf;
 
 use barrage_session::sinks::FileSinks;
-use barrage_session::SinkError;
+use barrage_session::{Sink, SinkError};
+use barrage_web::report::HtmlReport;
 
 use clap::Args;
 
@@ -29,6 +30,10 @@ pub struct OutputArgs {
     /// Write a Markdown summary (for a CI job summary or a pull-request comment).
     #[arg(long, value_name = "PATH")]
     pub summary_md: Option<PathBuf>,
+    /// Write the HTML report: one self-contained file that opens offline (verdict, table,
+    /// charts with a percentile picker, latency distributions, failures, checks).
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 impl OutputArgs {
@@ -41,6 +46,15 @@ impl OutputArgs {
             junit: self.junit.clone(),
             summary_md: self.summary_md.clone(),
         }
+    }
+
+    /// Every sink these flags ask for: the files, then the HTML report.
+    pub fn sinks(&self, json: Option<PathBuf>) -> Vec<Box<dyn Sink>> {
+        let mut sinks = self.files(json).sinks();
+        if let Some(path) = &self.html {
+            sinks.push(Box::new(HtmlReport { path: path.clone() }));
+        }
+        sinks
     }
 }
 

@@ -1,16 +1,19 @@
 //! `barrage report RESULT.json`: the summary and the CI files (`--csv`, `--junit`,
-//! `--summary-md`) from a saved result, without running anything; `--threshold` judges the
-//! saved run again (the result file has the histograms, so percentiles over several
-//! endpoints are exact here too).
+//! `--summary-md`) and the HTML report (`--html`, with `--baseline BASE.json` drawn under
+//! it) from a saved result, without running anything; `--threshold` judges the saved run
+//! again (the result file has the histograms, so percentiles over several endpoints are
+//! exact here too).
 //!
 //! Exit codes: with `--threshold`, 1 when one fails and 0 otherwise; without, 0 (the stored
 //! verdicts are shown, not re-applied); 2 for an unreadable file or a bad threshold; 3 when
 //! an output file cannot be written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use barrage_metrics::ResultDoc;
 use barrage_report::ViewOptions;
+use barrage_web::report::HtmlReport;
+use barrage_web::view::View;
 use clap::Args;
 
 use barrage_session::thresholds::{self, Known};
@@ -25,26 +28,36 @@ pub struct ReportArgs {
     pub result: PathBuf,
     #[command(flatten)]
     pub outputs: OutputArgs,
+    /// With --html: draw this earlier run's result under this one, with `barrage
+    /// compare`'s verdicts (baseline first, as `compare BASE NEW`).
+    #[arg(long, value_name = "BASE.json", requires = "html")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// Reads a result file, saying why it cannot be read.
+fn read(path: &Path) -> Result<ResultDoc, u8> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        exit::USAGE
+    })?;
+    ResultDoc::from_json(&text).map_err(|e| {
+        eprintln!(
+            "error: {}: {e}\n  help: give a file written by `barrage run --json PATH`",
+            path.display()
+        );
+        exit::USAGE
+    })
 }
 
 pub fn report(args: ReportArgs) -> u8 {
     let color = stderr_color();
-    let text = match std::fs::read_to_string(&args.result) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", args.result.display());
-            return exit::USAGE;
-        }
-    };
-    let mut doc = match ResultDoc::from_json(&text) {
+    let mut doc = match read(&args.result) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!(
-                "error: {}: {e}\n  help: give a file written by `barrage run --json PATH`",
-                args.result.display()
-            );
-            return exit::USAGE;
-        }
+        Err(code) => return code,
+    };
+    let baseline = match args.baseline.as_deref().map(read).transpose() {
+        Ok(b) => b,
+        Err(code) => return code,
     };
     let rejudge = !args.outputs.thresholds.is_empty();
     if rejudge {
@@ -65,7 +78,12 @@ pub fn report(args: ReportArgs) -> u8 {
     if !section.is_empty() {
         eprintln!("{section}");
     }
-    if !outputs::report(&args.outputs.files(None).write(&doc)) {
+    let mut written = args.outputs.files(None).write(&doc);
+    if let Some(path) = &args.outputs.html {
+        let view = View::from_result(&doc, baseline.as_ref());
+        written.push(HtmlReport { path: path.clone() }.write(&view));
+    }
+    if !outputs::report(&written) {
         return exit::CANNOT_RUN;
     }
     if rejudge {

@@ -1,5 +1,5 @@
-//! The page and its files, served from the binary: `assets/` (the page branch's
-//! `page.html`, `app.js`, `app.css`) and uPlot's script and style sheet. The page finds no
+//! The page and its files, served from the binary: `assets/` (`page.html` with its marks
+//! filled by [`assets::live_page`], `app.js`, `app.css`) and uPlot's script and style sheet. The page finds no
 //! View embedded in it and so runs live: it fetches `/api/view` and follows `/api/events`.
 
 use axum::extract::Path;
@@ -8,10 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::api::ApiError;
 use crate::assets;
-
-const PAGE: &str = include_str!("../../assets/page.html");
-const APP_JS: &str = include_str!("../../assets/app.js");
-const APP_CSS: &str = include_str!("../../assets/app.css");
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -24,7 +20,7 @@ pub(crate) async fn index() -> Response {
             // The page is the same for every run; the View it draws is fetched.
             (header::CACHE_CONTROL, "no-store"),
         ],
-        PAGE,
+        assets::live_page(),
     )
         .into_response()
 }
@@ -36,8 +32,8 @@ pub(crate) async fn favicon() -> StatusCode {
 
 pub(crate) async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
     let (kind, body) = match name.as_str() {
-        "app.js" => (JS, APP_JS),
-        "app.css" => (CSS, APP_CSS),
+        "app.js" => (JS, assets::APP_JS),
+        "app.css" => (CSS, assets::APP_CSS),
         "uplot.js" => (JS, assets::UPLOT_JS),
         "uplot.css" => (CSS, assets::UPLOT_CSS),
         "LICENSE.uplot.txt" => ("text/plain; charset=utf-8", assets::UPLOT_LICENSE),
