@@ -24,6 +24,10 @@ pub(crate) enum Command {
     /// Stop: gracefully (in-flight requests get the stop timeout), or at once.
     Stop {
         hard: bool,
+        /// Cut short by the person (Ctrl-C): the result says `interrupted`. A stop that
+        /// ends the run as its run time would (the web UI's stop button) is judged as any
+        /// finished run.
+        interrupt: bool,
     },
     ResetStats,
     /// Hold this many users (closed model) or iterations/s (open model) from now on.
@@ -100,12 +104,37 @@ impl Control {
     /// Start nothing new; in-flight requests get the stop timeout. The run counts as
     /// interrupted.
     pub fn stop(&self, source: &str) -> Result<(), ControlError> {
-        self.send(Command::Stop { hard: false }, source)
+        self.send(
+            Command::Stop {
+                hard: false,
+                interrupt: true,
+            },
+            source,
+        )
+    }
+
+    /// End the run here as its run time would: start nothing new, in-flight requests get
+    /// the stop timeout, and the run is judged as a finished one (not interrupted). The web
+    /// UI's stop button and Locust's `GET /stop`.
+    pub fn end(&self, source: &str) -> Result<(), ControlError> {
+        self.send(
+            Command::Stop {
+                hard: false,
+                interrupt: false,
+            },
+            source,
+        )
     }
 
     /// Stop now; in-flight requests are counted as interrupted.
     pub fn hard_stop(&self, source: &str) -> Result<(), ControlError> {
-        self.send(Command::Stop { hard: true }, source)
+        self.send(
+            Command::Stop {
+                hard: true,
+                interrupt: true,
+            },
+            source,
+        )
     }
 
     /// Forget the statistics so far (Locust's "reset stats"), from the next whole second on.

@@ -387,8 +387,8 @@ impl Loop {
     fn apply(&mut self, request: Request, run: &Run, plan: &Plan, sinks: &mut Sinks) {
         let Request { command, source } = request;
         match command {
-            Command::Stop { hard } => {
-                self.interrupted = true;
+            Command::Stop { hard, interrupt } => {
+                self.interrupted |= interrupt;
                 if hard {
                     run.hard_stop();
                     self.note("stopped at once".to_owned(), &source);

@@ -299,7 +299,9 @@
     fetch(`/api/distribution?endpoint=${encodeURIComponent(endpoint)}`)
       .then((r) => (r.ok ? r.json() : null))
       .then((spectrum) => {
-        if (spectrum) {
+        // An answer for an endpoint no longer picked (the picker changed while it was on its
+        // way) is not drawn.
+        if (spectrum && endpoint === ($('distribution-endpoint').value || 'aggregate')) {
           liveDistribution = { endpoint, spectrum };
           const points = spectrum.points || [];
           $('distribution-empty').hidden = points.length > 0;
@@ -374,13 +376,10 @@
     return { tr, method, name, cells, values: COLUMNS.map(() => undefined), shown: COLUMNS.map(() => undefined) };
   }
 
-  // Only displayed rows are written: figures (`data-value`) and text alike. A row that is not
-  // displayed is brought up to date when it is shown, so the work per second is bounded by
-  // the rows on screen, whatever the number of endpoints.
+  // Figures (`data-value`) on every row, so every endpoint's numbers are in the page; the
+  // text people read only on displayed rows (the rest when shown): a hidden row costs no
+  // layout, a displayed one does.
   function fillRow(row, r, displayed) {
-    if (!displayed) {
-      return;
-    }
     COLUMNS.forEach(([, get], k) => {
       const v = get(r);
       if (row.values[k] !== v) {
@@ -388,6 +387,9 @@
         row.cells[k].setAttribute('data-value', JSON.stringify(v));
       }
     });
+    if (!displayed) {
+      return;
+    }
     setText(row.method, r.method);
     setText(row.name, r.name);
     COLUMNS.forEach(([, , digits], k) => {
@@ -839,6 +841,22 @@
 
   // Appends the delta's windows to `w`: endpoint columns are aligned to their own windows,
   // so endpoints new in the delta get gaps before, and those absent from it gaps after.
+  // The windows of a delta from index `from` on.
+  function sliceWindows(d, from) {
+    if (from === 0) {
+      return d;
+    }
+    return Object.assign({}, d, {
+      start: d.start.slice(from),
+      t: d.t.slice(from),
+      requests: d.requests.slice(from),
+      aggregate: d.aggregate.map((col) => col.slice(from)),
+      endpoints: d.endpoints
+        .map((e) => ({ i: e.i, values: e.values.map((col) => col.slice(from)) }))
+        .filter((e) => e.values.some((col) => col.some((v) => v !== null))),
+    });
+  }
+
   function appendWindows(w, d) {
     const before = w.t.length;
     const added = d.t.length;
@@ -889,17 +907,24 @@
     const next = Object.assign({}, d);
     next.series = s;
     next.windows = view.windows;
-    // Seconds this page already has (a whole View fetched while the delta was on its way)
-    // are not appended twice; the delta's other fields are still the newest.
-    if (firstT === null || lastT === null || firstT > lastT + 0.5) {
+    // Seconds and windows this page already has (a whole View fetched while the delta was on
+    // its way) are not appended twice; the rest of the delta is, and its other fields are
+    // the newest.
+    const newFrom = lastT === null ? 0 : d.series.t.findIndex((t) => t > lastT + 0.5);
+    if (newFrom >= 0) {
       for (const [k, col] of Object.entries(d.series)) {
         if (Array.isArray(col)) {
-          s[k] = (s[k] || []).concat(col);
+          s[k] = (s[k] || []).concat(col.slice(newFrom));
         }
       }
-      appendWindows(view.windows, d.windows);
+    }
+    const w = view.windows;
+    const lastStart = w.start.length ? w.start[w.start.length - 1] : null;
+    const windowsFrom = lastStart === null ? 0 : d.windows.start.findIndex((x) => x > lastStart);
+    if (windowsFrom >= 0) {
+      appendWindows(w, sliceWindows(d.windows, windowsFrom));
     } else {
-      view.windows.open = d.windows.open;
+      w.open = d.windows.open;
     }
     draw(next);
   }
@@ -917,6 +942,10 @@
       }
       if (s.state === 'running' || s.state === 'ended') {
         refetch();
+      }
+      if (s.state === 'ended') {
+        // The final distribution replaces the one of the run so far.
+        fetchDistribution($('distribution-endpoint').value || 'aggregate', true);
       }
     });
     events.addEventListener('notice', (ev) => {

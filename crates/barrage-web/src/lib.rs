@@ -13,5 +13,7 @@
 //! own: the session owns the run, the View is made from what the session hands its sinks.
 
 pub mod assets;
+pub mod live;
 pub mod report;
+pub mod server;
 pub mod view;

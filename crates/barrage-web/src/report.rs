@@ -26,14 +26,14 @@ const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"defaul
 pub fn html(view: &View) -> String {
     let styles = format!(
         "<style>\n{}\n</style>\n<style>\n{}\n</style>",
-        inline(assets::UPLOT_CSS, "</style"),
-        inline(assets::APP_CSS, "</style"),
+        inline(assets::UPLOT_CSS),
+        inline(assets::APP_CSS),
     );
     let scripts = format!(
         "<script>\n/* uPlot (https://github.com/leeoniya/uPlot), embedded under its license:\n{}*/\n{}\n</script>\n<script>\n{}\n</script>",
         assets::UPLOT_LICENSE.replace("*/", "* /"),
-        inline(assets::UPLOT_JS, "</script"),
-        inline(assets::APP_JS, "</script"),
+        inline(assets::UPLOT_JS),
+        inline(assets::APP_JS),
     );
     let view = format!(
         "<script type=\"application/json\" id=\"barrage-view\">{}</script>",
@@ -54,11 +54,33 @@ pub fn embed(view: &View) -> String {
         .replace('<', "\\u003c")
 }
 
-/// Inlined code must not close its element early. Neither uPlot nor our files contain the
-/// closing tag; if a later version did, `<\/` means the same inside JavaScript strings and
-/// regular expressions, and CSS has no other use for it.
-fn inline(code: &str, closing: &str) -> String {
-    code.replace(closing, &closing.replacen("</", "<\\/", 1))
+/// Inlined code must not close its element early (`</script`, `</style`, in any case, as
+/// HTML matches them), nor open a comment that would hide the closing tag. Neither uPlot nor
+/// our files contain them; if a later version did, `<\/` and `<\!--` mean the same inside JavaScript strings and regular expressions, and
+/// CSS has no other use for them.
+fn inline(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let closes = |tag: &str| {
+            tail.as_bytes()
+                .get(2..2 + tag.len())
+                .is_some_and(|name| name.eq_ignore_ascii_case(tag.as_bytes()))
+        };
+        let at_risk = (tail.starts_with("</") && (closes("script") || closes("style")))
+            || tail.starts_with("<!--");
+        if at_risk {
+            out.push_str("<\\");
+            rest = &tail[1..];
+        } else {
+            out.push('<');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `--html PATH`: the report of the finished run, written atomically.
@@ -90,6 +112,28 @@ impl Sink for HtmlReport {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn inlined_code_cannot_close_its_element_or_open_a_comment() {
+        let code = "a='</SCRIPT>'; b='</style >'; c='<!--'; d=x</y; e='</é'";
+        let out = super::inline(code);
+        assert_eq!(
+            out,
+            "a='<\\/SCRIPT>'; b='<\\/style >'; c='<\\!--'; d=x</y; e='</é'"
+        );
+        for file in [
+            crate::assets::UPLOT_JS,
+            crate::assets::APP_JS,
+            crate::assets::UPLOT_CSS,
+            crate::assets::APP_CSS,
+        ] {
+            assert_eq!(
+                super::inline(file),
+                file,
+                "nothing to escape in the shipped files"
+            );
+        }
+    }
+
     use barrage_metrics::EndpointStats;
 
     use super::*;

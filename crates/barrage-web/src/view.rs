@@ -281,7 +281,7 @@ impl View {
                 suspect: suspect(&doc.warnings),
             },
             thresholds: doc.thresholds.iter().map(ThresholdView::judged).collect(),
-            series: series(&doc.series),
+            series: series_of(doc),
             windows: windows(&doc.windows),
             spectra,
             timeline: doc.timeline.clone(),
@@ -319,7 +319,7 @@ impl Baseline {
             run: base.run.clone(),
             endpoints: base.endpoints.iter().map(Row::of).collect(),
             aggregate: Row::of(&base.aggregate),
-            series: series(&base.series),
+            series: series_of(base),
             windows: windows(&base.windows),
             compare,
             // Compare's default options give no gates, so there is nothing to pass or fail.
@@ -372,6 +372,16 @@ impl Row {
             failures_per_s: stats.failures_per_s,
         }
     }
+}
+
+/// A result file's series; files written before the in-flight gauge existed (version 1)
+/// read it as 0, which was never measured: their column is left empty, and nothing is drawn.
+fn series_of(doc: &ResultDoc) -> Series {
+    let mut s = series(&doc.series);
+    if doc.version < 2 {
+        s.in_flight.clear();
+    }
+    s
 }
 
 /// The per-second series as columns.

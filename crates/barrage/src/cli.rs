@@ -155,9 +155,44 @@ pub struct RunArgs {
     /// scenario right.
     #[arg(long)]
     pub debug: bool,
-    /// Accepted for Locust compatibility; barrage's `run` never opens a UI.
-    #[arg(long, hide = true)]
+    /// Accepted for Locust compatibility: without `--web`, runs are headless.
+    #[arg(long, hide = true, conflicts_with = "web")]
     pub headless: bool,
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// `--web` and its flags (Locust's names): serve the web UI while the run goes on.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WebArgs {
+    /// Serve the web UI (a page with the live statistics, charts, start form and buttons,
+    /// and an HTTP API with Locust's paths); without --autostart the run waits for the
+    /// page's start form (or `POST /swarm`).
+    #[arg(long)]
+    pub web: bool,
+    /// The address the web UI listens on (default 127.0.0.1). Any address that is not
+    /// loopback needs --web-auth-token.
+    #[arg(long, value_name = "ADDR", requires = "web")]
+    pub web_host: Option<String>,
+    /// The web UI's port (default 8089; 0 picks a free one).
+    #[arg(long, value_name = "PORT", requires = "web")]
+    pub web_port: Option<u16>,
+    /// Every request to the web UI must carry this token (`Authorization: Bearer TOKEN`, or
+    /// open the page once as /?token=TOKEN, which keeps it in a cookie).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "BARRAGE_WEB_AUTH_TOKEN",
+        requires = "web"
+    )]
+    pub web_auth_token: Option<String>,
+    /// Start the run at once instead of waiting for the start form.
+    #[arg(long, requires = "web")]
+    pub autostart: bool,
+    /// Keep the web UI up this many seconds after the run ends (`POST /api/quit` or Ctrl-C
+    /// ends it earlier); without it barrage exits when the run ends.
+    #[arg(long, value_name = "SECONDS", requires = "web")]
+    pub autoquit: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -234,6 +269,8 @@ pub struct DemoArgs {
     /// Keep secrets in the result file (see `barrage run --help`).
     #[arg(long)]
     pub no_redact: bool,
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 #[derive(Args, Debug)]

@@ -13,7 +13,7 @@ use barrage_report::ViewOptions;
 use barrage_scenario::{render, Scenario, SourceFile};
 use barrage_session::sinks::{DebugView, LiveTable, Summary};
 use barrage_session::thresholds::{self, Known};
-use barrage_session::{sha256_hex, Session, Settings, Sink};
+use barrage_session::{sha256_hex, Control, Outcome, Session, Settings, Sink};
 use barrage_target::{DemoOptions, DemoTarget};
 
 use crate::cli::{CommonArgs, DemoArgs, RunArgs};
@@ -46,7 +46,11 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// The run's thresholds: the file's (when it came from a file) and the `--threshold`
     /// flags, with their diagnostics printed. `Err` is the exit code (bad usage).
-    fn thresholds(&self, from_file: bool, flags: &[String]) -> Result<Vec<thresholds::Item>, u8> {
+    pub(crate) fn thresholds(
+        &self,
+        from_file: bool,
+        flags: &[String],
+    ) -> Result<Vec<thresholds::Item>, u8> {
         let collected = thresholds::collect(
             from_file.then_some(&self.file),
             &self.scenario.thresholds,
@@ -62,40 +66,56 @@ impl Loaded {
 
 /// Parses `file`, checks `opts`' overrides against it and compiles it, printing diagnostics.
 pub(crate) fn load(file: SourceFile, opts: &CompileOptions, usage_error: u8) -> Result<Loaded, u8> {
-    let color = stderr_color();
-    let (scenario, warnings) = match barrage_scenario::parse(&file) {
-        Ok(x) => x,
-        Err(diags) => {
-            eprint!("{}", render(&file, &diags, color));
-            return Err(usage_error);
+    match compile_text(file, opts, stderr_color()) {
+        Ok((loaded, warnings)) => {
+            eprint!("{warnings}");
+            Ok(loaded)
         }
-    };
-    if !warnings.is_empty() {
-        eprint!("{}", render(&file, &warnings, color));
-    }
-    if let Err(e) = check_overrides(&scenario, &opts.load) {
-        eprintln!("error: {e}");
-        return Err(usage_error);
-    }
-    match compile(&scenario, &file, opts) {
-        Ok((plan, more)) => {
-            if !more.is_empty() {
-                eprint!("{}", render(&file, &more, color));
-            }
-            Ok(Loaded {
-                file,
-                scenario,
-                plan,
-            })
-        }
-        Err(diags) => {
-            eprint!("{}", render(&file, &diags, color));
+        Err(errors) => {
+            eprint!("{errors}");
             Err(usage_error)
         }
     }
 }
 
-fn read(path: &Path) -> Result<SourceFile, u8> {
+/// Parses `file`, checks `opts`' overrides against it and compiles it. Returns the loaded
+/// scenario and its warnings rendered, or everything that stopped it rendered (the web UI
+/// answers a start form with this text).
+pub(crate) fn compile_text(
+    file: SourceFile,
+    opts: &CompileOptions,
+    color: bool,
+) -> Result<(Loaded, String), String> {
+    let (scenario, warnings) = match barrage_scenario::parse(&file) {
+        Ok(x) => x,
+        Err(diags) => return Err(render(&file, &diags, color)),
+    };
+    let mut shown = String::new();
+    if !warnings.is_empty() {
+        shown.push_str(&render(&file, &warnings, color));
+    }
+    if let Err(e) = check_overrides(&scenario, &opts.load) {
+        return Err(format!("{shown}error: {e}\n"));
+    }
+    match compile(&scenario, &file, opts) {
+        Ok((plan, more)) => {
+            if !more.is_empty() {
+                shown.push_str(&render(&file, &more, color));
+            }
+            Ok((
+                Loaded {
+                    file,
+                    scenario,
+                    plan,
+                },
+                shown,
+            ))
+        }
+        Err(diags) => Err(shown + &render(&file, &diags, color)),
+    }
+}
+
+pub(crate) fn read(path: &Path) -> Result<SourceFile, u8> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(SourceFile {
             name: path.display().to_string(),
@@ -159,7 +179,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The command line's load flags, as the engine's typed overrides.
-fn overrides(args: &RunArgs) -> LoadOverrides {
+pub(crate) fn overrides(args: &RunArgs) -> LoadOverrides {
     LoadOverrides {
         users: args.users,
         spawn_rate: args.spawn_rate,
@@ -177,6 +197,9 @@ fn overrides(args: &RunArgs) -> LoadOverrides {
 }
 
 pub async fn run(args: RunArgs) -> u8 {
+    if args.web.web {
+        return crate::web_cmd::run(args).await;
+    }
     let opts = CompileOptions {
         host: args.host.clone(),
         load: overrides(&args),
@@ -211,23 +234,47 @@ pub(crate) async fn execute(
     reset_stats: bool,
     from_file: bool,
 ) -> u8 {
-    let items = match loaded.thresholds(from_file, &common.outputs.thresholds) {
-        Ok(items) => items,
-        Err(code) => return code,
+    let run = Run {
+        common,
+        stop_timeout,
+        reset_stats,
+        from_file,
     };
+    match run_session(loaded, &run, Vec::new(), |_| {}).await {
+        Ok(outcome) => exit::of_run(&outcome),
+        Err(code) => code,
+    }
+}
+
+/// How `run_session` runs a loaded scenario (see [`execute`]).
+pub(crate) struct Run<'a> {
+    pub common: &'a CommonArgs,
+    pub stop_timeout: Duration,
+    pub reset_stats: bool,
+    pub from_file: bool,
+}
+
+/// Starts the session and runs it to the end with the terminal's sinks, the files the
+/// flags ask for and `extra` sinks (the web UI's); `started` gets the control handle as
+/// the run starts. `Err` is the exit code of a run that could not start.
+pub(crate) async fn run_session(
+    loaded: Loaded,
+    run: &Run<'_>,
+    extra: Vec<Box<dyn Sink>>,
+    started: impl FnOnce(Control),
+) -> Result<Outcome, u8> {
+    let Run {
+        common,
+        stop_timeout,
+        reset_stats,
+        from_file,
+    } = *run;
+    let items = loaded.thresholds(from_file, &common.outputs.thresholds)?;
     // `--no-redact` (compiled in: the plan has no rules) keeps secrets in every file and
     // report: the engine's samples, the endpoint names, the command line and the target.
     let Loaded { file, plan, .. } = loaded;
     let rules = plan.redact.clone();
-    let redact_url = |url: String| match &rules {
-        Some(r) => r.url(&url).into_owned(),
-        None => url,
-    };
-    let target = plan
-        .base
-        .as_ref()
-        .map(|b| redact_url(format!("{}{}", b.origin, b.path_prefix)))
-        .unwrap_or_default();
+    let target = target_of(&plan);
     let args: Vec<String> = std::env::args().collect();
     let settings = Settings {
         run: run_options(common, stop_timeout),
@@ -249,7 +296,7 @@ pub(crate) async fn execute(
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return exit::CANNOT_RUN;
+            return Err(exit::CANNOT_RUN);
         }
     };
     let workers = session.workers();
@@ -279,10 +326,24 @@ pub(crate) async fn execute(
         Box::new(Summary::new(Box::new(std::io::stderr()), view)),
     ];
     sinks.extend(common.outputs.sinks(common.json.clone()));
+    sinks.extend(extra);
+    started(session.control());
     let steering = crate::terminal::steer(session.control());
     let outcome = session.run(sinks).await;
     drop(steering);
-    exit::of_run(&outcome)
+    Ok(outcome)
+}
+
+/// The plan's target as the result file shows it (redacted unless `--no-redact`).
+pub(crate) fn target_of(plan: &Plan) -> String {
+    let Some(b) = plan.base.as_ref() else {
+        return String::new();
+    };
+    let url = format!("{}{}", b.origin, b.path_prefix);
+    match &plan.redact {
+        Some(r) => r.url(&url).into_owned(),
+        None => url,
+    }
 }
 
 fn default_workers() -> usize {
@@ -373,10 +434,6 @@ pub async fn demo(args: DemoArgs) -> u8 {
         max_body_size: None,
         no_redact: args.no_redact,
     };
-    let loaded = match load(file, &opts, exit::CANNOT_RUN) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
     let html = args.html.clone().unwrap_or_else(|| demo_html(&args.json));
     let common = CommonArgs {
         json: Some(args.json),
@@ -394,6 +451,25 @@ pub async fn demo(args: DemoArgs) -> u8 {
             html: Some(html),
             ..Default::default()
         },
+    };
+    if args.web.web {
+        let code = crate::web_cmd::serve(crate::web_cmd::Setup {
+            file,
+            opts,
+            common,
+            stop_timeout: Some(DEFAULT_STOP_TIMEOUT),
+            reset_stats: false,
+            web: args.web.clone(),
+            usage_error: exit::CANNOT_RUN,
+        })
+        .await;
+        let served: u64 = target.counts().values().sum();
+        eprintln!("The demo target served {served} requests.");
+        return code;
+    }
+    let loaded = match load(file, &opts, exit::CANNOT_RUN) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let code = execute(loaded, &common, DEFAULT_STOP_TIMEOUT, false, true).await;
     let served: u64 = target.counts().values().sum();

@@ -11,6 +11,7 @@ mod manual_cmd;
 mod outputs;
 mod report_cmd;
 mod terminal;
+mod web_cmd;
 
 use std::process::ExitCode;
 

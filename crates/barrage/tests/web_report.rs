@@ -60,7 +60,8 @@ fn run_once(dir: &Path, scenario: &Path, url: &str, name: &str) -> i32 {
 }
 
 /// The result `from` with one 10-second window holding the whole run's histograms, so the
-/// percentile chart has a window whose values are the table's (real runs of 3 s close none).
+/// percentile chart has a window whose values are the table's (a 3-second run has one or two
+/// windows, each with part of the run).
 fn with_one_window(from: &Path, to: &Path) {
     let mut doc = read_json(from);
     let hist = doc["histograms"].clone();

@@ -36,6 +36,11 @@ impl Watched {
             last: None,
         }
     }
+
+    /// The last live evaluation (`None` before the first closed second).
+    pub fn last(&self) -> Option<&Evaluation> {
+        self.last.as_ref()
+    }
 }
 
 /// The thresholds of a run, as the live loop sees them.

@@ -1,0 +1,246 @@
+//! barrage's own HTTP API (the page's calls) and the router that puts every route behind
+//! the security guard. All JSON; errors are `{"error": "text"}` with a 4xx status.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{self, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use barrage_session::{Control, ControlError};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::oneshot;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use super::{downloads, locust, page, security, Shared, StartForm, StartRequest};
+use crate::view::{self, State as RunState};
+
+/// How the web UI names itself in the result's timeline and the notices.
+pub(crate) const SOURCE: &str = "web UI";
+
+/// A refused request: its status and why, sent as `{"error": "..."}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    text: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, text: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            text: text.into(),
+        }
+    }
+
+    pub(crate) fn bad(text: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, text)
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn control(e: ControlError) -> ApiError {
+        let status = match e {
+            ControlError::Ended => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.text }))).into_response()
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/assets/{name}", get(page::asset))
+        .route("/favicon.ico", get(page::favicon))
+        .route("/api/view", get(view_json))
+        .route("/api/events", get(events))
+        .route("/api/start", post(start))
+        .route("/api/stop", post(stop))
+        .route("/api/reset", post(reset))
+        .route("/api/load", post(load))
+        .route("/api/quit", post(quit))
+        .route("/api/distribution", get(distribution))
+        .route("/download/{file}", get(downloads::download))
+        .route("/swarm", post(locust::swarm))
+        .route("/stop", get(locust::stop))
+        .route("/stats/reset", get(locust::reset))
+        .route("/stats/requests", get(locust::requests))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            security::guard,
+        ))
+        .with_state(shared)
+}
+
+async fn view_json(State(s): State<Arc<Shared>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.live.view_json(),
+    )
+        .into_response()
+}
+
+/// The live events. A client that falls more than the channel behind is dropped; its
+/// browser reconnects and re-fetches the View.
+async fn events(
+    State(s): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<sse::Event, Infallible>>> {
+    let stream = BroadcastStream::new(s.live.subscribe()).map_while(|item| {
+        item.ok()
+            .map(|e| Ok(sse::Event::default().event(e.name).data(&*e.data)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn start(
+    State(s): State<Arc<Shared>>,
+    body: Result<Json<StartForm>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(form) = body.map_err(|e| ApiError::bad(e.body_text()))?;
+    begin(&s, form).await?;
+    Ok(Json(json!({ "state": "running" })))
+}
+
+/// Hands the form to the front end and waits for its answer.
+pub(crate) async fn begin(s: &Shared, form: StartForm) -> Result<(), ApiError> {
+    if s.started.swap(true, Ordering::SeqCst) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the run has already started",
+        ));
+    }
+    let (reply, answer) = oneshot::channel();
+    if s.starts.send(StartRequest { form, reply }).is_err() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "barrage is no longer waiting for a start",
+        ));
+    }
+    match answer.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) => {
+            s.started.store(false, Ordering::SeqCst);
+            Err(ApiError::bad(why))
+        }
+        Err(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "barrage is no longer waiting for a start",
+        )),
+    }
+}
+
+fn running(s: &Shared) -> Result<Control, ApiError> {
+    s.control()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "the run has not started"))
+}
+
+/// Asks for a graceful stop; the View says `stopping` until the run is over.
+pub(crate) fn stop_run(s: &Shared) -> Result<(), ApiError> {
+    running(s)?.end(SOURCE).map_err(ApiError::control)?;
+    if s.live.state() == RunState::Running {
+        s.live.set_state(RunState::Stopping);
+    }
+    Ok(())
+}
+
+pub(crate) fn reset_run(s: &Shared) -> Result<(), ApiError> {
+    running(s)?.reset_stats(SOURCE).map_err(ApiError::control)
+}
+
+async fn stop(State(s): State<Arc<Shared>>) -> Result<Json<serde_json::Value>, ApiError> {
+    stop_run(&s)?;
+    Ok(Json(json!({ "state": "stopping" })))
+}
+
+async fn reset(State(s): State<Arc<Shared>>) -> Result<Json<serde_json::Value>, ApiError> {
+    reset_run(&s)?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoadChange {
+    scenario: Option<String>,
+    users: Option<u64>,
+    rate: Option<f64>,
+}
+
+async fn load(
+    State(s): State<Arc<Shared>>,
+    body: Result<Json<LoadChange>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(change) = body.map_err(|e| ApiError::bad(e.body_text()))?;
+    let control = running(&s)?;
+    let scenario = change.scenario.as_deref();
+    match (change.users, change.rate) {
+        (Some(users), None) => control.set_users(scenario, users, SOURCE),
+        (None, Some(rate)) => control.set_rate(scenario, rate, SOURCE),
+        _ => return Err(ApiError::bad("give either `users` or `rate`")),
+    }
+    .map_err(ApiError::control)?;
+    Ok(Json(json!({})))
+}
+
+async fn quit(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    s.quit.notify_one();
+    Json(json!({}))
+}
+
+#[derive(Debug, Deserialize)]
+struct Which {
+    endpoint: String,
+}
+
+/// The latency distribution of an endpoint (its index) or of `aggregate`, so far.
+async fn distribution(
+    State(s): State<Arc<Shared>>,
+    Query(which): Query<Which>,
+) -> Result<Json<view::Spectrum>, ApiError> {
+    let doc = downloads::result_now(&s).await?;
+    let (encoded, i) = if which.endpoint == "aggregate" {
+        (&doc.histograms.aggregate.response_time, None)
+    } else {
+        let i: u32 = which.endpoint.parse().map_err(|_| {
+            ApiError::bad(format!(
+                "endpoint `{}` is neither `aggregate` nor an endpoint's index",
+                which.endpoint
+            ))
+        })?;
+        let h = doc.histograms.endpoints.get(i as usize).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no endpoint {i}: this run has {}",
+                    doc.histograms.endpoints.len()
+                ),
+            )
+        })?;
+        (&h.response_time, Some(i))
+    };
+    let h = barrage_metrics::decode_histogram(encoded).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the histogram: {e}"),
+        )
+    })?;
+    Ok(Json(view::spectrum(&h, i)))
+}

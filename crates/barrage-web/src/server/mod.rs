@@ -1,0 +1,224 @@
+//! The web UI's server: the page, the View of the run so far and its server-sent events,
+//! the buttons as [`Control`] calls, the downloads, and Locust's own paths (`/swarm`,
+//! `/stop`, `/stats/reset`, `/stats/requests`) so scripts written for Locust keep working.
+//!
+//! Why a thread and a runtime of its own: the session's control loop runs on the main
+//! thread's current-thread runtime and the load on worker threads. A server on either would
+//! make the run wait for browsers. Here it only reads the [`LiveView`] (kept by the web sink
+//! on the sink's thread) and sends requests: steering through the [`Control`] handle, the
+//! start form through a channel to the front end, which compiles and starts the run. A
+//! browser that stops reading costs a lagged broadcast receiver, then nothing; stopping
+//! the server drops its runtime and with it every open connection, so no browser holds the
+//! process open.
+//!
+//! Security (see [`security`]): loopback by default, a bearer token (or the cookie set from
+//! `?token=`) for every request when one is given, and requests from other sites refused.
+
+mod api;
+mod downloads;
+mod locust;
+mod page;
+pub mod security;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use barrage_session::Control;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::live::LiveView;
+
+/// Where and how the server listens.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Port 0 picks a free port ([`Server::addr`] says which).
+    pub addr: SocketAddr,
+    /// With a token, every request must carry it (see [`security`]).
+    pub token: Option<String>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the web server's thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// The start form's values (`POST /api/start` as JSON, Locust's `POST /swarm` as a form):
+/// each one given replaces the scenario file's and the flags'.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct StartForm {
+    pub host: Option<String>,
+    pub users: Option<u64>,
+    pub spawn_rate: Option<f64>,
+    pub rate: Option<f64>,
+    pub run_time_s: Option<f64>,
+    /// A run time as the scenario file writes it (`30s`, `2m`): Locust's form field.
+    pub run_time: Option<String>,
+}
+
+/// A start asked from the page: the front end compiles the scenario with the form's values
+/// and answers `Ok` (the run starts) or the diagnostics that stopped it (a bad host).
+pub struct StartRequest {
+    pub form: StartForm,
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// What the handlers share.
+pub(crate) struct Shared {
+    live: LiveView,
+    control: Mutex<Option<Control>>,
+    starts: mpsc::UnboundedSender<StartRequest>,
+    /// A start was accepted (or is being tried): a second one is refused.
+    started: AtomicBool,
+    quit: Notify,
+    security: security::Security,
+}
+
+impl Shared {
+    pub(crate) fn control(&self) -> Option<Control> {
+        self.control
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+/// The running server (see the module comment).
+pub struct Server {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Listens on `config.addr` and serves `live` from a thread of its own. Returns the
+    /// server and the start requests the page sends.
+    pub fn start(
+        config: Config,
+        live: LiveView,
+    ) -> Result<(Server, mpsc::UnboundedReceiver<StartRequest>), ServerError> {
+        let bind = |source| ServerError::Bind {
+            addr: config.addr,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(config.addr).map_err(bind)?;
+        listener.set_nonblocking(true).map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
+        let (starts, inbox) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            live,
+            control: Mutex::new(None),
+            starts,
+            started: AtomicBool::new(false),
+            quit: Notify::new(),
+            security: security::Security::new(config.token, config.addr.ip().is_loopback()),
+        });
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = api::router(shared.clone());
+        let thread = std::thread::Builder::new()
+            .name("barrage-web".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("error: the web UI cannot start its runtime: {e}");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("error: the web UI cannot listen: {e}");
+                            return;
+                        }
+                    };
+                    tokio::select! {
+                        served = axum::serve(listener, app) => {
+                            if let Err(e) = served {
+                                eprintln!("error: the web UI stopped: {e}");
+                            }
+                        }
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime here ends every open connection (event streams
+                // included) without waiting for the browsers.
+            })
+            .map_err(ServerError::Thread)?;
+        Ok((
+            Server {
+                addr,
+                shared,
+                shutdown: Some(shutdown),
+                thread: Some(thread),
+            },
+            inbox,
+        ))
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The page's address.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The run has started: the buttons steer it through `control`.
+    pub fn set_control(&self, control: Control) {
+        *self
+            .shared
+            .control
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(control);
+    }
+
+    /// Marks the run as started without the form (`--autostart`): the form is refused.
+    pub fn mark_started(&self) {
+        self.shared
+            .started
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Resolves when the page asks to quit (`POST /api/quit`), even if it asked earlier.
+    pub async fn quit_asked(&self) {
+        self.shared.quit.notified().await
+    }
+
+    /// Stops serving and ends every connection.
+    pub fn stop(mut self) {
+        self.shut();
+    }
+
+    fn shut(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shut();
+    }
+}
