@@ -283,7 +283,10 @@
       spectrum = view.spectra.find((s) => (s.i === null ? 'aggregate' : String(s.i)) === endpoint);
     } else {
       spectrum = liveDistribution && liveDistribution.endpoint === endpoint ? liveDistribution.spectrum : null;
-      fetchDistribution(endpoint, false);
+      // Before the start there is no run to ask about.
+      if (view.state !== 'ready') {
+        fetchDistribution(endpoint, false);
+      }
     }
     const points = spectrum ? spectrum.points : [];
     $('distribution-empty').hidden = points.length > 0;
@@ -359,6 +362,9 @@
   const PAGE_ROWS = 100;
   // The endpoint indices on the table's page, in order (the status codes follow them).
   let displayedEndpoints = [];
+  // Rows made per task beyond those on screen, and whether a task to make more is pending.
+  const ROWS_PER_TASK = 250;
+  let moreRowsScheduled = false;
   let tablePage = 0;
   let tableFilter = '';
 
@@ -417,10 +423,19 @@
     const displayed = new Set(matching.slice(first, first + PAGE_ROWS));
     displayedEndpoints = [...displayed];
     let added = null;
+    let made = 0;
+    let more = false;
     view.endpoints.forEach((r, i) => {
       const key = String(i);
       let row = rows.get(key);
       if (!row) {
+        // Rows not on screen are made a few hundred per task, so the first View of thousands
+        // of endpoints does not hold the main thread for long.
+        if (made >= ROWS_PER_TASK && !displayed.has(i)) {
+          more = true;
+          return;
+        }
+        made += 1;
         row = makeRow(key);
         rows.set(key, row);
         added = added || document.createDocumentFragment();
@@ -434,6 +449,13 @@
     });
     if (added) {
       body.appendChild(added);
+    }
+    if (more && !moreRowsScheduled) {
+      moreRowsScheduled = true;
+      setTimeout(() => {
+        moreRowsScheduled = false;
+        drawTable(barrage.view);
+      }, 0);
     }
     for (const [key, row] of rows) {
       if (key !== 'aggregate' && Number(key) >= view.endpoints.length) {

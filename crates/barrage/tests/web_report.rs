@@ -118,6 +118,7 @@ fn node(report: &Path, result: &Path, exit: i32, screenshot: &Path, baseline: bo
 #[test]
 #[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
 fn the_html_report_opens_offline_and_shows_the_result_file_s_numbers() {
+    let _browser = common::one_browser_at_a_time();
     let target = DemoTarget::start(DemoOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "scenario.yaml", SCENARIO);
@@ -167,6 +168,7 @@ fn the_html_report_opens_offline_and_shows_the_result_file_s_numbers() {
 #[test]
 #[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
 fn the_live_page_appends_deltas_and_stays_responsive_with_2000_endpoints() {
+    let _browser = common::one_browser_at_a_time();
     let artifacts = repo_root().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("creating target/test-artifacts");
     let o = Command::new("node")

@@ -60,6 +60,7 @@ fn artifacts() -> PathBuf {
 #[test]
 #[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
 fn a_whole_run_from_the_page() {
+    let _browser = common::one_browser_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo.json");
     let (mut child, url) = serve(
@@ -101,6 +102,7 @@ fn a_whole_run_from_the_page() {
 #[test]
 #[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
 fn two_thousand_endpoints_never_block_the_page() {
+    let _browser = common::one_browser_at_a_time();
     let target = DemoTarget::start(DemoOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut yaml = String::from(

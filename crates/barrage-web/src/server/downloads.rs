@@ -21,7 +21,17 @@ pub(crate) async fn result_now(s: &Shared) -> Result<Arc<ResultDoc>, ApiError> {
     if let Some(done) = s.live.result() {
         return Ok(done);
     }
-    let Some(control) = s.control() else {
+    // Between the start being accepted and the session handing over its control handle
+    // (compiling, starting the workers) the run is starting: wait for it.
+    let mut control = s.control();
+    for _ in 0..50 {
+        if control.is_some() || s.live.state() == crate::view::State::Ready {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        control = s.control();
+    }
+    let Some(control) = control else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "the run has not started",

@@ -345,3 +345,11 @@ pub fn run_scenario(
         .arg("--json")
         .arg(out))
 }
+
+/// Holds the test binary's browser tests to one at a time: they measure the page's main
+/// thread (no task over 200 ms), which a second Chromium and its load run on the machine's
+/// two cores would slow down for reasons that are not the page's.
+pub fn one_browser_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
