@@ -404,6 +404,17 @@ impl Aggregator {
         out
     }
 
+    /// The encoded cumulative response-time histogram of one endpoint (its index) or, with
+    /// `None`, of the aggregate: what a latency distribution needs, without building the
+    /// whole [`Aggregator::result`]. `None` for an index past the endpoints.
+    pub fn response_time_histogram(&self, endpoint: Option<usize>) -> Option<String> {
+        let data = match endpoint {
+            Some(i) => self.totals.endpoints.get(i)?,
+            None => &self.totals.aggregate,
+        };
+        Some(data.response_time.encode())
+    }
+
     /// The result file for the run so far. `meta.duration_s` is set from `elapsed`, so the
     /// file's duration and its rates agree. `windows` holds the closed windows and then the
     /// open one, as far as it got.

@@ -398,3 +398,37 @@ fn an_empty_run_reports_zeros_not_nan() {
     assert!(s.failures.is_empty());
     assert_eq!(s.endpoints.len(), 2, "idle endpoints are still listed");
 }
+
+#[test]
+fn one_response_time_histogram_equals_the_results() {
+    let f = fixture();
+    let mut w = Recorder::new(&f.registry);
+    for v in 1..=100 {
+        w.success(f.get, 200, ms(v, v / 2), 10, 100);
+    }
+    for _ in 0..8 {
+        w.success(f.post, 201, ms(50, 40), 20, 30);
+    }
+    let mut agg = Aggregator::new(f.registry.clone());
+    agg.absorb(0, w.take_interval());
+    let doc = agg.result(barrage_metrics::RunMeta::default(), SECOND);
+    let h = &doc.histograms;
+    assert_eq!(
+        agg.response_time_histogram(None).as_deref(),
+        Some(h.aggregate.response_time.as_str())
+    );
+    for e in [f.get, f.post] {
+        let i = e.0 as usize;
+        assert_eq!(
+            agg.response_time_histogram(Some(i)).as_deref(),
+            Some(h.endpoints[i].response_time.as_str())
+        );
+    }
+    let post = barrage_metrics::decode_histogram(
+        &agg.response_time_histogram(Some(f.post.0 as usize))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(post.len(), 8);
+    assert_eq!(agg.response_time_histogram(Some(2)), None);
+}

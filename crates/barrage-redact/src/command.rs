@@ -5,13 +5,29 @@
 //! The flags are recognised by spelling, not by parsing the command (this crate knows no
 //! CLI): `-H`/`--header` values of the form `name: value` with a secret name, and
 //! `-b`/`--body` values; every argument is also read as a possible URL. `run`'s `-H` is
-//! the host, a URL, which the URL rule covers.
+//! the host, a URL, which the URL rule covers. A long flag whose name says it holds a
+//! secret (`--web-auth-token`, any `--*token*`, `--*password*`, `--*secret*`) has its
+//! value replaced whole, as `--flag VALUE` or `--flag=VALUE`: such a value is a secret
+//! by itself, not a header or a body with secret parts.
 
 use crate::{Redactor, REDACTED};
 
 enum Next {
     Header,
     Body,
+    Secret,
+}
+
+/// Words that make a long flag's value secret (`--web-auth-token`, `--db-password`).
+const SECRET_FLAG_WORDS: &[&str] = &["token", "password", "secret"];
+
+/// Whether `flag` (as typed, with its dashes) takes a secret value.
+fn secret_flag(flag: &str) -> bool {
+    let Some(name) = flag.strip_prefix("--") else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    name == "web-auth-token" || SECRET_FLAG_WORDS.iter().any(|w| name.contains(w))
 }
 
 pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
@@ -22,6 +38,7 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
         let shown = match next.take() {
             Some(Next::Header) => header(rules, arg),
             Some(Next::Body) => rules.body_text(arg).into_owned(),
+            Some(Next::Secret) => REDACTED.to_string(),
             None => match arg {
                 "-H" | "--header" => {
                     next = Some(Next::Header);
@@ -29,6 +46,10 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
                 }
                 "-b" | "--body" => {
                     next = Some(Next::Body);
+                    arg.to_string()
+                }
+                _ if !arg.contains('=') && secret_flag(arg) => {
+                    next = Some(Next::Secret);
                     arg.to_string()
                 }
                 _ => {
@@ -40,6 +61,10 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
                         format!("{flag}{}", header(rules, v))
                     } else if let Some((flag, v)) = glued(arg, "-b") {
                         format!("{flag}{}", rules.body_text(v))
+                    } else if let Some((flag, _)) =
+                        arg.split_once('=').filter(|(f, _)| secret_flag(f))
+                    {
+                        format!("{flag}={REDACTED}")
                     } else if let Some((flag, v)) =
                         arg.split_once('=').filter(|(f, _)| f.starts_with("--"))
                     {
@@ -134,6 +159,30 @@ mod tests {
             ]),
             "barrage hit -H=authorization: [redacted] -b=password=[redacted] \
              --host=http://alice:[redacted]@127.0.0.1:8000"
+        );
+    }
+
+    #[test]
+    fn flags_named_for_secrets_have_their_values_replaced_in_both_spellings() {
+        assert_eq!(
+            line(&[
+                "barrage",
+                "run",
+                "s.yaml",
+                "--web",
+                "--web-auth-token",
+                "SECRET-1",
+                "--web-auth-token=SECRET-2",
+                "--DB-Password",
+                "pw",
+                "--api-secret=s3",
+                "--my-token-file=t",
+                "--web-port",
+                "8089",
+            ]),
+            "barrage run s.yaml --web --web-auth-token [redacted] --web-auth-token=[redacted] \
+             --DB-Password [redacted] --api-secret=[redacted] --my-token-file=[redacted] \
+             --web-port 8089"
         );
     }
 }

@@ -55,6 +55,8 @@ pub(crate) enum Message {
     Steer(Request),
     /// Answer with the result document of the run so far.
     ResultSoFar(oneshot::Sender<ResultDoc>),
+    /// Answer with one endpoint's (or the aggregate's) encoded response-time histogram.
+    Histogram(Option<usize>, oneshot::Sender<Option<String>>),
 }
 
 /// One scenario as the handle knows it.
@@ -220,6 +222,22 @@ impl Control {
         }
     }
 
+    /// The encoded response-time histogram of the run so far (as the result file encodes
+    /// it) of endpoint `endpoint` (its index), or of the aggregate with `None`: one encode
+    /// where [`Control::result_so_far`] builds the whole document. `Ok(None)` when there
+    /// is no such endpoint; [`ControlError::Ended`] once the run is over.
+    pub fn histogram(
+        &self,
+        endpoint: Option<usize>,
+    ) -> impl Future<Output = Result<Option<String>, ControlError>> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.tx.send(Message::Histogram(endpoint, reply));
+        async move {
+            sent.map_err(|_| ControlError::Ended)?;
+            answer.await.map_err(|_| ControlError::Ended)
+        }
+    }
+
     fn send(&self, command: Command, source: &str) -> Result<(), ControlError> {
         self.tx
             .send(Message::Steer(Request {
@@ -342,6 +360,7 @@ mod tests {
         assert_eq!(rt.block_on(pending), Err(ControlError::Ended));
         // Asked after it ended.
         assert_eq!(rt.block_on(one.result_so_far()), Err(ControlError::Ended));
+        assert_eq!(rt.block_on(one.histogram(None)), Err(ControlError::Ended));
         assert_eq!(one.stop("test"), Err(ControlError::Ended));
     }
 }

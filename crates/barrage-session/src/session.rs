@@ -253,6 +253,9 @@ impl Session {
                         // The asker may have given up waiting: nothing to do then.
                         let _ = reply.send(so_far);
                     }
+                    Message::Histogram(endpoint, reply) => {
+                        let _ = reply.send(state.agg.response_time_histogram(endpoint));
+                    }
                 }
             }
         }

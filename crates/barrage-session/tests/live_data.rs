@@ -111,7 +111,11 @@ fn a_live_run_shows_windows_in_flight_requests_and_its_result_so_far() {
     let (outcome, seconds, (so_far, after), before) = run(TWO_ENDPOINTS, load, 2, |control| {
         tokio::task::spawn_local(async move {
             tokio::time::sleep(Duration::from_millis(2500)).await;
-            let so_far = control.result_so_far().await;
+            let so_far = (
+                control.result_so_far().await,
+                control.histogram(Some(0)).await,
+                control.histogram(Some(99)).await,
+            );
             // Asked again and again until the run is over; each answer is a whole document.
             let mut asked = 0;
             let after = loop {
@@ -130,7 +134,28 @@ fn a_live_run_shows_windows_in_flight_requests_and_its_result_so_far() {
     let result = &outcome.result;
 
     // The result so far, mid-run: a whole document of what had happened by then.
+    let (so_far, one, missing) = so_far;
     let so_far = so_far.expect("the run was still going");
+    // One endpoint's histogram alone, asked just after it: as many as the document's
+    // count of that endpoint or a few more, and no endpoint 99.
+    let one = one.expect("still going").expect("endpoint 0 exists");
+    let one = decode_histogram(&one).unwrap();
+    let in_doc = so_far.histograms.endpoints[0].response_time().unwrap();
+    assert!(
+        one.len() >= in_doc.len() && !in_doc.is_empty(),
+        "{} {}",
+        one.len(),
+        in_doc.len()
+    );
+    assert!(
+        one.len()
+            < result.histograms.endpoints[0]
+                .response_time()
+                .unwrap()
+                .len()
+                + 1
+    );
+    assert_eq!(missing, Ok(None));
     assert_eq!(so_far.version, ResultDoc::VERSION);
     assert!(so_far.aggregate.requests > 0, "{:?}", so_far.aggregate);
     assert!(so_far.aggregate.requests < result.aggregate.requests);

@@ -968,6 +968,8 @@
       if (s.state === 'ended') {
         // The final distribution replaces the one of the run so far.
         fetchDistribution($('distribution-endpoint').value || 'aggregate', true);
+        // The server ends the stream after the end; reconnecting would only fetch the end again.
+        events.close();
       }
     });
     events.addEventListener('notice', (ev) => {

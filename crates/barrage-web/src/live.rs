@@ -47,7 +47,11 @@ pub struct LiveView {
 
 struct Inner {
     whole: Mutex<Whole>,
-    events: broadcast::Sender<Event>,
+    /// `None` once the run has ended ([`LiveView::close`]): dropping the sender ends every
+    /// event stream after its last event, so a graceful shutdown has nothing to wait for.
+    events: Mutex<Option<broadcast::Sender<Event>>>,
+    /// The last `state` event, for a client that subscribes after the streams closed.
+    last_state: Mutex<Option<Event>>,
 }
 
 struct Whole {
@@ -73,7 +77,8 @@ impl LiveView {
                     last_window: None,
                     result: None,
                 }),
-                events,
+                events: Mutex::new(Some(events)),
+                last_state: Mutex::new(None),
             }),
         }
     }
@@ -97,9 +102,23 @@ impl LiveView {
         self.with_view(to_json)
     }
 
-    /// The events from now on.
+    /// The events from now on. Once the streams are closed, a receiver that holds the
+    /// last `state` event and then ends.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        if let Some(events) = lock(&self.inner.events).as_ref() {
+            return events.subscribe();
+        }
+        let (events, receiver) = broadcast::channel(1);
+        if let Some(last) = lock(&self.inner.last_state).clone() {
+            let _ = events.send(last);
+        }
+        receiver
+    }
+
+    /// Ends every event stream after the events already sent (the run is over, or the
+    /// server stops); later subscribers get the last `state` event and an end.
+    pub fn close(&self) {
+        lock(&self.inner.events).take();
     }
 
     /// The run's judged result, once it is over.
@@ -152,6 +171,8 @@ impl LiveView {
         }
         whole.view.state = State::Ended;
         self.send_state(&whole.view);
+        drop(whole);
+        self.close();
     }
 
     /// The session's sink that keeps this View.
@@ -175,12 +196,26 @@ impl LiveView {
     }
 
     fn send(&self, name: &'static str, data: &impl Serialize) {
-        // No client listening is no error.
-        let _ = self.inner.events.send(Event {
+        self.send_raw(Event {
             name,
             data: to_json(data).into(),
         });
     }
+
+    fn send_raw(&self, event: Event) {
+        if event.name == "state" {
+            *lock(&self.inner.last_state) = Some(event.clone());
+        }
+        // No client listening (or the streams closed) is no error.
+        if let Some(events) = lock(&self.inner.events).as_ref() {
+            let _ = events.send(event);
+        }
+    }
+}
+
+/// A lock whose holder cannot leave its value half-written (a whole value is swapped in).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn to_json(value: &impl Serialize) -> String {
@@ -212,7 +247,7 @@ impl Sink for WebSink {
         let mut whole = self.live.whole();
         let delta = whole.second(live);
         drop(whole);
-        let _ = self.live.inner.events.send(Event {
+        self.live.send_raw(Event {
             name: "second",
             data: delta.into(),
         });
@@ -226,7 +261,7 @@ impl Sink for WebSink {
         let mut whole = self.live.whole();
         let delta = whole.finished(end);
         drop(whole);
-        let _ = self.live.inner.events.send(Event {
+        self.live.send_raw(Event {
             name: "second",
             data: delta.into(),
         });

@@ -102,7 +102,25 @@ fn listen_address(web: &WebArgs) -> Result<SocketAddr, u8> {
         }
         _ => {}
     }
+    // The page keeps the token in a cookie: one it cannot hold would never work.
+    let unfit = web
+        .web_auth_token
+        .as_deref()
+        .and_then(|t| t.chars().find(|c| !cookie_octet(*c)));
+    if let Some(bad) = unfit {
+        eprintln!(
+            "error: --web-auth-token holds {bad:?}, which a cookie cannot carry (the page \
+             keeps the token in one); use printable ASCII without space, `\"`, `,`, `;` \
+             or `\\`, e.g. the output of `openssl rand -hex 16`"
+        );
+        return Err(exit::USAGE);
+    }
     Ok(SocketAddr::new(ip, port))
+}
+
+/// Whether `c` may stand in a cookie's value (RFC 6265's cookie-octet).
+fn cookie_octet(c: char) -> bool {
+    c.is_ascii_graphic() && !matches!(c, '"' | ',' | ';' | '\\')
 }
 
 /// Serves the web UI and runs the scenario from it (see the module comment).

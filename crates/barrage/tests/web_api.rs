@@ -1,10 +1,12 @@
 //! The web UI's HTTP API, driven as a Locust script drives Locust's (plain HTTP over
-//! loopback, no browser): `POST /swarm`, `GET /stats/requests` while the run goes on,
-//! `GET /stop`, and the numbers at the end equal to the result file's; a bad host answered
-//! with its diagnostic while the page stays ready; the security rules (a non-loopback bind
-//! without a token, 401 without the token, the cookie from `?token=`, 403 for another
-//! site's Origin); `--web --headless`; Ctrl-C before the start. Load goes to the demo
-//! target on 127.0.0.1 only, and every run is bounded by its run time.
+//! loopback, no browser): `POST /swarm` (to start, and mid-run to change the users),
+//! `GET /stats/requests` while the run goes on, `GET /stop`, and the numbers at the end
+//! equal to the result file's; a bad host answered with its diagnostic while the page stays
+//! ready; the security rules (a non-loopback bind without a token, tokens a cookie cannot
+//! hold, 401 without the token, the cookie from `?token=`, 403 for another site's Origin,
+//! the token never shown); `--web --headless`; Ctrl-C before the start; event streams that
+//! see the end before the process exits, and one that never reads holding nothing up. Load
+//! goes to the demo target on 127.0.0.1 only, and every run is bounded by its run time.
 
 mod common;
 
@@ -206,6 +208,61 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
         );
         std::thread::sleep(Duration::from_millis(700));
     }
+    // Locust's `/swarm` during the run changes the user count, as Locust's web.py does;
+    // `/api/start` stays refused.
+    let (status, more) = json(
+        addr,
+        "POST",
+        "/swarm",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "user_count=3&spawn_rate=10",
+    );
+    assert_eq!(status, 200, "{more}");
+    assert_eq!(more["success"], true, "{more}");
+    assert_eq!(more["message"], "Swarming started");
+    assert_eq!(more["host"], target.url());
+    assert_eq!(
+        json(
+            addr,
+            "POST",
+            "/api/start",
+            &[("content-type", "application/json")],
+            "{}"
+        )
+        .0,
+        409
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, stats) = json(addr, "GET", "/stats/requests", &[], "");
+        if stats["user_count"] == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "users never reached 3: {}\n{}",
+            stats["user_count"],
+            child.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The distribution of the run so far, of the aggregate and of one endpoint (one
+    // histogram from the session); an index past the endpoints is 404.
+    let (status, spectrum) = json(addr, "GET", "/api/distribution?endpoint=aggregate", &[], "");
+    assert_eq!(status, 200, "{spectrum}");
+    assert_eq!(spectrum["i"], Value::Null);
+    let points = spectrum["points"].as_array().unwrap();
+    assert!(!points.is_empty(), "{spectrum}");
+    let (status, one) = json(addr, "GET", "/api/distribution?endpoint=1", &[], "");
+    assert_eq!((status, &one["i"]), (200, &Value::from(1)), "{one}");
+    let (status, e) = json(addr, "GET", "/api/distribution?endpoint=9", &[], "");
+    assert_eq!(status, 404, "{e}");
+    assert_eq!(
+        json(addr, "GET", "/api/distribution?endpoint=x", &[], "").0,
+        400
+    );
+
     let (status, stopped) = json(addr, "GET", "/stop", &[], "");
     assert_eq!((status, &stopped["success"]), (200, &Value::Bool(true)));
 
@@ -244,12 +301,14 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
     let served: u64 = target.counts().values().sum();
     assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(served));
     assert!(served > 0);
-    // The stop from the page is in the timeline, by its source.
+    // The change and the stop from the page are in the timeline, by their source.
+    let timeline = doc["timeline"].as_array().unwrap();
+    assert_eq!(timeline[0]["source"], "web UI", "{timeline:?}");
     assert_eq!(
-        doc["timeline"][0]["source"], "web UI",
-        "{}",
-        doc["timeline"]
+        timeline[0]["what"], "users 2 -> 3 (scenario default)",
+        "{timeline:?}"
     );
+    assert_eq!(timeline[1]["source"], "web UI", "{timeline:?}");
 
     // The downloads are the result's.
     let (status, head, body) = call(addr, "GET", "/download/result.json", &[], "");
@@ -271,9 +330,6 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
         "{csv}"
     );
 
-    // A browser that stopped reading its event stream does not hold the process open.
-    let mut stalled = TcpStream::connect(addr).unwrap();
-    write!(stalled, "GET /api/events HTTP/1.1\r\nhost: {addr}\r\n\r\n").unwrap();
     // A stop from the page ends the run as its run time would: the verdict (passed) decides.
     assert_eq!(json(addr, "POST", "/api/quit", &[], "").0, 200);
     assert_eq!(
@@ -285,7 +341,7 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
 }
 
 #[test]
-fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it() {
+fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it_here_on_127_0_0_2() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "gets.yaml", GETS);
     let s = scenario.to_str().unwrap();
@@ -305,12 +361,36 @@ fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--headless"), "{}", stderr(&o));
 
+    // Tokens a cookie cannot hold would never work from the page: refused at the start.
+    for bad in ["a;b", "a,b", "a b", "tök", "a\tb", "a\"b"] {
+        let o = run(barrage().args([
+            "run",
+            s,
+            "--web",
+            "--web-port",
+            "0",
+            "--web-auth-token",
+            bad,
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cookie cannot carry"),
+            "{bad:?}: {}",
+            stderr(&o)
+        );
+    }
+
+    // With a token, on 127.0.0.2: an address that is not the default (tests send nothing
+    // off loopback, so this is as far from the default as a test may bind; the rules
+    // checked here do not depend on the address once a token is given).
     let out = dir.path().join("never.json");
     let (mut child, addr) = serve(
         &[
             "run",
             s,
             "--web",
+            "--web-host",
+            "127.0.0.2",
             "--web-port",
             "0",
             "--web-auth-token",
@@ -340,6 +420,19 @@ fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it() {
             "GET",
             "/api/view",
             &[("authorization", "Bearer t0ken")],
+            ""
+        )
+        .0,
+        200
+    );
+    assert_eq!(addr.ip().to_string(), "127.0.0.2");
+    // The scheme's name in any case.
+    assert_eq!(
+        call(
+            addr,
+            "GET",
+            "/api/view",
+            &[("authorization", "bearer t0ken")],
             ""
         )
         .0,
@@ -662,4 +755,184 @@ fn a_password_in_the_host_is_never_shown_and_the_form_sent_back_runs() {
     assert!(doc["aggregate"]["requests"].as_u64().unwrap() > 0);
     assert_eq!(doc["aggregate"]["failures"], 0);
     assert!(!std::fs::read_to_string(&out).unwrap().contains("pw-s3cret"));
+}
+
+/// Opens `/api/events` on a raw connection (the head sent, nothing read yet).
+fn events(addr: SocketAddr, headers: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n{headers}\r\n"
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn without_autoquit_an_event_stream_sees_the_end_before_the_process_exits() {
+    const CLIENTS: usize = 20;
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "gets.yaml", GETS);
+    // Three times: the end used to race the runtime's drop, so one pass could be luck.
+    for round in 0..3 {
+        let (mut child, addr) = serve(
+            &[
+                "run",
+                scenario.to_str().unwrap(),
+                "-H",
+                &target.url(),
+                "--web",
+                "--web-port",
+                "0",
+            ],
+            dir.path(),
+        );
+        // Several clients, as several tabs: each must see the end.
+        let mut streams: Vec<TcpStream> = (0..CLIENTS).map(|_| events(addr, "")).collect();
+        let ct = [("content-type", "application/json")];
+        let (status, e) = json(addr, "POST", "/api/start", &ct, r#"{"run_time_s": 1}"#);
+        assert_eq!(status, 200, "{e}");
+        for (k, stream) in streams.iter_mut().enumerate() {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 8192];
+            let text = loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).into_owned();
+                if text.contains(r#""state":"ended""#) || n == 0 {
+                    break text;
+                }
+            };
+            assert!(
+                text.contains("event: state") && text.contains(r#""state":"ended""#),
+                "round {round}, client {k}: no ended state event before the stream closed:\n{text}\n{}",
+                child.log()
+            );
+        }
+        // The stream then ends, and the process exits without waiting for the client.
+        let code = wait_exit(&mut child, Duration::from_secs(10));
+        assert_eq!(code, 0, "round {round}\n{}", child.log());
+    }
+}
+
+#[test]
+fn a_browser_that_never_reads_costs_the_run_no_second_and_no_time() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "gets.yaml", GETS);
+    let out = dir.path().join("stalled.json");
+    let (mut child, addr) = serve(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--web",
+            "--web-port",
+            "0",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    // Attached before the start and kept, unread, for the whole run.
+    let stalled = events(addr, "");
+    let form = format!(
+        "user_count=2&spawn_rate=2&run_time=5&host={}",
+        target.url().replace(':', "%3A").replace('/', "%2F")
+    );
+    let started = Instant::now();
+    let (status, swarm) = json(
+        addr,
+        "POST",
+        "/swarm",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    assert_eq!(status, 200, "{swarm}");
+    // The run ends by its run time (5 s) and the process with it: the unread stream holds
+    // neither (a stop takes at most the stop timeout and the server's 2 s grace).
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(20)),
+        0,
+        "{}",
+        child.log()
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let doc = read_json(&out);
+    let duration = doc["run"]["duration_s"].as_f64().unwrap();
+    assert!((4.5..7.0).contains(&duration), "ran {duration} s");
+    // Every second of the run reached the result.
+    let seconds = common::series(&doc, "requests").len() as f64;
+    assert!(
+        (seconds - duration).abs() <= 1.0,
+        "{seconds} seconds in the series of a {duration} s run"
+    );
+    drop(stalled);
+}
+
+#[test]
+fn the_web_auth_token_is_never_shown_in_the_view_the_result_or_the_downloads() {
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "gets.yaml", GETS);
+    let out = dir.path().join("token.json");
+    let secret = "Zq7-web-token-5ecret";
+    let (mut child, addr) = serve(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "-H",
+            &target.url(),
+            "--web",
+            "--web-port",
+            "0",
+            "--web-auth-token",
+            secret,
+            "--autoquit",
+            "60",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let bearer = format!("Bearer {secret}");
+    let auth = [("authorization", bearer.as_str())];
+    let start = [auth[0], ("content-type", "application/json")];
+    let (status, e) = json(addr, "POST", "/api/start", &start, r#"{"run_time_s": 1}"#);
+    assert_eq!(status, 200, "{e}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while json(addr, "GET", "/api/view", &auth, "").1["state"] != "ended" {
+        assert!(Instant::now() < deadline, "never ended\n{}", child.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let file = std::fs::read_to_string(&out).unwrap();
+    let doc: Value = serde_json::from_str(&file).unwrap();
+    let command = doc["run"]["command"].as_str().unwrap();
+    assert!(command.contains("--web-auth-token [redacted]"), "{command}");
+    let mut shown = vec![("--json file", file)];
+    for path in [
+        "/api/view",
+        "/download/result.json",
+        "/download/report.html",
+    ] {
+        let (status, _, body) = call(addr, "GET", path, &auth, "");
+        assert_eq!(status, 200, "{path}");
+        let body = String::from_utf8(body).unwrap();
+        assert!(body.contains("[redacted]"), "{path} holds no command line");
+        shown.push((path, body));
+    }
+    for (what, text) in shown {
+        assert!(!text.contains(secret), "{what} shows the token");
+    }
+    assert_eq!(call(addr, "POST", "/api/quit", &auth, "").0, 200);
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(10)),
+        0,
+        "{}",
+        child.log()
+    );
 }

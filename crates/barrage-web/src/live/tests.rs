@@ -99,6 +99,37 @@ fn states_and_notices_reach_the_clients_and_the_view() {
     });
 }
 
+#[test]
+fn the_end_is_the_last_event_and_then_every_stream_ends() {
+    let view = LiveView::new(View::default());
+    let mut before = view.subscribe();
+    view.set_state(State::Running);
+    view.end(0);
+    let ended = r#"{"state":"ended","verdict":null}"#;
+    let e = before.try_recv().unwrap();
+    assert_eq!(
+        (e.name, &*e.data),
+        ("state", r#"{"state":"running","verdict":null}"#)
+    );
+    let e = before.try_recv().unwrap();
+    assert_eq!((e.name, &*e.data), ("state", ended));
+    assert_eq!(
+        before.try_recv().unwrap_err(),
+        broadcast::error::TryRecvError::Closed
+    );
+    // A client that comes after the end gets the end, then the stream ends.
+    let mut after = view.subscribe();
+    let e = after.try_recv().unwrap();
+    assert_eq!((e.name, &*e.data), ("state", ended));
+    assert_eq!(
+        after.try_recv().unwrap_err(),
+        broadcast::error::TryRecvError::Closed
+    );
+    // Nothing is sent once closed, and it is no error.
+    view.notice("late");
+    assert_eq!(view.subscribe().try_recv().unwrap().name, "state");
+}
+
 fn windows(start: &[u64], aggregate: &[f64], endpoints: &[(u32, &[f64])]) -> Windows {
     let values = |v: &[f64]| vec![v.iter().map(|&x| Some(x)).collect::<Vec<_>>()];
     Windows {

@@ -52,7 +52,7 @@ impl ApiError {
         &self.text
     }
 
-    fn control(e: ControlError) -> ApiError {
+    pub(crate) fn control(e: ControlError) -> ApiError {
         let status = match e {
             ControlError::Ended => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
@@ -215,28 +215,48 @@ async fn distribution(
     State(s): State<Arc<Shared>>,
     Query(which): Query<Which>,
 ) -> Result<Json<view::Spectrum>, ApiError> {
-    let doc = downloads::result_now(&s).await?;
-    let (encoded, i) = if which.endpoint == "aggregate" {
-        (&doc.histograms.aggregate.response_time, None)
+    let i: Option<u32> = if which.endpoint == "aggregate" {
+        None
     } else {
-        let i: u32 = which.endpoint.parse().map_err(|_| {
+        Some(which.endpoint.parse().map_err(|_| {
             ApiError::bad(format!(
                 "endpoint `{}` is neither `aggregate` nor an endpoint's index",
                 which.endpoint
             ))
-        })?;
-        let h = doc.histograms.endpoints.get(i as usize).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no endpoint {i}: this run has {}",
-                    doc.histograms.endpoints.len()
-                ),
-            )
-        })?;
-        (&h.response_time, Some(i))
+        })?)
     };
-    let h = barrage_metrics::decode_histogram(encoded).map_err(|e| {
+    let missing = |i: u32| ApiError::new(StatusCode::NOT_FOUND, format!("no endpoint {i}"));
+    // While the run goes on, one histogram from the session (one encode); once it is
+    // over, or if it ends while asked, the final result's.
+    let so_far = match s.live.result() {
+        Some(_) => None,
+        None => match downloads::control_now(&s)
+            .await?
+            .histogram(i.map(|i| i as usize))
+            .await
+        {
+            Ok(Some(encoded)) => Some(encoded),
+            Ok(None) => return Err(missing(i.unwrap_or_default())),
+            Err(_) => None,
+        },
+    };
+    let encoded = match so_far {
+        Some(encoded) => encoded,
+        None => {
+            let doc = downloads::result_now(&s).await?;
+            let h = &doc.histograms;
+            match i {
+                None => h.aggregate.response_time.clone(),
+                Some(i) => h
+                    .endpoints
+                    .get(i as usize)
+                    .ok_or_else(|| missing(i))?
+                    .response_time
+                    .clone(),
+            }
+        }
+    };
+    let h = barrage_metrics::decode_histogram(&encoded).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot read the histogram: {e}"),

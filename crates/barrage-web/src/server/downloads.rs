@@ -16,32 +16,32 @@ use super::Shared;
 use crate::view::View;
 
 /// The result of the run: the final one once it is over; while it runs, the run so far
-/// (`Control::result_so_far`: the session's loop builds it between two seconds).
+/// (`Control::result_so_far`: the session's loop builds it between two seconds, at most
+/// once per closed second of the run whoever asks).
 pub(crate) async fn result_now(s: &Shared) -> Result<Arc<ResultDoc>, ApiError> {
     if let Some(done) = s.live.result() {
         return Ok(done);
     }
-    // Between the start being accepted and the session handing over its control handle
-    // (compiling, starting the workers) the run is starting: wait for it.
-    let mut control = s.control();
-    for _ in 0..50 {
-        if control.is_some() || s.live.state() == crate::view::State::Ready {
-            break;
+    let control = control_now(s).await?;
+    // One result per closed second: the lock is held while the session builds it, so the
+    // callers of the same second wait for that one instead of asking for their own.
+    let second = s.live.with_view(|v| v.elapsed_s.max(0.0).floor() as u64);
+    let mut cached = s.so_far.lock().await;
+    if let Some((at, doc)) = cached.as_ref() {
+        if *at == second {
+            return Ok(doc.clone());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        control = s.control();
     }
-    let Some(control) = control else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "the run has not started",
-        ));
-    };
     match control.result_so_far().await {
-        Ok(doc) => Ok(Arc::new(doc)),
+        Ok(doc) => {
+            let doc = Arc::new(doc);
+            *cached = Some((second, doc.clone()));
+            Ok(doc)
+        }
         // The run ended while the request waited: the final result is on its way to the
         // web sink (it is handed to the sinks right after the loop ends).
         Err(_) => {
+            drop(cached);
             for _ in 0..50 {
                 if let Some(done) = s.live.result() {
                     return Ok(done);
@@ -54,6 +54,20 @@ pub(crate) async fn result_now(s: &Shared) -> Result<Arc<ResultDoc>, ApiError> {
             ))
         }
     }
+}
+
+/// The run's control handle; between the start being accepted and the session handing
+/// it over (compiling, starting the workers) the run is starting: waits for it.
+pub(crate) async fn control_now(s: &Shared) -> Result<barrage_session::Control, ApiError> {
+    let mut control = s.control();
+    for _ in 0..50 {
+        if control.is_some() || s.live.state() == crate::view::State::Ready {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        control = s.control();
+    }
+    control.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "the run has not started"))
 }
 
 pub(crate) async fn download(

@@ -13,7 +13,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::api::{begin, reset_run, stop_run, ApiError};
+use std::sync::atomic::Ordering;
+
+use super::api::{begin, reset_run, stop_run, ApiError, SOURCE};
 use super::{Shared, StartForm};
 use crate::view::{Row, State as RunState, View};
 
@@ -70,6 +72,26 @@ pub(crate) async fn swarm(
         Ok(f) => f,
         Err(e) => return answer(StatusCode::BAD_REQUEST, false, e.text(), ""),
     };
+    // Locust's `/swarm` during a run changes the user count (its web.py does); the spawn
+    // rate of a change is the scenario's, as for every other load change.
+    if let (true, Some(control)) = (s.started.load(Ordering::SeqCst), s.control()) {
+        let host = s.live.with_view(|v| v.run.target.clone());
+        let Some(users) = start.users else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                false,
+                "the run is going: give `user_count` to change the number of users",
+                &host,
+            );
+        };
+        return match control.set_users(None, users, SOURCE) {
+            Ok(()) => answer(StatusCode::OK, true, "Swarming started", &host),
+            Err(e) => {
+                let e = ApiError::control(e);
+                answer(e.status(), false, e.text(), &host)
+            }
+        };
+    }
     match begin(&s, start).await {
         Ok(()) => {
             let host = s.live.with_view(|v| v.run.target.clone());
@@ -116,9 +138,11 @@ fn entry(row: &Row) -> Value {
     let s = &row.stats;
     let rt = &s.response_time;
     let mut e = Map::new();
-    e.insert("method".into(), json!(s.method));
+    // Locust's `Aggregated` entry has no method: `null`.
+    let method = Some(&s.method).filter(|m| !m.is_empty());
+    e.insert("method".into(), json!(method));
     e.insert("name".into(), json!(s.name));
-    e.insert("safe_name".into(), json!(escape(&s.name)));
+    e.insert("safe_name".into(), json!(escape(&s.name, false)));
     e.insert("num_requests".into(), json!(s.requests));
     e.insert("num_failures".into(), json!(s.failures));
     e.insert("avg_response_time".into(), json!(rt.mean));
@@ -172,7 +196,7 @@ fn stats(v: &View) -> Value {
         .map(|f| Error {
             method: &f.method,
             name: &f.name,
-            error: escape(&format!("{}: {}", f.category, f.sample)),
+            error: escape(&format!("{}: {}", f.category, f.sample), true),
             occurrences: f.count,
         })
         .collect();
@@ -204,16 +228,18 @@ fn stats(v: &View) -> Value {
     })
 }
 
-/// As Locust escapes names and errors for its page (`html.escape`).
-fn escape(s: &str) -> String {
+/// As Locust escapes names and errors for its page: Python's `html.escape`, which with
+/// `quote` (its default, errors) also escapes quotes; `safe_name` is `escape(name,
+/// quote=False)`.
+fn escape(s: &str, quote: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
+            '"' if quote => out.push_str("&quot;"),
+            '\'' if quote => out.push_str("&#x27;"),
             c => out.push(c),
         }
     }
@@ -278,6 +304,11 @@ mod tests {
         assert_eq!(v["total_fail_per_sec"], 1.0);
         let stats = v["stats"].as_array().unwrap();
         assert_eq!(stats.len(), 3);
+        assert_eq!(
+            escape(r#"/a?b="c"&d='e'<f>"#, false),
+            r#"/a?b="c"&amp;d='e'&lt;f&gt;"#
+        );
+        assert_eq!(escape(r#""'"#, true), "&quot;&#x27;");
         let first = &stats[0];
         assert_eq!(first["name"], "/items/<id>");
         assert_eq!(first["safe_name"], "/items/&lt;id&gt;");
@@ -296,7 +327,7 @@ mod tests {
         assert_eq!(first["current_rps"], 40.0);
         assert_eq!(first["current_fail_per_sec"], 1.0);
         assert_eq!(stats[2]["name"], "Aggregated");
-        assert_eq!(stats[2]["method"], "");
+        assert_eq!(stats[2]["method"], Value::Null);
         assert_eq!(stats[2]["num_requests"], 100);
         assert_eq!(
             v["errors"],

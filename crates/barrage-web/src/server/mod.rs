@@ -7,9 +7,11 @@
 //! make the run wait for browsers. Here it only reads the [`LiveView`] (kept by the web sink
 //! on the sink's thread) and sends requests: steering through the [`Control`] handle, the
 //! start form through a channel to the front end, which compiles and starts the run. A
-//! browser that stops reading costs a lagged broadcast receiver, then nothing; stopping
-//! the server drops its runtime and with it every open connection, so no browser holds the
-//! process open.
+//! browser that stops reading costs a lagged broadcast receiver, then nothing. Stopping
+//! is graceful but bounded: the event streams end after their last event (the `ended`
+//! state, so a page without `--autoquit` still sees the end), requests under way finish,
+//! and after [`SHUTDOWN_GRACE`] the runtime is dropped with whatever is still open, so no
+//! browser holds the process open.
 //!
 //! Security (see [`security`]): loopback by default, a bearer token (or the cookie set from
 //! `?token=`) for every request when one is given, and requests from other sites refused.
@@ -30,6 +32,9 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::live::LiveView;
+
+/// How long a stopping server waits for open requests to finish before dropping them.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Where and how the server listens.
 #[derive(Clone, Debug)]
@@ -82,6 +87,10 @@ pub(crate) struct Shared {
     started: AtomicBool,
     quit: Notify,
     security: security::Security,
+    /// The last result of the run so far, by the run's closed second it was built at:
+    /// building one costs the session's loop the whole result, so the distribution and
+    /// the downloads asked within one second share it.
+    so_far: tokio::sync::Mutex<Option<(u64, Arc<barrage_metrics::ResultDoc>)>>,
 }
 
 impl Shared {
@@ -123,6 +132,7 @@ impl Server {
             started: AtomicBool::new(false),
             quit: Notify::new(),
             security: security::Security::new(config.token, config.addr.ip().is_loopback()),
+            so_far: tokio::sync::Mutex::new(None),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = api::router(shared.clone());
@@ -147,17 +157,26 @@ impl Server {
                             return;
                         }
                     };
+                    let (asked, grace) = oneshot::channel::<()>();
+                    let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                        let _ = asked.send(());
+                    });
                     tokio::select! {
-                        served = axum::serve(listener, app) => {
+                        served = served => {
                             if let Err(e) = served {
                                 eprintln!("error: the web UI stopped: {e}");
                             }
                         }
-                        _ = stopped => {}
+                        _ = async {
+                            match grace.await {
+                                Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+                                Err(_) => std::future::pending().await,
+                            }
+                        } => {}
                     }
                 });
-                // Dropping the runtime here ends every open connection (event streams
-                // included) without waiting for the browsers.
+                // Dropping the runtime here ends whatever connection outlived the grace.
             })
             .map_err(ServerError::Thread)?;
         Ok((
@@ -208,6 +227,9 @@ impl Server {
     }
 
     fn shut(&mut self) {
+        // The event streams end after their last event, or the graceful shutdown would
+        // wait the whole grace for them.
+        self.shared.live.close();
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }

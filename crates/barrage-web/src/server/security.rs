@@ -69,9 +69,12 @@ fn refusal(
         )));
     }
     let token = sec.token.as_deref()?;
+    // The scheme's name is case-insensitive (RFC 9110, 11.1): `bearer` and `BEARER` too.
     let bearer = text(header::AUTHORIZATION)
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same(t.trim(), token));
+        .map(str::trim_start)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|(_, t)| same(t.trim(), token));
     let cookie = h
         .get_all(header::COOKIE)
         .iter()
@@ -245,6 +248,14 @@ mod tests {
                 &sec,
                 "/api/view",
                 &[host, ("authorization", "Bearer s3cret")]
+            ),
+            None
+        );
+        assert_eq!(
+            status(
+                &sec,
+                "/api/view",
+                &[host, ("authorization", "bEARER s3cret")]
             ),
             None
         );
