@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod compare_cmd;
+mod demo_cmd;
 mod hit_cmd;
 mod init_cmd;
 mod manual_cmd;
@@ -114,10 +115,11 @@ fn main() -> ExitCode {
     let local = tokio::task::LocalSet::new();
     let code = local.block_on(&runtime, async {
         match cli.command {
+            cli::Command::Run(args) if args.web.web => web_cmd::run(args).await,
             cli::Command::Run(args) => commands::run(args).await,
             cli::Command::Validate { scenario } => commands::validate(&scenario),
             cli::Command::Schema => commands::schema(),
-            cli::Command::Demo(args) => commands::demo(args).await,
+            cli::Command::Demo(args) => demo_cmd::run(args).await,
             cli::Command::Hit(args) => hit_cmd::hit(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),

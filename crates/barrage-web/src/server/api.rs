@@ -10,89 +10,22 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use barrage_session::{Control, ControlError};
+use axum::Json;
+use barrage_session::Control;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::oneshot;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::{downloads, locust, page, security, Shared, StartForm, StartRequest};
+use super::error::ApiError;
+use super::{downloads, Shared, StartForm, StartRequest};
 use crate::view::{self, State as RunState};
 
 /// How the web UI names itself in the result's timeline and the notices.
 pub(crate) const SOURCE: &str = "web UI";
 
-/// A refused request: its status and why, sent as `{"error": "..."}`.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    text: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, text: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            text: text.into(),
-        }
-    }
-
-    pub(crate) fn bad(text: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, text)
-    }
-
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    pub(crate) fn text(&self) -> &str {
-        &self.text
-    }
-
-    pub(crate) fn control(e: ControlError) -> ApiError {
-        let status = match e {
-            ControlError::Ended => StatusCode::CONFLICT,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(status, e.to_string())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.text }))).into_response()
-    }
-}
-
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/", get(page::index))
-        .route("/assets/{name}", get(page::asset))
-        .route("/favicon.ico", get(page::favicon))
-        .route("/api/view", get(view_json))
-        .route("/api/events", get(events))
-        .route("/api/start", post(start))
-        .route("/api/stop", post(stop))
-        .route("/api/reset", post(reset))
-        .route("/api/load", post(load))
-        .route("/api/quit", post(quit))
-        .route("/api/distribution", get(distribution))
-        .route("/download/{file}", get(downloads::download))
-        .route("/swarm", post(locust::swarm))
-        .route("/stop", get(locust::stop))
-        .route("/stats/reset", get(locust::reset))
-        .route("/stats/requests", get(locust::requests))
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            security::guard,
-        ))
-        .with_state(shared)
-}
-
-async fn view_json(State(s): State<Arc<Shared>>) -> Response {
+pub(crate) async fn view_json(State(s): State<Arc<Shared>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         s.live.view_json(),
@@ -102,7 +35,7 @@ async fn view_json(State(s): State<Arc<Shared>>) -> Response {
 
 /// The live events. A client that falls more than the channel behind is dropped; its
 /// browser reconnects and re-fetches the View.
-async fn events(
+pub(crate) async fn events(
     State(s): State<Arc<Shared>>,
 ) -> Sse<impl Stream<Item = Result<sse::Event, Infallible>>> {
     let stream = BroadcastStream::new(s.live.subscribe()).map_while(|item| {
@@ -112,7 +45,7 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-async fn start(
+pub(crate) async fn start(
     State(s): State<Arc<Shared>>,
     body: Result<Json<StartForm>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -167,24 +100,28 @@ pub(crate) fn reset_run(s: &Shared) -> Result<(), ApiError> {
     running(s)?.reset_stats(SOURCE).map_err(ApiError::control)
 }
 
-async fn stop(State(s): State<Arc<Shared>>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(crate) async fn stop(
+    State(s): State<Arc<Shared>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     stop_run(&s)?;
     Ok(Json(json!({ "state": "stopping" })))
 }
 
-async fn reset(State(s): State<Arc<Shared>>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(crate) async fn reset(
+    State(s): State<Arc<Shared>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     reset_run(&s)?;
     Ok(Json(json!({})))
 }
 
 #[derive(Debug, Deserialize)]
-struct LoadChange {
+pub(crate) struct LoadChange {
     scenario: Option<String>,
     users: Option<u64>,
     rate: Option<f64>,
 }
 
-async fn load(
+pub(crate) async fn load(
     State(s): State<Arc<Shared>>,
     body: Result<Json<LoadChange>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -200,18 +137,18 @@ async fn load(
     Ok(Json(json!({})))
 }
 
-async fn quit(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+pub(crate) async fn quit(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
     s.quit.notify_one();
     Json(json!({}))
 }
 
 #[derive(Debug, Deserialize)]
-struct Which {
+pub(crate) struct Which {
     endpoint: String,
 }
 
 /// The latency distribution of an endpoint (its index) or of `aggregate`, so far.
-async fn distribution(
+pub(crate) async fn distribution(
     State(s): State<Arc<Shared>>,
     Query(which): Query<Which>,
 ) -> Result<Json<view::Spectrum>, ApiError> {

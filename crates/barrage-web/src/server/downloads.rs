@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use barrage_metrics::ResultDoc;
 use barrage_report::csv::LocustCsv;
 
-use super::api::ApiError;
+use super::error::ApiError;
 use super::Shared;
 use crate::view::View;
 

@@ -15,7 +15,8 @@ use serde_json::{json, Map, Value};
 
 use std::sync::atomic::Ordering;
 
-use super::api::{begin, reset_run, stop_run, ApiError, SOURCE};
+use super::api::{begin, reset_run, stop_run, SOURCE};
+use super::error::ApiError;
 use super::{Shared, StartForm};
 use crate::view::{Row, State as RunState, View};
 

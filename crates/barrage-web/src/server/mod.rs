@@ -18,6 +18,7 @@
 
 mod api;
 mod downloads;
+mod error;
 mod locust;
 mod page;
 pub mod security;
@@ -27,6 +28,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use axum::routing::{get, post};
+use axum::Router;
 use barrage_session::Control;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -135,7 +138,7 @@ impl Server {
             so_far: tokio::sync::Mutex::new(None),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let app = api::router(shared.clone());
+        let app = router(shared.clone());
         let thread = std::thread::Builder::new()
             .name("barrage-web".into())
             .spawn(move || {
@@ -243,4 +246,30 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.shut();
     }
+}
+
+/// Every route, behind the security guard.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/assets/{name}", get(page::asset))
+        .route("/favicon.ico", get(page::favicon))
+        .route("/api/view", get(api::view_json))
+        .route("/api/events", get(api::events))
+        .route("/api/start", post(api::start))
+        .route("/api/stop", post(api::stop))
+        .route("/api/reset", post(api::reset))
+        .route("/api/load", post(api::load))
+        .route("/api/quit", post(api::quit))
+        .route("/api/distribution", get(api::distribution))
+        .route("/download/{file}", get(downloads::download))
+        .route("/swarm", post(locust::swarm))
+        .route("/stop", get(locust::stop))
+        .route("/stats/reset", get(locust::reset))
+        .route("/stats/requests", get(locust::requests))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            security::guard,
+        ))
+        .with_state(shared)
 }

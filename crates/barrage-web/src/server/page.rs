@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::api::ApiError;
+use super::error::ApiError;
 use crate::assets;
 
 const HTML: &str = "text/html; charset=utf-8";
