@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::scripted::{Answer, Scripted};
 use common::{python, repo_root, run_with_timeout};
 
 fn with_package(c: &mut Command) -> &mut Command {
@@ -37,14 +35,18 @@ fn result_unit_tests_pass() {
 }
 
 /// The pids of the processes whose command line contains `token`.
+#[cfg(target_os = "linux")]
 fn processes_with(token: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        if let Ok(cmdline) = std::fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline"))
-        {
+        if let Ok(cmdline) = std::fs::read(
+            std::path::Path::new("/proc")
+                .join(pid.to_string())
+                .join("cmdline"),
+        ) {
             if String::from_utf8_lossy(&cmdline).contains(token) {
                 found.push(pid);
             }
@@ -57,6 +59,11 @@ fn processes_with(token: &str) -> Vec<u32> {
 #[test]
 #[ignore = "needs the test venv: run scripts/test.sh"]
 fn barrage_dies_with_the_python_that_started_it() {
+    use common::scripted::{Answer, Scripted};
+    use std::path::Path;
+    use std::process::Stdio;
+    use std::time::Instant;
+
     let server = Scripted::start(Answer::Ok);
     let tmp = tempfile::tempdir().unwrap();
     let workdir = tmp.path().join("runs");
