@@ -11,8 +11,9 @@
 #   1. a venv with maturin (scripts/requirements-wheel.txt, pinned) under the Cargo target
 #      directory ($CARGO_TARGET_DIR, else target/), reused while that file is unchanged;
 #   2. `cargo build --release -p barrage`, then runs that binary to write its man pages
-#      and completions into target/wheel-data/data/share/ (pyproject.toml's `data`), so
-#      they describe exactly the flags of the binary in the wheel;
+#      and completions into python/wheel-data/data/share/ (pyproject.toml's `data`, where
+#      only a README is committed, so `pip install .` builds without this script), so they
+#      describe exactly the flags of the binary in the wheel;
 #   3. `maturin build --release`, which reuses the build of step 2 (same profile, same
 #      target directory) and checks the manylinux policy of the result.
 # Wheels for the other platforms are built in CI: examples/ci/wheels.yml.
@@ -26,7 +27,7 @@ venv="$target/maturin-venv"
 requirements="scripts/requirements-wheel.txt"
 stamp="$venv/.barrage-requirements.sha256"
 python="${BARRAGE_BOOTSTRAP_PYTHON:-python3}"
-data="$repo/target/wheel-data"
+data="$repo/python/wheel-data"
 wheels="$repo/target/wheels"
 
 phase() { printf '\n==> %s\n' "$*" >&2; }
@@ -48,8 +49,9 @@ cargo build --release --locked -p barrage >&2
 barrage="$target/release/barrage"
 
 phase "man pages and completions: $data"
-rm -rf "$data"
 share="$data/data/share"
+# The generated ones only: share/doc/barrage-load/README.md is committed.
+rm -rf "$share/man" "$share/bash-completion" "$share/zsh" "$share/fish"
 mkdir -p "$share/bash-completion/completions" "$share/zsh/site-functions" \
     "$share/fish/vendor_completions.d"
 "$barrage" man --dir "$share/man/man1"

@@ -4,7 +4,7 @@ Fixtures:
 
 ``barrage``
     A ``Barrage`` bound to the service under test (``barrage_url``), writing its result files
-    into the test's ``tmp_path``: ``barrage.run("scenario.yaml", users=10, duration="5s",
+    into the test's ``tmp_path``, taking a relative scenario path from pytest's rootdir: ``barrage.run("scenario.yaml", users=10, duration="5s",
     thresholds=["p95<200ms"])`` or ``barrage.hit("/items/1", requests=500)`` returns a
     ``Result``; a failed threshold fails the test with barrage's summary.
 ``barrage_url`` (session)
@@ -14,7 +14,7 @@ Fixtures:
     choose the app in code.
 ``barrage_serve`` (session)
     ``barrage_serve("app.main:app")`` starts that app (once per session for the same
-    arguments) and returns its ``AppServer`` (``.url``); all are stopped at the end.
+    app, directory and options) and returns its ``AppServer`` (``.url``); all are stopped at the end.
 
 Tests marked ``@pytest.mark.load`` are skipped unless ``-m`` names ``load`` or
 ``--barrage-load`` is given, so a plain ``pytest`` stays fast.
@@ -81,12 +81,14 @@ def _setting(config: pytest.Config, name: str, env: Optional[str] = None) -> Opt
 def barrage_serve(
     pytestconfig: pytest.Config,
 ) -> Iterator[Callable[..., AppServer]]:
-    started: Dict[Tuple[str, str], AppServer] = {}
+    started: Dict[Tuple[str, str, str], AppServer] = {}
     default_dir = _setting(pytestconfig, "barrage_app_dir") or str(pytestconfig.rootpath)
 
     def serve(app: str, *, app_dir: Optional[str] = None, **options: object) -> AppServer:
         directory = str(Path(pytestconfig.rootpath, app_dir or default_dir))
-        key = (app, directory)
+        # The options are part of the key: the same app with another env or uvicorn
+        # options is another server, not the first one handed back.
+        key = (app, directory, repr(sorted(options.items())))
         if key not in started:
             started[key] = AppServer(app, app_dir=directory, **options).start()  # type: ignore[arg-type]
         return started[key]
@@ -113,7 +115,8 @@ def barrage_url(pytestconfig: pytest.Config, barrage_serve: Callable[..., AppSer
 
 
 @pytest.fixture
-def barrage(barrage_url: str, tmp_path: Path) -> Barrage:
+def barrage(barrage_url: str, tmp_path: Path, pytestconfig: pytest.Config) -> Barrage:
     # A failed run's summary is in its LoadTestFailed message; a passed one's in
-    # `result.summary`.
-    return Barrage(barrage_url, tmp_path / "barrage")
+    # `result.summary`. Scenario paths from the rootdir, as the ini's paths are, so a test
+    # does not depend on the directory pytest was started from.
+    return Barrage(barrage_url, tmp_path / "barrage", root=pytestconfig.rootpath)

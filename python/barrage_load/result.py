@@ -16,7 +16,12 @@ from typing import Any, Dict, List, Optional
 
 @dataclass(frozen=True)
 class Latency:
-    """One latency distribution (response time or service time), in milliseconds."""
+    """One latency distribution (response time or service time), in milliseconds.
+
+    With no timed request (``count == 0``: every request failed before a response, or
+    none was sent) every figure is ``float("nan")``, not 0.0: a comparison with NaN is
+    always False, so ``assert ep.p95_ms < 150`` fails instead of passing on nothing.
+    """
 
     count: int
     min_ms: float
@@ -31,9 +36,14 @@ class Latency:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Latency":
-        number = lambda key: float(d.get(key) or 0.0)  # noqa: E731
+        count = int(d.get("count") or 0)
+
+        def number(key: str) -> float:
+            value = d.get(key)
+            return float("nan") if count == 0 or value is None else float(value)
+
         return cls(
-            count=int(d.get("count") or 0),
+            count=count,
             min_ms=number("min"),
             mean_ms=number("mean"),
             max_ms=number("max"),
@@ -51,9 +61,12 @@ class Endpoint:
     """One endpoint's statistics (or the aggregate's, whose method is empty).
 
     The ``*_ms`` attributes are the response time's, which counts from when a request was
-    due to be sent (see ``service_time`` for the time from when it was sent).
+    due to be sent (see ``service_time`` for the time from when it was sent); NaN when no
+    request was timed (see ``Latency``). ``scenario`` is the scenario of a file with several
+    (empty otherwise): the same method and name in two scenarios are two endpoints.
     """
 
+    scenario: str
     method: str
     name: str
     requests: int
@@ -68,6 +81,7 @@ class Endpoint:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Endpoint":
         return cls(
+            scenario=str(d.get("scenario") or ""),
             method=str(d.get("method") or ""),
             name=str(d.get("name") or ""),
             requests=int(d.get("requests") or 0),
@@ -228,13 +242,29 @@ class Result:
         with path.open(encoding="utf-8") as f:
             return cls.from_json(json.load(f), path=path, **extra)
 
-    def endpoint(self, method: str, name: str) -> Endpoint:
-        """The endpoint named ``name`` (as the summary table shows it) for ``method``."""
-        for e in self.endpoints:
-            if e.method.upper() == method.upper() and e.name == name:
-                return e
-        known = ", ".join(f"{e.method} {e.name}" for e in self.endpoints) or "none"
-        raise KeyError(f"no endpoint {method.upper()} {name} in the result; it has: {known}")
+    def endpoint(self, method: str, name: str, scenario: Optional[str] = None) -> Endpoint:
+        """The endpoint named ``name`` (as the summary table shows it) for ``method``, in
+        ``scenario`` when given. Raises KeyError when none matches, and ValueError when
+        several do (the same request in several scenarios: pass ``scenario=``)."""
+        found = [
+            e
+            for e in self.endpoints
+            if e.method.upper() == method.upper()
+            and e.name == name
+            and (scenario is None or e.scenario == scenario)
+        ]
+        if len(found) == 1:
+            return found[0]
+        shown = lambda e: (f"[{e.scenario}] " if e.scenario else "") + f"{e.method} {e.name}"  # noqa: E731
+        wanted = (f"[{scenario}] " if scenario is not None else "") + f"{method.upper()} {name}"
+        if found:
+            raise ValueError(
+                f"{wanted} is in {len(found)} scenarios of the result: "
+                + ", ".join(repr(e.scenario) for e in found)
+                + "; pass scenario= to choose one"
+            )
+        known = ", ".join(shown(e) for e in self.endpoints) or "none"
+        raise KeyError(f"no endpoint {wanted} in the result; it has: {known}")
 
     @property
     def failed_thresholds(self) -> List[Threshold]:

@@ -9,13 +9,16 @@ or a run that could not happen (``BarrageError``).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Callable, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .result import Result
 
@@ -69,6 +72,33 @@ def find_executable() -> str:
     )
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Optional[Callable[[], None]]:
+    """On Linux, a ``preexec_fn`` that has the kernel send barrage SIGKILL when the Python
+    that started it dies, so a pytest killed mid-run (kill -9, a CI job cancelled) does not
+    leave barrage loading the service. Elsewhere None: barrage then runs to its own end.
+
+    The signal follows the *thread* that started barrage: runs started from a thread that
+    ends before barrage does are killed with it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # The parent may have died between fork and prctl: then nobody would send it.
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
 def _duration(value: Duration) -> str:
     """``"30s"`` as barrage writes it, or a number of seconds."""
     if isinstance(value, (int, float)):
@@ -81,6 +111,8 @@ class Barrage:
 
     Each call writes ``workdir/barrage-N.json`` and returns its ``Result``; with
     ``check=True`` (the default) a run that fails barrage's gate raises ``LoadTestFailed``.
+    A relative scenario path is taken from ``root`` (the pytest fixture gives pytest's
+    rootdir), else from the working directory.
     """
 
     def __init__(
@@ -89,8 +121,10 @@ class Barrage:
         workdir: Union[str, Path],
         executable: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
+        root: Optional[Union[str, Path]] = None,
     ):
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.root = Path(root) if root is not None else None
         self.workdir = Path(workdir)
         self.executable = executable
         self.env = dict(env or {})
@@ -112,7 +146,10 @@ class Barrage:
     ) -> Result:
         """``barrage run SCENARIO`` against the base URL (``-H``), as the flags of that name."""
         __tracebackhide__ = True  # pytest shows the test's line, not this module's
-        command = ["run", str(scenario)]
+        path = Path(scenario)
+        if self.root is not None and not path.is_absolute():
+            path = self.root / path
+        command = ["run", str(path)]
         if self.base_url:
             command += ["-H", self.base_url]
         for flag, value in (
@@ -184,7 +221,8 @@ class Barrage:
         try:
             done = subprocess.run(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
+                preexec_fn=_die_with_parent(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=env,

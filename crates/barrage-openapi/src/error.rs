@@ -44,9 +44,9 @@ pub enum LoadError {
          help: write the app as `module:attribute`, as uvicorn takes it (`app.main:app`)"
     )]
     AppTarget { target: String },
-    /// `traceback`: what Python printed (the error alone when the module is not found).
+    /// The target module itself was not found; `traceback` is Python's one-line error.
     #[error(
-        "--from-app {target}: the module did not import with `{python}`:\n\
+        "--from-app {target}: the module was not found by `{python}`:\n\
          {traceback}\n\
          help: run barrage from the directory uvicorn is run from (it is put first on \
          sys.path), with the project's virtualenv active or --python pointing at its Python"
@@ -56,6 +56,28 @@ pub enum LoadError {
         python: String,
         traceback: String,
     },
+    /// The module was found but importing it raised (a package it imports missing, a
+    /// setting it reads at import): `traceback` is what Python printed.
+    #[error(
+        "--from-app {target}: importing the app with `{python}` failed:\n\
+         {traceback}\n\
+         help: fix the error above as for `uvicorn {target}`; if it names a missing \
+         package, install it into the project's virtualenv or pass --python with that \
+         virtualenv's Python"
+    )]
+    AppImportRaised {
+        target: String,
+        python: String,
+        traceback: String,
+    },
+    /// The Python was still running at the deadline and was killed.
+    #[error(
+        "--from-app {target}: the app did not finish importing in {seconds} s\n\
+         help: something at import keeps it busy (a server or a blocking connection started \
+         at import time); start such things in the app's startup handler, or give it longer \
+         with --import-timeout"
+    )]
+    AppTimeout { target: String, seconds: f64 },
     #[error(
         "--from-app {target}: {detail}\n\
          help: name the object that holds the app, as in `uvicorn {target}`"

@@ -32,7 +32,7 @@ mod source;
 pub mod values;
 pub mod yaml;
 
-pub use app::{load_from_app, DEFAULT_PYTHON};
+pub use app::{load_from_app, DEFAULT_APP_TIMEOUT, DEFAULT_PYTHON};
 pub use document::{Document, Operation, Version};
 pub use error::UnmatchedFilter;
 pub use error::{GenError, InitError, LoadError, RefError};

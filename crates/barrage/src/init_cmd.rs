@@ -31,6 +31,11 @@ pub struct InitArgs {
     /// active virtualenv's).
     #[arg(long, value_name = "PATH", requires = "from_app")]
     pub python: Option<OsString>,
+    /// How long --from-app waits for the app to import and give its document before it
+    /// stops the Python and says so.
+    #[arg(long, value_name = "SECONDS", requires = "from_app",
+          default_value_t = barrage_openapi::DEFAULT_APP_TIMEOUT.as_secs())]
+    pub import_timeout: u64,
     /// Where to write the scenario; `-` for stdout.
     #[arg(
         short = 'o',
@@ -104,7 +109,11 @@ fn try_init(args: &InitArgs) -> Result<(), String> {
     };
     let doc = match (&args.openapi, &args.from_app) {
         (Some(source), _) => barrage_openapi::load(source),
-        (None, Some(app)) => barrage_openapi::load_from_app(app, args.python.as_ref()),
+        (None, Some(app)) => barrage_openapi::load_from_app(
+            app,
+            args.python.as_ref(),
+            std::time::Duration::from_secs(args.import_timeout),
+        ),
         (None, None) => unreachable!("clap requires one of --openapi and --from-app"),
     }
     .map_err(|e| e.to_string())?;

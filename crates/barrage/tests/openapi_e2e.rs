@@ -787,10 +787,36 @@ fn from_app_errors_say_what_to_change() {
          @app.get('/x')\ndef x():\n    return 1\n",
     )
     .unwrap();
+    std::fs::write(
+        tmp.path().join("needs.py"),
+        "import json\nimport no_such_dependency\napp = None\n",
+    )
+    .unwrap();
+    // A non-daemon thread started at import: a normal interpreter exit would wait for it.
+    std::fs::write(
+        tmp.path().join("threaded.py"),
+        "import threading, time\nthreading.Thread(target=lambda: time.sleep(3600)).start()\n\
+         from fastapi import FastAPI\napp = FastAPI()\n@app.get('/t')\ndef t():\n    return 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("stuck.py"),
+        "import time\ntime.sleep(3600)\napp = None\n",
+    )
+    .unwrap();
     let init = |target: &str, python_path: &std::ffi::OsStr| {
         run_with_timeout(
             barrage()
-                .args(["init", "-o", "-", "--from-app", target, "--python"])
+                .args([
+                    "init",
+                    "-o",
+                    "-",
+                    "--import-timeout",
+                    "3",
+                    "--from-app",
+                    target,
+                ])
+                .arg("--python")
                 .arg(python_path)
                 .current_dir(tmp.path()),
             Duration::from_secs(60),
@@ -798,7 +824,7 @@ fn from_app_errors_say_what_to_change() {
         .unwrap()
     };
     let py = std::ffi::OsString::from(python());
-    let cases: [(&str, &std::ffi::OsStr, &str); 6] = [
+    let cases: [(&str, &std::ffi::OsStr, &str); 8] = [
         (
             "plain",
             py.as_os_str(),
@@ -813,6 +839,14 @@ fn from_app_errors_say_what_to_change() {
             "broken:app",
             py.as_os_str(),
             "RuntimeError: the database is not configured",
+        ),
+        // A dependency of the app missing: the traceback and the missing package, not the
+        // working directory, are what the message points at.
+        ("needs:app", py.as_os_str(), "importing the app with"),
+        (
+            "stuck:app",
+            py.as_os_str(),
+            "the app did not finish importing in 3 s",
         ),
         (
             "plain:application",
@@ -831,7 +865,14 @@ fn from_app_errors_say_what_to_change() {
         ),
     ];
     for (target, python_path, expected) in cases {
+        let started = std::time::Instant::now();
         let out = init(target, python_path);
+        // The stuck import is killed at its 3 s deadline; the others end on their own.
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{target}: {:?}",
+            started.elapsed()
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{target}: {}", text(&out));
         assert!(
@@ -841,6 +882,30 @@ fn from_app_errors_say_what_to_change() {
         assert!(stderr.contains("help: "), "{target}: {stderr}");
         assert!(!stderr.contains("panicked"), "{target}: {stderr}");
     }
+    let needs = String::from_utf8_lossy(&init("needs:app", py.as_os_str()).stderr).into_owned();
+    assert!(
+        needs.contains("Traceback (most recent call last)")
+            && needs.contains("ModuleNotFoundError: No module named 'no_such_dependency'")
+            && needs.contains("install it into the project's virtualenv")
+            && !needs.contains("run barrage from the directory"),
+        "{needs}"
+    );
+    // The module not found at all is the working directory's fault, and says so.
+    let nowhere = String::from_utf8_lossy(&init("nowhere:app", py.as_os_str()).stderr).into_owned();
+    assert!(
+        nowhere.contains("run barrage from the directory") && !nowhere.contains("Traceback"),
+        "{nowhere}"
+    );
+    // A thread left running by the import does not keep barrage waiting.
+    let started = std::time::Instant::now();
+    let out = init("threaded:app", py.as_os_str());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("get /t:"));
     // What the app prints while it is imported does not end up in the document.
     let out = init("loud:app", py.as_os_str());
     assert!(out.status.success(), "{}", text(&out));

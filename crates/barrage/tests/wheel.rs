@@ -7,7 +7,10 @@
 //! - `tests/pip/test_items_load.py` runs through the plugin against examples/fastapi-items
 //!   under two xdist workers: three load tests pass, the one with a threshold that cannot
 //!   hold fails, and its report names the threshold with the value observed;
-//! - without `-m load` the load tests are skipped and the two others pass.
+//!   each xdist worker started its own app (their `barrage_url`s differ);
+//! - without `-m load` the load tests are skipped and the two others pass;
+//! - against an app already running (`--barrage-url`), `--barrage-load` runs the load tests
+//!   with the rest, on that URL.
 //!
 //! Ignored by a bare `cargo test`: it needs PyPI and a Python able to make venvs (what
 //! `scripts/test.sh` checks and prepares). The wheel's binary is built in the same target
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{python, repo_root, run_with_timeout};
+use common::{free_port, python, repo_root, run_with_timeout, wait_for_http, ChildGuard};
 
 fn text(o: &Output) -> String {
     format!(
@@ -181,17 +184,34 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
             "crates/barrage/tests/pip/test_items_load.py",
             "test_items_load.py",
         ),
+        ("crates/barrage/tests/pip/conftest.py", "conftest.py"),
         ("examples/fastapi-items/scenario.yaml", "scenario.yaml"),
     ] {
         std::fs::copy(repo.join(from), tests.join(to)).unwrap();
     }
     let app_dir = repo.join("examples/fastapi-items");
-    let pytest = |extra: &[&str]| {
+    let urls = tmp.path().join("urls");
+    // Each worker's barrage_url, as conftest.py records it; the directory emptied first.
+    let urls_seen = || {
+        let mut seen: Vec<(String, String)> = std::fs::read_dir(&urls)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let url = std::fs::read_to_string(e.path()).unwrap();
+                (e.file_name().to_string_lossy().into_owned(), url)
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    let run_pytest = |app: &[&str], extra: &[&str]| {
+        let _ = std::fs::remove_dir_all(&urls);
+        std::fs::create_dir(&urls).unwrap();
         run_with_timeout(
             clean(venv.join("bin/python"), &venv)
+                .env("PIP_TEST_URL_DIR", &urls)
                 .args(["-m", "pytest", "-p", "no:cacheprovider", "-rA"])
-                .args(["--barrage-app", "app:app", "-o"])
-                .arg(format!("barrage_app_dir={}", app_dir.display()))
+                .args(app)
                 .args(extra)
                 .arg(&tests)
                 .current_dir(tmp.path()),
@@ -199,6 +219,9 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
         )
         .unwrap()
     };
+    let app_dir_option = format!("barrage_app_dir={}", app_dir.display());
+    let with_app = ["--barrage-app", "app:app", "-o", app_dir_option.as_str()];
+    let pytest = |extra: &[&str]| run_pytest(&with_app, extra);
     let load = pytest(&["-m", "load", "-n", "2"]);
     let out = String::from_utf8_lossy(&load.stdout).into_owned();
     assert_eq!(
@@ -241,6 +264,17 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
         "{}",
         text(&load)
     );
+    // Under xdist each worker starts the app for itself, on a port of its own.
+    let seen = urls_seen();
+    assert!(
+        seen.len() == 2 && seen[0].1 != seen[1].1,
+        "one URL per worker, different: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|(worker, url)| worker.starts_with("gw") && url.starts_with("http://127.0.0.1:")),
+        "{seen:?}"
+    );
     phase(&mut started, "pytest -m load -n 2");
 
     let plain = pytest(&[]);
@@ -248,5 +282,37 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
     assert!(plain.status.success(), "{}", text(&plain));
     assert!(out.contains("2 passed, 4 skipped"), "{}", text(&plain));
     phase(&mut started, "pytest without -m load");
+
+    // A service already running: uvicorn started here, the plugin only pointed at it.
+    let port = free_port();
+    let mut server = ChildGuard::spawn(
+        "uvicorn",
+        clean(venv.join("bin/python"), &venv)
+            .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .current_dir(&app_dir),
+        &tmp.path().join("uvicorn.log"),
+    )
+    .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    wait_for_http(addr, "/", Duration::from_secs(30), &mut server).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let given = run_pytest(&["--barrage-url", url.as_str()], &["--barrage-load"]);
+    let out = String::from_utf8_lossy(&given.stdout).into_owned();
+    assert_eq!(given.status.code(), Some(1), "{}", text(&given));
+    assert!(out.contains("1 failed, 5 passed"), "{}", text(&given));
+    assert!(
+        verdict_of(&out, "test_a_threshold_that_cannot_hold_fails") == Some("FAILED"),
+        "{}",
+        text(&given)
+    );
+    let seen = urls_seen();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|(_, u)| *u == url),
+        "every test on {url}: {seen:?}"
+    );
+    assert!(server.exited().is_none(), "{}", server.log());
+    drop(server);
+    phase(&mut started, "pytest --barrage-url --barrage-load");
     eprintln!("whole test: {:.1} s", whole.elapsed().as_secs_f64());
 }
