@@ -1,5 +1,6 @@
-//! `run`, `validate`, `schema` and `demo`: read a scenario, hand it to a session with the
-//! sinks the flags ask for, and turn the outcome into an exit code ([`crate::exit`]).
+//! `run`, `validate` and `schema`, and what `demo`, `hit` and the web UI share with them:
+//! read a scenario, hand it to a session with the sinks the flags ask for, and turn the
+//! outcome into an exit code ([`crate::exit`]).
 //! Messages for people go to stderr, machine output (`--json -`, `schema`) to stdout.
 
 use std::path::Path;

@@ -124,8 +124,12 @@ fn main() -> ExitCode {
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
             cli::Command::Init(args) => init_cmd::init(args),
-            cli::Command::Completions(args) => manual_cmd::completions(args),
-            cli::Command::Man(args) => manual_cmd::man(args),
+            cli::Command::Completions(args) => {
+                manual_cmd::completions(args, <cli::Cli as clap::CommandFactory>::command())
+            }
+            cli::Command::Man(args) => {
+                manual_cmd::man(args, <cli::Cli as clap::CommandFactory>::command())
+            }
         }
     });
     ExitCode::from(code)

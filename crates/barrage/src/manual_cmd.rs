@@ -1,15 +1,14 @@
 //! `barrage completions SHELL` and `barrage man`: the shells' and man's views of the one
-//! clap definition in `cli.rs`, generated on demand so they can never drift from the
-//! flags the binary really takes. The Python wheel ships their output (scripts/build-wheel.sh
+//! clap definition in `cli.rs` (which `main.rs` hands in), generated on demand so they can
+//! never drift from the flags the binary really takes. The Python wheel ships their output (scripts/build-wheel.sh
 //! runs both), and so can any other package.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
 use crate::exit;
 
 /// The arguments of `barrage completions`.
@@ -30,19 +29,19 @@ pub struct ManArgs {
 }
 
 /// Prints the completion script for `args.shell` on stdout.
-pub fn completions(args: CompletionsArgs) -> u8 {
+pub fn completions(args: CompletionsArgs, mut cli: clap::Command) -> u8 {
     let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "barrage", &mut out);
+    clap_complete::generate(args.shell, &mut cli, "barrage", &mut out);
     print(&out)
 }
 
 /// Prints barrage(1), or writes every page into `--dir`.
-pub fn man(args: ManArgs) -> u8 {
+pub fn man(args: ManArgs, cli: clap::Command) -> u8 {
     let result = match &args.dir {
-        Some(dir) => write_pages(dir),
+        Some(dir) => write_pages(dir, cli),
         None => {
             let mut out = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+            match clap_mangen::Man::new(cli).render(&mut out) {
                 Ok(()) => return print(&out),
                 Err(e) => Err(e.to_string()),
             }
@@ -57,10 +56,10 @@ pub fn man(args: ManArgs) -> u8 {
     }
 }
 
-fn write_pages(dir: &Path) -> Result<(), String> {
+fn write_pages(dir: &Path, cli: clap::Command) -> Result<(), String> {
     let why = |e: std::io::Error| format!("cannot write the man pages into {}: {e}", dir.display());
     std::fs::create_dir_all(dir).map_err(why)?;
-    clap_mangen::generate_to(Cli::command(), dir).map_err(why)
+    clap_mangen::generate_to(cli, dir).map_err(why)
 }
 
 fn print(bytes: &[u8]) -> u8 {
