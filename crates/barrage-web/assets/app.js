@@ -355,6 +355,9 @@
     ['service_p95', (r) => r.service_time.p95, 2],
   ];
 
+  // The columns that are latencies (ms), as opposed to counts and rates.
+  const LATENCY_COLUMNS = new Set(['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean', 'min', 'service_p95']);
+
   // Rows shown at once. Every endpoint keeps its row (and its figures in `data-value`), but
   // only one page of them is displayed: a text change in a table of 2,000 displayed rows
   // makes the browser lay out all of them again (0.2 to 0.6 s a second on a busy machine),
@@ -398,11 +401,15 @@
     }
     setText(row.method, r.method);
     setText(row.name, r.name);
-    COLUMNS.forEach(([, , digits], k) => {
+    // A latency of an endpoint with no timed request is not 0 ms: it is shown as a dash
+    // (`data-value` keeps the file's number).
+    const timed = { response: r.response_time.count > 0, service: r.service_time.count > 0 };
+    COLUMNS.forEach(([col, , digits], k) => {
       const v = row.values[k];
-      if (row.shown[k] !== v) {
-        row.shown[k] = v;
-        row.cells[k].textContent = fmt(v, digits);
+      const text = LATENCY_COLUMNS.has(col) && !timed[col === 'service_p95' ? 'service' : 'response'] ? '\u2013' : fmt(v, digits);
+      if (row.shown[k] !== text) {
+        row.shown[k] = text;
+        row.cells[k].textContent = text;
       }
     });
   }
