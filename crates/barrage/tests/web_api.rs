@@ -280,7 +280,10 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
     let entries = stats["stats"].as_array().unwrap();
     let endpoints = doc["endpoints"].as_array().unwrap();
     assert_eq!(entries.len(), endpoints.len() + 1);
-    for (entry, e) in entries.iter().zip(endpoints) {
+    // Sorted by name and method, as Locust's.
+    let mut sorted: Vec<&serde_json::Value> = endpoints.iter().collect();
+    sorted.sort_by_key(|e| (e["name"].as_str().unwrap(), e["method"].as_str().unwrap()));
+    for (entry, e) in entries.iter().zip(sorted) {
         assert_eq!(entry["name"], e["name"]);
         assert_eq!(entry["method"], e["method"]);
         assert_eq!(entry["num_requests"], e["requests"]);

@@ -186,7 +186,11 @@ struct Error<'a> {
 
 /// `GET /stats/requests`: every endpoint in the file's order, then `Aggregated`.
 fn stats(v: &View) -> Value {
-    let mut stats: Vec<Value> = v.endpoints.iter().map(entry).collect();
+    // Locust sorts its entries by (name, method) (`sort_stats`); endpoints of several
+    // scenarios with the same name and method keep the file's order among themselves.
+    let mut rows: Vec<&Row> = v.endpoints.iter().collect();
+    rows.sort_by(|a, b| (&a.stats.name, &a.stats.method).cmp(&(&b.stats.name, &b.stats.method)));
+    let mut stats: Vec<Value> = rows.into_iter().map(entry).collect();
     let mut total = v.aggregate.clone();
     total.stats.name = "Aggregated".to_owned();
     total.stats.method = String::new();
@@ -310,7 +314,10 @@ mod tests {
             r#"/a?b="c"&amp;d='e'&lt;f&gt;"#
         );
         assert_eq!(escape(r#""'"#, true), "&quot;&#x27;");
-        let first = &stats[0];
+        // Sorted by name, as Locust's: `/health` before `/items/<id>`, whatever the file's
+        // order.
+        assert_eq!(stats[0]["name"], "/health");
+        let first = &stats[1];
         assert_eq!(first["name"], "/items/<id>");
         assert_eq!(first["safe_name"], "/items/&lt;id&gt;");
         assert_eq!(first["method"], "GET");
