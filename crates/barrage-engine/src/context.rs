@@ -1,6 +1,7 @@
 //! What the parts of one worker thread share: the worker's own state (its recorder, its
-//! connector, its users and in-flight gauges) and each scenario's state on that worker (stopping, its share
-//! of a total iteration count, and the load changes a running session sends).
+//! connector, its users and in-flight gauges) and each scenario's state on that worker
+//! (stopping, its share of a total iteration count, and the load changes a running session
+//! sends).
 //!
 //! Why a module of its own: the executors, the worker loop and the virtual users all read
 //! these, and none of them should have to import another to get at them. With the shared

@@ -280,8 +280,9 @@ impl Aggregator {
     }
 
     /// Drops the cumulative statistics (for `--reset-stats` after the ramp-up). The series,
-    /// the windows (both are over time), the open second and the gauges are kept; rates from then on are computed over the
-    /// time since the last closed second, which is where the new statistics start.
+    /// the windows (both are over time), the open second and the gauges are kept; rates
+    /// from then on are computed over the time since the last closed second, which is
+    /// where the new statistics start.
     pub fn reset(&mut self) {
         self.totals = Totals::new(&self.registry);
         self.stats_since = self.last_close;

@@ -1,7 +1,7 @@
 //! `barrage completions SHELL` and `barrage man`: the shells' and man's views of the one
 //! clap definition in `cli.rs` (which `main.rs` hands in), generated on demand so they can
-//! never drift from the flags the binary really takes. The Python wheel ships their output (scripts/build-wheel.sh
-//! runs both), and so can any other package.
+//! never drift from the flags the binary really takes. The Python wheel ships their output
+//! (scripts/build-wheel.sh runs both), and so can any other package.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

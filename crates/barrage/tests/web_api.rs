@@ -78,23 +78,15 @@ fn json(
     (status, v)
 }
 
-/// Starts `barrage ARGS` and waits for its `Web UI: http://ADDR/` line.
+/// Starts `barrage ARGS --web --web-port 0` and waits for its `Web UI: http://ADDR/` line.
 fn serve(args: &[&str], dir: &Path) -> (ChildGuard, SocketAddr) {
-    let log = dir.join("barrage.log");
-    let mut cmd = barrage();
-    cmd.args(args);
-    let mut child = ChildGuard::spawn("barrage", &mut cmd, &log).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(line) = text.lines().find_map(|l| l.strip_prefix("Web UI: http://")) {
-            let addr = line.trim_end_matches('/').parse().unwrap();
-            return (child, addr);
-        }
-        assert!(child.exited().is_none(), "barrage ended\n{}", child.log());
-        assert!(Instant::now() < deadline, "no Web UI line\n{}", child.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (child, url) = common::serve_web(args, dir);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (child, addr)
 }
 
 fn wait_exit(child: &mut ChildGuard, within: Duration) -> i32 {
@@ -133,9 +125,6 @@ fn a_locust_script_swarms_watches_and_stops_and_the_numbers_equal_the_result_fil
         &[
             "run",
             scenario.to_str().unwrap(),
-            "--web",
-            "--web-port",
-            "0",
             "--autoquit",
             "60",
             "--json",
@@ -391,11 +380,8 @@ fn off_loopback_a_token_is_required_and_with_one_every_request_carries_it_here_o
         &[
             "run",
             s,
-            "--web",
             "--web-host",
             "127.0.0.2",
-            "--web-port",
-            "0",
             "--web-auth-token",
             "t0ken",
             "--json",
@@ -534,9 +520,6 @@ fn several_scenarios_show_each_load_and_ctrl_c_during_the_run_is_130() {
             scenario.to_str().unwrap(),
             "-H",
             &target.url(),
-            "--web",
-            "--web-port",
-            "0",
             "--json",
             out.to_str().unwrap(),
         ],
@@ -671,9 +654,6 @@ fn a_python_script_for_locusts_api_works_unchanged() {
         &[
             "run",
             scenario.to_str().unwrap(),
-            "--web",
-            "--web-port",
-            "0",
             "--json",
             out.to_str().unwrap(),
         ],
@@ -724,9 +704,6 @@ fn a_password_in_the_host_is_never_shown_and_the_form_sent_back_runs() {
             scenario.to_str().unwrap(),
             "-H",
             &host,
-            "--web",
-            "--web-port",
-            "0",
             "--json",
             out.to_str().unwrap(),
         ],
@@ -780,15 +757,7 @@ fn without_autoquit_an_event_stream_sees_the_end_before_the_process_exits() {
     // Three times: the end used to race the runtime's drop, so one pass could be luck.
     for round in 0..3 {
         let (mut child, addr) = serve(
-            &[
-                "run",
-                scenario.to_str().unwrap(),
-                "-H",
-                &target.url(),
-                "--web",
-                "--web-port",
-                "0",
-            ],
+            &["run", scenario.to_str().unwrap(), "-H", &target.url()],
             dir.path(),
         );
         // Several clients, as several tabs: each must see the end.
@@ -832,9 +801,6 @@ fn a_browser_that_never_reads_costs_the_run_no_second_and_no_time() {
         &[
             "run",
             scenario.to_str().unwrap(),
-            "--web",
-            "--web-port",
-            "0",
             "--json",
             out.to_str().unwrap(),
         ],
@@ -890,9 +856,6 @@ fn the_web_auth_token_is_never_shown_in_the_view_the_result_or_the_downloads() {
             scenario.to_str().unwrap(),
             "-H",
             &target.url(),
-            "--web",
-            "--web-port",
-            "0",
             "--web-auth-token",
             secret,
             "--autoquit",

@@ -7,7 +7,8 @@
 //!
 //! Also the page's live mode against a stand-in server (`web/tests/page_live.mjs`).
 //!
-//! Needs Chromium and `web/node_modules` (scripts/test.sh installs both), hence `#[ignore]`.
+//! Needs Chromium and `web/node_modules` (scripts/test.sh installs both and runs these with
+//! `--include-ignored`); a bare `cargo test` skips them.
 
 mod common;
 

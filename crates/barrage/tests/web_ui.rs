@@ -10,28 +10,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use barrage_target::{DemoOptions, DemoTarget};
-use common::{barrage, read_json, repo_root, run_with_timeout, write, ChildGuard};
-
-/// Starts `barrage ARGS` and waits for its `Web UI: URL` line.
-fn serve(args: &[&str], dir: &Path) -> (ChildGuard, String) {
-    let log = dir.join("barrage.log");
-    let mut child = ChildGuard::spawn("barrage", barrage().args(args), &log).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(url) = text.lines().find_map(|l| l.strip_prefix("Web UI: ")) {
-            return (child, url.trim().to_owned());
-        }
-        assert!(child.exited().is_none(), "barrage ended\n{}", child.log());
-        assert!(Instant::now() < deadline, "no Web UI line\n{}", child.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{read_json, repo_root, run_with_timeout, write};
 
 fn node(args: &[&str], within: Duration) {
     let out = run_with_timeout(
@@ -63,16 +47,13 @@ fn a_whole_run_from_the_page() {
     let _browser = common::one_browser_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo.json");
-    let (mut child, url) = serve(
+    let (mut child, url) = common::serve_web(
         &[
             "demo",
             "-t",
             "60s",
             "--json",
             out.to_str().unwrap(),
-            "--web",
-            "--web-port",
-            "0",
             "--autoquit",
             "60",
         ],
@@ -112,15 +93,12 @@ fn two_thousand_endpoints_never_block_the_page() {
         yaml.push_str(&format!("        - get: /items/Item {i}\n"));
     }
     let scenario = write(dir.path(), "many.yaml", &yaml);
-    let (_child, url) = serve(
+    let (_child, url) = common::serve_web(
         &[
             "run",
             scenario.to_str().unwrap(),
             "-H",
             &target.url(),
-            "--web",
-            "--web-port",
-            "0",
             "--autoquit",
             "10",
         ],

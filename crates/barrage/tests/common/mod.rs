@@ -353,3 +353,26 @@ pub fn one_browser_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Starts `barrage ARGS --web --web-port 0` and waits for its `Web UI: URL` line; returns
+/// the process and the URL.
+pub fn serve_web(args: &[&str], dir: &Path) -> (ChildGuard, String) {
+    let log = dir.join("barrage.log");
+    let mut cmd = barrage();
+    cmd.args(args).args(["--web", "--web-port", "0"]);
+    let mut child = ChildGuard::spawn("barrage", &mut cmd, &log).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(url) = text.lines().find_map(|l| l.strip_prefix("Web UI: ")) {
+            return (child, url.trim().to_owned());
+        }
+        assert!(child.exited().is_none(), "barrage ended\n{}", child.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Web UI line\n{}",
+            child.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
