@@ -17,6 +17,12 @@
 #            file is unchanged.
 #   chromium  Debian's package, for the browser tests (installed with apt-get when missing
 #            and this runs as root; exported as BARRAGE_CHROMIUM).
+#   postgresql, prometheus  Debian's packages, for the server-monitoring tests: a real
+#            PostgreSQL behind a FastAPI endpoint (its binaries' folder exported as
+#            BARRAGE_PG_BIN; the tests start their own server in a temporary folder, as the
+#            `postgres` user when this runs as root) and a real Prometheus server scraping
+#            `--prometheus-listen` (exported as BARRAGE_PROMETHEUS). Installed with apt-get
+#            when missing, in one go with chromium.
 #
 # Not prepared here: crates/barrage/tests/wheel.rs makes its own venv (from PyPI) and builds
 # the Python wheel with scripts/build-wheel.sh, which makes its own maturin venv.
@@ -105,20 +111,31 @@ else
     echo "$web_wanted" > "$web_stamp"
 fi
 
-# Debian's Chromium for the browser tests.
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium for the browser tests, PostgreSQL and Prometheus for the monitoring tests.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x "$(pg_bin)/postgres" ] || missing+=(postgresql)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
+if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-        phase "chromium: installing Debian's chromium with apt-get (browser tests)"
+        phase "apt: installing Debian's ${missing[*]} (browser and monitoring tests)"
         started=$SECONDS
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        # No recommends: prometheus would bring its node exporter, postgresql its contrib
+        # docs. A package's own service is never started here (no init in CI containers);
+        # the tests start what they need on loopback.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
         echo "    done in $((SECONDS - started)) s"
     else
-        echo "error: the browser tests need Debian's chromium; install it (apt-get install chromium) or run as root" >&2
+        echo "error: the browser and monitoring tests need Debian's ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root" >&2
         exit 1
     fi
 fi
 export BARRAGE_CHROMIUM="$(command -v chromium)"
+export BARRAGE_PG_BIN="$(pg_bin)"
+export BARRAGE_PROMETHEUS=/usr/bin/prometheus
 
 if [ "$#" -eq 0 ]; then
     set -- --workspace

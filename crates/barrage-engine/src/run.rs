@@ -38,6 +38,9 @@ pub struct RunOptions {
     /// What all kept response bodies of the process may take together
     /// (`--max-body-memory`).
     pub body_memory: usize,
+    /// Add a W3C `traceparent` header to every request and keep the trace ids of the
+    /// slowest requests per endpoint (`--traceparent`).
+    pub traceparent: bool,
 }
 
 impl RunOptions {
@@ -64,6 +67,7 @@ impl Default for RunOptions {
             retry_reused: true,
             max_head: MAX_HEAD,
             body_memory: DEFAULT_BODY_MEMORY,
+            traceparent: false,
         }
     }
 }

@@ -390,6 +390,42 @@ impl Aggregator {
             generator: t
                 .generator
                 .stats(self.cpu_percent_max, self.queues.iter().sum()),
+            server: None,
+        }
+    }
+
+    /// Cumulative response-time bucket counts for `bounds_s` (seconds, ascending), per
+    /// endpoint and for the aggregate, read from the cumulative histograms: what the
+    /// Prometheus and OTLP exporters publish. A few dozen histogram walks a second.
+    pub fn latency_buckets(&self, bounds_s: &[f64]) -> crate::LatencyBuckets {
+        let counts = |h: &crate::histogram::LazyHistogram| {
+            let Some(h) = h.get() else {
+                return crate::BucketCounts {
+                    cumulative: vec![0; bounds_s.len()],
+                    ..Default::default()
+                };
+            };
+            crate::BucketCounts {
+                cumulative: bounds_s
+                    .iter()
+                    .map(|&b| {
+                        let ns = (b * 1e9).clamp(0.0, u64::MAX as f64) as u64;
+                        h.count_between(0, ns.max(1))
+                    })
+                    .collect(),
+                count: h.len(),
+                sum_s: h.mean() * h.len() as f64 / 1e9,
+            }
+        };
+        crate::LatencyBuckets {
+            bounds_s: bounds_s.to_vec(),
+            endpoints: self
+                .totals
+                .endpoints
+                .iter()
+                .map(|e| counts(&e.response_time))
+                .collect(),
+            aggregate: counts(&self.totals.aggregate.response_time),
         }
     }
 
@@ -473,6 +509,7 @@ impl Aggregator {
             thresholds: Vec::new(),
             timeline: Vec::new(),
             never_ran: Vec::new(),
+            server: None,
             series: self.series.clone(),
             histograms,
             windows: self.windows.all(),

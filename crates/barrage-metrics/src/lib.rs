@@ -33,6 +33,7 @@ mod recorder;
 mod registry;
 mod result;
 mod series;
+mod server;
 mod snapshot;
 mod verdict;
 mod window;
@@ -55,6 +56,11 @@ pub use result::{
     HostInfo, LoadInfo, NeverRan, ResultDoc, RunMeta, TaskHistograms, TimelineEntry, ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
+pub use server::{
+    BucketCounts, Column, FigureStats, LatencyBuckets, ProbeSummary, ProcessInfo, Row, ServerEvent,
+    ServerLive, ServerSection, ServerStats, SourceKind, SourceLive, SourceSeries, StallMoment,
+    StatementStats, FIGURES,
+};
 pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
 };

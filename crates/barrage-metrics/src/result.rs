@@ -85,6 +85,10 @@ pub struct ResultDoc {
     /// everything ran. Added without a version change, like `timeline`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub never_ran: Vec<NeverRan>,
+    /// The server side (`--monitor-*`, `--probe`): absent when nothing was monitored.
+    /// Added without a version change, like `timeline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<crate::ServerSection>,
 }
 
 /// A task or endpoint of the scenario that never ran in this run.
@@ -141,6 +145,11 @@ pub struct RunMeta {
     pub host: HostInfo,
     /// The command line, for reproducing the run.
     pub command: String,
+    /// A random id of this run (UUID v4): the `run_id` label of what `--prometheus-listen`
+    /// and `--otlp` export, so their series can be matched with this file. Empty in files
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
 }
 
 /// The load profile asked for; each field is `null` when it did not apply.
@@ -348,6 +357,10 @@ impl ResultDoc {
             tasks: self.tasks.clone(),
             connections: self.connections.clone(),
             generator: self.generator.clone(),
+            server: self
+                .server
+                .as_ref()
+                .map(|s| std::sync::Arc::new(s.stats.clone())),
         }
     }
 }

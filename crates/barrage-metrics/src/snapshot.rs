@@ -44,6 +44,11 @@ pub struct Snapshot {
     pub tasks: Vec<TaskStats>,
     pub connections: ConnectionStats,
     pub generator: crate::generator::GeneratorStats,
+    /// The server-side figures so far (`--monitor-*`, `--probe`), which thresholds like
+    /// `server_cpu < 90%` read; `None` when nothing is monitored. Not serialized: the
+    /// result file has them in its `server` section.
+    #[serde(skip)]
+    pub server: Option<std::sync::Arc<crate::ServerStats>>,
 }
 
 /// The statistics of one endpoint (or of all of them, for the aggregate).

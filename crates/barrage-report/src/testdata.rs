@@ -70,6 +70,7 @@ pub(crate) fn snapshot() -> Snapshot {
 
     Snapshot {
         generator: Default::default(),
+        server: None,
         elapsed: Duration::from_secs(65),
         users: 120,
         in_flight: 0,

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use barrage_engine::{Plan, Run, RunOptions, StartError, Steer, WorkerEvent};
 use barrage_metrics::{
-    format_timestamp, Aggregator, HostInfo, ResultDoc, RunMeta, Snapshot, TimelineEntry,
+    format_timestamp, Aggregator, HostInfo, ResultDoc, RunMeta, ServerSection, Snapshot,
+    TimelineEntry,
 };
+use barrage_monitor::Monitor;
 use barrage_report::threshold::Watch;
 use tokio::sync::mpsc;
 
@@ -39,6 +41,11 @@ pub struct Settings {
     /// What the result file says about the run (scenario file, target, command); the
     /// session fills in times, workers, load and host.
     pub meta: RunMeta,
+    /// The server side to watch (`--monitor-*`, `--probe`); `None` or empty: nothing.
+    pub monitor: Option<barrage_monitor::MonitorConfig>,
+    /// Upper bounds (seconds) of the latency buckets the exporters publish: when set, every
+    /// closed second carries [`crate::Live::buckets`].
+    pub latency_buckets: Option<Vec<f64>>,
 }
 
 /// Why a session could not start.
@@ -84,6 +91,7 @@ pub struct Session {
     requests: mpsc::UnboundedReceiver<Message>,
     control: Control,
     notices: Vec<String>,
+    monitor: Option<Monitor>,
 }
 
 impl Session {
@@ -118,6 +126,12 @@ impl Session {
         // The run's clock starts inside `Run::start`, after the TLS set-up (a few ms): the
         // wall clock at that instant is what windows line up on.
         let run_wall_start = started_wall + run.start.saturating_duration_since(before);
+        // Started with the load, on the run's clock, so its rows share the run's time axis.
+        let monitor = settings
+            .monitor
+            .clone()
+            .filter(|m| !m.is_empty())
+            .map(|m| Monitor::start(m, run.start));
         Ok(Session {
             run,
             plan,
@@ -127,6 +141,7 @@ impl Session {
             requests,
             control: Control::new(tx, scenarios),
             notices,
+            monitor,
         })
     }
 
@@ -161,6 +176,7 @@ impl Session {
             mut requests,
             control,
             notices: _,
+            monitor,
         } = self;
         // Keeps the channel open while the loop runs, so `requests` never ends early.
         let _own = control;
@@ -196,6 +212,9 @@ impl Session {
             interrupted: false,
             start: run.start,
             warnings: Vec::new(),
+            monitor,
+            server: None,
+            latency_buckets: settings.latency_buckets.clone(),
         };
         let workers = run.workers;
         // Seconds are closed once every worker has reported them, so a per-second entry
@@ -249,7 +268,8 @@ impl Session {
                 Some(message) = requests.recv() => match message {
                     Message::Steer(request) => state.apply(request, &run, &plan, &mut sinks),
                     Message::ResultSoFar(reply) => {
-                        let so_far = state.result(run.start.elapsed());
+                        let server = state.monitor.as_ref().map(Monitor::so_far);
+                        let so_far = state.result(run.start.elapsed(), server);
                         // The asker may have given up waiting: nothing to do then.
                         let _ = reply.send(so_far);
                     }
@@ -270,16 +290,25 @@ impl Session {
         if worker_error.is_none() {
             worker_error = panicked.into_iter().next();
         }
-        let snapshot = state.agg.snapshot(elapsed);
-        let mut result = state.result(elapsed);
+        // One last sample of every source, now that the load is over.
+        let server = state.monitor.take().map(Monitor::finish);
+        let mut snapshot = state.agg.snapshot(elapsed);
+        snapshot.server = server.as_ref().map(|s| Arc::new(s.stats.clone()));
+        let mut result = state.result(elapsed, server);
         result.never_ran = never_ran::explain(&never_ran::shapes(&plan), &result);
         let mut outputs: Vec<Result<Vec<String>, SinkError>> =
             sink_errors.into_iter().map(Err).collect();
-        outputs.extend(sinks.finish(Finished {
-            result: result.clone(),
-            snapshot: snapshot.clone(),
-            schedule_matters,
-        }));
+        outputs.extend(
+            sinks.finish(Finished {
+                result: result.clone(),
+                snapshot: snapshot.clone(),
+                schedule_matters,
+                buckets: state
+                    .latency_buckets
+                    .as_ref()
+                    .map(|b| Arc::new(state.agg.latency_buckets(b))),
+            }),
+        );
         Outcome {
             result,
             snapshot,
@@ -313,18 +342,32 @@ struct Loop {
     interrupted: bool,
     start: Instant,
     warnings: Vec<String>,
+    /// The server side, while the run lasts (taken for its last sample at the end).
+    monitor: Option<Monitor>,
+    /// The server-side figures as of the last closed second, for thresholds.
+    server: Option<Arc<barrage_metrics::ServerStats>>,
+    /// See [`Settings::latency_buckets`].
+    latency_buckets: Option<Vec<f64>>,
 }
 
 impl Loop {
     /// The result document as of `elapsed`: the aggregator's, with the generator's
     /// warnings, the thresholds judged on it (from its histograms, which make percentiles
     /// over several endpoints exact) and the timeline. Used at the end and for
-    /// [`Control::result_so_far`].
-    fn result(&self, elapsed: Duration) -> ResultDoc {
+    /// [`Control::result_so_far`]. `server` is the monitor's section as of now, if any: the
+    /// hints are drawn from it and the result's series before the thresholds are judged.
+    fn result(&self, elapsed: Duration, server: Option<ServerSection>) -> ResultDoc {
         let mut meta = self.meta.clone();
         meta.ended_at = format_timestamp(SystemTime::now());
         meta.interrupted = self.interrupted;
         let mut result = self.agg.result(meta, elapsed);
+        result.server = server;
+        if result.server.is_some() {
+            let hints = barrage_monitor::hints(&result);
+            if let Some(s) = result.server.as_mut() {
+                s.hints = hints;
+            }
+        }
         result.warnings =
             barrage_report::generator::warnings(&result.generator, self.schedule_matters);
         if let Some(w) = barrage_report::unconnected::explained(
@@ -364,7 +407,20 @@ impl Loop {
                 ));
             }
         }
-        let snapshot = self.agg.snapshot(self.start.elapsed());
+        let server = self.monitor.as_mut().map(|m| Arc::new(m.tick()));
+        if let Some(news) = &server {
+            for e in &news.events {
+                self.timeline.push(TimelineEntry {
+                    at_s: e.at_s,
+                    what: e.what.clone(),
+                    source: "monitor".to_owned(),
+                });
+                sinks.notice(&format!("Monitor: {}", e.what));
+            }
+            self.server = Some(Arc::new(news.stats.clone()));
+        }
+        let mut snapshot = self.agg.snapshot(self.start.elapsed());
+        snapshot.server = self.server.clone();
         // Judged once a closed second, so an abort acts on whole seconds.
         if let Some(i) = self.watch.observe(&snapshot) {
             let text = self.watch.items()[i].threshold.text.trim().to_owned();
@@ -384,6 +440,11 @@ impl Loop {
             windows: self.agg.windows().to_vec(),
             recent: series[series.len().saturating_sub(RECENT_SECONDS)..].to_vec(),
             open_window: self.agg.open_window(),
+            server,
+            buckets: self
+                .latency_buckets
+                .as_ref()
+                .map(|b| Arc::new(self.agg.latency_buckets(b))),
         });
     }
 

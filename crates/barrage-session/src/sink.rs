@@ -89,6 +89,10 @@ pub struct Live {
     /// The open 10-second window as far as it got (this second included), aggregate only:
     /// its `endpoints` are empty. `None` only before the first second closed.
     pub open_window: Option<Window>,
+    /// The server side's news (`--monitor-*`, `--probe`); `None` when nothing is monitored.
+    pub server: Option<Arc<barrage_metrics::ServerLive>>,
+    /// Cumulative latency buckets for the exporters, when `Settings::latency_buckets` asks.
+    pub buckets: Option<Arc<barrage_metrics::LatencyBuckets>>,
 }
 
 /// How many closed seconds [`Live::recent`] holds: twice the seconds a sink may fall
@@ -104,6 +108,8 @@ pub struct Finished {
     /// The final statistics.
     pub snapshot: Snapshot,
     pub schedule_matters: bool,
+    /// The final latency buckets, when `Settings::latency_buckets` asks.
+    pub buckets: Option<Arc<barrage_metrics::LatencyBuckets>>,
 }
 
 enum Message {
@@ -269,6 +275,8 @@ mod tests {
             windows: Vec::new(),
             recent: Vec::new(),
             open_window: None,
+            server: None,
+            buckets: None,
         }
     }
 
@@ -299,6 +307,7 @@ mod tests {
                 .result(RunMeta::default(), Duration::from_secs(20)),
             snapshot: live(20).snapshot,
             schedule_matters: false,
+            buckets: None,
         };
         let answers = sinks.finish(end);
         assert_eq!(answers.len(), 2);

@@ -247,6 +247,8 @@ pub struct CommonArgs {
     pub max_head_size: Option<u64>,
     #[command(flatten)]
     pub outputs: crate::outputs::OutputArgs,
+    #[command(flatten)]
+    pub monitor: crate::monitor_args::MonitorArgs,
 }
 
 #[derive(Args, Debug)]
@@ -271,6 +273,8 @@ pub struct DemoArgs {
     pub no_redact: bool,
     #[command(flatten)]
     pub web: WebArgs,
+    #[command(flatten)]
+    pub monitor: crate::monitor_args::MonitorArgs,
 }
 
 #[derive(Args, Debug)]
@@ -325,7 +329,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// A run's length or a timeout: zero would end the run before it starts or fail every
 /// request unsent, so it is refused with what to write instead.
-fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     match parse_duration(s)? {
         d if d.is_zero() => Err(format!(
             "`{s}` is zero; write a length above zero, like `10s` (or leave the flag out for \

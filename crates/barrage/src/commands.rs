@@ -271,6 +271,26 @@ pub(crate) async fn run_session(
     let rules = plan.redact.clone();
     let target = target_of(&plan);
     let args: Vec<String> = std::env::args().collect();
+    let base = plan
+        .base
+        .as_ref()
+        .and_then(|b| url::Url::parse(&format!("{}{}/", b.origin, b.path_prefix)).ok());
+    let monitor = match common.monitor.monitor(base.as_ref(), common.insecure) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::USAGE);
+        }
+    };
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let exports = common.monitor.exports(&run_id);
+    let (export_sinks, export_lines) = match barrage_export::sinks(&exports) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::USAGE);
+        }
+    };
     let settings = Settings {
         run: run_options(common, stop_timeout),
         reset_stats,
@@ -284,8 +304,11 @@ pub(crate) async fn run_session(
                 Some(r) => r.command_line(&args),
                 None => args.join(" "),
             },
+            run_id,
             ..RunMeta::default()
         },
+        monitor: Some(monitor),
+        latency_buckets: (!exports.is_empty()).then(|| barrage_export::LATENCY_BUCKETS_S.to_vec()),
     };
     let session = match Session::start(plan, settings) {
         Ok(s) => s,
@@ -309,6 +332,9 @@ pub(crate) async fn run_session(
     for notice in session.notices() {
         eprintln!("{notice}");
     }
+    for line in export_lines {
+        eprintln!("{line}");
+    }
     let view = ViewOptions {
         color: stderr_color(),
     };
@@ -321,6 +347,7 @@ pub(crate) async fn run_session(
         Box::new(Summary::new(Box::new(std::io::stderr()), view)),
     ];
     sinks.extend(common.outputs.sinks(common.json.clone()));
+    sinks.extend(export_sinks);
     sinks.extend(extra);
     started(session.control());
     let steering = crate::terminal::steer(session.control());
@@ -363,6 +390,7 @@ fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
             .unwrap_or_default(),
         pin_workers: common.pin_workers,
         retry_reused: !common.no_retry,
+        traceparent: common.monitor.traceparent,
         max_head: size(common.max_head_size, defaults.max_head),
         body_memory: size(common.max_body_memory, defaults.body_memory),
         ..defaults

@@ -64,6 +64,7 @@ pub async fn run(args: DemoArgs) -> u8 {
             html: Some(html),
             ..Default::default()
         },
+        monitor: args.monitor,
     };
     if args.web.web {
         let code = crate::web_cmd::serve(crate::web_cmd::Setup {

@@ -9,6 +9,7 @@ mod demo_cmd;
 mod hit_cmd;
 mod init_cmd;
 mod manual_cmd;
+mod monitor_args;
 mod outputs;
 mod report_cmd;
 mod terminal;

@@ -164,6 +164,7 @@ impl FileSinks {
             result: doc.clone(),
             snapshot: doc.snapshot(),
             schedule_matters: false,
+            buckets: None,
         };
         self.sinks()
             .into_iter()

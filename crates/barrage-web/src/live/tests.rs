@@ -35,6 +35,8 @@ fn live(second: u64, recent: Vec<SecondSummary>) -> Live {
         windows: Vec::new(),
         recent,
         open_window: None,
+        server: None,
+        buckets: None,
     }
 }
 
