@@ -8,6 +8,14 @@
 //! Both read what every closed second carries (the snapshot, and the cumulative latency
 //! buckets the session computes when `Settings::latency_buckets` is set to
 //! [`LATENCY_BUCKETS_S`]); neither touches a worker.
+//!
+//! Inside: `figures` picks the numbers both publish (one copy per closed second, shared
+//! by `Arc`), `prometheus` serves them (its own thread and runtime; who may scrape), and
+//! `otlp` builds and pushes the protobuf request. docs/MONITORING.md names every metric.
+
+mod figures;
+mod otlp;
+mod prometheus;
 
 use std::time::Duration;
 
@@ -57,5 +65,25 @@ pub fn sinks(config: &ExportConfig) -> Result<(Vec<Box<dyn Sink>>, Vec<String>),
     if config.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    todo!("barrage-export: sinks")
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let mut lines = Vec::new();
+    if let Some(url) = &config.otlp {
+        let sink = otlp::OtlpSink::new(url, config.otlp_interval, &config.run_id)?;
+        lines.push(format!(
+            "OTLP metrics: pushed to {url} every {} s and at the end",
+            config.otlp_interval.as_secs_f64()
+        ));
+        sinks.push(Box::new(sink));
+    }
+    // Bound last, so an --otlp mistake does not leave a listener behind for nothing.
+    if let Some(addr) = &config.prometheus_listen {
+        let sink = prometheus::PrometheusSink::start(
+            addr,
+            config.prometheus_token.clone(),
+            &config.run_id,
+        )?;
+        lines.push(format!("Prometheus metrics: {}", sink.url()));
+        sinks.push(Box::new(sink));
+    }
+    Ok((sinks, lines))
 }
