@@ -133,7 +133,7 @@ pub(crate) mod tests {
             failures: 3,
             ..EndpointStats::default()
         };
-        post.failures_by_category.insert("status_5xx".into(), 2);
+        post.failures_by_category.insert("status".into(), 2);
         post.failures_by_category.insert("timeout".into(), 1);
         post.response_time.count = 2;
         let mut snapshot = Snapshot {
@@ -190,7 +190,7 @@ pub(crate) mod tests {
         assert_eq!(f.endpoints[1].method, "POST");
         assert_eq!(
             f.endpoints[1].failures,
-            vec![("status_5xx".to_string(), 2), ("timeout".to_string(), 1)]
+            vec![("status".to_string(), 2), ("timeout".to_string(), 1)]
         );
         assert_eq!(f.endpoints[0].latency.cumulative, vec![4, 9, 10]);
         assert_eq!(f.tasks[0].iterations, 7);

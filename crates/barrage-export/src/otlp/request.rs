@@ -320,7 +320,7 @@ mod tests {
             .collect();
         assert_eq!(
             by_type,
-            vec![("status_5xx".to_string(), 2), ("timeout".to_string(), 1)]
+            vec![("status".to_string(), 2), ("timeout".to_string(), 1)]
         );
         assert_eq!(value(&sum("barrage.iterations").data_points[0]), 7);
         assert_eq!(value(&sum("barrage.dropped_iterations").data_points[0]), 1);

@@ -44,7 +44,7 @@ fn the_page_names_every_metric_with_its_labels_and_cumulative_buckets() {
     assert_eq!(
         value(
             &text,
-            r#"barrage_failures_total{run_id="run-1",scenario="shop",method="POST",name="/cart \"x\"",category="status_5xx"}"#
+            r#"barrage_failures_total{run_id="run-1",scenario="shop",method="POST",name="/cart \"x\"",category="status"}"#
         ),
         2.0,
         "label values are escaped"
@@ -173,4 +173,48 @@ fn the_end_gives_up_after_its_allowance_and_says_so() {
         .wait_for_final_scrape(false, Duration::from_millis(200))
         .expect("a line saying it gave up");
     assert!(line.contains("no scrape read the final figures"), "{line}");
+}
+
+#[test]
+fn the_grafana_dashboard_is_json_and_queries_only_metrics_the_page_has() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/grafana/barrage-dashboard.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the dashboard is in examples/grafana");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let page = render::render(Arc::new(figures()), "r");
+    let mut exprs = Vec::new();
+    for panel in doc["panels"].as_array().expect("panels") {
+        for t in panel["targets"].as_array().expect("targets") {
+            exprs.push(t["expr"].as_str().expect("a PromQL expression").to_owned());
+        }
+    }
+    assert!(exprs.len() >= 10, "{exprs:?}");
+    let quantiles = exprs.iter().filter(|e| e.contains("histogram_quantile")).count();
+    assert!(quantiles >= 3, "p50, p95 and p99");
+    for e in &exprs {
+        assert!(e.contains(r#"run_id="$run_id""#), "every query picks the run: {e}");
+        let metrics: Vec<&str> = e
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("barrage_") || w.starts_with("http_client_"))
+            .collect();
+        assert!(!metrics.is_empty(), "{e}");
+        for m in metrics {
+            assert!(
+                page.lines().any(|l| l.starts_with(&format!("{m}{{"))),
+                "{m} (in {e}) is on the page"
+            );
+        }
+    }
+    let run_var = doc["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "run_id")
+        .expect("a run_id variable");
+    assert_eq!(
+        run_var["definition"],
+        "label_values(barrage_requests_total, run_id)"
+    );
 }
