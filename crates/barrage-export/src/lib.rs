@@ -58,14 +58,17 @@ pub enum ExportError {
     Otlp { url: String, reason: String },
 }
 
+/// The export sinks of a run, for the session's list.
+pub type Sinks = Vec<Box<dyn Sink>>;
+
 /// The sinks `config` asks for; the Prometheus listener is bound here, so a taken port or
 /// a non-loopback address without a token fails before the load starts. Returns with the
 /// sinks the lines to print (`Prometheus metrics: http://127.0.0.1:9464/metrics`).
-pub fn sinks(config: &ExportConfig) -> Result<(Vec<Box<dyn Sink>>, Vec<String>), ExportError> {
+pub fn sinks(config: &ExportConfig) -> Result<(Sinks, Vec<String>), ExportError> {
     if config.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let mut sinks: Sinks = Vec::new();
     let mut lines = Vec::new();
     if let Some(url) = &config.otlp {
         let sink = otlp::OtlpSink::new(url, config.otlp_interval, &config.run_id)?;

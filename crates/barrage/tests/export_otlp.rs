@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use barrage_target::{DemoOptions, DemoTarget};
-use common::{free_port, python, read_json, repo_root, run, stderr, wait_for_http, write, ChildGuard};
+use common::{
+    free_port, python, read_json, repo_root, run, stderr, wait_for_http, write, ChildGuard,
+};
 use serde_json::Value;
 
 const SCENARIO: &str = r#"
@@ -74,7 +76,14 @@ fn the_receiver_decodes_pushes_whose_last_counts_equal_the_result_file() {
     let o = run(common::barrage()
         .arg("run")
         .arg(&scenario)
-        .args(["-H", target.url().as_str(), "--otlp", &url, "--otlp-interval", "1s"])
+        .args([
+            "-H",
+            target.url().as_str(),
+            "--otlp",
+            &url,
+            "--otlp-interval",
+            "1s",
+        ])
         .arg("--json")
         .arg(&out));
     assert_eq!(o.status.code(), FAILED_REQUESTS, "{}", stderr(&o));
@@ -86,7 +95,10 @@ fn the_receiver_decodes_pushes_whose_last_counts_equal_the_result_file() {
     let doc = read_json(&out);
 
     let text = std::fs::read_to_string(&pushes).expect("the receiver got pushes");
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(
         lines.iter().all(|l| l.get("error").is_none()),
         "every push decodes: {text}\n{}",
@@ -104,7 +116,10 @@ fn the_receiver_decodes_pushes_whose_last_counts_equal_the_result_file() {
     let requests = metric(last, "barrage.requests");
     assert_eq!(requests["kind"], "sum");
     assert_eq!(requests["monotonic"], true);
-    assert_eq!(requests["temporality"], 2, "AGGREGATION_TEMPORALITY_CUMULATIVE");
+    assert_eq!(
+        requests["temporality"], 2,
+        "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    );
     let total: u64 = points(requests)
         .iter()
         .map(|p| p["value"].as_u64().unwrap())
@@ -184,7 +199,14 @@ fn a_collector_that_is_down_is_a_warning_and_the_run_goes_on() {
     let o = run(common::barrage()
         .arg("run")
         .arg(&scenario)
-        .args(["-H", target.url().as_str(), "--otlp", &url, "--otlp-interval", "1s"])
+        .args([
+            "-H",
+            target.url().as_str(),
+            "--otlp",
+            &url,
+            "--otlp-interval",
+            "1s",
+        ])
         .arg("--json")
         .arg(&out));
     let err = stderr(&o);

@@ -50,8 +50,11 @@ fn encode(q: &str) -> String {
 
 /// The single value of an instant query, if it has one.
 fn query(prometheus: SocketAddr, promql: &str) -> Option<f64> {
-    let (status, body) = http_get(prometheus, &format!("/api/v1/query?query={}", encode(promql)))
-        .unwrap_or_else(|e| panic!("Prometheus answers its query API: {e}"));
+    let (status, body) = http_get(
+        prometheus,
+        &format!("/api/v1/query?query={}", encode(promql)),
+    )
+    .unwrap_or_else(|e| panic!("Prometheus answers its query API: {e}"));
     let doc: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
         panic!(
             "{promql}: not JSON ({e}): {}",
@@ -66,7 +69,8 @@ fn query(prometheus: SocketAddr, promql: &str) -> Option<f64> {
 #[test]
 #[ignore = "needs Debian's prometheus (BARRAGE_PROMETHEUS): run scripts/test.sh"]
 fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
-    let binary = std::env::var_os("BARRAGE_PROMETHEUS").unwrap_or_else(|| "/usr/bin/prometheus".into());
+    let binary =
+        std::env::var_os("BARRAGE_PROMETHEUS").unwrap_or_else(|| "/usr/bin/prometheus".into());
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     // The scrape config needs barrage's port before barrage runs: a free one, given to
@@ -84,7 +88,10 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
         "prometheus",
         Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address={web}"))
             .arg("--log.level=warn"),
         &dir.path().join("prometheus.log"),
@@ -98,9 +105,13 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
     loop {
         let (_, body) = http_get(web, "/api/v1/targets").expect("Prometheus lists its targets");
         let doc: Value = serde_json::from_slice(&body).expect("JSON");
-        let scraped = doc["data"]["activeTargets"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t["lastScrape"].as_str().is_some_and(|s| !s.starts_with("0001"))));
+        let scraped = doc["data"]["activeTargets"].as_array().is_some_and(|t| {
+            t.iter().any(|t| {
+                t["lastScrape"]
+                    .as_str()
+                    .is_some_and(|s| !s.starts_with("0001"))
+            })
+        });
         if scraped {
             break;
         }
@@ -141,9 +152,8 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
 
     // The newest sample of each series is the final one; the scrape that read it has
     // answered, and Prometheus appends it right after: allow it a moment to land.
-    let sum_of_last = |metric: &str| {
-        format!("sum(last_over_time({metric}{{run_id=\"{run_id}\"}}[5m]))")
-    };
+    let sum_of_last =
+        |metric: &str| format!("sum(last_over_time({metric}{{run_id=\"{run_id}\"}}[5m]))");
     let deadline = Instant::now() + Duration::from_secs(10);
     let requests = loop {
         let got = query(web, &sum_of_last("barrage_requests_total"));
@@ -159,7 +169,10 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
         prometheus.log()
     );
     assert_eq!(
-        query(web, &sum_of_last("http_client_request_duration_seconds_count")),
+        query(
+            web,
+            &sum_of_last("http_client_request_duration_seconds_count")
+        ),
         Some(timed as f64),
         "the histogram counts the timed requests"
     );
@@ -187,7 +200,10 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
         ),
     )
     .expect("a p95");
-    assert!(p95 > 0.0 && p95 <= 0.1, "p95 {p95} s against a loopback target");
+    assert!(
+        p95 > 0.0 && p95 <= 0.1,
+        "p95 {p95} s against a loopback target"
+    );
 }
 
 #[test]
@@ -254,7 +270,9 @@ fn the_run_serves_its_metrics_with_the_token_it_was_given() {
             common::parse_response(&raw).unwrap_or((0, Vec::new()))
         });
         match got {
-            Some((200, body)) if String::from_utf8_lossy(&body).contains("barrage_requests_total") => {
+            Some((200, body))
+                if String::from_utf8_lossy(&body).contains("barrage_requests_total") =>
+            {
                 break (200, String::from_utf8(body).unwrap())
             }
             _ if Instant::now() > deadline || barrage.exited().is_some() => {
@@ -265,5 +283,9 @@ fn the_run_serves_its_metrics_with_the_token_it_was_given() {
     };
     assert_eq!(status, 200);
     assert!(body.contains("# TYPE http_client_request_duration_seconds histogram"));
-    assert_eq!(http_get(addr, "/metrics").unwrap().0, 401, "no token, no metrics");
+    assert_eq!(
+        http_get(addr, "/metrics").unwrap().0,
+        401,
+        "no token, no metrics"
+    );
 }

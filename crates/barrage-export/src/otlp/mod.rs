@@ -35,7 +35,11 @@ pub(crate) struct OtlpSink {
 
 impl OtlpSink {
     /// A sink pushing to `url` (checked here: an `http://` or `https://` address).
-    pub(crate) fn new(url: &str, interval: Duration, run_id: &str) -> Result<OtlpSink, ExportError> {
+    pub(crate) fn new(
+        url: &str,
+        interval: Duration,
+        run_id: &str,
+    ) -> Result<OtlpSink, ExportError> {
         let fail = |reason: &str| ExportError::Otlp {
             url: url.to_owned(),
             reason: reason.to_owned(),
@@ -135,7 +139,11 @@ mod tests {
 
     #[test]
     fn the_url_must_be_http_or_https() {
-        let ok = OtlpSink::new("http://127.0.0.1:4318/v1/metrics", Duration::from_secs(10), "r");
+        let ok = OtlpSink::new(
+            "http://127.0.0.1:4318/v1/metrics",
+            Duration::from_secs(10),
+            "r",
+        );
         assert!(ok.is_ok());
         for bad in ["127.0.0.1:4318", "ftp://x/v1/metrics", "not a url"] {
             let e = OtlpSink::new(bad, Duration::from_secs(10), "r")

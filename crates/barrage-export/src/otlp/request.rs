@@ -245,12 +245,12 @@ mod tests {
     }
 
     fn text(kv: &[KeyValue], key: &str) -> Option<String> {
-        kv.iter().find(|a| a.key == key).and_then(|a| {
-            match a.value.as_ref()?.value.as_ref()? {
+        kv.iter()
+            .find(|a| a.key == key)
+            .and_then(|a| match a.value.as_ref()?.value.as_ref()? {
                 any_value::Value::StringValue(s) => Some(s.clone()),
                 _ => None,
-            }
-        })
+            })
     }
 
     #[test]
@@ -263,15 +263,24 @@ mod tests {
         };
         let r = request(&f, "run-1", span);
         let resource = r.resource_metrics[0].resource.as_ref().unwrap();
-        assert_eq!(text(&resource.attributes, "service.name").unwrap(), "barrage");
-        assert_eq!(text(&resource.attributes, "barrage.run_id").unwrap(), "run-1");
+        assert_eq!(
+            text(&resource.attributes, "service.name").unwrap(),
+            "barrage"
+        );
+        assert_eq!(
+            text(&resource.attributes, "barrage.run_id").unwrap(),
+            "run-1"
+        );
 
         let m = find(&r, "http.client.request.duration");
         assert_eq!(m.unit, "s");
         let Some(metric::Data::Histogram(h)) = &m.data else {
             panic!("a histogram")
         };
-        assert_eq!(h.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+        assert_eq!(
+            h.aggregation_temporality,
+            AggregationTemporality::Cumulative as i32
+        );
         let p = &h.data_points[0];
         assert_eq!(p.explicit_bounds, vec![0.005, 0.01, 0.1]);
         // Cumulative 4, 9, 10 of 10 become 4, 5, 1 and 0 above 0.1 s.

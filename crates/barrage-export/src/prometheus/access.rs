@@ -56,8 +56,10 @@ pub(crate) fn refusal(
     authorization: Option<&str>,
 ) -> Option<(u16, &'static str)> {
     let Some(token) = token else {
-        return (!loopback_host(host.unwrap_or("")))
-            .then_some((403, "refused: Host is not this machine; scrape 127.0.0.1 or localhost\n"));
+        return (!loopback_host(host.unwrap_or(""))).then_some((
+            403,
+            "refused: Host is not this machine; scrape 127.0.0.1 or localhost\n",
+        ));
     };
     // The scheme's name is case-insensitive (RFC 9110, 11.1).
     let given = authorization
@@ -108,7 +110,9 @@ mod tests {
             "{e}"
         );
         assert!(check_listen("0.0.0.0:9464", Some("s3cret")).is_ok());
-        let e = check_listen("0.0.0.0:9464", Some("  ")).unwrap_err().to_string();
+        let e = check_listen("0.0.0.0:9464", Some("  "))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("empty"), "{e}");
         let e = check_listen("9464", None).unwrap_err().to_string();
         assert!(e.contains("127.0.0.1:9464"), "the fix is named: {e}");
@@ -119,7 +123,10 @@ mod tests {
         assert_eq!(refusal(None, Some("127.0.0.1:9464"), None), None);
         assert_eq!(refusal(None, Some("localhost:9464"), None), None);
         assert_eq!(refusal(None, Some("[::1]:9464"), None), None);
-        assert_eq!(refusal(None, Some("evil.example:9464"), None).unwrap().0, 403);
+        assert_eq!(
+            refusal(None, Some("evil.example:9464"), None).unwrap().0,
+            403
+        );
         assert_eq!(refusal(None, None, None).unwrap().0, 403);
     }
 

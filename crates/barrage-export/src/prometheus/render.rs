@@ -55,12 +55,8 @@ impl Collector for Page {
         )?;
         for e in &f.endpoints {
             let buckets = histogram_buckets(&f.bounds_s, &e.latency.cumulative, e.latency.count);
-            m.encode_family(&endpoint(e))?.encode_histogram::<NoExemplar>(
-                e.latency.sum_s,
-                e.latency.count,
-                &buckets,
-                None,
-            )?;
+            m.encode_family(&endpoint(e))?
+                .encode_histogram::<NoExemplar>(e.latency.sum_s, e.latency.count, &buckets, None)?;
         }
 
         let mut m = enc.encode_descriptor(

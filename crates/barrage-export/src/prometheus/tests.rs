@@ -59,21 +59,36 @@ fn the_page_names_every_metric_with_its_labels_and_cumulative_buckets() {
             ),
         )
     };
-    let buckets: Vec<f64> = ["0.005", "0.01", "0.1", "+Inf"].iter().map(|b| le(b)).collect();
+    let buckets: Vec<f64> = ["0.005", "0.01", "0.1", "+Inf"]
+        .iter()
+        .map(|b| le(b))
+        .collect();
     assert_eq!(buckets, vec![4.0, 9.0, 10.0, 10.0]);
     assert!(buckets.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(
-        value(&text, &format!("http_client_request_duration_seconds_count{get}")),
+        value(
+            &text,
+            &format!("http_client_request_duration_seconds_count{get}")
+        ),
         10.0
     );
     assert_eq!(
-        value(&text, &format!("http_client_request_duration_seconds_sum{get}")),
+        value(
+            &text,
+            &format!("http_client_request_duration_seconds_sum{get}")
+        ),
         0.07
     );
     let run = r#"{run_id="run-1"}"#;
     assert_eq!(value(&text, &format!("barrage_users{run}")), 4.0);
-    assert_eq!(value(&text, &format!("http_client_active_requests{run}")), 2.0);
-    assert_eq!(value(&text, &format!("barrage_dropped_iterations_total{run}")), 1.0);
+    assert_eq!(
+        value(&text, &format!("http_client_active_requests{run}")),
+        2.0
+    );
+    assert_eq!(
+        value(&text, &format!("barrage_dropped_iterations_total{run}")),
+        1.0
+    );
     assert_eq!(
         value(
             &text,
@@ -90,7 +105,10 @@ fn the_page_names_every_metric_with_its_labels_and_cumulative_buckets() {
     );
     assert!(text.contains("# TYPE http_client_request_duration_seconds histogram"));
     assert!(text.contains("# TYPE barrage_requests_total counter"));
-    assert!(!text.contains("# EOF"), "the Prometheus text format, not OpenMetrics");
+    assert!(
+        !text.contains("# EOF"),
+        "the Prometheus text format, not OpenMetrics"
+    );
 }
 
 #[test]
@@ -99,7 +117,11 @@ fn serves_the_newest_figures_on_the_port_it_bound() {
     assert!(sink.url().starts_with("http://127.0.0.1:") && sink.url().ends_with("/metrics"));
     assert!(!sink.url().contains(":0/"), "the real port: {}", sink.url());
     let (status, body) = get(sink.url(), None);
-    assert_eq!((status, body.as_str()), (200, ""), "nothing before the first second");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, ""),
+        "nothing before the first second"
+    );
     sink.publish(figures(), false);
     let (status, body) = get(sink.url(), None);
     assert_eq!(status, 200);
@@ -116,7 +138,10 @@ fn serves_the_newest_figures_on_the_port_it_bound() {
 fn a_taken_port_fails_before_the_run_naming_the_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let e = PrometheusSink::start(&addr, None, "r").err().expect("refused").to_string();
+    let e = PrometheusSink::start(&addr, None, "r")
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(
         e.starts_with(&format!("--prometheus-listen {addr}:")) && e.contains("0 for any free"),
         "{e}"
@@ -137,7 +162,10 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
     let quiet = PrometheusSink::start("127.0.0.1:0", None, "r").unwrap();
     quiet.publish(figures(), true);
     let t = Instant::now();
-    assert_eq!(quiet.wait_for_final_scrape(false, Duration::from_secs(30)), None);
+    assert_eq!(
+        quiet.wait_for_final_scrape(false, Duration::from_secs(30)),
+        None
+    );
     assert!(t.elapsed() < Duration::from_secs(1));
 
     // Scraped during the run: the end waits until a scrape read the final figures.
@@ -151,7 +179,10 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
         get(&url, None)
     });
     let t = Instant::now();
-    assert_eq!(sink.wait_for_final_scrape(false, Duration::from_secs(30)), None);
+    assert_eq!(
+        sink.wait_for_final_scrape(false, Duration::from_secs(30)),
+        None
+    );
     let waited = t.elapsed();
     assert!(
         waited >= Duration::from_millis(250) && waited < Duration::from_secs(10),
@@ -161,7 +192,10 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
     assert!(status == 200 && body.contains("barrage_requests_total"));
 
     // Interrupted (Ctrl-C): no wait even with a scraper.
-    assert_eq!(sink.wait_for_final_scrape(true, Duration::from_secs(30)), None);
+    assert_eq!(
+        sink.wait_for_final_scrape(true, Duration::from_secs(30)),
+        None
+    );
 }
 
 #[test]
@@ -191,10 +225,16 @@ fn the_grafana_dashboard_is_json_and_queries_only_metrics_the_page_has() {
         }
     }
     assert!(exprs.len() >= 10, "{exprs:?}");
-    let quantiles = exprs.iter().filter(|e| e.contains("histogram_quantile")).count();
+    let quantiles = exprs
+        .iter()
+        .filter(|e| e.contains("histogram_quantile"))
+        .count();
     assert!(quantiles >= 3, "p50, p95 and p99");
     for e in &exprs {
-        assert!(e.contains(r#"run_id="$run_id""#), "every query picks the run: {e}");
+        assert!(
+            e.contains(r#"run_id="$run_id""#),
+            "every query picks the run: {e}"
+        );
         let metrics: Vec<&str> = e
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .filter(|w| w.starts_with("barrage_") || w.starts_with("http_client_"))
