@@ -8,7 +8,7 @@
 
 mod request;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use barrage_session::{Finished, Live, Sink, SinkError, Started};
 use prost::Message;
@@ -27,7 +27,10 @@ pub(crate) struct OtlpSink {
     agent: ureq::Agent,
     /// When the run started, in nanoseconds since the epoch (every point's start time).
     start_unix_nano: u64,
-    last_push: Option<Instant>,
+    /// The run time (on the session's second count) at which the next push is due: pushes
+    /// follow the run's own clock, so a 1 s interval pushes every closed second, never
+    /// skipping one because the second closed a millisecond early.
+    next_push: Duration,
     pushes: u64,
     failed: u64,
     last_error: Option<String>,
@@ -64,7 +67,7 @@ impl OtlpSink {
             run_id: run_id.to_owned(),
             agent,
             start_unix_nano: unix_nano(SystemTime::now()),
-            last_push: None,
+            next_push: interval,
             pushes: 0,
             failed: 0,
             last_error: None,
@@ -78,7 +81,6 @@ impl OtlpSink {
         };
         let body = request::request(figures, &self.run_id, span).encode_to_vec();
         self.pushes += 1;
-        self.last_push = Some(Instant::now());
         let sent = self
             .agent
             .post(&self.url)
@@ -111,13 +113,14 @@ impl Sink for OtlpSink {
 
     fn started(&mut self, _run: &Started) {
         self.start_unix_nano = unix_nano(SystemTime::now());
-        self.last_push = Some(Instant::now());
     }
 
     fn second(&mut self, live: &Live) {
-        if self.last_push.is_some_and(|t| t.elapsed() < self.interval) {
+        let now = Duration::from_secs(live.second);
+        if now < self.next_push {
             return;
         }
+        self.next_push = now + self.interval;
         self.push(&Figures::new(&live.snapshot, live.buckets.as_deref()));
     }
 
