@@ -8,6 +8,14 @@
 //! Both read what every closed second carries (the snapshot, and the cumulative latency
 //! buckets the session computes when `Settings::latency_buckets` is set to
 //! [`LATENCY_BUCKETS_S`]); neither touches a worker.
+//!
+//! Inside: `figures` picks the numbers both publish (one copy per closed second, shared
+//! by `Arc`), `prometheus` serves them (its own thread and runtime; who may scrape), and
+//! `otlp` builds and pushes the protobuf request. docs/MONITORING.md names every metric.
+
+mod figures;
+mod otlp;
+mod prometheus;
 
 use std::time::Duration;
 
@@ -50,10 +58,35 @@ pub enum ExportError {
     Otlp { url: String, reason: String },
 }
 
+/// The export sinks of a run, for the session's list.
+pub type Sinks = Vec<Box<dyn Sink>>;
+
 /// The sinks `config` asks for; the Prometheus listener is bound here, so a taken port or
 /// a non-loopback address without a token fails before the load starts. Returns with the
 /// sinks the lines to print (`Prometheus metrics: http://127.0.0.1:9464/metrics`).
-pub fn sinks(config: &ExportConfig) -> Result<(Vec<Box<dyn Sink>>, Vec<String>), ExportError> {
-    let _ = config;
-    todo!("barrage-export: sinks")
+pub fn sinks(config: &ExportConfig) -> Result<(Sinks, Vec<String>), ExportError> {
+    if config.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut sinks: Sinks = Vec::new();
+    let mut lines = Vec::new();
+    if let Some(url) = &config.otlp {
+        let sink = otlp::OtlpSink::new(url, config.otlp_interval, &config.run_id)?;
+        lines.push(format!(
+            "OTLP metrics: pushed to {url} every {} s and at the end",
+            config.otlp_interval.as_secs_f64()
+        ));
+        sinks.push(Box::new(sink));
+    }
+    // Bound last, so an --otlp mistake does not leave a listener behind for nothing.
+    if let Some(addr) = &config.prometheus_listen {
+        let sink = prometheus::PrometheusSink::start(
+            addr,
+            config.prometheus_token.clone(),
+            &config.run_id,
+        )?;
+        lines.push(format!("Prometheus metrics: {}", sink.url()));
+        sinks.push(Box::new(sink));
+    }
+    Ok((sinks, lines))
 }
