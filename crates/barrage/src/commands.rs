@@ -347,8 +347,10 @@ pub(crate) async fn run_session(
         Box::new(Summary::new(Box::new(std::io::stderr()), view)),
     ];
     sinks.extend(common.outputs.sinks(common.json.clone()));
-    sinks.extend(export_sinks);
     sinks.extend(extra);
+    // Last: at the end the Prometheus sink may wait for a final scrape and the OTLP sink
+    // for its last push; the files and the web UI must not wait behind them.
+    sinks.extend(export_sinks);
     started(session.control());
     let steering = crate::terminal::steer(session.control());
     let outcome = session.run(sinks).await;
