@@ -54,6 +54,8 @@ pub enum ExportError {
 /// a non-loopback address without a token fails before the load starts. Returns with the
 /// sinks the lines to print (`Prometheus metrics: http://127.0.0.1:9464/metrics`).
 pub fn sinks(config: &ExportConfig) -> Result<(Vec<Box<dyn Sink>>, Vec<String>), ExportError> {
-    let _ = config;
+    if config.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     todo!("barrage-export: sinks")
 }
