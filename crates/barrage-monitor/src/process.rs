@@ -507,11 +507,11 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let me = std::process::id();
-        // A child, found again through its parent.
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         let mut source = ProcessSource::new(&[], &[port]);
         source.open().unwrap();
         let first = source.sample().unwrap();
+        // A child started after the first sample joins at the next, through its parent.
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         // Half a second of work, so the CPU figure has something to show. The machine may be
         // shared (other tests run beside this one), so only a clear share of a core is
         // asserted; the integration test compares idle and loaded CPU on a real service.
@@ -524,6 +524,12 @@ mod tests {
         let second = source.sample().unwrap();
         child.kill().unwrap();
         child.wait().unwrap();
+        let child_rss = column(&source, &format!("rss_pid_{}", child.id()));
+        assert!(
+            first.len() <= child_rss,
+            "the child's columns came after the first row"
+        );
+        assert!(second[child_rss].is_some_and(|b| b > 0.0));
 
         assert_eq!(
             first[column(&source, "cpu")],

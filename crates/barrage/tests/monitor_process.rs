@@ -134,8 +134,10 @@ fn uvicorn_workers_are_found_by_port_and_their_cpu_rises_with_the_load() {
     assert!(idle.len() >= 2 && loaded.len() >= 3, "{cpu:?}");
     let idle_max = idle.iter().cloned().fold(0.0, f64::max);
     let loaded_mean = loaded.iter().sum::<f64>() / loaded.len() as f64;
+    // An idle uvicorn reads about 1 %; under load at least a fair share of a core, even on
+    // a machine shared with other work (43 % on 2 busy cores, in a run of 2026-12-05).
     assert!(
-        loaded_mean > idle_max + 30.0 && loaded_mean > 3.0 * idle_max,
+        loaded_mean > idle_max + 15.0 && loaded_mean > 4.0 * idle_max,
         "CPU idle at most {idle_max:.1} %, under load {loaded_mean:.1} % on average: {cpu:?}"
     );
     // Each worker did a share of it, in its own column.
