@@ -15,12 +15,20 @@
 //! A source that cannot be reached at the start, or is lost mid-run (the process exited,
 //! the scrape failed), is an event on the timeline, never an error: the run goes on.
 
+mod hints;
+mod postgres;
+mod probe;
+mod process;
+mod prometheus;
+mod runner;
 mod source;
+mod stats;
 
 use std::time::{Duration, Instant};
 
-use barrage_metrics::{ResultDoc, ServerLive, ServerSection};
+use barrage_metrics::{ServerLive, ServerSection};
 
+pub use hints::hints;
 pub use source::{Source, SourceError};
 
 /// What to monitor (the `--monitor-*` and `--probe*` flags).
@@ -52,6 +60,87 @@ impl MonitorConfig {
             && self.postgres.is_empty()
             && self.probe.is_none()
     }
+
+    /// Checks what can be checked before the run: every URL parses with a scheme its
+    /// source speaks, and no pid or port is 0. A source that is merely unreachable is not an
+    /// error here: that is a warning on the timeline once the run starts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.pids.contains(&0) {
+            return Err(ConfigError::Zero {
+                flag: "--monitor-pid",
+            });
+        }
+        if self.ports.contains(&0) {
+            return Err(ConfigError::Zero {
+                flag: "--monitor-port",
+            });
+        }
+        for url in &self.prometheus {
+            check_url(
+                "--monitor-prometheus",
+                url,
+                &["http", "https"],
+                "http://127.0.0.1:8000/metrics",
+            )?;
+        }
+        for url in &self.postgres {
+            check_url(
+                "--monitor-postgres",
+                url,
+                &["postgres", "postgresql"],
+                "postgres://user:password@127.0.0.1:5432/app",
+            )?;
+        }
+        if let Some(probe) = &self.probe {
+            check_url(
+                "--probe",
+                &probe.url,
+                &["http", "https"],
+                "http://127.0.0.1:8000/health",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A monitoring flag that cannot work, found before the run starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{flag} {url}: {reason}; give a URL like {example}")]
+    Url {
+        flag: &'static str,
+        url: String,
+        reason: String,
+        example: &'static str,
+    },
+    #[error("{flag} 0: give a number above 0")]
+    Zero { flag: &'static str },
+}
+
+fn check_url(
+    flag: &'static str,
+    url: &str,
+    schemes: &[&str],
+    example: &'static str,
+) -> Result<(), ConfigError> {
+    let error = |reason: String| ConfigError::Url {
+        flag,
+        url: url.to_owned(),
+        reason,
+        example,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| error(format!("not a URL ({e})")))?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(error(format!(
+            "the scheme `{}` is not one this source speaks ({})",
+            parsed.scheme(),
+            schemes.join(" or ")
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(error("no host".to_owned()));
+    }
+    Ok(())
 }
 
 /// The stall probe: a light GET at a fixed rate, on a connection of its own, timed from
@@ -68,39 +157,86 @@ pub struct ProbeConfig {
 
 /// A running monitor (see the crate comment).
 pub struct Monitor {
-    _private: (),
+    runner: runner::Runner,
 }
 
 impl Monitor {
     /// Starts a thread per source. Never fails: a source that cannot start is an event in
     /// the first [`Monitor::tick`], and shows in the result as `lost`.
     pub fn start(config: MonitorConfig, run_start: Instant) -> Monitor {
-        let _ = (config, run_start);
-        todo!("barrage-monitor: Monitor::start")
+        Monitor {
+            runner: runner::Runner::start(config, run_start),
+        }
     }
 
     /// The news since the last tick: new rows, the figures so far, events. Cheap: it never
     /// copies a whole series.
     pub fn tick(&mut self) -> ServerLive {
-        todo!("barrage-monitor: Monitor::tick")
+        self.runner.tick()
     }
 
     /// The whole section so far, for a mid-run result (copies every series).
     pub fn so_far(&self) -> ServerSection {
-        todo!("barrage-monitor: Monitor::so_far")
+        self.runner.so_far()
     }
 
     /// Takes one last sample of every source, stops the threads and returns the section,
     /// with the probe's summary; `hints` are filled in by [`hints`] once the result exists.
     pub fn finish(self) -> ServerSection {
-        todo!("barrage-monitor: Monitor::finish")
+        self.runner.finish()
     }
 }
 
-/// What the numbers suggest, each naming its evidence: latency rising at a flat request
-/// rate while every monitored worker stays below half a core is the sign of blocking calls
-/// in async code or an exhausted pool. Reads the result's series and its `server` section.
-pub fn hints(result: &ResultDoc) -> Vec<String> {
-    let _ = result;
-    todo!("barrage-monitor: hints")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> MonitorConfig {
+        MonitorConfig {
+            interval: Duration::from_secs(1),
+            ..MonitorConfig::default()
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_the_run_with_the_fix_in_the_message() {
+        let mut c = config();
+        c.prometheus = vec!["http://127.0.0.1:8000/metrics".to_owned()];
+        c.postgres = vec!["postgresql://app:pw@127.0.0.1/app".to_owned()];
+        assert_eq!(c.validate(), Ok(()));
+
+        c.prometheus = vec!["127.0.0.1:8000/metrics".to_owned()];
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "--monitor-prometheus 127.0.0.1:8000/metrics: not a URL (relative URL without a \
+             base); give a URL like http://127.0.0.1:8000/metrics"
+        );
+        c.prometheus.clear();
+        c.postgres = vec!["mysql://db/app".to_owned()];
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("--monitor-postgres mysql://db/app: the scheme `mysql`"));
+        c.postgres = vec!["postgres://".to_owned()];
+        assert!(c.validate().unwrap_err().to_string().contains(": no host;"));
+    }
+
+    #[test]
+    fn pid_and_port_zero_are_refused() {
+        let mut c = config();
+        c.ports = vec![0];
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::Zero {
+                flag: "--monitor-port"
+            })
+        );
+        c.ports.clear();
+        c.pids = vec![0];
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "--monitor-pid 0: give a number above 0"
+        );
+    }
 }

@@ -145,7 +145,7 @@ impl MonitorArgs {
                 })
             }
         };
-        Ok(MonitorConfig {
+        let config = MonitorConfig {
             pids: self.pids.clone(),
             ports: self.ports.clone(),
             prometheus: self.prometheus.clone(),
@@ -153,7 +153,9 @@ impl MonitorArgs {
             postgres: self.postgres.clone(),
             probe,
             interval: self.interval,
-        })
+        };
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
     }
 
     /// The exporters' settings for the run `run_id`.

@@ -1,0 +1,578 @@
+//! The runner behind [`crate::Monitor`]: one thread per source, sampling on the run's clock,
+//! and the shared tables the session reads.
+//!
+//! Each source's thread owns the source and samples it at every multiple of the interval
+//! since the run's start (row `t` is the moment the sample began), so rows of different
+//! sources line up with each other and with the run's seconds. A sample that overruns
+//! skips to the next boundary instead of drifting. The thread appends to a table behind a
+//! mutex that only it writes and the session reads once a second (`tick`): the lock is held
+//! for a push or a copy of the new rows, never while a source is read.
+//!
+//! A source's state changes (unreachable at the start, lost mid-run, back again) become
+//! events, one per change, for the run's timeline; what a source says while it stays down
+//! is kept in `lost` and not repeated.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use barrage_metrics::{
+    Column, Row, ServerEvent, ServerLive, ServerSection, SourceKind, SourceLive, SourceSeries,
+};
+
+use crate::postgres::PostgresSource;
+use crate::probe::{self, ProbeHandle};
+use crate::process::ProcessSource;
+use crate::prometheus::PrometheusSource;
+use crate::stats::{self, SourceFigures};
+use crate::{MonitorConfig, Source, SourceError};
+
+/// How long `finish` waits for the sources' last samples: a source slower than this is left
+/// behind (and said so in its `lost`), so a hung scrape never holds up the run's result.
+const LAST_SAMPLE_BOUND: Duration = Duration::from_secs(2);
+
+pub struct Runner {
+    interval: Duration,
+    sources: Vec<Watched>,
+    probe: Option<ProbeHandle>,
+}
+
+/// One source's thread and table.
+struct Watched {
+    table: Arc<Mutex<Table>>,
+    stop: mpsc::Sender<()>,
+    done: mpsc::Receiver<()>,
+    thread: JoinHandle<()>,
+}
+
+/// What a source's thread has measured, read by the session.
+struct Table {
+    series: SourceSeries,
+    figures: SourceFigures,
+    /// Rows already handed out by `tick`.
+    handed_out: usize,
+    /// Events since the last `tick`.
+    events: Vec<ServerEvent>,
+}
+
+fn lock(table: &Mutex<Table>) -> MutexGuard<'_, Table> {
+    // A sampling thread that panicked left the table as of its last whole push: still the
+    // best account of the source there is.
+    table
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Runner {
+    pub fn start(config: MonitorConfig, run_start: Instant) -> Runner {
+        let interval = config.interval.max(Duration::from_millis(10));
+        let mut sources: Vec<Box<dyn Source>> = Vec::new();
+        if !config.pids.is_empty() || !config.ports.is_empty() {
+            sources.push(Box::new(ProcessSource::new(&config.pids, &config.ports)));
+        }
+        for url in &config.prometheus {
+            sources.push(match PrometheusSource::new(url, &config.series) {
+                Ok(source) => Box::new(source),
+                Err(e) => Box::new(Unbuilt::new(SourceKind::Prometheus, url, e)),
+            });
+        }
+        for url in &config.postgres {
+            sources.push(match PostgresSource::new(url) {
+                Ok(source) => Box::new(source),
+                Err(e) => Box::new(Unbuilt::new(SourceKind::Postgres, url, e)),
+            });
+        }
+        let mut probe = None;
+        if let Some(probe_config) = &config.probe {
+            let (source, handle) = probe::start(probe_config, run_start);
+            sources.push(Box::new(source));
+            probe = Some(handle);
+        }
+        let sources = sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, source)| Watched::spawn(i, source, run_start, interval))
+            .collect();
+        Runner {
+            interval,
+            sources,
+            probe,
+        }
+    }
+
+    pub fn tick(&mut self) -> ServerLive {
+        let mut sources = Vec::with_capacity(self.sources.len());
+        let mut figures = Vec::with_capacity(self.sources.len());
+        let mut events = Vec::new();
+        for watched in &self.sources {
+            let mut table = lock(&watched.table);
+            let table = &mut *table;
+            let rows = table.series.rows[table.handed_out..].to_vec();
+            table.handed_out = table.series.rows.len();
+            events.append(&mut table.events);
+            figures.push(table.figures.clone());
+            sources.push(SourceLive {
+                kind: table.series.kind,
+                name: table.series.name.clone(),
+                columns: table.series.columns.clone(),
+                last: table.series.rows.last().cloned(),
+                rows,
+                lost: table.series.lost.clone(),
+            });
+        }
+        events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+        ServerLive {
+            sources,
+            stats: stats::merge(&figures),
+            probe: self.probe.as_ref().map(|p| p.summary()),
+            events,
+        }
+    }
+
+    pub fn so_far(&self) -> ServerSection {
+        let mut series = Vec::with_capacity(self.sources.len());
+        let mut figures = Vec::with_capacity(self.sources.len());
+        for watched in &self.sources {
+            let table = lock(&watched.table);
+            series.push(table.series.clone());
+            figures.push(table.figures.clone());
+        }
+        ServerSection {
+            interval_s: self.interval.as_secs_f64(),
+            sources: series,
+            probe: self.probe.as_ref().map(|p| p.summary()),
+            stats: stats::merge(&figures),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn finish(self) -> ServerSection {
+        for watched in &self.sources {
+            // A thread that already ended has dropped its receiver; nothing to stop then.
+            let _ = watched.stop.send(());
+        }
+        let deadline = Instant::now() + LAST_SAMPLE_BOUND;
+        let mut series = Vec::with_capacity(self.sources.len());
+        let mut figures = Vec::with_capacity(self.sources.len());
+        for watched in self.sources {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let finished = !matches!(
+                watched.done.recv_timeout(wait),
+                Err(RecvTimeoutError::Timeout)
+            );
+            if finished {
+                // Ended (or panicked, which its table already shows): joining is immediate.
+                let _ = watched.thread.join();
+            }
+            let mut table = lock(&watched.table);
+            if !finished && table.series.lost.is_none() {
+                table.series.lost = Some(format!(
+                    "no last sample: the source took longer than {} s to answer, and was left",
+                    LAST_SAMPLE_BOUND.as_secs()
+                ));
+            }
+            series.push(std::mem::take(&mut table.series));
+            figures.push(table.figures.clone());
+        }
+        // After the threads: the probe's summary includes everything it measured.
+        let probe = self.probe.as_ref().map(|p| p.summary());
+        ServerSection {
+            interval_s: self.interval.as_secs_f64(),
+            sources: series,
+            probe,
+            stats: stats::merge(&figures),
+            hints: Vec::new(),
+        }
+    }
+}
+
+impl Watched {
+    fn spawn(i: usize, source: Box<dyn Source>, run_start: Instant, interval: Duration) -> Watched {
+        let table = Arc::new(Mutex::new(Table {
+            series: SourceSeries {
+                kind: Some(source.kind()),
+                name: source.name(),
+                target: source.target(),
+                ..SourceSeries::default()
+            },
+            figures: SourceFigures::default(),
+            handed_out: 0,
+            events: Vec::new(),
+        }));
+        let (stop, stop_rx) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        let sampler = Sampler {
+            source,
+            table: Arc::clone(&table),
+            run_start,
+            interval,
+            state: State::NotOpen { said: false },
+        };
+        let thread = thread::Builder::new()
+            .name(format!("barrage-monitor-{i}"))
+            .spawn(move || {
+                sampler.run(stop_rx);
+                let _ = done_tx.send(());
+            })
+            .expect("the system can start a thread for a monitored source");
+        Watched {
+            table,
+            stop,
+            done,
+            thread,
+        }
+    }
+}
+
+/// Where a source stands, for saying each change once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// `open` has not worked yet; `said` once the unreachable event is out.
+    NotOpen {
+        said: bool,
+    },
+    Up,
+    Lost,
+}
+
+struct Sampler {
+    source: Box<dyn Source>,
+    table: Arc<Mutex<Table>>,
+    run_start: Instant,
+    interval: Duration,
+    state: State,
+}
+
+impl Sampler {
+    fn run(mut self, stop: mpsc::Receiver<()>) {
+        loop {
+            self.step();
+            let elapsed = self.run_start.elapsed();
+            let next = (elapsed.as_nanos() / self.interval.as_nanos() + 1) as u32;
+            let due = self.run_start + self.interval * next;
+            match stop.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Err(RecvTimeoutError::Timeout) => continue,
+                // Told to stop, or the monitor is gone: the last sample, then the source's
+                // own account.
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        if !matches!(self.state, State::NotOpen { .. }) {
+            self.step();
+        }
+        let mut table = lock(&self.table);
+        self.source.finish(&mut table.series);
+    }
+
+    /// One interval's work: open if not yet open, else one sample.
+    fn step(&mut self) {
+        let at_s = self.run_start.elapsed().as_secs_f64();
+        if let State::NotOpen { said } = self.state {
+            match self.source.open() {
+                Ok(()) => {
+                    if said {
+                        self.say(at_s, "reachable now".to_owned(), None);
+                    }
+                    self.state = State::Up;
+                }
+                Err(e) => {
+                    let what = format!(
+                        "unreachable ({e}); trying again every {}, the run goes on",
+                        seconds(self.interval)
+                    );
+                    if !said {
+                        self.say(at_s, what, Some(e));
+                    } else {
+                        lock(&self.table).series.lost = Some(e.to_string());
+                    }
+                    self.state = State::NotOpen { said: true };
+                    return;
+                }
+            }
+        }
+        match self.source.sample() {
+            Ok(values) => {
+                let columns = self.source.columns();
+                let mut table = lock(&self.table);
+                if table.series.columns.len() != columns.len() {
+                    table.series.columns = columns.to_vec();
+                }
+                table.figures.add_row(columns, &values);
+                table.series.rows.push(Row { t: at_s, values });
+                drop(table);
+                if self.state == State::Lost {
+                    self.say(at_s, "back; sampling again".to_owned(), None);
+                }
+                lock(&self.table).series.lost = None;
+                self.state = State::Up;
+            }
+            Err(e) => {
+                if self.state == State::Up {
+                    self.say(at_s, format!("lost ({e}); the run goes on"), Some(e));
+                } else {
+                    lock(&self.table).series.lost = Some(e.to_string());
+                }
+                self.state = State::Lost;
+            }
+        }
+    }
+
+    fn say(&self, at_s: f64, what: String, lost: Option<SourceError>) {
+        let mut table = lock(&self.table);
+        let what = format!("{}: {what}", table.series.name);
+        table.events.push(ServerEvent { at_s, what });
+        table.series.lost = lost.map(|e| e.to_string());
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s} s")
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
+/// A source whose constructor refused its target (a URL it cannot use): reported as
+/// unreachable like any other, so the run goes on and the result says why.
+struct Unbuilt {
+    kind: SourceKind,
+    name: String,
+    target: String,
+    error: SourceError,
+}
+
+impl Unbuilt {
+    fn new(kind: SourceKind, url: &str, error: SourceError) -> Unbuilt {
+        let target = redact_password(url);
+        let kind_name = match kind {
+            SourceKind::Process => "processes",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Postgres => "postgres",
+            SourceKind::Probe => "probe",
+        };
+        // For people: where, without the scheme or who logs in.
+        let shown = match url::Url::parse(url) {
+            Ok(parsed) => format!(
+                "{}{}{}",
+                parsed.host_str().unwrap_or_default(),
+                parsed.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                parsed.path()
+            ),
+            Err(_) => target.clone(),
+        };
+        Unbuilt {
+            kind,
+            name: format!("{kind_name} {shown}"),
+            target,
+            error,
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot have a password, which this one has.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Source for Unbuilt {
+    fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn target(&self) -> String {
+        self.target.clone()
+    }
+
+    fn open(&mut self) -> Result<(), SourceError> {
+        Err(self.error.clone())
+    }
+
+    fn columns(&self) -> &[Column] {
+        &[]
+    }
+
+    fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError> {
+        Err(self.error.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A source that is up, then down, then up again, on a script of sample outcomes.
+    struct Scripted {
+        opens: Vec<bool>,
+        samples: Vec<bool>,
+        columns: Vec<Column>,
+        finished: Arc<AtomicU32>,
+    }
+
+    impl Source for Scripted {
+        fn kind(&self) -> SourceKind {
+            SourceKind::Prometheus
+        }
+        fn name(&self) -> String {
+            "scripted".to_owned()
+        }
+        fn target(&self) -> String {
+            "script".to_owned()
+        }
+        fn open(&mut self) -> Result<(), SourceError> {
+            if self.opens.is_empty() || self.opens.remove(0) {
+                Ok(())
+            } else {
+                Err(SourceError::new("refused"))
+            }
+        }
+        fn columns(&self) -> &[Column] {
+            &self.columns
+        }
+        fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError> {
+            if self.samples.is_empty() || self.samples.remove(0) {
+                Ok(vec![Some(5.0)])
+            } else {
+                Err(SourceError::new("gone"))
+            }
+        }
+        fn finish(&mut self, _series: &mut SourceSeries) {
+            self.finished.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn sampler(source: Scripted) -> Sampler {
+        let table = Arc::new(Mutex::new(Table {
+            series: SourceSeries {
+                name: source.name(),
+                ..SourceSeries::default()
+            },
+            figures: SourceFigures::default(),
+            handed_out: 0,
+            events: Vec::new(),
+        }));
+        Sampler {
+            source: Box::new(source),
+            table,
+            run_start: Instant::now(),
+            interval: Duration::from_secs(1),
+            state: State::NotOpen { said: false },
+        }
+    }
+
+    #[test]
+    fn each_change_of_a_source_is_said_once_and_the_rows_are_the_samples_that_worked() {
+        let column = Column {
+            key: "cpu".to_owned(),
+            label: "CPU".to_owned(),
+            unit: "%".to_owned(),
+            figure: Some("server_cpu".to_owned()),
+        };
+        let mut s = sampler(Scripted {
+            opens: vec![false, false, true],
+            samples: vec![true, false, false, true, true],
+            columns: vec![column],
+            finished: Arc::default(),
+        });
+        for _ in 0..7 {
+            s.step();
+        }
+        let table = lock(&s.table);
+        let said: Vec<&str> = table.events.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "scripted: unreachable (refused); trying again every 1 s, the run goes on",
+                "scripted: reachable now",
+                "scripted: lost (gone); the run goes on",
+                "scripted: back; sampling again",
+            ]
+        );
+        assert_eq!(table.series.rows.len(), 3);
+        assert_eq!(table.series.columns.len(), 1);
+        assert_eq!(table.series.lost, None);
+        let stats = stats::merge([&table.figures]);
+        assert_eq!(stats.figure("server_cpu").unwrap().count, 3);
+    }
+
+    #[test]
+    fn a_source_still_down_keeps_its_reason_in_lost() {
+        let mut s = sampler(Scripted {
+            opens: vec![],
+            samples: vec![true, false, false],
+            columns: Vec::new(),
+            finished: Arc::default(),
+        });
+        for _ in 0..3 {
+            s.step();
+        }
+        let table = lock(&s.table);
+        assert_eq!(table.series.lost.as_deref(), Some("gone"));
+        assert_eq!(table.events.len(), 1);
+    }
+
+    #[test]
+    fn tick_hands_out_each_row_once_and_finish_calls_the_sources_finish() {
+        let finished = Arc::new(AtomicU32::new(0));
+        let source = Scripted {
+            opens: vec![],
+            samples: vec![],
+            columns: vec![Column::default()],
+            finished: Arc::clone(&finished),
+        };
+        let start = Instant::now();
+        let interval = Duration::from_millis(50);
+        let mut runner = Runner {
+            interval,
+            sources: vec![Watched::spawn(0, Box::new(source), start, interval)],
+            probe: None,
+        };
+        thread::sleep(Duration::from_millis(180));
+        let first = runner.tick();
+        thread::sleep(Duration::from_millis(120));
+        let second = runner.tick();
+        let (a, b) = (&first.sources[0].rows, &second.sources[0].rows);
+        assert!(!a.is_empty() && !b.is_empty(), "{a:?} {b:?}");
+        assert!(
+            a.last().unwrap().t < b[0].t,
+            "the second tick starts after the first: {a:?} {b:?}"
+        );
+        // One sample per interval of the run's clock (a late wake-up on a busy machine
+        // shifts a sample within its interval, never into the next one's).
+        let slots: Vec<u64> = a
+            .iter()
+            .chain(b)
+            .map(|row| (row.t / interval.as_secs_f64()) as u64)
+            .collect();
+        assert!(slots.windows(2).all(|w| w[0] < w[1]), "{slots:?}");
+        let section = runner.finish();
+        let rows = &section.sources[0].rows;
+        assert!(rows.len() > a.len() + b.len(), "the last sample is taken");
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+        assert_eq!(section.interval_s, 0.05);
+    }
+
+    #[test]
+    fn a_target_refused_by_its_constructor_is_named_without_its_password() {
+        let u = Unbuilt::new(
+            SourceKind::Postgres,
+            "postgres://app:secret@127.0.0.1:5432/app",
+            SourceError::new("bad"),
+        );
+        assert_eq!(u.name, "postgres 127.0.0.1:5432/app");
+        assert!(!u.target.contains("secret"));
+    }
+}

@@ -1,0 +1,178 @@
+//! The stall probe through the binary, against ground truth: the built-in target stops
+//! answering for 1 s every 5 s (on the wall clock), and the probe, timed from its schedule,
+//! reads each stop as about 1 s, while the closed-model run's own percentiles hide it. A
+//! probe of a closed port is a warning on the timeline, and the run completes.
+//!
+//! The stall test measures time, so it needs an optimized build (`scripts/test.sh` runs it
+//! with `--release`), and takes the binary's lock so no other run shares the machine.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use barrage_target::{DemoOptions, DemoTarget, Stall};
+use common::{read_json, run_scenario, serial, write};
+use serde_json::Value;
+
+const ROOT: &str = "users:\n  u:\n    tasks:\n      t:\n        - get: /\n";
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Sleeps until the wall clock is `phase` into a period of `every` (the target's stalls
+/// start at whole periods since the Unix epoch).
+fn wait_for_phase(every: Duration, phase: Duration) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let into = Duration::from_nanos((now.as_nanos() % every.as_nanos()) as u64);
+    let wait = if into <= phase {
+        phase - into
+    } else {
+        every - into + phase
+    };
+    std::thread::sleep(wait);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+)]
+fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() {
+    let _one = serial();
+    let stall = Stall {
+        every: Duration::from_secs(5),
+        length: Duration::from_secs(1),
+    };
+    let target = DemoTarget::start(DemoOptions {
+        stall: Some(stall),
+        ..DemoOptions::no_delay()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "root.yaml", ROOT);
+    let out = dir.path().join("probe.json");
+    // Start 1.5 s after a stall began, so the 10 s run holds two whole stalls (at about
+    // 3.5 s and 8.5 s) and none is cut by its start or end. 50 probes/s: the first probe
+    // of a stall is due within 20 ms of its start, so it waits at least 980 ms.
+    wait_for_phase(stall.every, Duration::from_millis(1500));
+    let o = run_scenario(
+        &scenario,
+        &[
+            "-u",
+            "10",
+            "-t",
+            "10s",
+            "--probe",
+            "/",
+            "--probe-rate",
+            "50",
+        ],
+        target.url(),
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let doc = read_json(&out);
+    let probe = &doc["server"]["probe"];
+
+    let longest = f(&probe["longest_stall_ms"]);
+    assert!(
+        (longest - 1000.0).abs() <= 100.0,
+        "longest stall {longest} ms, 1000 ms ±10 % expected: {probe}"
+    );
+    let stalls = probe["stalls"].as_array().unwrap();
+    assert_eq!(stalls.len(), 2, "two stalls of 1 s: {probe}");
+    for (stall, expected_at) in stalls.iter().zip([3.5, 8.5]) {
+        let (at, ms) = (f(&stall["at_s"]), f(&stall["ms"]));
+        assert!((ms - 1000.0).abs() <= 100.0, "{stall}");
+        assert!((at - expected_at).abs() <= 0.3, "{stall}");
+    }
+    // Over 500 ms: from half a second into each stall to its end, 0.5 s each.
+    let over_500 = f(&probe["stalled_over_500ms_s"]);
+    assert!(
+        (over_500 - 1.0).abs() <= 0.06,
+        "{over_500} s over 500 ms: {probe}"
+    );
+    let over_100 = f(&probe["stalled_over_100ms_s"]);
+    assert!(
+        (over_100 - 1.8).abs() <= 0.06,
+        "{over_100} s over 100 ms: {probe}"
+    );
+    let sent = probe["sent"].as_u64().unwrap();
+    assert!(
+        (480..=530).contains(&sent),
+        "{sent} probes at 50/s over 10 s"
+    );
+    assert_eq!(probe["failed"], 0, "{probe}");
+    assert!(probe["answered"].as_u64().unwrap() >= sent - 1, "{probe}");
+
+    // The load's own users waited with the server: their p95 stays near normal.
+    let p95 = f(&doc["aggregate"]["response_time"]["p95"]);
+    assert!(p95 < 100.0, "the closed run's p95 {p95} ms");
+    assert!(
+        longest > 10.0 * p95,
+        "probe {longest} ms vs the run's p95 {p95} ms"
+    );
+    // The probe's requests are not the run's: only `/` by the users, and no probe count.
+    assert_eq!(doc["endpoints"].as_array().unwrap().len(), 1);
+
+    // The threshold figure is the probe's per-interval maximum.
+    let stall_figure = doc["server"]["stats"]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "probe_max_stall")
+        .expect("the probe feeds probe_max_stall");
+    assert!(f(&stall_figure["max"]) >= 900.0, "{stall_figure}");
+    // The hint names the stalls (1.8 s over 100 ms in all).
+    let hints = doc["server"]["hints"].as_array().unwrap();
+    assert!(
+        hints.iter().any(|h| h
+            .as_str()
+            .unwrap()
+            .starts_with("the stall probe waited over 100 ms")),
+        "{hints:?}"
+    );
+}
+
+/// A probe of a port nobody listens on: a warning at the start, the run completes, and the
+/// summary counts the failed probes.
+#[test]
+fn a_probe_of_a_closed_port_is_a_warning_and_the_run_completes() {
+    let _one = serial();
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "root.yaml", ROOT);
+    let out = dir.path().join("closed.json");
+    let url = format!("http://127.0.0.1:{}/health", common::free_port());
+    let o = run_scenario(
+        &scenario,
+        &["-u", "2", "-t", "3s", "--probe", &url],
+        target.url(),
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let doc = read_json(&out);
+    let events: Vec<&str> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "monitor")
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].starts_with("probe GET /health: unreachable (")
+            && events[0].ends_with("); trying again every 1 s, the run goes on"),
+        "{events:?}"
+    );
+    let probe = &doc["server"]["probe"];
+    assert_eq!(probe["answered"], 0, "{probe}");
+    let failed = probe["failed"].as_u64().unwrap();
+    assert!(
+        failed >= 25,
+        "{failed} probes failed in 3 s at 10/s: {probe}"
+    );
+    assert_eq!(probe["target"], format!("GET {url}"));
+    assert!(doc["aggregate"]["requests"].as_u64().unwrap() > 10);
+}
