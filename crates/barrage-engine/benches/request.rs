@@ -42,6 +42,11 @@ users:
 "#;
 
 fn user() -> BenchUser {
+    user_with(false)
+}
+
+/// A bench user, with `--traceparent` on or off.
+fn user_with(traceparent: bool) -> BenchUser {
     let file = SourceFile {
         name: "bench.yaml".to_string(),
         text: SCENARIO.to_string(),
@@ -49,7 +54,12 @@ fn user() -> BenchUser {
     let (scenario, _) = parse(&file).expect("the bench's scenario parses");
     let (plan, _) = compile(&scenario, &file, &CompileOptions::default())
         .expect("the bench's scenario compiles");
-    BenchUser::new(Arc::new(plan)).expect("a bench user needs no certificates")
+    let plan = Arc::new(plan);
+    match traceparent {
+        true => BenchUser::traced(plan),
+        false => BenchUser::new(plan),
+    }
+    .expect("a bench user needs no certificates")
 }
 
 fn build(c: &mut Criterion) {
@@ -73,6 +83,17 @@ fn build(c: &mut Criterion) {
             })
         });
     }
+    // `--traceparent`: the plain GET with the header's ids drawn and formatted.
+    let mut traced = user_with(true);
+    group.bench_function("build GET / with traceparent", |b| {
+        b.iter(|| {
+            let size = traced
+                .build(black_box(0), 0)
+                .expect("the task's first step is a request")
+                .expect("the request renders");
+            black_box(size)
+        })
+    });
     group.finish();
 }
 

@@ -137,6 +137,9 @@ pub struct WorkerCtx {
     /// Requests written and not yet answered by this worker's users, read into the
     /// recorder once per interval.
     pub in_flight: InFlightGauge,
+    /// With `--traceparent`, the run's start: requests carry a `traceparent` header and the
+    /// slowest are kept with their ids, dated from it (`vu/trace.rs`). `None` without it.
+    pub traceparent: Option<Instant>,
     sequential: Cell<u64>,
     /// Users alive on this worker, including those still waiting for a first connection.
     users: Cell<u64>,
@@ -154,10 +157,17 @@ impl WorkerCtx {
             recorder: RefCell::new(recorder),
             connector,
             in_flight: InFlightGauge::default(),
+            traceparent: None,
             sequential: Cell::new(0),
             users: Cell::new(0),
             unconnected: Cell::new(0),
         }
+    }
+
+    /// Turns `--traceparent` on for this worker's requests; `start` is the run's start.
+    pub fn with_traceparent(mut self, start: Instant) -> WorkerCtx {
+        self.traceparent = Some(start);
+        self
     }
 
     /// The next row of a sequential data source: rows are dealt to the segments in turn

@@ -123,6 +123,7 @@ impl Run {
                     .map(|s| s.load.executor().iterations(segment))
                     .collect(),
                 changes: change_rx.clone(),
+                traceparent: opts.traceparent,
             };
             let warnings = tx.clone();
             let (plan, connector, rx, tx) = (
@@ -204,11 +205,11 @@ pub async fn debug_run(
 ) -> Result<Recorder, StartError> {
     let tls = tls_config(options.insecure)?;
     let connector = options.connector(&plan, tls);
-    let ctx = Rc::new(WorkerCtx::new(
-        Segment::WHOLE,
-        Recorder::new(&plan.registry),
-        connector,
-    ));
+    let ctx = WorkerCtx::new(Segment::WHOLE, Recorder::new(&plan.registry), connector);
+    let ctx = Rc::new(match options.traceparent {
+        true => ctx.with_traceparent(Instant::now()),
+        false => ctx,
+    });
     for (s, scenario) in plan.scenarios.iter().enumerate() {
         let sctx = Rc::new(ScenarioCtx::new(s, None));
         for (user_type, user) in scenario.users.iter().enumerate() {

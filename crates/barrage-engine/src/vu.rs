@@ -33,6 +33,7 @@ mod outcome;
 mod reach;
 mod request;
 mod sample;
+mod trace;
 
 pub use request::BuildError;
 
@@ -101,6 +102,9 @@ pub struct Vu {
     request: RequestBuf,
     hop: RequestBuf,
     verdicts: Vec<Verdict>,
+    /// With `--traceparent`, the ids the current step's request was sent with (`None`
+    /// when the step sets a `traceparent` of its own that is not valid).
+    trace: Option<barrage_metrics::TraceIds>,
 }
 
 impl Vu {
@@ -137,6 +141,7 @@ impl Vu {
             request: RequestBuf::default(),
             hop: RequestBuf::default(),
             verdicts: Vec::new(),
+            trace: None,
             plan: Rc::new(plan),
             ctx,
         }

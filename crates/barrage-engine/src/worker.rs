@@ -67,6 +67,8 @@ pub struct WorkerSpec {
     pub tickets: Vec<Option<u64>>,
     /// Each scenario's load changes.
     pub changes: Vec<LoadChanges>,
+    /// Requests carry a `traceparent` header (`--traceparent`).
+    pub traceparent: bool,
 }
 
 /// The body of a worker thread: builds its runtime, runs its share of every scenario,
@@ -91,11 +93,11 @@ pub fn run_worker(
             return;
         }
     };
-    let ctx = Rc::new(WorkerCtx::new(
-        spec.segment,
-        Recorder::new(&plan.registry),
-        connector,
-    ));
+    let ctx = WorkerCtx::new(spec.segment, Recorder::new(&plan.registry), connector);
+    let ctx = Rc::new(match spec.traceparent {
+        true => ctx.with_traceparent(spec.start),
+        false => ctx,
+    });
     let cpu_mark = Rc::new(Cell::new(thread_cpu_ns()));
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {

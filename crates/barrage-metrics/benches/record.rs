@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use barrage_metrics::{Aggregator, EndpointId, Recorder, Registry, Timing};
+use barrage_metrics::{Aggregator, EndpointId, Recorder, Registry, Timing, TraceIds};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const ENDPOINTS: usize = 10;
@@ -48,6 +48,24 @@ fn record(c: &mut Criterion) {
             i += 1;
             let ep = ids[(i % ENDPOINTS as u64) as usize];
             recorder.success(black_box(ep), 200, black_box(timing(i)), 120, 450);
+        })
+    });
+
+    // `--traceparent`: the same, plus the offer to the endpoint's slowest (one comparison
+    // once the five slowest latencies of the spread are held).
+    let mut recorder = Recorder::new(&registry);
+    let mut i = 0u64;
+    group.bench_function("success + traced (steady state)", |b| {
+        b.iter(|| {
+            i += 1;
+            let ep = ids[(i % ENDPOINTS as u64) as usize];
+            let t = black_box(timing(i));
+            recorder.success(black_box(ep), 200, t, 120, 450);
+            let ids = TraceIds {
+                trace_id: u128::from(i) << 64 | 1,
+                span_id: i,
+            };
+            recorder.traced(ep, t.response_time_ns, black_box(ids), i);
         })
     });
 

@@ -13,6 +13,7 @@ use crate::counters::{FailureCounts, StatusCounts};
 use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
 use crate::registry::Registry;
+use crate::slowest::Slowest;
 
 /// Counters and latency histograms for one endpoint.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,9 @@ pub(crate) struct EndpointData {
     pub(crate) service_time: LazyHistogram,
     /// Failed requests that got a response, response time.
     pub(crate) failed: LazyHistogram,
+    /// The slowest successful requests sent with a `traceparent` (`--traceparent`), with
+    /// their trace ids; empty without the flag.
+    pub(crate) slowest: Slowest,
 }
 
 impl EndpointData {
@@ -55,6 +59,7 @@ impl EndpointData {
         self.response_time.add(&other.response_time);
         self.service_time.add(&other.service_time);
         self.failed.add(&other.failed);
+        self.slowest.merge(&other.slowest);
     }
 
     /// Takes everything out, leaving zeroed counters and histograms pre-allocated where the
@@ -72,6 +77,7 @@ impl EndpointData {
             response_time: self.response_time.take_rewarmed(),
             service_time: self.service_time.take_rewarmed(),
             failed: self.failed.take_rewarmed(),
+            slowest: std::mem::take(&mut self.slowest),
         }
     }
 }

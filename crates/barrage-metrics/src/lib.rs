@@ -34,6 +34,7 @@ mod registry;
 mod result;
 mod series;
 mod server;
+mod slowest;
 mod snapshot;
 mod verdict;
 mod window;
@@ -61,8 +62,10 @@ pub use server::{
     ServerLive, ServerSection, ServerStats, SourceKind, SourceLive, SourceSeries, StallMoment,
     StatementStats, FIGURES,
 };
+pub use slowest::{TraceIds, SLOWEST};
 pub use snapshot::{
-    CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, Snapshot, TaskStats,
+    CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, SlowRequest, Snapshot,
+    TaskStats,
 };
 pub use verdict::ThresholdVerdict;
 pub use window::{Window, WindowEndpoint, WindowEntry, WINDOW_SECONDS};

@@ -18,6 +18,7 @@
 
 use crate::interval::Interval;
 use crate::registry::{CheckId, EndpointId, FailureCategory, Registry, TaskId, Timing};
+use crate::slowest::{Slow, TraceIds};
 
 /// Records request outcomes for one worker. See the module documentation.
 ///
@@ -53,6 +54,19 @@ impl Recorder {
         e.status.add(status, 1);
         e.response_time.record(t.response_time_ns);
         e.service_time.record(t.service_time_ns);
+    }
+
+    /// A successful request that carried a `traceparent` header (`--traceparent`), told
+    /// beside [`Recorder::success`]: kept among its endpoint's slowest (with `ids`, and
+    /// `at_ns`, when it was sent in nanoseconds since the run's start) when it is one of
+    /// them. One comparison and no allocation unless it is.
+    #[inline]
+    pub fn traced(&mut self, ep: EndpointId, response_time_ns: u64, ids: TraceIds, at_ns: u64) {
+        self.current.endpoints[ep.index()].slowest.offer(Slow {
+            response_time_ns,
+            ids,
+            at_ns,
+        });
     }
 
     /// A request that failed. `status` and `t` are present when a response arrived (for
@@ -309,6 +323,79 @@ mod tests {
             "reset again".into()
         });
         assert_eq!(built, 2, "a new interval holds no sample yet");
+    }
+
+    #[test]
+    fn traced_requests_keep_the_five_slowest_across_intervals_and_workers() {
+        use crate::Aggregator;
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        let (r, a, b, ..) = registry();
+        let ids = |n: u64| TraceIds {
+            trace_id: u128::from(n) << 64 | 0xabc,
+            span_id: n,
+        };
+        let mut workers = [Recorder::new(&r), Recorder::new(&r)];
+        let mut agg = Aggregator::new(Arc::new(r));
+        // Two workers, two intervals each: request n takes (n * 7 % 41) ms (each of 1..=40 once), n = 1..=40, and
+        // is sent at n ms. Untraced successes (`/a`'s 500 ms) and failures are never kept.
+        for second in 0..2u64 {
+            for n in (1..=40u64).filter(|n| (n - 1) / 20 == second) {
+                let w = &mut workers[(n % 2) as usize];
+                let t = ms(n * 7 % 41);
+                w.success(a, 200, t, 0, 0);
+                w.traced(a, t.response_time_ns, ids(n), n * 1_000_000);
+            }
+            workers[0].success(a, 200, ms(500), 0, 0);
+            workers[1].failure(
+                a,
+                FailureCategory::Status,
+                Some(500),
+                Some(ms(900)),
+                0,
+                0,
+                String::new,
+            );
+            for (i, w) in workers.iter_mut().enumerate() {
+                agg.absorb(i, w.take_interval());
+            }
+            agg.close_second(Duration::from_secs(second + 1));
+        }
+        let snap = agg.snapshot(Duration::from_secs(2));
+        let kept: Vec<(&str, f64, f64)> = snap.endpoints[0]
+            .slowest
+            .iter()
+            .map(|s| (s.span_id.as_str(), s.response_time_ms, s.at_s))
+            .collect();
+        // The slowest: 40 ms (n 35), 39 (29), 38 (23), 37 (17), 36 (11), from both workers
+        // and both seconds.
+        assert_eq!(
+            kept,
+            [
+                ("0000000000000023", 40.0, 0.035),
+                ("000000000000001d", 39.0, 0.029),
+                ("0000000000000017", 38.0, 0.023),
+                ("0000000000000011", 37.0, 0.017),
+                ("000000000000000b", 36.0, 0.011),
+            ]
+        );
+        assert_eq!(
+            snap.endpoints[0].slowest[0].trace_id,
+            "00000000000000230000000000000abc"
+        );
+        assert!(snap.endpoints[1].slowest.is_empty(), "nothing traced on /b");
+        assert_eq!(snap.aggregate.slowest, snap.endpoints[0].slowest);
+
+        // A reset starts the list again, as it does every statistic.
+        agg.reset();
+        workers[0].success(b, 201, ms(3), 0, 0);
+        workers[0].traced(b, ms(3).response_time_ns, ids(99), 0);
+        agg.absorb(0, workers[0].take_interval());
+        let snap = agg.snapshot(Duration::from_secs(3));
+        assert!(snap.endpoints[0].slowest.is_empty());
+        assert_eq!(snap.endpoints[1].slowest.len(), 1);
+        assert_eq!(snap.endpoints[1].slowest[0].span_id, "0000000000000063");
     }
 
     #[test]

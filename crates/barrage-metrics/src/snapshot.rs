@@ -87,6 +87,25 @@ pub struct EndpointStats {
     /// files written before it existed: read as 0.
     #[serde(default)]
     pub retries: u64,
+    /// With `--traceparent`: the slowest successful requests (at most [`crate::SLOWEST`]),
+    /// slowest first, with the trace ids they were sent with. Absent without the flag.
+    /// Added without a version change, like `timeline`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<SlowRequest>,
+}
+
+/// One of an endpoint's slowest traced requests: what to look up in the service's tracing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlowRequest {
+    /// The W3C trace id, 32 lowercase hex digits, as in the request's `traceparent`.
+    pub trace_id: String,
+    /// The request's own span id (the header's `parent-id`), 16 lowercase hex digits.
+    pub span_id: String,
+    /// Its response time (from the intended start, as every response time), exact rather
+    /// than read from a histogram.
+    pub response_time_ms: f64,
+    /// When it was sent, in seconds since the run's start.
+    pub at_s: f64,
 }
 
 /// Latency statistics in milliseconds; all zero when `count` is zero.
@@ -219,6 +238,16 @@ pub(crate) fn endpoint_stats(info: &EndpointInfo, d: &EndpointData, rates: Rates
         bytes_sent: d.bytes_sent,
         bytes_received: d.bytes_received,
         retries: d.retries,
+        slowest: d
+            .slowest
+            .iter()
+            .map(|s| SlowRequest {
+                trace_id: format!("{:032x}", s.ids.trace_id),
+                span_id: format!("{:016x}", s.ids.span_id),
+                response_time_ms: s.response_time_ns as f64 / 1e6,
+                at_s: s.at_ns as f64 / 1e9,
+            })
+            .collect(),
     }
 }
 

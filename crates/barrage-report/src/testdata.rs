@@ -46,6 +46,7 @@ fn endpoint(method: &str, name: &str, requests: u64, failures: u64, base: f64) -
         bytes_sent: requests * 120,
         bytes_received: requests * 2048,
         retries: 0,
+        slowest: Vec::new(),
     }
 }
 

@@ -27,14 +27,27 @@ pub struct BenchUser {
 impl BenchUser {
     /// A user for `plan`; `plan` must have at least one scenario with one user type.
     pub fn new(plan: Arc<Plan>) -> Result<BenchUser, TlsError> {
+        BenchUser::with(plan, false)
+    }
+
+    /// The same user with `--traceparent` on: each request it builds carries the header.
+    pub fn traced(plan: Arc<Plan>) -> Result<BenchUser, TlsError> {
+        BenchUser::with(plan, true)
+    }
+
+    fn with(plan: Arc<Plan>, traceparent: bool) -> Result<BenchUser, TlsError> {
         // `insecure`: no certificate store is read, and no connection is ever made.
         let tls = tls_config(true)?;
         let connector = Connector::new(plan.connect_timeout, tls);
-        let ctx = Rc::new(WorkerCtx::new(
+        let ctx = WorkerCtx::new(
             crate::segment::Segment::WHOLE,
             Recorder::new(&plan.registry),
             connector,
-        ));
+        );
+        let ctx = Rc::new(match traceparent {
+            true => ctx.with_traceparent(std::time::Instant::now()),
+            false => ctx,
+        });
         let sctx = Rc::new(ScenarioCtx::new(0, None));
         Ok(BenchUser {
             vu: Vu::new(1, 0, 0, plan, ctx, sctx, None),

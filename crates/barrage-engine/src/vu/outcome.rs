@@ -127,6 +127,15 @@ impl Vu {
                 match failure {
                     None => {
                         recorder.success(r.endpoint, status, *timing, *sent, received);
+                        if let (Some(start), Some(ids)) = (self.ctx.traceparent, self.trace) {
+                            let at = x.timings.sent_at.saturating_duration_since(start);
+                            recorder.traced(
+                                r.endpoint,
+                                timing.response_time_ns,
+                                ids,
+                                at.as_nanos() as u64,
+                            );
+                        }
                         true
                     }
                     Some((category, message)) => {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, HeaderName, Method};
 
+use super::trace::{self, TRACEPARENT};
 use super::{current_rows, Vu};
 use crate::http::{
     valid_value, ConnectTiming, Exchange, Origin, Outgoing, RequestError, RequestSink,
@@ -64,6 +65,19 @@ impl Vu {
         hop: Option<&Hop>,
     ) -> Result<Option<Origin>, BuildError> {
         let plan = Rc::clone(&self.plan);
+        // `--traceparent`: new ids for the step; a redirect's next request keeps the
+        // step's trace with a span of its own.
+        let trace = match (self.ctx.traceparent, hop) {
+            (None, _) => None,
+            (Some(_), None) => {
+                self.trace = Some(trace::new_ids(&mut self.rng));
+                self.trace
+            }
+            (Some(_), Some(_)) => self.trace.map(|t| barrage_metrics::TraceIds {
+                span_id: trace::new_span_id(&mut self.rng),
+                ..t
+            }),
+        };
         let rows = current_rows(&plan, &self.rows);
         let mut ctx = RenderCtx {
             vars: &self.vars,
@@ -226,9 +240,18 @@ impl Vu {
                 }
                 _ => w.header(name, bytes),
             }
+            // A step's own `traceparent` wins; its slowest are kept under the ids it sent.
+            if trace.is_some() && hop.is_none() && name == TRACEPARENT {
+                self.trace = trace::parse(bytes);
+            }
         }
         if let (Some(jar), false) = (&jar_cookies, cookie_sent) {
             w.header(&COOKIE, jar.as_bytes());
+        }
+        if let Some(ids) = trace {
+            if !sets(&TRACEPARENT) {
+                w.header(&TRACEPARENT, &trace::value(ids));
+            }
         }
         if !sets(&http::header::USER_AGENT) {
             w.header(&http::header::USER_AGENT, USER_AGENT.as_bytes());
