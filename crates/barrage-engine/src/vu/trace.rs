@@ -52,26 +52,17 @@ pub(super) fn new_span_id(rng: &mut SmallRng) -> u64 {
 
 /// The header's value for `ids`, sampled.
 ///
-/// The hex digits are written by hand: `write!` with `{:032x}` through `core::fmt` made
-/// building a plain GET 130-170 ns slower (`cargo bench -p barrage-engine --bench request`,
-/// "build GET / with traceparent" against "build GET /", docs/PERFORMANCE.md), more than the
-/// whole request took to build; written by hand it costs about 35 ns. A crate for twelve
-/// lines is not worth a dependency.
+/// The hex digits come from `hex::encode_to_slice` (no allocation, no `core::fmt`):
+/// `write!` with `{:032x}` made building a plain GET 130-170 ns slower (`cargo bench -p
+/// barrage-engine --bench request`, "build GET / with traceparent" against "build GET /",
+/// docs/PERFORMANCE.md), more than the whole request took to build.
 pub(super) fn value(ids: TraceIds) -> [u8; LEN] {
     let mut buf = *b"00-00000000000000000000000000000000-0000000000000000-01";
-    put_hex(&mut buf[3..35], ids.trace_id);
-    put_hex(&mut buf[36..52], u128::from(ids.span_id));
+    hex::encode_to_slice(ids.trace_id.to_be_bytes(), &mut buf[3..35])
+        .expect("32 hex digits hold 16 bytes");
+    hex::encode_to_slice(ids.span_id.to_be_bytes(), &mut buf[36..52])
+        .expect("16 hex digits hold 8 bytes");
     buf
-}
-
-/// Writes the low `out.len()` nibbles of `v` into `out` as lowercase hex, most significant
-/// first.
-fn put_hex(out: &mut [u8], mut v: u128) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in out.iter_mut().rev() {
-        *b = DIGITS[(v & 0xf) as usize];
-        v >>= 4;
-    }
 }
 
 /// The ids of a `traceparent` value a scenario sets itself, so its slowest requests can be
