@@ -11,6 +11,7 @@
 //! middle of a run), answered through a oneshot channel.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use barrage_engine::Steer;
@@ -91,11 +92,24 @@ pub enum ControlError {
 pub struct Control {
     tx: UnboundedSender<Message>,
     scenarios: Arc<[ScenarioInfo]>,
+    /// Set by every stop that interrupts (Ctrl-C), also once the run is over: the outputs
+    /// being written read it through [`crate::Finished::hurry`], so a sink that waits at
+    /// the end (for a final scrape) stops waiting.
+    hurry: Arc<AtomicBool>,
 }
 
 impl Control {
     pub(crate) fn new(tx: UnboundedSender<Message>, scenarios: Arc<[ScenarioInfo]>) -> Control {
-        Control { tx, scenarios }
+        Control {
+            tx,
+            scenarios,
+            hurry: Arc::default(),
+        }
+    }
+
+    /// The flag interrupting stops set (see [`crate::Finished::hurry`]).
+    pub(crate) fn hurry(&self) -> Arc<AtomicBool> {
+        self.hurry.clone()
     }
 
     /// The run's scenarios, in the plan's order.
@@ -106,6 +120,7 @@ impl Control {
     /// Start nothing new; in-flight requests get the stop timeout. The run counts as
     /// interrupted.
     pub fn stop(&self, source: &str) -> Result<(), ControlError> {
+        self.hurry.store(true, Ordering::Relaxed);
         self.send(
             Command::Stop {
                 hard: false,
@@ -130,6 +145,7 @@ impl Control {
 
     /// Stop now; in-flight requests are counted as interrupted.
     pub fn hard_stop(&self, source: &str) -> Result<(), ControlError> {
+        self.hurry.store(true, Ordering::Relaxed);
         self.send(
             Command::Stop {
                 hard: true,

@@ -298,16 +298,22 @@ impl Session {
         result.never_ran = never_ran::explain(&never_ran::shapes(&plan), &result);
         let mut outputs: Vec<Result<Vec<String>, SinkError>> =
             sink_errors.into_iter().map(Err).collect();
+        let end = Finished {
+            result: result.clone(),
+            snapshot: snapshot.clone(),
+            schedule_matters,
+            buckets: state
+                .latency_buckets
+                .as_ref()
+                .map(|b| Arc::new(state.agg.latency_buckets(b))),
+            hurry: _own.hurry(),
+        };
+        // Off this thread: a sink may wait at the end (a final scrape, a last push), and
+        // the front end's Ctrl-C runs on this thread's runtime; it sets `hurry`.
         outputs.extend(
-            sinks.finish(Finished {
-                result: result.clone(),
-                snapshot: snapshot.clone(),
-                schedule_matters,
-                buckets: state
-                    .latency_buckets
-                    .as_ref()
-                    .map(|b| Arc::new(state.agg.latency_buckets(b))),
-            }),
+            tokio::task::spawn_blocking(move || sinks.finish(end))
+                .await
+                .unwrap_or_else(|_| vec![Err(SinkError::Panicked("outputs".to_owned()))]),
         );
         Outcome {
             result,

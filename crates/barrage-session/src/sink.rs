@@ -110,6 +110,10 @@ pub struct Finished {
     pub schedule_matters: bool,
     /// The final latency buckets, when `Settings::latency_buckets` asks.
     pub buckets: Option<Arc<barrage_metrics::LatencyBuckets>>,
+    /// Set when the person asks to stop now (Ctrl-C) while the outputs are written: a sink
+    /// that waits at the end (for a final scrape) should stop waiting. The outputs are
+    /// written off the control thread, so the front end still hears the key.
+    pub hurry: Arc<std::sync::atomic::AtomicBool>,
 }
 
 enum Message {
@@ -308,6 +312,7 @@ mod tests {
             snapshot: live(20).snapshot,
             schedule_matters: false,
             buckets: None,
+            hurry: Arc::default(),
         };
         let answers = sinks.finish(end);
         assert_eq!(answers.len(), 2);

@@ -165,6 +165,7 @@ impl FileSinks {
             snapshot: doc.snapshot(),
             schedule_matters: false,
             buckets: None,
+            hurry: Default::default(),
         };
         self.sinks()
             .into_iter()
