@@ -4,7 +4,8 @@
 //
 // Serves the page as the web UI does (scripts at /assets/...), a View of 2,000 endpoints from
 // /api/view, and from /api/events five `second` deltas. Checks that the deltas are appended
-// (series, windows, per-endpoint windows with gaps), replaced fields follow (the table, the
+// (series, windows, per-endpoint windows with gaps, the monitored server's rows and charts),
+// replaced fields follow (the table, the
 // state), a gap makes the page fetch the whole View again, and no main-thread task takes over
 // 200 ms while 2,000 rows update. The real server is tested by the web UI's own tests.
 import { readFileSync } from 'node:fs';
@@ -56,6 +57,20 @@ function windows(ts, endpoints) {
   };
 }
 
+// The monitored server: one process source, CPU 10 x s % and RSS s MiB at second s.
+function server(from, to) {
+  const rows = [];
+  for (let s = from; s <= to; s++) rows.push({ t: s, values: [10 * s, 1048576 * s] });
+  return {
+    interval_s: 1,
+    sources: [{
+      kind: 'process', name: 'processes (port 8000)', target: '--monitor-port 8000', rows,
+      columns: [{ key: 'cpu', label: 'CPU', unit: '%', figure: 'server_cpu' }, { key: 'rss', label: 'RSS', unit: 'bytes', figure: 'server_rss' }],
+    }],
+    probe: null, stats: { figures: [] }, hints: ['a hint'],
+  };
+}
+
 function view(second) {
   const endpoints = [];
   for (let i = 0; i < ENDPOINTS; i++) endpoints.push(row(i, second));
@@ -69,7 +84,7 @@ function view(second) {
     generator: { schedule_lag: latency(0), start_delay: latency(0), iterations_started: 0, dropped_iterations: 0, queue_max: 0, queue_depth: 0, cpu_percent_max: 10, suspect: false },
     thresholds: [{ expr: 'p95<200ms', status: 'pending', observed: 9, limit: 200, unit: 'ms', abort_on_fail: false, note: null }],
     series: series(1, second), windows: windows([10], [0, 1]), spectra: [], timeline: [{ at_s: 5, what: 'users 10 -> 20', source: 'web' }],
-    warnings: [], never_ran: [], notices: [], verdict: null, baseline: null,
+    warnings: [], never_ran: [], notices: [], verdict: null, baseline: null, server: server(1, second),
   };
 }
 
@@ -79,6 +94,7 @@ function view(second) {
 function delta(s, newWindow) {
   const d = view(s);
   d.series = series(s, s);
+  d.server = server(s, s);
   d.windows = newWindow ? windows([20], [1, 2]) : Object.assign(windows([20], []), { start: [], t: [], requests: [], aggregate: Q.map(() => []), endpoints: [] });
   return `event: second\ndata: ${JSON.stringify(d)}\n\n`;
 }
@@ -133,6 +149,9 @@ try {
       latency: window.barrage.charts.latency.data,
       state: document.getElementById('state').textContent,
       running: !document.getElementById('running-controls').hidden,
+      serverT: v.server.sources[0].rows.map((r) => r.t),
+      serverCharts: [...window.barrage.serverCharts.values()].map((e) => e.chart.data),
+      hints: [...document.querySelectorAll('#hints li')].map((li) => li.textContent),
     };
   });
   check(JSON.stringify(state.t) === JSON.stringify(Array.from({ length: 24 }, (_, k) => k + 1)), `series appended: ${state.t}`);
@@ -146,6 +165,11 @@ try {
   check(state.rpsPoints === 24, `rps chart ${state.rpsPoints} points`);
   check(state.latency[0].length === 3 && state.latency[2][2] !== null, `open window drawn provisionally: ${JSON.stringify(state.latency)}`);
   check(state.state === 'running' && state.running, 'running controls shown');
+  check(JSON.stringify(state.serverT) === JSON.stringify(state.t), `server rows appended: ${state.serverT}`);
+  check(state.serverCharts.length === 2, `a server chart per unit: ${state.serverCharts.length}`);
+  const [cpu, rss] = state.serverCharts;
+  check(cpu[0].length === 24 && cpu[1][23] === 240 && rss[1][23] === 24, `server charts follow the deltas: ${cpu[1]} / ${rss[1]}`);
+  check(JSON.stringify(state.hints) === '["a hint"]', `hints: ${state.hints}`);
   // The reconnection (and the gap it brings) fetch the whole View again: seconds 1..30.
   await page.waitForFunction(() => window.barrage.view.series.t.length === 30, null, { timeout: 15000 });
   check(viewFetches >= 2, `the View fetched again after the reconnection: ${viewFetches}`);

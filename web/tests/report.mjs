@@ -6,19 +6,23 @@
 // shows the verdict barrage gave the run, that every row of table#stats equals the result
 // file, that the charts have data, that the percentile picker switches what the latency chart
 // shows (when the result has 10-second windows, their values are the picked quantile), and,
-// with --baseline, that the baseline is drawn and compared. Run by
+// with --baseline, that the baseline is drawn and compared; with --server, that the result's
+// server section is drawn (a chart per source and unit with the rows' values, on the time
+// axis of the request charts; the probe's stalls; processes; statements; the hints by the
+// verdict), and without it, that no server block shows. Run by
 // crates/barrage/tests/web_report.rs.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launch, check } from './browser.mjs';
 
-const [reportPath, resultPath, exitCode, screenshot, flag] = process.argv.slice(2);
+const [reportPath, resultPath, exitCode, screenshot, ...flags] = process.argv.slice(2);
 if (!screenshot) {
-  console.error('usage: node web/tests/report.mjs REPORT.html RESULT.json EXIT_CODE SCREENSHOT.png [--baseline]');
+  console.error('usage: node web/tests/report.mjs REPORT.html RESULT.json EXIT_CODE SCREENSHOT.png [--baseline] [--server]');
   process.exit(2);
 }
-const withBaseline = flag === '--baseline';
+const withBaseline = flags.includes('--baseline');
+const withServer = flags.includes('--server');
 const result = JSON.parse(readFileSync(resultPath, 'utf8'));
 const url = pathToFileURL(resolve(reportPath)).href;
 
@@ -150,6 +154,15 @@ try {
   check(checks === Math.max(1, (result.checks || []).length), `${checks} check rows`);
   check((await page.textContent('#generator')).includes('schedule lag'), 'generator health shown');
 
+  if (withServer) {
+    await checkServer(page, result.server);
+  } else {
+    check(!result.server, 'a result without --server has no server section');
+    check(await page.isHidden('#server-section'), 'no server block without a server section');
+    check(await page.isHidden('#hints'), 'no hints without a server section');
+    check((await page.$$('.server-chart')).length === 0, 'no server chart');
+  }
+
   await page.screenshot({ path: screenshot, fullPage: true });
 
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
@@ -164,4 +177,58 @@ try {
 function window0(r) {
   const e = r.endpoints[0];
   return e && e.response_time.count > 0 ? e.response_time.max : null;
+}
+
+// The server section as the page draws it, against the result file's.
+async function checkServer(page, server) {
+  check(server && server.sources.length > 0, 'the result has a server section');
+  check(!(await page.isHidden('#server-section')), 'the server block shows');
+  const charts = await page.evaluate(() => [...window.barrage.serverCharts.values()].map((e) => ({
+    source: e.box.getAttribute('data-source'),
+    unit: e.box.getAttribute('data-unit'),
+    title: e.box.querySelector('h3').textContent,
+    labels: e.chart.series.slice(1).map((x) => x.label),
+    data: e.chart.data,
+    x: [e.chart.scales.x.min, e.chart.scales.x.max],
+  })));
+  const rpsX = await page.evaluate(() => [window.barrage.charts.rps.scales.x.min, window.barrage.charts.rps.scales.x.max]);
+  let want = 0;
+  for (const src of server.sources.filter((x) => x.rows.length > 0)) {
+    const units = [...new Set(src.columns.map((c) => c.unit))];
+    for (const unit of units) {
+      want += 1;
+      const chart = charts.find((c) => c.source === src.name && c.unit === unit);
+      check(chart, `a chart for ${src.name} in ${unit}`);
+      const cols = src.columns.map((c, i) => [c, i]).filter(([c]) => c.unit === unit);
+      check(JSON.stringify(chart.labels) === JSON.stringify(cols.map(([c]) => c.label)), `${chart.title}: series ${chart.labels}`);
+      check(JSON.stringify(chart.data[0]) === JSON.stringify(src.rows.map((r) => r.t)), `${chart.title}: x is the rows' t`);
+      const scale = unit === 'bytes' ? 1 / 1048576 : 1;
+      cols.forEach(([c, i], k) => {
+        const expect = src.rows.map((r) => (r.values[i] === null || r.values[i] === undefined ? null : r.values[i] * scale));
+        check(JSON.stringify(chart.data[k + 1]) === JSON.stringify(expect), `${chart.title} ${c.label}: ${chart.data[k + 1]} vs ${expect}`);
+      });
+      check(chart.x[0] === rpsX[0] && chart.x[1] === rpsX[1], `${chart.title}: x axis ${chart.x} aligned with requests/s ${rpsX}`);
+    }
+  }
+  check(charts.length === want, `${charts.length} server charts, ${want} expected`);
+  const hints = await page.$$eval('#hints li', (lis) => lis.map((li) => li.textContent));
+  check(!(await page.isHidden('#hints')), 'the hints show by the verdict');
+  check(JSON.stringify(hints) === JSON.stringify(server.hints), `hints ${hints}`);
+  if (server.probe) {
+    const probe = await page.textContent('#server-probe');
+    check(probe.includes(`longest stall ${Math.round(server.probe.longest_stall_ms).toLocaleString('en-US')} ms`), `probe summary: ${probe}`);
+    const stalls = await page.$$eval('#server-stalls li', (lis) => lis.map((li) => Number(li.getAttribute('data-at'))));
+    check(stalls.length === server.probe.stalls.length, `stall moments listed: ${stalls}`);
+  }
+  const processes = server.sources.flatMap((src) => src.processes || []);
+  const pids = await page.$$eval('#server-processes tbody tr', (trs) => trs.map((tr) => tr.children[1].textContent));
+  check(JSON.stringify(pids) === JSON.stringify(processes.map((p) => String(p.pid))), `processes ${pids}`);
+  const statements = server.sources.flatMap((src) => src.statements || []);
+  const queries = await page.$$eval('#server-statements tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent));
+  check(queries.length === statements.length, `${queries.length} statements shown`);
+  check(queries[0] === statements.slice().sort((a, b) => b.total_ms - a.total_ms)[0].query, `most time first: ${queries[0]}`);
+  const lost = await page.$$eval('#server-lost li', (lis) => lis.map((li) => li.textContent));
+  const wantLost = server.sources.filter((src) => src.lost).map((src) => `${src.name}: lost: ${src.lost}`);
+  check(JSON.stringify(lost) === JSON.stringify(wantLost), `lost sources ${lost}`);
+  console.log(`server OK: ${charts.length} charts, ${hints.length} hints`);
 }

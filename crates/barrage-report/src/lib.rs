@@ -14,6 +14,11 @@
 //! would be wrong), and [`csv`] reads Locust's extra percentiles (66 %, 98 %, ...) from the
 //! result's histograms.
 //!
+//! The monitored server (`--monitor-*`, `--probe`) has its own views in `server`: a line
+//! per source under the live table ([`live_view`]) and the summary's Server block
+//! ([`server_section`]), read from the result's `server` section, which is not in a snapshot.
+//! Its figures (`server_cpu`, ...) are metrics of the one vocabulary, so thresholds judge them.
+//!
 //! The words thresholds and compare gates are written in (metric names and their aliases,
 //! label matchers, numbers with units) are one vocabulary, [`vocab`], read by one parser each.
 //!
@@ -27,6 +32,9 @@ mod live;
 mod naming;
 #[cfg(test)]
 mod result_testdata;
+mod server;
+#[cfg(test)]
+mod server_testdata;
 mod summary;
 mod table;
 #[cfg(test)]
@@ -52,7 +60,8 @@ pub use gate::{gate, Gate};
 /// Users that never got a connection, in words.
 pub mod unconnected;
 
-pub use live::live_table;
+pub use live::{live_table, live_view};
+pub use server::{live_lines as server_live_lines, server_section};
 pub use summary::{never_ran_section, summary};
 
 /// How text views are rendered.

@@ -5,9 +5,12 @@
 //! row. Latencies are response times (from the intended start); rates in the last columns are
 //! current (the last few seconds), not run averages.
 //!
+//! Under the table, [`live_view`] adds a line per monitored server source (`--monitor-*`,
+//! `--probe`).
+//!
 //! It must not keep state between calls: each frame is a pure function of one snapshot.
 
-use barrage_metrics::{EndpointStats, Snapshot};
+use barrage_metrics::{EndpointStats, ServerLive, Snapshot};
 
 use crate::format;
 use crate::naming::Naming;
@@ -62,6 +65,22 @@ pub fn live_table(s: &Snapshot, opts: &ViewOptions) -> String {
         s.users,
     );
     format!("{header}\n{}", table.render(opts.color))
+}
+
+/// [`live_table`] and, under it, a line per monitored source (its name and the few most
+/// telling values of its newest sample, or why it was lost), each kept within the table's
+/// width so the frame stays a rectangle.
+pub fn live_view(s: &Snapshot, server: Option<&ServerLive>, opts: &ViewOptions) -> String {
+    let mut text = live_table(s, opts);
+    if let Some(server) = server {
+        // The rule under the header spans the table exactly, and carries no colour.
+        let width = text
+            .lines()
+            .find(|l| l.starts_with('-'))
+            .map_or(80, |l| l.chars().count());
+        text.push_str(&crate::server::live_lines(server, width, opts));
+    }
+    text
 }
 
 fn row(mut cells: Vec<Cell>, e: &EndpointStats) -> Vec<Cell> {
@@ -145,6 +164,24 @@ mod tests {
             ),
             "{header}"
         );
+    }
+
+    #[test]
+    fn server_lines_follow_the_table_within_its_width() {
+        let opts = ViewOptions { color: false };
+        let table = live_table(&snapshot(), &opts);
+        assert_eq!(live_view(&snapshot(), None, &opts), table);
+        let server = crate::server_testdata::live();
+        let out = live_view(&snapshot(), Some(&server), &opts);
+        let under = out.strip_prefix(&table).expect("the table comes first");
+        let width = table.lines().nth(2).unwrap().chars().count();
+        assert!(table.lines().nth(2).unwrap().starts_with("----"));
+        let lines: Vec<&str> = under.lines().collect();
+        assert_eq!(lines.len(), server.sources.len());
+        assert!(lines[0].starts_with("  processes (port 8000): CPU 100% (2 processes)"));
+        for line in lines {
+            assert!(line.chars().count() <= width, "{line}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `--summary-md PATH`: a Markdown summary for a CI job summary (`$GITHUB_STEP_SUMMARY`) or
-//! a pull-request comment: the verdict, thresholds, a per-endpoint table and failures.
+//! a pull-request comment: the verdict, thresholds, a per-endpoint table, failures and, when
+//! the server was monitored, a line per source, the top statements and the hints.
 //!
 //! GitHub-flavoured Markdown: names go in code spans (so `[item_name]` or `*` in a path is
 //! not read as a link or emphasis) with `|` escaped (it would end a table cell even there).
@@ -92,6 +93,36 @@ pub fn markdown(doc: &ResultDoc) -> String {
         out.push('\n');
     }
 
+    if let Some(server) = &doc.server {
+        out.push_str("### Server\n\n| Source | Over the run |\n| --- | --- |\n");
+        for s in crate::server::source_summaries(server) {
+            let text = if s.lost {
+                format!("❌ {}", cell(&s.text))
+            } else {
+                cell(&s.text)
+            };
+            let _ = writeln!(out, "| {} | {text} |", code(s.name));
+        }
+        out.push('\n');
+        let statements = crate::server::top_statements(server, 3);
+        if !statements.is_empty() {
+            out.push_str("Statements that added the most time:\n\n");
+            for st in statements {
+                let _ = writeln!(
+                    out,
+                    "- {} in {} calls: {}",
+                    crate::server::value(st.total_ms, "ms"),
+                    st.calls,
+                    code(&st.query)
+                );
+            }
+            out.push('\n');
+        }
+        for hint in &server.hints {
+            let _ = writeln!(out, "> **Hint:** {}\n", hint.replace('\n', " "));
+        }
+    }
+
     let failing_checks: Vec<_> = doc.checks.iter().filter(|c| c.fails > 0).collect();
     if !failing_checks.is_empty() {
         out.push_str(
@@ -169,6 +200,28 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("### Thresholds"));
+    }
+
+    #[test]
+    fn the_server_block_has_a_row_per_source_and_the_hints() {
+        let mut doc = result();
+        assert!(!markdown(&doc).contains("### Server"));
+        doc.server = Some(crate::server_testdata::section());
+        let md = markdown(&doc);
+        assert!(md.contains("### Server\n\n| Source | Over the run |\n| --- | --- |\n| `processes (port 8000)` | CPU max 150%, mean 100%; RSS max 200.0 MiB; threads max 9; pids 4242 4243 |\n"), "{md}");
+        assert!(
+            md.contains("| `prometheus 127.0.0.1:9187/metrics` | ❌ lost: unreachable (connection refused) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- 4000 ms in 100 calls: `UPDATE items SET n = n + $1`\n"),
+            "{md}"
+        );
+        assert!(!md.contains("COMMIT"), "only the top 3 statements: {md}");
+        assert!(
+            md.contains(&format!("> **Hint:** {}\n", crate::server_testdata::HINT)),
+            "{md}"
+        );
     }
 
     #[test]

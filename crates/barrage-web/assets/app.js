@@ -2,7 +2,8 @@
 //
 // - report: the View is embedded in the file (<script id="barrage-view">); nothing is fetched.
 // - live: the View comes from GET /api/view, then each closed second from the server-sent
-//   event `second` as a delta (series and windows appended, everything else replaced).
+//   event `second` as a delta (series, windows and the monitored server's rows appended,
+//   everything else replaced).
 //
 // Plain JavaScript on purpose (no framework, no bundler): the report must open offline from
 // one file, and the page stays small enough to read. Every chart is a uPlot, created once and
@@ -115,7 +116,7 @@
     };
   }
 
-  function timeChart(node, yLabel, series, extraScales) {
+  function timeChart(node, yLabel, series, extraScales, extraPlugins) {
     const opts = {
       width: chartWidth(node),
       height: 260,
@@ -125,7 +126,7 @@
         { label: yLabel, size: 60 },
       ],
       series: [{ label: 's' }].concat(series),
-      plugins: [marksPlugin()],
+      plugins: [marksPlugin()].concat(extraPlugins || []),
       legend: { live: true },
     };
     return new uPlot(opts, [[]].concat(series.map(() => [])), node);
@@ -262,6 +263,7 @@
     } else {
       chart.setData([t, values, open, t.map(() => null)]);
     }
+    alignTimeAxes(view);
   }
 
   // The baseline's index of this run's endpoint `endpoint` (matched by scenario, method, name).
@@ -719,6 +721,223 @@
     });
   }
 
+  // ---- the monitored server -----------------------------------------------------------------
+
+  // A source's columns are drawn a chart per unit (CPU % beside RSS bytes would flatten one
+  // of them), on the x axis of the charts above: seconds since the start. Sizes are drawn in
+  // MiB, so the axis reads as people write memory.
+  const UNITS = {
+    '%': { label: '% of one core', scale: 1 },
+    bytes: { label: 'MiB', scale: 1 / 1048576 },
+    'bytes/s': { label: 'MiB/s', scale: 1 / 1048576 },
+    count: { label: 'count', scale: 1 },
+    '/s': { label: 'per second', scale: 1 },
+    ms: { label: 'ms', scale: 1 },
+    s: { label: 's', scale: 1 },
+  };
+  const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bf8700', '#1b7c83', '#bc4c00', '#6e7781'];
+  const STALL_COLOR = 'rgba(207, 34, 46, 0.25)';
+  // Server charts by key (source index and unit): { chart, box, node, sig }.
+  const serverCharts = new Map();
+
+  // Shades the probe's stalls (from each stall's scheduled start, for its length).
+  function stallsPlugin() {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const server = barrage.view && barrage.view.server;
+            const stalls = (server && server.probe && server.probe.stalls) || [];
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.fillStyle = STALL_COLOR;
+            for (const st of stalls) {
+              const x0 = u.valToPos(st.at_s, 'x', true);
+              const x1 = Math.max(x0 + 2, u.valToPos(st.at_s + st.ms / 1000, 'x', true));
+              const left = Math.max(x0, u.bbox.left);
+              const right = Math.min(x1, u.bbox.left + u.bbox.width);
+              if (right > left) {
+                ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+              }
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  // Column indices by unit, in column order.
+  function unitGroups(source) {
+    const groups = new Map();
+    source.columns.forEach((c, i) => {
+      if (!groups.has(c.unit)) {
+        groups.set(c.unit, []);
+      }
+      groups.get(c.unit).push(i);
+    });
+    return groups;
+  }
+
+  function serverChart(key, source, unit, cols) {
+    const sig = JSON.stringify([source.name, unit, cols.map((i) => source.columns[i].key)]);
+    let entry = serverCharts.get(key);
+    if (entry && entry.sig === sig) {
+      return entry;
+    }
+    if (entry) {
+      entry.chart.destroy();
+      entry.box.remove();
+    }
+    const u = UNITS[unit] || { label: unit, scale: 1 };
+    const box = el('div', { class: 'chart-box server-chart', 'data-source': source.name, 'data-kind': source.kind || '', 'data-unit': unit });
+    box.appendChild(el('h3', null, `${source.name}: ${u.label}`));
+    const node = el('div', { class: 'chart' });
+    box.appendChild(node);
+    $('server-charts').appendChild(box);
+    const series = cols.map((i, k) => ({ label: source.columns[i].label, stroke: PALETTE[k % PALETTE.length], width: 1.5 }));
+    const chart = timeChart(node, u.label, series, undefined, source.kind === 'probe' ? [stallsPlugin()] : []);
+    entry = { chart, box, node, sig, scale: u.scale };
+    serverCharts.set(key, entry);
+    return entry;
+  }
+
+  function drawServer(view) {
+    const server = view.server;
+    const hints = (server && server.hints) || [];
+    if (changed('hints', hints)) {
+      $('hints').hidden = hints.length === 0;
+      fillList('hints', hints, (h) => el('li', { class: 'hint' }, h));
+    }
+    $('server-section').hidden = !server;
+    const wanted = new Set();
+    if (server) {
+      server.sources.forEach((src, si) => {
+        if (src.rows.length === 0) {
+          return;
+        }
+        for (const [unit, cols] of unitGroups(src)) {
+          const key = `${si}|${unit}`;
+          wanted.add(key);
+          const entry = serverChart(key, src, unit, cols);
+          const t = src.rows.map((r) => r.t);
+          const values = cols.map((i) => src.rows.map((r) => {
+            const v = r.values[i];
+            return v === null || v === undefined ? null : v * entry.scale;
+          }));
+          entry.chart.setData([t].concat(values));
+        }
+      });
+    }
+    for (const [key, entry] of serverCharts) {
+      if (!wanted.has(key)) {
+        entry.chart.destroy();
+        entry.box.remove();
+        serverCharts.delete(key);
+      }
+    }
+    alignTimeAxes(view);
+    if (!server) {
+      return;
+    }
+    const p = server.probe;
+    setText($('server-probe'), p
+      ? `Stall probe ${p.target} at ${fmt(p.rate, 1)}/s: longest stall ${fmt(p.longest_stall_ms, 0)} ms at ${fmt(p.longest_stall_at_s, 1)} s; `
+        + `stalled over 50 ms for ${fmt(p.stalled_over_50ms_s, 2)} s, over 100 ms for ${fmt(p.stalled_over_100ms_s, 2)} s, over 500 ms for ${fmt(p.stalled_over_500ms_s, 2)} s; `
+        + `${fmt(p.sent, 0)} probes, ${fmt(p.failed, 0)} failed. Stalls are shaded red on the probe's chart.`
+      : '');
+    const stalls = (p && p.stalls) || [];
+    if (changed('stalls', stalls)) {
+      fillList('server-stalls', stalls.slice().sort((a, b) => b.ms - a.ms).slice(0, 10),
+        (st) => el('li', { 'data-at': String(st.at_s) }, `stall of ${fmt(st.ms, 0)} ms at ${fmt(st.at_s, 1)} s`));
+    }
+    const lost = server.sources.filter((src) => src.lost);
+    if (changed('lost', lost.map((src) => [src.name, src.lost]))) {
+      fillList('server-lost', lost, (src) => el('li', null, `${src.name}: lost: ${src.lost}`));
+    }
+    const processes = [];
+    const statements = [];
+    for (const src of server.sources) {
+      for (const pr of src.processes || []) {
+        processes.push([src.name, String(pr.pid), pr.ppid ? String(pr.ppid) : '', pr.command, pr.found]);
+      }
+      for (const st of src.statements || []) {
+        statements.push(st);
+      }
+    }
+    statements.sort((a, b) => b.total_ms - a.total_ms);
+    if (changed('processes', processes)) {
+      $('server-processes-box').hidden = processes.length === 0;
+      fillTable('server-processes', processes, 'no process');
+    }
+    if (changed('statements', statements)) {
+      $('server-statements-box').hidden = statements.length === 0;
+      fillTable('server-statements', statements.map((st) => [st.query, st.calls, st.total_ms, st.mean_ms, st.rows]), 'no statement');
+    }
+  }
+
+  // With a server section, every time chart shows the same seconds (the run's and the
+  // sources'), so a CPU peak sits under the latency it caused.
+  function alignTimeAxes(view) {
+    if (!view.server) {
+      return;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    const span = (ts) => {
+      if (ts.length) {
+        lo = Math.min(lo, ts[0]);
+        hi = Math.max(hi, ts[ts.length - 1]);
+      }
+    };
+    span(view.series.t);
+    span(view.windows.t);
+    if (view.baseline) {
+      span(view.baseline.series.t);
+    }
+    view.server.sources.forEach((src) => span(src.rows.map((r) => r.t)));
+    if (!(hi > lo)) {
+      return;
+    }
+    const c = barrage.charts;
+    for (const chart of [c.rps, c.users, c.latency].concat([...serverCharts.values()].map((e) => e.chart))) {
+      chart.setScale('x', { min: lo, max: hi });
+    }
+  }
+
+  window.addEventListener('resize', () => {
+    for (const entry of serverCharts.values()) {
+      entry.chart.setSize({ width: chartWidth(entry.node), height: 260 });
+    }
+  });
+  barrage.serverCharts = serverCharts;
+
+  // Appends a delta's server rows to the View's (rows it already has are skipped); every
+  // other field of a source, and the probe, stats and hints, are the delta's.
+  function mergeServer(whole, d) {
+    if (!d) {
+      return whole;
+    }
+    if (!whole) {
+      return d;
+    }
+    const sources = d.sources.map((src) => {
+      const own = whole.sources.find((x) => x.name === src.name);
+      if (!own) {
+        return src;
+      }
+      const lastT = own.rows.length ? own.rows[own.rows.length - 1].t : -Infinity;
+      return Object.assign({}, src, { rows: own.rows.concat(src.rows.filter((r) => r.t > lastT)) });
+    });
+    // A source the delta does not mention is kept as it was.
+    for (const own of whole.sources) {
+      if (!sources.some((x) => x.name === own.name)) {
+        sources.push(own);
+      }
+    }
+    return Object.assign({}, d, { sources });
+  }
+
   // ---- the whole page -----------------------------------------------------------------------
 
   function draw(view) {
@@ -730,6 +949,7 @@
     drawTable(view);
     drawSections(view);
     drawTimeCharts(view);
+    drawServer(view);
     drawDistribution(view);
     if (view.mode === 'live') {
       drawControls(view);
@@ -936,6 +1156,7 @@
     const next = Object.assign({}, d);
     next.series = s;
     next.windows = view.windows;
+    next.server = mergeServer(view.server, d.server);
     // Seconds and windows this page already has (a whole View fetched while the delta was on
     // its way) are not appended twice; the rest of the delta is, and its other fields are
     // the newest.

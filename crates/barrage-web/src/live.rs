@@ -3,8 +3,8 @@
 //!
 //! [`LiveView`] holds one [`View`] behind a mutex and a broadcast channel of [`Event`]s.
 //! Its [`WebSink`] is one of the session's sinks: each closed second it replaces the
-//! statistics, appends the new per-second rows and 10-second windows, and broadcasts the
-//! second's *delta* (the View with only the new rows and windows) as JSON, serialized once
+//! statistics, appends the new per-second rows, 10-second windows and monitored-server rows,
+//! and broadcasts the second's *delta* (the View with only the new rows and windows) as JSON, serialized once
 //! for every client. The server reads the whole View for `GET /api/view` and forwards the
 //! events to each `GET /api/events` stream.
 //!
@@ -19,7 +19,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use barrage_metrics::{ResultDoc, ThresholdVerdict};
+use barrage_metrics::{
+    ResultDoc, Row as ServerRow, ServerLive, ServerSection, SourceSeries, ThresholdVerdict,
+};
 use barrage_report::threshold::Watched;
 use barrage_session::{Finished, Live, Sink, SinkError, Started};
 use serde::Serialize;
@@ -302,7 +304,11 @@ impl Whole {
             .map(|w| &**w)
             .collect();
         let open = live.open_window.as_ref().map(open_window);
-        self.append(&rows, &windows, open)
+        let server = live
+            .server
+            .as_deref()
+            .map(|news| server_second(&mut self.view.server, news));
+        self.append(&rows, &windows, open, server)
     }
 
     /// Takes the end of the run: the final figures replace the live ones.
@@ -343,8 +349,12 @@ impl Whole {
             .iter()
             .filter(|w| self.last_window.is_none_or(|last| w.start > last))
             .collect();
+        let server = r
+            .server
+            .as_ref()
+            .map(|end| server_finished(&mut self.view.server, end));
         self.result = Some(Arc::new(r.clone()));
-        self.append(&rows, &windows, None)
+        self.append(&rows, &windows, None, server)
     }
 
     /// Appends new rows and windows, returning the delta: the View with only them.
@@ -353,6 +363,7 @@ impl Whole {
         rows: &[barrage_metrics::SecondSummary],
         windows: &[&barrage_metrics::Window],
         open: Option<view::OpenWindow>,
+        server: Option<ServerSection>,
     ) -> String {
         let series = if rows.is_empty() {
             Series::default()
@@ -375,14 +386,82 @@ impl Whole {
         // without copying the endpoints' rows.
         let old_series = std::mem::replace(&mut self.view.series, series);
         let old_windows = std::mem::replace(&mut self.view.windows, new_windows);
+        let old_server = std::mem::replace(&mut self.view.server, server);
         let delta = to_json(&self.view);
         let series = std::mem::replace(&mut self.view.series, old_series);
         let new_windows = std::mem::replace(&mut self.view.windows, old_windows);
+        self.view.server = old_server;
         append_series(&mut self.view.series, series);
         append_windows(&mut self.view.windows, new_windows);
         self.view.windows.open = open;
         delta
     }
+}
+
+/// Takes a second's server news into the View's section (created at the first); returns
+/// the delta's section: every source with only the rows new this second.
+fn server_second(whole: &mut Option<ServerSection>, news: &ServerLive) -> ServerSection {
+    let whole = whole.get_or_insert_with(ServerSection::default);
+    let mut delta = ServerSection {
+        interval_s: whole.interval_s,
+        sources: Vec::with_capacity(news.sources.len()),
+        probe: news.probe.clone(),
+        stats: news.stats.clone(),
+        hints: whole.hints.clone(),
+    };
+    for src in &news.sources {
+        let at = match whole.sources.iter().position(|s| s.name == src.name) {
+            Some(at) => at,
+            None => {
+                whole.sources.push(SourceSeries {
+                    kind: src.kind,
+                    name: src.name.clone(),
+                    ..SourceSeries::default()
+                });
+                whole.sources.len() - 1
+            }
+        };
+        let own = &mut whole.sources[at];
+        // A row the View already has (the session repeats none, but a late second might)
+        // is not appended twice.
+        let last_t = own.rows.last().map_or(f64::NEG_INFINITY, |r| r.t);
+        let rows: Vec<ServerRow> = src.rows.iter().filter(|r| r.t > last_t).cloned().collect();
+        own.columns = src.columns.clone();
+        own.lost = src.lost.clone();
+        own.rows.extend(rows.iter().cloned());
+        delta.sources.push(SourceSeries {
+            kind: own.kind,
+            name: own.name.clone(),
+            target: own.target.clone(),
+            columns: own.columns.clone(),
+            rows,
+            processes: own.processes.clone(),
+            statements: own.statements.clone(),
+            lost: own.lost.clone(),
+        });
+    }
+    whole.probe = news.probe.clone();
+    whole.stats = news.stats.clone();
+    delta
+}
+
+/// Takes the result's server section, which replaces the live one; returns the delta's:
+/// each source with only the rows the View did not have.
+fn server_finished(whole: &mut Option<ServerSection>, end: &ServerSection) -> ServerSection {
+    let mut delta = end.clone();
+    if let Some(before) = whole.as_ref() {
+        for src in &mut delta.sources {
+            let last_t = before
+                .sources
+                .iter()
+                .find(|s| s.name == src.name)
+                .and_then(|s| s.rows.last())
+                .map_or(f64::NEG_INFINITY, |r| r.t);
+            src.rows.retain(|r| r.t > last_t);
+        }
+    }
+    *whole = Some(end.clone());
+    delta
 }
 
 /// A threshold as the live loop last judged it.

@@ -4,6 +4,10 @@
 //! hold only what is new since the previous one (appended by the page), every other field
 //! whole (replaced).
 //!
+//! The monitored server's section (`server`) is the result file's, as is: the page groups
+//! each source's columns by unit into charts itself, so a new kind of source needs no change
+//! here. Live, its rows are appended like the series.
+//!
 //! Latencies are milliseconds, as everywhere in barrage. Series are columnar (one array per
 //! figure) because that is what uPlot draws and it keeps the JSON small.
 
@@ -11,8 +15,8 @@ use std::collections::BTreeMap;
 
 use barrage_metrics::{
     decode_histogram, ns_to_ms, CheckStats, ConnectionStats, EndpointStats, FailureStats,
-    GeneratorStats, Histogram, NeverRan, ResultDoc, RunMeta, SecondSummary, TaskStats,
-    ThresholdVerdict, TimelineEntry, Window,
+    GeneratorStats, Histogram, NeverRan, ResultDoc, RunMeta, SecondSummary, ServerSection,
+    TaskStats, ThresholdVerdict, TimelineEntry, Window,
 };
 use barrage_report::compare::{self, CompareOptions, Side};
 use serde::{Deserialize, Serialize};
@@ -68,6 +72,10 @@ pub struct View {
     pub verdict: Option<Verdict>,
     /// A report made with `--baseline`: the baseline run, drawn under this one.
     pub baseline: Option<Box<Baseline>>,
+    /// The monitored server (`--monitor-*`, `--probe`): each source's rows on the run's time
+    /// axis, the probe, the hints; `None` when nothing was monitored. In a delta, each
+    /// source's `rows` are only the new ones (appended by the page), every other field whole.
+    pub server: Option<ServerSection>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,6 +298,7 @@ impl View {
             notices: Vec::new(),
             verdict: Some(verdict(doc, exit_code(doc))),
             baseline: baseline.map(|base| Box::new(Baseline::of(base, doc))),
+            server: doc.server.clone(),
         }
     }
 }

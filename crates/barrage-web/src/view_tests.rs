@@ -231,6 +231,42 @@ fn a_report_view_holds_the_result_file_s_numbers_and_verdict() {
         50.0
     ));
     assert_eq!(json["verdict"]["exit_code"], 1);
+    assert!(
+        json["server"].is_null(),
+        "nothing monitored, no server section"
+    );
+}
+
+#[test]
+fn a_report_view_carries_the_result_s_server_section_as_is() {
+    let mut doc = result();
+    let server = barrage_metrics::ServerSection {
+        interval_s: 1.0,
+        sources: vec![barrage_metrics::SourceSeries {
+            kind: Some(barrage_metrics::SourceKind::Process),
+            name: "processes (port 8000)".into(),
+            columns: vec![barrage_metrics::Column {
+                key: "cpu".into(),
+                label: "CPU".into(),
+                unit: "%".into(),
+                figure: Some("server_cpu".into()),
+            }],
+            rows: vec![barrage_metrics::Row {
+                t: 1.0,
+                values: vec![Some(42.0)],
+            }],
+            ..Default::default()
+        }],
+        hints: vec!["a hint".into()],
+        ..Default::default()
+    };
+    doc.server = Some(server.clone());
+    let v = View::from_result(&doc, None);
+    assert_eq!(v.server, Some(server));
+    let json = serde_json::to_value(&v).expect("serializes");
+    assert_eq!(json["server"]["sources"][0]["rows"][0]["values"][0], 42.0);
+    assert_eq!(json["server"]["sources"][0]["columns"][0]["unit"], "%");
+    assert_eq!(json["server"]["hints"][0], "a hint");
 }
 
 #[test]

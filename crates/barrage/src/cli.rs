@@ -38,7 +38,9 @@ pub enum Command {
         barrage run scenario.yaml --json out.json --html report.html   # one file, opens offline\n\n\
         Thresholds: p50 p75 p90 p95 p99 p99.9 mean min max (response time; service_p95 etc. for \
         service time), error_rate, rps, checks, requests, failures, dropped_iterations; \
-        < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100. With thresholds, they decide \
+        server figures (server_cpu in % of a core, server_rss, probe_max_stall, pg_connections, \
+        ...; avg(server_cpu) etc. for other statistics than the highest sample); \
+        < <= > >= == !=; limits like 200ms, 1s, 1%, 0.01, 100, 500MB. With thresholds, they decide \
         the exit code.\n\
         While it runs on a terminal: w/W add 1/10 users, s/S remove 1/10 (with --rate: \
         iterations/s); Ctrl-C once stops gracefully, twice at once.\n\

@@ -74,6 +74,10 @@ pub fn report(args: ReportArgs) -> u8 {
     if !never_ran.is_empty() {
         eprintln!("{never_ran}");
     }
+    let server = barrage_report::server_section(doc.server.as_ref(), &view);
+    if !server.is_empty() {
+        eprintln!("{server}");
+    }
     let section = barrage_report::threshold::thresholds_section(&doc.thresholds, &view);
     if !section.is_empty() {
         eprintln!("{section}");

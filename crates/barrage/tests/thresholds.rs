@@ -370,3 +370,61 @@ fn abort_on_fail_stops_the_run_after_its_delay() {
     assert_eq!(doc["thresholds"][0]["passed"], false);
     assert_eq!(doc["run"]["interrupted"], false, "an abort is not a Ctrl-C");
 }
+
+/// Server figures (`--monitor-*`, `--probe`) in the threshold language: mistakes located in
+/// the scenario file, and a figure nothing measured failing the run with the flag to add.
+#[test]
+fn server_thresholds_are_located_and_fail_when_nothing_measured_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (threshold, bad, message) in [
+        (
+            r#"'server_cpu{name="/"} < 90%'"#,
+            r#"{name="/"}"#,
+            "takes no label matchers",
+        ),
+        ("avg(p95) < 200ms", "avg(p95)", "write `mean`"),
+        ("server_rss < 500", "500", "`500MB` or `500MiB`"),
+    ] {
+        let text = format!("{MIXED}thresholds:\n  - server_cpu < 90%\n  - {threshold}\n");
+        let scenario = write(dir.path(), "s.yaml", &text);
+        let o = run(barrage().arg("validate").arg(&scenario));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{threshold}: {err}");
+        let line = text.lines().position(|l| l.contains(threshold)).unwrap() + 1;
+        let col = text.lines().nth(line - 1).unwrap().find(bad).unwrap() + 1;
+        assert!(
+            err.contains(&format!("s.yaml:{line}:{col}")),
+            "{threshold}: points at `{bad}` (line {line}, column {col}):\n{err}"
+        );
+        assert!(err.contains(message), "{threshold}: {err}");
+    }
+
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let scenario = write(dir.path(), "ok.yaml", MIXED);
+    let out = dir.path().join("out.json");
+    let o = run(barrage()
+        .arg("run")
+        .arg(&scenario)
+        .args(["-u", "2", "--iterations", "20", "--workers", "1"])
+        .args(["--threshold", "server_cpu < 90%"])
+        .arg("-H")
+        .arg(target.url())
+        .arg("--json")
+        .arg(&out));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("nothing measured server_cpu: it needs --monitor-pid or --monitor-port"),
+        "{err}"
+    );
+    let doc = read_json(&out);
+    let v = &doc["thresholds"][0];
+    assert_eq!(v["metric"], "server_cpu");
+    assert_eq!(v["unit"], "%");
+    assert_eq!(v["passed"], false);
+    assert!(v["observed"].is_null());
+    assert!(
+        doc["server"].is_null(),
+        "nothing monitored, no server section"
+    );
+}

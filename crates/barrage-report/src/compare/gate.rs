@@ -22,6 +22,11 @@
 //! every endpoint present in both runs and to the aggregate; with matchers, to the endpoints
 //! whose labels all match.
 //!
+//! Server figures (`server_cpu`, `avg(probe_max_stall)`, ...) are refused with a clear error:
+//! a gate tells a change from noise with both runs' request histograms, and a figure sampled
+//! once a second has none, so "CPU went from 61 % to 64 %" could not be called real or not.
+//! A threshold in each run (`server_cpu < 90%`) is the check to write instead.
+//!
 //! This module parses and answers "is this change beyond the gate?"; whether the change is also
 //! beyond the noise is the comparison's business.
 
@@ -83,6 +88,14 @@ impl Gate {
         let name = &text[metric_word(&mut c)];
         if name.is_empty() {
             return Err(fail("a gate starts with a metric".into()));
+        }
+        let statistic_of = c.peek() == Some('(') && vocab::FigureStat::named(name).is_some();
+        if statistic_of || vocab::Metric::named(name).is_some_and(|m| m.is_server()) {
+            return Err(fail(format!(
+                "server figures are not compared between runs: a gate sizes the \
+                 noise from both runs' request histograms, which sampled figures lack; judge \
+                 them in each run with a threshold such as `server_cpu < 90%`; {TAKES}"
+            )));
         }
         let metric = match vocab::Metric::named(name) {
             None => return Err(fail(format!("unknown metric `{name}`; {TAKES}"))),
@@ -301,6 +314,20 @@ mod tests {
         assert!(!re.matches("s", "POST", "/items/{id}"));
         assert!(!re.matches("s", "GET", "/login"));
         assert!(gate("p95{}>+1%").matchers.is_empty());
+    }
+
+    #[test]
+    fn server_figures_are_refused_with_the_threshold_to_write_instead() {
+        for text in [
+            "server_cpu>+10%",
+            "avg(server_cpu)>+10%",
+            "probe_max_stall>+20ms",
+        ] {
+            let e = error(text);
+            assert!(e.contains("server figures"), "{text}: {e}");
+            assert!(e.contains("not compared between runs"), "{text}: {e}");
+            assert!(e.contains("`server_cpu < 90%`"), "{text}: {e}");
+        }
     }
 
     #[test]

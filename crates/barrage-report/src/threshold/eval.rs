@@ -6,11 +6,13 @@
 //! histograms (live) such a threshold is `pending`, never guessed.
 //!
 //! A threshold with nothing to measure (no request matched, no successful request to time,
-//! no check ran) fails with a note that says so: in CI, "the gate saw nothing" must not pass.
+//! no check ran, no monitored source measured a server figure) fails with a note that says
+//! so: in CI, "the gate saw nothing" must not pass.
 
 use barrage_metrics::{EndpointStats, HistogramSet, LatencyStats, Snapshot};
 
 use super::{Metric, Stat, Threshold, Timing};
+use crate::vocab::{Figure, FigureStat};
 
 /// What a threshold saw and what it decided.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +52,7 @@ pub fn evaluate(t: &Threshold, s: &Snapshot, histograms: Option<&HistogramSet>) 
     match t.metric {
         Metric::DroppedIterations => Evaluation::value(t, s.generator.dropped_iterations as f64),
         Metric::Checks => checks(t, s),
+        Metric::Server(figure, stat) => server(t, s, figure, stat),
         _ => {
             let selected: Vec<usize> = if t.matchers.is_empty() {
                 Vec::new()
@@ -109,7 +112,9 @@ fn endpoint_metric(
             }
         }
         // Handled by `evaluate`.
-        Metric::Checks | Metric::DroppedIterations => Evaluation::nothing("not an endpoint metric"),
+        Metric::Checks | Metric::DroppedIterations | Metric::Server(..) => {
+            Evaluation::nothing("not an endpoint metric")
+        }
     }
 }
 
@@ -182,6 +187,24 @@ fn pick(l: &LatencyStats, stat: Stat) -> f64 {
         Stat::Mean => l.mean,
         Stat::Min => l.min,
         Stat::Max => l.max,
+    }
+}
+
+/// A server figure, from the snapshot's `server` stats (live: the samples so far; at the
+/// end: the result's `server.stats`). Nothing monitored it: fail and name the flag, as a
+/// gate that saw nothing must not pass.
+fn server(t: &Threshold, s: &Snapshot, figure: Figure, stat: FigureStat) -> Evaluation {
+    match s
+        .server
+        .as_deref()
+        .and_then(|stats| stats.figure(figure.name()))
+    {
+        Some(f) if f.count > 0 => Evaluation::value(t, stat.of(f)),
+        _ => Evaluation::nothing(format!(
+            "nothing measured {}: it needs {}",
+            figure.name(),
+            figure.measured_by()
+        )),
     }
 }
 

@@ -4,9 +4,11 @@
 //!
 //! ```text
 //! threshold = metric [ "{" matcher { "," matcher } [","] "}" ] op limit
+//!           | stat "(" figure ")" op limit                  stat = max | avg | mean | min | last
 //! matcher   = label ( "=" | "!=" | "=~" | "!~" ) quoted     label = scenario | method | name | check
 //! op        = "<" | "<=" | ">" | ">=" | "==" | "!="
 //! limit     = number [ unit ]                                unit = ns | us | µs | ms | s | m | h | % | /s
+//!                                                                  | B | kB | MB | GB | KiB | MiB | GiB
 //! ```
 //!
 //! Metrics: response-time `p50 p75 p90 p95 p99 p99.9` (`p999` and `median` are aliases),
@@ -15,6 +17,16 @@
 //! second over the run); `checks` (the share of check evaluations that passed); `requests`
 //! and `failures` (counts); `dropped_iterations` (iterations an open-model schedule could
 //! not start; always 0 in closed models).
+//!
+//! Server figures (`--monitor-*`, `--probe`): `server_cpu` (in % of one core: `90%` is 90,
+//! `150%` one and a half cores; a bare number is % too), `server_rss` (a size: `500MB`,
+//! `1GiB`), `server_threads`, `server_open_files`, `probe_max_stall` (a time),
+//! `probe_failures`, `pg_connections`, `pg_connections_active`,
+//! `pg_connections_idle_in_transaction`, `pg_connections_waiting`, `pg_transactions` (per
+//! second), `pg_longest_query` (a time). A threshold judges their per-sample maximum over the
+//! run, or the statistic it names: `avg(server_cpu) < 70%`, `min(...)`, `max(...)`,
+//! `last(...)`. They take no label matchers. When nothing measured one, its threshold fails
+//! with a note naming the flag that would.
 //!
 //! The metric names, label matchers and number+unit reading are [`crate::vocab`]'s, shared
 //! with compare gates; what is a threshold's own is the comparison, what a limit's unit means
@@ -38,6 +50,8 @@ mod watch;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_server;
 
 use std::ops::Range;
 
@@ -50,7 +64,10 @@ pub use watch::{Watch, Watched};
 
 // The vocabulary is shared with compare gates; it is re-exported here because a threshold
 // is where most callers meet it (and where they always found it).
-pub use vocab::{Label, MatchOp, Matcher, Metric, ParseError, Stat, Timing, Unit, METRIC_NAMES};
+pub use vocab::{
+    Figure, FigureStat, Label, MatchOp, Matcher, Metric, ParseError, Stat, Timing, Unit,
+    FIGURE_NAMES, METRIC_NAMES,
+};
 
 /// A parsed threshold.
 #[derive(Clone, Debug)]

@@ -8,10 +8,12 @@
 
 use std::ops::Range;
 
+use barrage_scenario::size::{parse_size, SIZE_UNITS};
+
 use super::{Op, Threshold};
 use crate::vocab::{
-    closest, matcher_block, metric_word, quantity, time_to_ms, Cursor, Metric, ParseError, Unit,
-    METRIC_NAMES,
+    closest, matcher_block, metric_word, quantity, time_to_ms, Cursor, FigureStat, Metric,
+    ParseError, Unit, FIGURE_NAMES, METRIC_NAMES,
 };
 
 /// Parses one threshold expression.
@@ -63,11 +65,83 @@ fn read_metric(c: &mut Cursor<'_>) -> Result<(Metric, Range<usize>), ParseError>
         )
         .help(format!("metrics: {METRIC_LIST}")));
     }
+    if c.peek() == Some('(') {
+        return statistic_of_figure(c, span);
+    }
     match Metric::named(word) {
         Some(m) => Ok((m, span)),
         None => Err(unknown_metric(word, span)),
     }
 }
+
+/// `avg(server_cpu)`: a statistic of a server figure's samples. `stat_span` is the word
+/// before the `(` the cursor is at; the metric's span runs from it to the `)`.
+fn statistic_of_figure(
+    c: &mut Cursor<'_>,
+    stat_span: Range<usize>,
+) -> Result<(Metric, Range<usize>), ParseError> {
+    let written_stat = &c.text[stat_span.clone()];
+    let Some(stat) = FigureStat::named(written_stat) else {
+        let help = match closest(&written_stat.to_ascii_lowercase(), STAT_NAMES) {
+            Some(close) => format!("did you mean `{close}(...)`?"),
+            None => format!("statistics: {STAT_LIST}"),
+        };
+        return Err(
+            ParseError::new(stat_span, format!("unknown statistic `{written_stat}`")).help(help),
+        );
+    };
+    let open = c.pos;
+    c.pos += 1;
+    c.skip_ws();
+    let inner_span = metric_word(c);
+    let inner = &c.text[inner_span.clone()];
+    c.skip_ws();
+    if !c.eat(")") {
+        let found = c.next_char();
+        return Err(if inner.is_empty() {
+            ParseError::new(
+                c.pos..c.pos + found.len(),
+                format!("expected a server figure after `{written_stat}(`, found `{found}`"),
+            )
+            .help(format!("figures: {}", FIGURE_NAMES.join(", ")))
+        } else {
+            ParseError::new(open..c.pos + found.len(), "`(` is never closed")
+                .help(format!("write `{written_stat}({inner})`"))
+        });
+    }
+    let whole = stat_span.start..c.pos;
+    match Metric::named(inner) {
+        Some(Metric::Server(figure, _)) => Ok((Metric::Server(figure, stat), whole)),
+        Some(other) => {
+            let help = match other {
+                Metric::Latency(..) if stat == FigureStat::Avg => {
+                    format!("for the mean response time write `mean`; `{}` is already a statistic over the run", other.name())
+                }
+                _ => format!(
+                    "`{0}` is already a figure over the run: write `{0} < {1}`",
+                    other.name(),
+                    other.unit().example()
+                ),
+            };
+            Err(ParseError::new(
+                whole,
+                format!("`{written_stat}(...)` takes a server figure, and `{inner}` is not one"),
+            )
+            .help(help))
+        }
+        None => {
+            let help = match closest(&inner.to_ascii_lowercase(), FIGURE_NAMES) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("figures: {}", FIGURE_NAMES.join(", ")),
+            };
+            Err(ParseError::new(inner_span, format!("unknown server figure `{inner}`")).help(help))
+        }
+    }
+}
+
+const STAT_NAMES: &[&str] = &["max", "avg", "mean", "min", "last"];
+const STAT_LIST: &str = "`max(...)` (the default), `avg(...)` (or `mean(...)`), `min(...)`, \
+     `last(...)`, of a server figure";
 
 fn op(c: &mut Cursor<'_>, metric: Metric) -> Result<Op, ParseError> {
     let start = c.pos;
@@ -163,8 +237,29 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
                 "write a percentage, `{digits}%`, or a fraction like `0.01`"
             )))
         }
-        (Unit::PerSecond, "" | "/s") => q.value,
+        (Unit::PerSecond | Unit::Rate, "" | "/s") => q.value,
         (Unit::Count, "") => q.value,
+        // % of one core, as `top` shows it: `90%` is 90, not 0.9, and `150%` is one and a
+        // half cores. A bare number means the same.
+        (Unit::Percent, "" | "%") => q.value,
+        (Unit::Bytes, "") => {
+            return Err(
+                ParseError::new(span, format!("`{written}` has no unit")).help(format!(
+                    "sizes need a unit: `{digits}MB` or `{digits}MiB` (units: {SIZE_UNITS})"
+                )),
+            )
+        }
+        // The scenario's size units, read by its own reader (a whole `1` of the unit, scaled
+        // here, so `1.5GiB` reads too).
+        (Unit::Bytes, u) => match parse_size(&format!("1{u}")) {
+            Ok(scale) => q.value * scale as f64,
+            Err(e) => {
+                return Err(
+                    ParseError::new(q.unit_span, format!("`{u}` is not a unit of size"))
+                        .help(e.help()),
+                )
+            }
+        },
         (unit, u) => {
             let why = match unit {
                 Unit::Ratio => {
@@ -173,7 +268,13 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
                 Unit::PerSecond => {
                     format!("write requests per second as a plain number: `{digits}`")
                 }
-                Unit::Count | Unit::Ms => format!("write a plain number: `{digits}`"),
+                Unit::Rate => format!("write a rate per second as a plain number: `{digits}`"),
+                Unit::Percent => format!(
+                    "CPU is in % of one core: write `{digits}%` (150% is one and a half cores)"
+                ),
+                Unit::Count | Unit::Ms | Unit::Bytes => {
+                    format!("write a plain number: `{digits}`")
+                }
             };
             return Err(ParseError::new(
                 q.unit_span,
@@ -207,7 +308,8 @@ fn unknown_metric(word: &str, span: Range<usize>) -> ParseError {
          prefix `service_` for service time"
             .to_owned()
     } else {
-        match closest(&lower, METRIC_NAMES) {
+        let all: Vec<&'static str> = METRIC_NAMES.iter().chain(FIGURE_NAMES).copied().collect();
+        match closest(&lower, &all) {
             Some(close) => format!("did you mean `{close}`?"),
             None => format!("metrics: {METRIC_LIST}"),
         }
@@ -217,4 +319,8 @@ fn unknown_metric(word: &str, span: Range<usize>) -> ParseError {
 
 const METRIC_LIST: &str = "p50, p75, p90, p95, p99, p99.9, mean, min, max (response time; \
      `service_` before any of them for service time), error_rate, rps, checks, requests, \
-     failures, dropped_iterations";
+     failures, dropped_iterations; server figures: server_cpu, server_rss, server_threads, \
+     server_open_files, probe_max_stall, probe_failures, pg_connections, \
+     pg_connections_active, pg_connections_idle_in_transaction, pg_connections_waiting, \
+     pg_transactions, pg_longest_query (`avg(...)`, `min(...)`, `last(...)` for other \
+     statistics than the maximum)";

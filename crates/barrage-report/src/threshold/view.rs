@@ -36,6 +36,10 @@ pub(crate) fn value(v: f64, unit: &str) -> String {
         "ms" => format!("{} ms", format::ms(v)),
         "ratio" => percent(v * 100.0),
         "req/s" => format!("{} req/s", format::rate(v)),
+        "/s" => format!("{}/s", format::rate(v)),
+        // Server CPU, in % of one core.
+        "%" => format!("{v:.1}%"),
+        "bytes" => format::bytes(v.max(0.0).round() as u64),
         _ => format!("{v}"),
     }
 }
@@ -52,6 +56,7 @@ fn percent(p: f64) -> String {
 fn difference(d: f64, unit: &str) -> String {
     match unit {
         "ratio" => format!("{:.2} points", d * 100.0),
+        "%" => format!("{d:.1} points"),
         _ => value(d, unit),
     }
 }
@@ -69,7 +74,7 @@ pub fn describe(v: &ThresholdVerdict) -> String {
     let seen = format!("observed {}", value(observed, unit));
     let limit = value(v.limit, unit);
     let d = observed - v.limit;
-    let relative = if v.limit != 0.0 && unit != "ratio" {
+    let relative = if v.limit != 0.0 && unit != "ratio" && unit != "%" {
         format!(" ({:+.1}%)", d / v.limit * 100.0)
     } else {
         String::new()

@@ -115,6 +115,18 @@ pub(crate) fn block(c: &mut Cursor<'_>, metric: Metric) -> Result<Vec<Matcher>, 
             format!("expected `{{`, found `{}`", c.next_char()),
         ));
     }
+    if metric.is_server() {
+        // Point at the whole block, so the fix (delete it) is underlined.
+        let end = c.rest().find('}').map_or(c.text.len(), |i| c.pos + i + 1);
+        return Err(ParseError::new(
+            open..end,
+            format!(
+                "`{}` is a figure of the server, not of an endpoint: it takes no label matchers",
+                metric.name()
+            ),
+        )
+        .help("remove the `{...}`; the monitored processes, PostgreSQL servers and probe are judged together"));
+    }
     let mut matchers = Vec::new();
     loop {
         c.skip_ws();

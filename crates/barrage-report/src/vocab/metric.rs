@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use super::cursor::Cursor;
+use super::figure::{Figure, FigureStat};
 // Short names, so the alias table below reads as a table.
 use Metric::Latency;
 use Stat::{Max, Mean, Min, P50, P75, P90, P95, P99, P999};
@@ -65,6 +66,9 @@ pub enum Metric {
     Failures,
     /// Iterations an open-model schedule could not start; counted for the whole run only.
     DroppedIterations,
+    /// A statistic of a server figure's samples (`server_cpu`, `avg(probe_max_stall)`): the
+    /// server's, not an endpoint's, so it takes no label matchers.
+    Server(Figure, FigureStat),
 }
 
 /// Every name a metric may be written with, and the metric it means: the one alias table,
@@ -119,16 +123,23 @@ const fn names_of<const N: usize>(table: &[(&'static str, Metric); N]) -> [&'sta
 }
 
 impl Metric {
-    /// The metric a written name means (`p999`, `P99.9`, `service_avg`), if any.
+    /// The metric a written name means (`p999`, `P99.9`, `service_avg`, `server_cpu`), if
+    /// any. A bare server figure means its maximum; `avg(server_cpu)` and the other
+    /// statistics are read by the threshold parser, which sees the parentheses.
     pub fn named(word: &str) -> Option<Metric> {
         NAMES
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(word))
             .map(|&(_, m)| m)
+            .or_else(|| Figure::named(word).map(|f| Metric::Server(f, FigureStat::Max)))
     }
 
-    /// The canonical name (`p99.9`, `service_mean`, `error_rate`), as result files store it.
+    /// The canonical name (`p99.9`, `service_mean`, `error_rate`, `avg(server_cpu)`), as
+    /// result files store it.
     pub fn name(self) -> &'static str {
+        if let Metric::Server(figure, stat) = self {
+            return figure.name_with(stat);
+        }
         NAMES
             .iter()
             .find(|&&(_, m)| m == self)
@@ -142,7 +153,13 @@ impl Metric {
             Metric::ErrorRate | Metric::Checks => Unit::Ratio,
             Metric::Rps => Unit::PerSecond,
             Metric::Requests | Metric::Failures | Metric::DroppedIterations => Unit::Count,
+            Metric::Server(figure, _) => figure.unit(),
         }
+    }
+
+    /// Whether it is a server figure (no label matchers, judged from `server.stats`).
+    pub fn is_server(self) -> bool {
+        matches!(self, Metric::Server(..))
     }
 }
 
@@ -161,6 +178,12 @@ pub enum Unit {
     /// Requests per second.
     PerSecond,
     Count,
+    /// Percent of one CPU core (`150` is one and a half cores): server CPU.
+    Percent,
+    /// Bytes: server memory.
+    Bytes,
+    /// Events per second that are not requests: PostgreSQL transactions.
+    Rate,
 }
 
 impl Unit {
@@ -171,6 +194,9 @@ impl Unit {
             Unit::Ratio => "ratio",
             Unit::PerSecond => "req/s",
             Unit::Count => "count",
+            Unit::Percent => "%",
+            Unit::Bytes => "bytes",
+            Unit::Rate => "/s",
         }
     }
 
@@ -181,6 +207,9 @@ impl Unit {
             Unit::Ratio => "1%",
             Unit::PerSecond => "100",
             Unit::Count => "0",
+            Unit::Percent => "90%",
+            Unit::Bytes => "500MB",
+            Unit::Rate => "100",
         }
     }
 }

@@ -19,6 +19,10 @@
 //! - `matcher::block` reads a `{label="value", ...}` block, and [`selects`] is the one
 //!   rule for which endpoints a list of matchers selects.
 //!
+//! Server figures (`server_cpu`, `probe_max_stall`, ...: [`Figure`]) are metrics too, with a
+//! statistic over the run's samples (`avg(server_cpu)`; the maximum when none is named).
+//! They are the server's, not an endpoint's, so matchers on them are refused here.
+//!
 //! Compare gates take a subset: response-time p50 p75 p90 p95 p99 p99.9 mean max,
 //! error_rate and rps, the figures [`crate::compare`] knows how to size the noise of from
 //! two result files. [`crate::compare::Metric`] can only hold those; the gate parser reads
@@ -31,6 +35,7 @@
 //! diagnostics can underline them.
 
 mod cursor;
+mod figure;
 mod matcher;
 mod metric;
 mod quantity;
@@ -41,6 +46,7 @@ mod tests;
 use std::ops::Range;
 
 pub(crate) use cursor::Cursor;
+pub use figure::{Figure, FigureStat, FIGURE_NAMES};
 pub(crate) use matcher::block as matcher_block;
 pub use matcher::{selects, Label, MatchOp, Matcher};
 pub(crate) use metric::metric_word;

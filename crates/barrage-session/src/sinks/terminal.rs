@@ -1,5 +1,6 @@
 //! The terminal's sinks: the live table (every two seconds, as Locust's headless output)
-//! with the run's notices, and the summary at the end. They write to whatever the front end
+//! with a line per monitored server source and the run's notices, and the summary (with
+//! its Server block when something was monitored) at the end. They write to whatever the front end
 //! gives them (stderr, for the CLI, so machine output on stdout stays clean).
 
 use std::io::Write;
@@ -35,7 +36,8 @@ impl Sink for LiveTable {
         if !self.table || (!live.second.is_multiple_of(TABLE_EVERY) && live.missed == 0) {
             return;
         }
-        let mut text = barrage_report::live_table(&live.snapshot, &self.view);
+        let mut text =
+            barrage_report::live_view(&live.snapshot, live.server.as_deref(), &self.view);
         text.push('\n');
         text.push_str(&live.thresholds.status(&self.view));
         if let Some(line) =
@@ -77,6 +79,11 @@ impl Sink for Summary {
         if !never_ran.is_empty() {
             text.push('\n');
             text.push_str(&never_ran);
+        }
+        let server = barrage_report::server_section(r.server.as_ref(), &self.view);
+        if !server.is_empty() {
+            text.push('\n');
+            text.push_str(&server);
         }
         text.push('\n');
         text.push_str(&barrage_report::generator::summary_section(

@@ -204,3 +204,89 @@ fn a_threshold_is_pending_until_judged_then_pass_or_fail() {
         ("fail", Some(250.0))
     );
 }
+
+fn server_live(rows: &[(f64, f64)], lost: Option<&str>) -> Arc<ServerLive> {
+    use barrage_metrics::{Column, SourceKind, SourceLive};
+    let rows: Vec<ServerRow> = rows
+        .iter()
+        .map(|&(t, cpu)| ServerRow {
+            t,
+            values: vec![Some(cpu)],
+        })
+        .collect();
+    Arc::new(ServerLive {
+        sources: vec![SourceLive {
+            kind: Some(SourceKind::Process),
+            name: "processes (port 8000)".into(),
+            columns: vec![Column {
+                key: "cpu".into(),
+                label: "CPU".into(),
+                unit: "%".into(),
+                figure: Some("server_cpu".into()),
+            }],
+            last: rows.last().cloned(),
+            rows,
+            lost: lost.map(Into::into),
+        }],
+        ..ServerLive::default()
+    })
+}
+
+fn cpu_of(section: &ServerSection) -> Vec<(f64, Option<f64>)> {
+    section.sources[0]
+        .rows
+        .iter()
+        .map(|r| (r.t, r.get(0)))
+        .collect()
+}
+
+#[test]
+fn server_rows_are_appended_each_second_and_the_delta_holds_just_the_new_ones() {
+    let view = LiveView::new(View::default());
+    let mut events = view.subscribe();
+    let mut sink = view.sink();
+    let mut second = live(1, vec![row(1.0, 10)]);
+    second.server = Some(server_live(&[(1.0, 50.0)], None));
+    sink.second(&second);
+    let mut second = live(2, vec![row(2.0, 10)]);
+    // A row repeated is not appended twice.
+    second.server = Some(server_live(&[(1.0, 50.0), (2.0, 150.0)], Some("exited")));
+    sink.second(&second);
+    let whole: View = serde_json::from_str(&view.view_json()).unwrap();
+    let server = whole.server.expect("the server section");
+    assert_eq!(cpu_of(&server), [(1.0, Some(50.0)), (2.0, Some(150.0))]);
+    assert_eq!(server.sources[0].lost.as_deref(), Some("exited"));
+    assert_eq!(
+        server.sources[0].columns[0].figure.as_deref(),
+        Some("server_cpu")
+    );
+    let first: View = serde_json::from_str(&events.try_recv().unwrap().data).unwrap();
+    assert_eq!(cpu_of(&first.server.unwrap()), [(1.0, Some(50.0))]);
+    let delta: View = serde_json::from_str(&events.try_recv().unwrap().data).unwrap();
+    let delta = delta.server.unwrap();
+    assert_eq!(cpu_of(&delta), [(2.0, Some(150.0))]);
+    assert_eq!(delta.sources[0].lost.as_deref(), Some("exited"));
+
+    // A second without server news leaves the section as it is, and its delta has none.
+    sink.second(&live(3, vec![row(3.0, 10)]));
+    let delta: View = serde_json::from_str(&events.try_recv().unwrap().data).unwrap();
+    assert_eq!(delta.server, None);
+    view.with_view(|v| assert_eq!(v.server.as_ref().map(cpu_of).unwrap().len(), 2));
+}
+
+#[test]
+fn the_result_s_server_section_replaces_the_live_one_and_its_delta_has_the_rows_missed() {
+    let mut whole = None;
+    server_second(&mut whole, &server_live(&[(1.0, 50.0)], None));
+    let mut end = whole.clone().unwrap();
+    end.sources[0].rows.push(ServerRow {
+        t: 2.0,
+        values: vec![Some(80.0)],
+    });
+    end.hints = vec!["a hint".into()];
+    end.interval_s = 1.0;
+    let delta = server_finished(&mut whole, &end);
+    assert_eq!(cpu_of(&delta), [(2.0, Some(80.0))]);
+    assert_eq!(delta.hints, ["a hint"]);
+    assert_eq!(whole, Some(end));
+}
