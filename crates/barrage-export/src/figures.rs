@@ -154,6 +154,7 @@ pub(crate) mod tests {
             connections: Default::default(),
             generator: Default::default(),
             server: None,
+            stats_since: std::time::Duration::ZERO,
         };
         snapshot.generator.dropped_iterations = 1;
         snapshot.generator.schedule_lag.p50 = 0.5;

@@ -391,28 +391,41 @@ impl Aggregator {
                 .generator
                 .stats(self.cpu_percent_max, self.queues.iter().sum()),
             server: None,
+            stats_since: self.stats_since,
         }
     }
 
     /// Cumulative response-time bucket counts for `bounds_s` (seconds, ascending), per
     /// endpoint and for the aggregate, read from the cumulative histograms: what the
-    /// Prometheus and OTLP exporters publish. A few dozen histogram walks a second.
+    /// Prometheus and OTLP exporters publish. One walk over each histogram's recorded
+    /// buckets a second; a value is in a bound's bucket when its HDR bucket's top is at or
+    /// below it (exact to the histogram's 3 significant digits).
     pub fn latency_buckets(&self, bounds_s: &[f64]) -> crate::LatencyBuckets {
+        let bounds_ns: Vec<u64> = bounds_s
+            .iter()
+            .map(|&b| (b * 1e9).clamp(0.0, u64::MAX as f64) as u64)
+            .collect();
         let counts = |h: &crate::histogram::LazyHistogram| {
+            let mut per_bucket = vec![0u64; bounds_ns.len()];
             let Some(h) = h.get() else {
                 return crate::BucketCounts {
-                    cumulative: vec![0; bounds_s.len()],
+                    cumulative: per_bucket,
                     ..Default::default()
                 };
             };
+            for v in h.iter_recorded() {
+                let i = bounds_ns.partition_point(|&b| b < v.value_iterated_to());
+                if let Some(n) = per_bucket.get_mut(i) {
+                    *n += v.count_since_last_iteration();
+                }
+            }
+            let mut running = 0;
+            for n in &mut per_bucket {
+                running += *n;
+                *n = running;
+            }
             crate::BucketCounts {
-                cumulative: bounds_s
-                    .iter()
-                    .map(|&b| {
-                        let ns = (b * 1e9).clamp(0.0, u64::MAX as f64) as u64;
-                        h.count_between(0, ns.max(1))
-                    })
-                    .collect(),
+                cumulative: per_bucket,
                 count: h.len(),
                 sum_s: h.mean() * h.len() as f64 / 1e9,
             }

@@ -361,6 +361,7 @@ impl ResultDoc {
                 .server
                 .as_ref()
                 .map(|s| std::sync::Arc::new(s.stats.clone())),
+            stats_since: Duration::try_from_secs_f64(self.stats_since_s).unwrap_or_default(),
         }
     }
 }

@@ -49,6 +49,10 @@ pub struct Snapshot {
     /// result file has them in its `server` section.
     #[serde(skip)]
     pub server: Option<std::sync::Arc<crate::ServerStats>>,
+    /// Since when (from the run's start) the cumulative figures count: zero unless the
+    /// statistics were reset. What a cumulative export's start time follows.
+    #[serde(skip)]
+    pub stats_since: Duration,
 }
 
 /// The statistics of one endpoint (or of all of them, for the aggregate).

@@ -72,6 +72,7 @@ pub(crate) fn snapshot() -> Snapshot {
     Snapshot {
         generator: Default::default(),
         server: None,
+        stats_since: Duration::ZERO,
         elapsed: Duration::from_secs(65),
         users: 120,
         in_flight: 0,

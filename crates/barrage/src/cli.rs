@@ -180,13 +180,9 @@ pub struct WebArgs {
     #[arg(long, value_name = "PORT", requires = "web")]
     pub web_port: Option<u16>,
     /// Every request to the web UI must carry this token (`Authorization: Bearer TOKEN`, or
-    /// open the page once as /?token=TOKEN, which keeps it in a cookie).
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "BARRAGE_WEB_AUTH_TOKEN",
-        requires = "web"
-    )]
+    /// open the page once as /?token=TOKEN, which keeps it in a cookie). Ignored without
+    /// --web, so the variable may stay set in a shell or CI job.
+    #[arg(long, value_name = "TOKEN", env = "BARRAGE_WEB_AUTH_TOKEN")]
     pub web_auth_token: Option<String>,
     /// Start the run at once instead of waiting for the start form.
     #[arg(long, requires = "web")]

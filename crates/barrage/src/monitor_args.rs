@@ -81,12 +81,12 @@ pub struct MonitorArgs {
         help_heading = "Exports"
     )]
     pub prometheus_listen: Option<String>,
-    /// Scrapes of --prometheus-listen must carry `Authorization: Bearer TOKEN`.
+    /// Scrapes of --prometheus-listen must carry `Authorization: Bearer TOKEN` (ignored
+    /// without --prometheus-listen, so the variable may stay set in a shell or CI job).
     #[arg(
         long = "prometheus-auth-token",
         value_name = "TOKEN",
         env = "BARRAGE_PROMETHEUS_AUTH_TOKEN",
-        requires = "prometheus_listen",
         help_heading = "Exports"
     )]
     pub prometheus_token: Option<String>,

@@ -155,3 +155,26 @@ fn schema_prints_the_scenario_files_json_schema() {
         );
     }
 }
+
+/// A token kept in the environment (a CI job's secret) must not break the commands that
+/// do not serve anything: clap would count it as given and ask for `--web` or
+/// `--prometheus-listen`.
+#[test]
+fn auth_tokens_in_the_environment_are_ignored_by_runs_that_serve_nothing() {
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "s.yaml",
+        &format!(
+            "target: http://{}\nusers:\n  u:\n    tasks:\n      t:\n        - get: /\nload:\n  users: 1\n  iterations: 3\n",
+            target.addr()
+        ),
+    );
+    let out = run(barrage()
+        .args(["run", file.to_str().unwrap()])
+        .env("BARRAGE_WEB_AUTH_TOKEN", "s3cret")
+        .env("BARRAGE_PROMETHEUS_AUTH_TOKEN", "s3cret"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(target.counts()["GET /"], 3);
+}

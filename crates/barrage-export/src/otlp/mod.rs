@@ -74,10 +74,16 @@ impl OtlpSink {
         })
     }
 
-    fn push(&mut self, figures: &Figures) {
+    /// `since` is where the cumulative figures start (`Snapshot::stats_since`): after a
+    /// statistics reset the counts start again from zero, and OTLP's cumulative temporality
+    /// says so with a new start time.
+    fn push(&mut self, figures: &Figures, since: Duration) {
+        let start_unix_nano = self
+            .start_unix_nano
+            .saturating_add(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
         let span = request::Span {
-            start_unix_nano: self.start_unix_nano,
-            now_unix_nano: unix_nano(SystemTime::now()).max(self.start_unix_nano),
+            start_unix_nano,
+            now_unix_nano: unix_nano(SystemTime::now()).max(start_unix_nano),
         };
         let body = request::request(figures, &self.run_id, span).encode_to_vec();
         self.pushes += 1;
@@ -121,11 +127,17 @@ impl Sink for OtlpSink {
             return;
         }
         self.next_push = now + self.interval;
-        self.push(&Figures::new(&live.snapshot, live.buckets.as_deref()));
+        self.push(
+            &Figures::new(&live.snapshot, live.buckets.as_deref()),
+            live.snapshot.stats_since,
+        );
     }
 
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
-        self.push(&Figures::new(&end.snapshot, end.buckets.as_deref()));
+        self.push(
+            &Figures::new(&end.snapshot, end.buckets.as_deref()),
+            end.snapshot.stats_since,
+        );
         Ok(match &self.last_error {
             Some(e) if self.failed > 0 => vec![format!(
                 "OTLP: {} of {} pushes to {} failed (the last: {e})",
@@ -173,8 +185,8 @@ mod tests {
             "r",
         )
         .unwrap();
-        sink.push(&Figures::default());
-        sink.push(&Figures::default());
+        sink.push(&Figures::default(), Duration::ZERO);
+        sink.push(&Figures::default(), Duration::ZERO);
         assert_eq!((sink.pushes, sink.failed), (2, 2));
         assert!(sink.last_error.is_some());
     }

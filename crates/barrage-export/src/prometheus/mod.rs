@@ -10,13 +10,15 @@
 //! The end: the final figures arrive after the last second, and a scraper that polls every
 //! 15 s would never see them if the server stopped at once. So when someone scraped during
 //! the run, [`Sink::finished`] waits until a scrape has read the final figures, or
-//! [`FINAL_WAIT`] at most; with no scraper, or when the run was interrupted (Ctrl-C), it
-//! does not wait.
+//! [`FINAL_WAIT`] at most, and no longer than one and a half times the scrape period seen
+//! during the run (plus half a second); with no scraper, or when the run was interrupted
+//! (Ctrl-C, before or during the wait), it does not wait.
 
 mod access;
 mod render;
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -60,6 +62,18 @@ struct PageState {
     /// Scrapes served so far, and those that read the final figures.
     scrapes: u64,
     final_scrapes: u64,
+    /// When the first and the latest scrape came: the scraper's period.
+    first_scrape: Option<Instant>,
+    last_scrape: Option<Instant>,
+}
+
+impl PageState {
+    /// The mean time between scrapes, once there were two.
+    fn scrape_period(&self) -> Option<Duration> {
+        let (first, last) = (self.first_scrape?, self.last_scrape?);
+        let gaps = u32::try_from(self.scrapes.checked_sub(1)?).ok()?;
+        (gaps > 0).then(|| last.duration_since(first) / gaps)
+    }
 }
 
 impl Shared {
@@ -190,6 +204,9 @@ async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respo
     let (figures, is_final) = {
         let mut page = shared.lock();
         page.scrapes += 1;
+        let now = Instant::now();
+        page.first_scrape.get_or_insert(now);
+        page.last_scrape = Some(now);
         (page.figures.clone(), page.is_final)
     };
     let body = figures.map_or_else(String::new, |f| render::render(f, &shared.run_id));
@@ -212,7 +229,7 @@ impl Sink for PrometheusSink {
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         self.publish(Figures::new(&end.snapshot, end.buckets.as_deref()), true);
         Ok(self
-            .wait_for_final_scrape(end.result.run.interrupted, FINAL_WAIT)
+            .wait_for_final_scrape(end.result.run.interrupted, &end.hurry, FINAL_WAIT)
             .into_iter()
             .collect())
     }
@@ -220,28 +237,42 @@ impl Sink for PrometheusSink {
 
 impl PrometheusSink {
     /// After the final figures are published: waits until a scrape has read them, or
-    /// `longest`; not at all when nobody scraped during the run or the run was
-    /// interrupted (Ctrl-C means "stop now"). Returns a line for the user if it gave up.
-    fn wait_for_final_scrape(&self, interrupted: bool, longest: Duration) -> Option<String> {
+    /// `longest`, or one and a half scrape periods (plus half a second) when the period is
+    /// known; not at all when nobody scraped during the run or the run was interrupted
+    /// (Ctrl-C means "stop now", also when it comes during the wait: `hurry`). Returns a
+    /// line for the user if it gave up.
+    fn wait_for_final_scrape(
+        &self,
+        interrupted: bool,
+        hurry: &AtomicBool,
+        longest: Duration,
+    ) -> Option<String> {
         let mut page = self.shared.lock();
         if interrupted || page.scrapes == 0 {
             return None;
         }
+        let longest = page.scrape_period().map_or(longest, |p| {
+            longest.min(p.mul_f64(1.5) + Duration::from_millis(500))
+        });
         let deadline = Instant::now() + longest;
         while page.final_scrapes == 0 {
+            if hurry.load(Ordering::Relaxed) {
+                return None;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Some(format!(
-                    "Prometheus metrics: no scrape read the final figures within {} s; {} \
+                    "Prometheus metrics: no scrape read the final figures within {:.1} s; {} \
                      stops now",
-                    longest.as_secs(),
+                    longest.as_secs_f64(),
                     self.url
                 ));
             }
+            // In slices, so a Ctrl-C (`hurry`) is heard within a tenth of a second.
             page = self
                 .shared
                 .read_final
-                .wait_timeout(page, left)
+                .wait_timeout(page, left.min(Duration::from_millis(100)))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

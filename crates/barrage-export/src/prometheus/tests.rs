@@ -163,7 +163,7 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
     quiet.publish(figures(), true);
     let t = Instant::now();
     assert_eq!(
-        quiet.wait_for_final_scrape(false, Duration::from_secs(30)),
+        quiet.wait_for_final_scrape(false, &AtomicBool::new(false), Duration::from_secs(30)),
         None
     );
     assert!(t.elapsed() < Duration::from_secs(1));
@@ -180,7 +180,7 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
     });
     let t = Instant::now();
     assert_eq!(
-        sink.wait_for_final_scrape(false, Duration::from_secs(30)),
+        sink.wait_for_final_scrape(false, &AtomicBool::new(false), Duration::from_secs(30)),
         None
     );
     let waited = t.elapsed();
@@ -193,7 +193,7 @@ fn the_end_waits_for_a_scrape_of_the_final_figures_only_when_someone_scrapes() {
 
     // Interrupted (Ctrl-C): no wait even with a scraper.
     assert_eq!(
-        sink.wait_for_final_scrape(true, Duration::from_secs(30)),
+        sink.wait_for_final_scrape(true, &AtomicBool::new(false), Duration::from_secs(30)),
         None
     );
 }
@@ -204,9 +204,51 @@ fn the_end_gives_up_after_its_allowance_and_says_so() {
     assert_eq!(get(sink.url(), None).0, 200);
     sink.publish(figures(), true);
     let line = sink
-        .wait_for_final_scrape(false, Duration::from_millis(200))
+        .wait_for_final_scrape(false, &AtomicBool::new(false), Duration::from_millis(200))
         .expect("a line saying it gave up");
     assert!(line.contains("no scrape read the final figures"), "{line}");
+}
+
+#[test]
+fn the_end_waits_no_longer_than_the_scrapers_period_allows_and_hears_ctrl_c() {
+    // Two scrapes 200 ms apart: a scraper that comes back within 0.8 s would have come, so
+    // the end waits about that, not the 30 s allowance.
+    let sink = PrometheusSink::start("127.0.0.1:0", None, "r").unwrap();
+    sink.publish(figures(), false);
+    assert_eq!(get(sink.url(), None).0, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(sink.url(), None).0, 200);
+    sink.publish(figures(), true);
+    let t = Instant::now();
+    let line = sink.wait_for_final_scrape(false, &AtomicBool::new(false), Duration::from_secs(30));
+    let waited = t.elapsed();
+    assert!(line.is_some(), "nobody read the final figures");
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_secs(5),
+        "waited {waited:?}; 1.5 x 200 ms + 0.5 s expected"
+    );
+
+    // Ctrl-C during the wait: it ends within a slice.
+    let slow = PrometheusSink::start("127.0.0.1:0", None, "r").unwrap();
+    assert_eq!(get(slow.url(), None).0, 200);
+    slow.publish(figures(), true);
+    let hurry = Arc::new(AtomicBool::new(false));
+    let press = hurry.clone();
+    let presser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        press.store(true, Ordering::Relaxed);
+    });
+    let t = Instant::now();
+    assert_eq!(
+        slow.wait_for_final_scrape(false, &hurry, Duration::from_secs(30)),
+        None
+    );
+    let waited = t.elapsed();
+    presser.join().unwrap();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "waited {waited:?} after a Ctrl-C at 300 ms"
+    );
 }
 
 #[test]
