@@ -15,12 +15,16 @@
 //! A source that cannot be reached at the start, or is lost mid-run (the process exited,
 //! the scrape failed), is an event on the timeline, never an error: the run goes on.
 
+mod postgres;
+mod prometheus;
 mod source;
 
 use std::time::{Duration, Instant};
 
 use barrage_metrics::{ResultDoc, ServerLive, ServerSection};
 
+pub use postgres::PostgresSource;
+pub use prometheus::PrometheusSource;
 pub use source::{Source, SourceError};
 
 /// What to monitor (the `--monitor-*` and `--probe*` flags).
