@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 use barrage_metrics::{ServerLive, ServerSection};
 
 pub use hints::hints;
+pub use postgres::PostgresSource;
+pub use prometheus::PrometheusSource;
 pub use source::{Source, SourceError};
 
 /// What to monitor (the `--monitor-*` and `--probe*` flags).

@@ -9,6 +9,7 @@
 // Each test binary compiles its own copy of this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod scripted;
 pub mod watched;
 
