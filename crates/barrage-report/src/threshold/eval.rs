@@ -200,6 +200,13 @@ fn server(t: &Threshold, s: &Snapshot, figure: Figure, stat: FigureStat) -> Eval
         .and_then(|stats| stats.figure(figure.name()))
     {
         Some(f) if f.count > 0 => Evaluation::value(t, stat.of(f)),
+        // Something was monitored: the source may have been given and never answered.
+        _ if s.server.is_some() => Evaluation::nothing(format!(
+            "nothing measured {}: it needs {} (a source that was unreachable or lost the \
+             whole run measures nothing; see the Server section)",
+            figure.name(),
+            figure.measured_by()
+        )),
         _ => Evaluation::nothing(format!(
             "nothing measured {}: it needs {}",
             figure.name(),

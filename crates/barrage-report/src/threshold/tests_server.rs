@@ -206,9 +206,13 @@ fn a_figure_nothing_measured_fails_naming_the_flag_that_would() {
         let e = eval(text);
         assert_eq!((e.observed, e.passed), (None, false), "{text}");
         let figure = text.split(' ').next().unwrap();
+        // Something else was monitored, so the source may have been given and lost.
         assert_eq!(
             e.note.unwrap(),
-            format!("nothing measured {figure}: it needs {flag}")
+            format!(
+                "nothing measured {figure}: it needs {flag} (a source that was unreachable \
+                 or lost the whole run measures nothing; see the Server section)"
+            )
         );
     }
     // Nothing monitored at all.
