@@ -198,6 +198,11 @@ pub struct ProbeSummary {
     /// The stalls over 100 ms, in order (at most 100: the longest are kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stalls: Vec<StallMoment>,
+    /// The longest the probe itself sent late, in ms: its thread woke after a probe's
+    /// scheduled start although the one before had already finished (barrage's own
+    /// scheduling delay, not the server's). Stalls near this figure are not the server's.
+    #[serde(default)]
+    pub max_send_delay_ms: f64,
 }
 
 /// One stall: the probe scheduled at `at_s` waited `ms` from its schedule.

@@ -94,6 +94,11 @@ impl MonitorConfig {
             )?;
         }
         if let Some(probe) = &self.probe {
+            if !probe_rate_ok(probe.rate) {
+                return Err(ConfigError::ProbeRate {
+                    rate: probe.rate.to_string(),
+                });
+            }
             check_url(
                 "--probe",
                 &probe.url,
@@ -117,6 +122,18 @@ pub enum ConfigError {
     },
     #[error("{flag} 0: give a number above 0")]
     Zero { flag: &'static str },
+    #[error(
+        "--probe-rate {rate}: give probes per second, more than 0 and at most {MAX_PROBE_RATE}"
+    )]
+    ProbeRate { rate: String },
+}
+
+/// The most probes per second: more would be load, not a probe.
+pub const MAX_PROBE_RATE: f64 = 1000.0;
+
+/// Whether `rate` probes per second can be scheduled (finite, above 0, at most the cap).
+pub(crate) fn probe_rate_ok(rate: f64) -> bool {
+    rate.is_finite() && rate > 0.0 && rate <= MAX_PROBE_RATE
 }
 
 fn check_url(
@@ -222,6 +239,35 @@ mod tests {
             .starts_with("--monitor-postgres mysql://db/app: the scheme `mysql`"));
         c.postgres = vec!["postgres://".to_owned()];
         assert!(c.validate().unwrap_err().to_string().contains(": no host;"));
+    }
+
+    #[test]
+    fn a_probe_rate_that_cannot_be_scheduled_is_refused() {
+        let mut c = config();
+        let probe = |rate| ProbeConfig {
+            url: "http://127.0.0.1:8000/health".to_owned(),
+            rate,
+            insecure: false,
+        };
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1000.5] {
+            c.probe = Some(probe(rate));
+            assert_eq!(
+                c.validate(),
+                Err(ConfigError::ProbeRate {
+                    rate: rate.to_string()
+                }),
+                "{rate}"
+            );
+        }
+        c.probe = Some(probe(0.0));
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "--probe-rate 0: give probes per second, more than 0 and at most 1000"
+        );
+        for rate in [0.5, 10.0, 1000.0] {
+            c.probe = Some(probe(rate));
+            assert_eq!(c.validate(), Ok(()), "{rate}");
+        }
     }
 
     #[test]

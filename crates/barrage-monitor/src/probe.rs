@@ -9,6 +9,11 @@
 //! worker, never the source's sampling thread, which must stay free to report a probe that
 //! is still waiting).
 //!
+//! The service is lost (an event on the timeline) when every probe finished in an interval
+//! failed, or none finished and the one waiting is more than two intervals overdue. The
+//! prober also measures its own lateness (woken after a probe was due although the one
+//! before had finished), so a stall can be told from barrage's own scheduling delay.
+//!
 //! Stalled time is exact and kept in constant memory: probes finish in schedule order, so
 //! every probe's interval `[scheduled + bound, finished]` starts no earlier than the one
 //! before, and the union's measure is a running sum plus one open stretch per bound.
@@ -34,19 +39,32 @@ const MAX_STALLS: usize = 100;
 /// How long `open` waits for the first probe's outcome.
 const FIRST_OUTCOME_WAIT: Duration = Duration::from_secs(1);
 
+/// The rate used when the one given cannot be scheduled (`MonitorConfig::validate` refuses
+/// it before a run; this keeps a library caller that skipped it from a panic).
+const FALLBACK_RATE: f64 = 10.0;
+
 /// Starts the prober thread (probe 0 is due at `run_start`) and returns the source the
-/// runner samples and the handle it reads the summary from.
-pub fn start(config: &ProbeConfig, run_start: Instant) -> (ProbeSource, ProbeHandle) {
+/// runner samples every `interval` and the handle it reads the summary from.
+pub fn start(
+    config: &ProbeConfig,
+    run_start: Instant,
+    interval: Duration,
+) -> (ProbeSource, ProbeHandle) {
+    let rate = if crate::probe_rate_ok(config.rate) {
+        config.rate
+    } else {
+        FALLBACK_RATE
+    };
     let shared = Arc::new(Shared {
         record: Mutex::new(Record::default()),
         stop: AtomicBool::new(false),
         target: format!("GET {}", config.url),
-        rate: config.rate,
+        rate,
     });
     let prober = Prober {
         agent: agent(config.insecure),
         url: config.url.clone(),
-        period: 1.0 / config.rate,
+        period: 1.0 / rate,
         run_start,
         shared: Arc::clone(&shared),
     };
@@ -61,6 +79,7 @@ pub fn start(config: &ProbeConfig, run_start: Instant) -> (ProbeSource, ProbeHan
         shared: Arc::clone(&shared),
         thread: Some(thread),
         run_start,
+        interval,
         name: format!("probe GET {path}"),
         url: config.url.clone(),
         columns: vec![
@@ -135,9 +154,17 @@ struct Record {
     /// The stall being measured (the open stretch of the 100 ms union): its longest probe.
     current_stall: Option<StallMoment>,
     stalls: Vec<StallMoment>,
-    /// Since the last sample: the longest wait of a finished probe, and the answered count.
+    /// Since the last sample: the longest wait of a finished probe, the answered count,
+    /// and the failed count.
     interval_max_ms: Option<f64>,
     interval_answered: u64,
+    interval_failed: u64,
+    /// The first failure since the last sample (those after it are often only queued
+    /// behind it).
+    interval_failure: Option<String>,
+    /// The longest the prober sent late on its own account, in seconds (see
+    /// [`ProbeSummary::max_send_delay_ms`]).
+    max_send_delay_s: f64,
 }
 
 impl Record {
@@ -150,6 +177,10 @@ impl Record {
             self.interval_answered += 1;
         } else {
             self.failed += 1;
+            self.interval_failed += 1;
+            if self.interval_failure.is_none() {
+                self.interval_failure.clone_from(&failure);
+            }
         }
         self.last_failure = Some(failure);
         self.waiting_since = None;
@@ -221,6 +252,7 @@ impl Record {
             stalled_over_100ms_s: over[1],
             stalled_over_500ms_s: over[2],
             stalls,
+            max_send_delay_ms: self.max_send_delay_s * 1000.0,
         }
     }
 }
@@ -313,6 +345,9 @@ struct Prober {
 impl Prober {
     fn run(self) {
         let mut next: u64 = 0;
+        // When the last probe finished: a probe sent late after it was due is late on the
+        // server's account; one due after it is late on ours (the thread woke late).
+        let mut last_finished = 0.0_f64;
         while !self.shared.stop.load(Ordering::Acquire) {
             let scheduled = next as f64 * self.period;
             let due = self.run_start + Duration::from_secs_f64(scheduled);
@@ -323,12 +358,17 @@ impl Prober {
                 continue;
             }
             {
+                let sent_at = self.run_start.elapsed().as_secs_f64();
                 let mut record = self.shared.record();
                 record.sent += 1;
                 record.waiting_since = Some(scheduled);
+                if let Some(late) = own_send_delay(last_finished, scheduled, sent_at) {
+                    record.max_send_delay_s = record.max_send_delay_s.max(late);
+                }
             }
             let failure = self.probe().err();
             let finished = self.run_start.elapsed().as_secs_f64();
+            last_finished = finished;
             let failed = failure.is_some();
             let mut record = self.shared.record();
             record.finish(scheduled, finished, failure);
@@ -375,11 +415,19 @@ impl Prober {
     }
 }
 
+/// How late a probe was sent on the prober's own account (seconds): only when the probe
+/// before it had finished by its scheduled start, else the wait was for the server.
+fn own_send_delay(last_finished: f64, scheduled: f64, sent_at: f64) -> Option<f64> {
+    (last_finished <= scheduled).then(|| (sent_at - scheduled).max(0.0))
+}
+
 /// The probe as a source: a row per interval with the longest wait, answered and failed.
 pub struct ProbeSource {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     run_start: Instant,
+    /// The runner's sampling interval.
+    interval: Duration,
     name: String,
     url: String,
     columns: Vec<Column>,
@@ -418,10 +466,20 @@ impl Source for ProbeSource {
         &self.columns
     }
 
+    /// `Err` (lost) when the service stopped answering: every probe that finished since
+    /// the last sample failed, or none finished and the one waiting is overdue by more
+    /// than two intervals. The interval's figures then wait for the next row, so a long
+    /// wait still shows in `max_ms` once the service is back.
     fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError> {
         let now_s = self.run_start.elapsed().as_secs_f64();
         let mut record = self.shared.record();
-        let waiting_ms = record.waiting_since.map(|s| (now_s - s).max(0.0) * 1000.0);
+        let waiting_s = record.waiting_since.map(|s| (now_s - s).max(0.0));
+        if let Some(why) = lost(&record, waiting_s, self.interval) {
+            return Err(SourceError::new(why));
+        }
+        record.interval_failed = 0;
+        record.interval_failure = None;
+        let waiting_ms = waiting_s.map(|s| s * 1000.0);
         let max_ms = match (record.interval_max_ms.take(), waiting_ms) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -448,6 +506,24 @@ impl Source for ProbeSource {
                 let _ = thread.join();
             }
         }
+    }
+}
+
+/// Why the service counts as lost at this sample, if it does (see [`ProbeSource::sample`]).
+fn lost(record: &Record, waiting_s: Option<f64>, interval: Duration) -> Option<String> {
+    if record.interval_answered > 0 {
+        return None;
+    }
+    if record.interval_failed > 0 {
+        let why = record.interval_failure.as_deref().unwrap_or("failed");
+        return Some(format!("every probe failed since the last sample: {why}"));
+    }
+    let overdue = 2.0 * interval.as_secs_f64();
+    match waiting_s {
+        Some(waiting) if waiting > overdue => Some(format!(
+            "no answer for {waiting:.1} s to the probe still waiting"
+        )),
+        _ => None,
     }
 }
 
@@ -555,6 +631,98 @@ mod tests {
         assert_eq!((summary.answered, summary.failed), (0, 1));
         assert!((summary.stalled_over_100ms_s - 0.2).abs() < 1e-9);
         assert_eq!(r.last_failure, Some(Some("HTTP 503".to_owned())));
+    }
+
+    #[test]
+    fn the_service_is_lost_when_every_probe_of_the_interval_failed_or_one_is_long_overdue() {
+        let second = Duration::from_secs(1);
+        let mut r = Record::default();
+        assert_eq!(
+            lost(&r, None, second),
+            None,
+            "nothing finished, nothing waiting"
+        );
+        r.finish(0.0, 0.01, Some("connection refused".to_owned()));
+        r.finish(0.1, 0.01, Some("queued behind a failed probe".to_owned()));
+        assert_eq!(
+            lost(&r, None, second).as_deref(),
+            Some("every probe failed since the last sample: connection refused")
+        );
+        r.finish(0.2, 0.21, None);
+        assert_eq!(lost(&r, None, second), None, "one answered");
+        let quiet = Record::default();
+        assert_eq!(
+            lost(&quiet, Some(1.9), second),
+            None,
+            "a stall, not yet a loss"
+        );
+        assert_eq!(
+            lost(&quiet, Some(2.5), second).as_deref(),
+            Some("no answer for 2.5 s to the probe still waiting")
+        );
+    }
+
+    #[test]
+    fn a_lost_interval_keeps_its_figures_for_the_row_when_the_service_is_back() {
+        let start = Instant::now();
+        let shared = Arc::new(shared());
+        let mut source = ProbeSource {
+            shared: Arc::clone(&shared),
+            thread: None,
+            run_start: start,
+            interval: Duration::from_secs(1),
+            name: "probe GET /health".to_owned(),
+            url: "http://127.0.0.1:1/health".to_owned(),
+            columns: Vec::new(),
+        };
+        shared
+            .record()
+            .finish(0.0, 0.3, Some("HTTP 503".to_owned()));
+        assert_eq!(
+            source.sample().unwrap_err().to_string(),
+            "every probe failed since the last sample: HTTP 503"
+        );
+        shared.record().finish(0.1, 0.32, None);
+        let row = source.sample().unwrap();
+        assert_eq!(row.len(), 3);
+        assert!((row[0].unwrap() - 300.0).abs() < 1e-6, "{row:?}");
+        assert_eq!(row[1..], [Some(1.0), Some(1.0)]);
+        assert!(
+            source.sample().is_ok(),
+            "the failure was the last interval's"
+        );
+    }
+
+    #[test]
+    fn only_the_probers_own_lateness_is_its_send_delay() {
+        // Due at 1.0, the one before done at 0.9, sent at 1.004: 4 ms ours.
+        assert!((own_send_delay(0.9, 1.0, 1.004).unwrap() - 0.004).abs() < 1e-12);
+        // The one before answered only at 1.3: the wait was the server's.
+        assert_eq!(own_send_delay(1.3, 1.0, 1.3), None);
+        let mut r = Record {
+            max_send_delay_s: 0.004,
+            ..Record::default()
+        };
+        r.finish(0.0, 0.001, None);
+        assert!((r.summary(&shared(), 1.0).max_send_delay_ms - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_rate_that_cannot_be_scheduled_falls_back_instead_of_panicking() {
+        let url = "http://127.0.0.1:1/health".to_owned();
+        for rate in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+            let config = ProbeConfig {
+                url: url.clone(),
+                rate,
+                insecure: false,
+            };
+            let (mut source, handle) = start(&config, Instant::now(), Duration::from_secs(1));
+            thread::sleep(Duration::from_millis(20));
+            let summary = handle.summary();
+            source.finish(&mut SourceSeries::default());
+            assert_eq!(summary.rate, FALLBACK_RATE, "{rate}");
+            assert!(summary.sent >= 1, "{rate}: {summary:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,11 @@
 //!
 //! A source's state changes (unreachable at the start, lost mid-run, back again) become
 //! events, one per change, for the run's timeline; what a source says while it stays down
-//! is kept in `lost` and not repeated.
+//! is kept in `lost` and not repeated. A source's own notes ([`Source::notes`]) become
+//! events as they come.
+//!
+//! At the stop, the last sample is taken only if half an interval passed since the one
+//! before: a rate or a maximum over a few ms says nothing (one CPU tick reads as 200 %).
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -69,7 +73,11 @@ impl Runner {
         let interval = config.interval.max(Duration::from_millis(10));
         let mut sources: Vec<Box<dyn Source>> = Vec::new();
         if !config.pids.is_empty() || !config.ports.is_empty() {
-            sources.push(Box::new(ProcessSource::new(&config.pids, &config.ports)));
+            sources.push(Box::new(ProcessSource::new(
+                &config.pids,
+                &config.ports,
+                interval,
+            )));
         }
         for url in &config.prometheus {
             sources.push(match PrometheusSource::new(url, &config.series) {
@@ -85,7 +93,7 @@ impl Runner {
         }
         let mut probe = None;
         if let Some(probe_config) = &config.probe {
-            let (source, handle) = probe::start(probe_config, run_start);
+            let (source, handle) = probe::start(probe_config, run_start, interval);
             sources.push(Box::new(source));
             probe = Some(handle);
         }
@@ -208,6 +216,7 @@ impl Watched {
             run_start,
             interval,
             state: State::NotOpen { said: false },
+            last_sample: None,
         };
         let thread = thread::Builder::new()
             .name(format!("barrage-monitor-{i}"))
@@ -242,6 +251,8 @@ struct Sampler {
     run_start: Instant,
     interval: Duration,
     state: State,
+    /// When the last `sample` began.
+    last_sample: Option<Instant>,
 }
 
 impl Sampler {
@@ -258,11 +269,26 @@ impl Sampler {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        if !matches!(self.state, State::NotOpen { .. }) {
-            self.step();
-        }
+        self.last_step();
         let mut table = lock(&self.table);
         self.source.finish(&mut table.series);
+        drop(table);
+        self.say_notes(self.run_start.elapsed().as_secs_f64());
+    }
+
+    /// The sample at the stop, unless the last one was less than half an interval ago: a
+    /// rate over a few ms is one CPU tick read as hundreds of percent, and a maximum over
+    /// a few ms says nothing. A source never sampled yet is sampled whatever the gap.
+    fn last_step(&mut self) {
+        if matches!(self.state, State::NotOpen { .. }) {
+            return;
+        }
+        let recent = self
+            .last_sample
+            .is_some_and(|at| at.elapsed() < self.interval / 2);
+        if !recent {
+            self.step();
+        }
     }
 
     /// One interval's work: open if not yet open, else one sample.
@@ -274,6 +300,7 @@ impl Sampler {
                     if said {
                         self.say(at_s, "reachable now".to_owned(), None);
                     }
+                    self.say_notes(at_s);
                     self.state = State::Up;
                 }
                 Err(e) => {
@@ -291,7 +318,10 @@ impl Sampler {
                 }
             }
         }
-        match self.source.sample() {
+        self.last_sample = Some(Instant::now());
+        let sampled = self.source.sample();
+        self.say_notes(at_s);
+        match sampled {
             Ok(values) => {
                 let columns = self.source.columns();
                 let mut table = lock(&self.table);
@@ -315,6 +345,19 @@ impl Sampler {
                 }
                 self.state = State::Lost;
             }
+        }
+    }
+
+    /// The source's own news, as events that leave `lost` as it is.
+    fn say_notes(&mut self, at_s: f64) {
+        let notes = self.source.notes();
+        if notes.is_empty() {
+            return;
+        }
+        let mut table = lock(&self.table);
+        for note in notes {
+            let what = format!("{}: {note}", table.series.name);
+            table.events.push(ServerEvent { at_s, what });
         }
     }
 
@@ -470,6 +513,7 @@ mod tests {
             run_start: Instant::now(),
             interval: Duration::from_secs(1),
             state: State::NotOpen { said: false },
+            last_sample: None,
         }
     }
 
@@ -560,9 +604,88 @@ mod tests {
         assert!(slots.windows(2).all(|w| w[0] < w[1]), "{slots:?}");
         let section = runner.finish();
         let rows = &section.sources[0].rows;
-        assert!(rows.len() > a.len() + b.len(), "the last sample is taken");
+        // The last sample is taken only if half an interval passed since the one before.
+        assert!(rows.len() >= a.len() + b.len(), "{rows:?}");
         assert_eq!(finished.load(Ordering::SeqCst), 1);
         assert_eq!(section.interval_s, 0.05);
+    }
+
+    #[test]
+    fn the_sample_at_the_stop_waits_for_half_an_interval_since_the_last() {
+        let mut s = sampler(Scripted {
+            opens: vec![],
+            samples: vec![],
+            columns: vec![Column::default()],
+            finished: Arc::default(),
+        });
+        s.interval = Duration::from_millis(200);
+        s.step();
+        thread::sleep(Duration::from_millis(5));
+        s.last_step();
+        assert_eq!(lock(&s.table).series.rows.len(), 1, "5 ms after: skipped");
+        thread::sleep(Duration::from_millis(100));
+        s.last_step();
+        assert_eq!(
+            lock(&s.table).series.rows.len(),
+            2,
+            "half an interval after: taken"
+        );
+        // Never sampled yet (opened just now): the stop's sample is the only one.
+        let mut fresh = sampler(Scripted {
+            opens: vec![],
+            samples: vec![],
+            columns: vec![Column::default()],
+            finished: Arc::default(),
+        });
+        fresh.state = State::Up;
+        fresh.last_step();
+        assert_eq!(lock(&fresh.table).series.rows.len(), 1);
+    }
+
+    /// A source with news that is neither lost nor back.
+    struct Noting(Vec<String>);
+
+    impl Source for Noting {
+        fn kind(&self) -> SourceKind {
+            SourceKind::Process
+        }
+        fn name(&self) -> String {
+            "noting".to_owned()
+        }
+        fn target(&self) -> String {
+            String::new()
+        }
+        fn open(&mut self) -> Result<(), SourceError> {
+            self.0.push("port 2 not found yet".to_owned());
+            Ok(())
+        }
+        fn columns(&self) -> &[Column] {
+            &[]
+        }
+        fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError> {
+            Ok(Vec::new())
+        }
+        fn notes(&mut self) -> Vec<String> {
+            std::mem::take(&mut self.0)
+        }
+    }
+
+    #[test]
+    fn a_sources_notes_are_events_and_leave_lost_alone() {
+        let mut s = sampler(Scripted {
+            opens: vec![],
+            samples: vec![],
+            columns: Vec::new(),
+            finished: Arc::default(),
+        });
+        s.source = Box::new(Noting(Vec::new()));
+        s.step();
+        s.step();
+        let table = lock(&s.table);
+        let said: Vec<&str> = table.events.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(said, ["scripted: port 2 not found yet"]);
+        assert_eq!(table.series.lost, None);
+        assert_eq!(table.series.rows.len(), 2);
     }
 
     #[test]

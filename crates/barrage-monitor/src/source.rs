@@ -31,6 +31,13 @@ pub trait Source: Send {
     /// runner keeps sampling, reporting when it is back.
     fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError>;
 
+    /// News worth a line on the timeline that is neither lost nor back (a target still
+    /// missing while others are watched, a cap reached), each said once. The runner asks
+    /// after every `open` and `sample`.
+    fn notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// At the end, after the last sample: details beyond the table (the processes watched,
     /// the statements that added the most time).
     fn finish(&mut self, _series: &mut SourceSeries) {}

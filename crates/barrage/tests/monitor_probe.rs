@@ -3,11 +3,15 @@
 //! reads each stop as about 1 s, while the closed-model run's own percentiles hide it. A
 //! probe of a closed port is a warning on the timeline, and the run completes.
 //!
+//! A probed service that dies mid-run is lost on the timeline at the next sample.
+//!
 //! The stall test measures time, so it needs an optimized build (`scripts/test.sh` runs it
 //! with `--release`), and takes the binary's lock so no other run shares the machine.
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use barrage_target::{DemoOptions, DemoTarget, Stall};
@@ -80,13 +84,31 @@ fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() 
         (longest - 1000.0).abs() <= 100.0,
         "longest stall {longest} ms, 1000 ms ±10 % expected: {probe}"
     );
+    // The target's stalls start at whole multiples of 5 s of the wall clock: on the run's
+    // clock, at those multiples less the run's start (`started_at`, a few ms before the run's
+    // clock starts, to the ms).
+    let started = epoch_seconds(doc["run"]["started_at"].as_str().unwrap());
+    let every = stall.every.as_secs_f64();
+    let expected: Vec<f64> = (0..)
+        .map(|k| ((started / every).ceil() + k as f64) * every - started)
+        .take_while(|at| *at < 10.0 - 1.0)
+        .collect();
     let stalls = probe["stalls"].as_array().unwrap();
     assert_eq!(stalls.len(), 2, "two stalls of 1 s: {probe}");
-    for (stall, expected_at) in stalls.iter().zip([3.5, 8.5]) {
+    assert_eq!(stalls.len(), expected.len(), "{expected:?}: {probe}");
+    for (stall, expected_at) in stalls.iter().zip(expected) {
         let (at, ms) = (f(&stall["at_s"]), f(&stall["ms"]));
         assert!((ms - 1000.0).abs() <= 100.0, "{stall}");
-        assert!((at - expected_at).abs() <= 0.3, "{stall}");
+        // The first probe due in the stall (50/s: within 20 ms of its start), less the
+        // run's set-up between `started_at` and its clock's start (tens of ms at most).
+        assert!(
+            (at - expected_at).abs() <= 0.05,
+            "{stall}, the stall began at {expected_at} s"
+        );
     }
+    // The prober's own lateness is small next to the stalls it measures.
+    let own = f(&probe["max_send_delay_ms"]);
+    assert!((0.0..100.0).contains(&own), "{probe}");
     // Over 500 ms: from half a second into each stall to its end, 0.5 s each.
     let over_500 = f(&probe["stalled_over_500ms_s"]);
     assert!(
@@ -133,6 +155,109 @@ fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() 
             .starts_with("the stall probe waited over 100 ms")),
         "{hints:?}"
     );
+}
+
+/// `2026-12-05T19:03:18.123Z` (the result's `started_at`) in seconds since the Unix epoch.
+fn epoch_seconds(rfc3339: &str) -> f64 {
+    let number = |range: std::ops::Range<usize>| -> i64 { rfc3339[range].parse().unwrap() };
+    let (y, m, d) = (number(0..4), number(5..7), number(8..10));
+    let (hh, mm) = (number(11..13), number(14..16));
+    let seconds: f64 = rfc3339[17..rfc3339.len() - 1].parse().unwrap();
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days * 86_400 + hh * 3600 + mm * 60) as f64 + seconds
+}
+
+#[test]
+fn started_at_reads_as_seconds_since_the_epoch() {
+    assert_eq!(epoch_seconds("1970-01-01T00:00:00.000Z"), 0.0);
+    assert_eq!(epoch_seconds("2000-03-01T00:00:01.500Z"), 951_868_801.5);
+}
+
+/// A loopback service that answers `GET /health` with 200 (one request per connection) until
+/// it has answered `answers`, then closes its socket: dead, connections refused.
+fn dying_service(answers: u32) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        for _ in 0..answers {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (port, thread)
+}
+
+/// The probed service answers 15 probes (1.5 s at 10/s) and dies: the timeline says the
+/// probe lost it at the first sample after its last answered row, it is never back, and the
+/// run completes.
+#[test]
+fn a_probed_service_that_dies_mid_run_is_lost_on_the_timeline() {
+    let _one = serial();
+    let target = DemoTarget::start(DemoOptions::default()).unwrap();
+    let (port, service) = dying_service(15);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "root.yaml", ROOT);
+    let out = dir.path().join("dies.json");
+    let url = format!("http://127.0.0.1:{port}/health");
+    let o = run_scenario(
+        &scenario,
+        &["-u", "1", "-t", "4s", "--probe", &url],
+        target.url(),
+        &out,
+    );
+    service.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let doc = read_json(&out);
+    let events: Vec<(f64, &str)> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "monitor")
+        .map(|e| (f(&e["at_s"]), e["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (at, what) = events[0];
+    assert!(
+        what.starts_with("probe GET /health: lost (every probe failed since the last sample: ")
+            && what.ends_with("); the run goes on"),
+        "{what}"
+    );
+    let source = doc["server"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "probe")
+        .expect("a probe source");
+    assert!(source["lost"].as_str().is_some(), "{source}");
+    let rows = source["rows"].as_array().unwrap();
+    let last = f(&rows.last().expect("rows while the service lived")["t"]);
+    assert!(
+        at > last && at <= last + 1.2,
+        "lost at {at} s, the last row at {last} s: {source}"
+    );
+    // The answered column adds up to the 15 answers.
+    let answered: f64 = rows.iter().map(|r| f(&r["values"][1])).sum();
+    assert_eq!(answered, 15.0, "{source}");
+    let probe = &doc["server"]["probe"];
+    assert_eq!(probe["answered"], 15, "{probe}");
+    assert!(probe["failed"].as_u64().unwrap() >= 10, "{probe}");
 }
 
 /// A probe of a port nobody listens on: a warning at the start, the run completes, and the
