@@ -84,14 +84,21 @@ impl MonitorConfig {
                 &["http", "https"],
                 "http://127.0.0.1:8000/metrics",
             )?;
+            // Its `--monitor-series` selectors too: building the source does no I/O.
+            PrometheusSource::new(url, &self.series)
+                .map_err(|e| ConfigError::source("--monitor-prometheus", e))?;
         }
+        // A URL or a `host=... dbname=...` string, as libpq takes; building does no I/O.
         for url in &self.postgres {
-            check_url(
-                "--monitor-postgres",
-                url,
-                &["postgres", "postgresql"],
-                "postgres://user:password@127.0.0.1:5432/app",
-            )?;
+            if url.contains("://") {
+                check_url(
+                    "--monitor-postgres",
+                    url,
+                    &["postgres", "postgresql"],
+                    "postgres://user:password@127.0.0.1:5432/app",
+                )?;
+            }
+            PostgresSource::new(url).map_err(|e| ConfigError::source("--monitor-postgres", e))?;
         }
         if let Some(probe) = &self.probe {
             if !probe_rate_ok(probe.rate) {
@@ -110,6 +117,18 @@ impl MonitorConfig {
     }
 }
 
+impl ConfigError {
+    /// The source's own message, which names the flag already or gets it in front (never
+    /// the URL: a PostgreSQL one may hold a password, which the sources' messages hide).
+    fn source(flag: &str, e: SourceError) -> ConfigError {
+        if e.0.starts_with("--") {
+            ConfigError::Source(e.0)
+        } else {
+            ConfigError::Source(format!("{flag}: {}", e.0))
+        }
+    }
+}
+
 /// A monitoring flag that cannot work, found before the run starts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -122,6 +141,10 @@ pub enum ConfigError {
     },
     #[error("{flag} 0: give a number above 0")]
     Zero { flag: &'static str },
+    /// What the source itself refused (a bad `--monitor-series` selector, a connection
+    /// string libpq would not take), in its words.
+    #[error("{0}")]
+    Source(String),
     #[error(
         "--probe-rate {rate}: give probes per second, more than 0 and at most {MAX_PROBE_RATE}"
     )]

@@ -213,6 +213,10 @@ fn summary_parts(s: &SourceSeries) -> Vec<String> {
     parts
 }
 
+/// Past this, barrage's own lateness in sending probes is worth saying: part of a stall
+/// may be the generator's, not the server's.
+const SEND_DELAY_WORTH_SAYING_MS: f64 = 20.0;
+
 fn probe_line(p: &ProbeSummary) -> String {
     format!(
         "longest stall {} at {:.1} s; stalled over 50 ms {}, over 100 ms {}, over 500 ms {}; \
@@ -225,6 +229,17 @@ fn probe_line(p: &ProbeSummary) -> String {
         p.sent,
         p.failed
     )
+}
+
+/// A line under the probe's when barrage itself sent probes late.
+fn send_delay_line(p: &ProbeSummary) -> Option<String> {
+    (p.max_send_delay_ms > SEND_DELAY_WORTH_SAYING_MS).then(|| {
+        format!(
+            "  barrage sent a probe up to {} late (its own CPU): that much of a stall may be \
+             the generator's",
+            value(p.max_send_delay_ms, "ms")
+        )
+    })
 }
 
 /// The widest a line of the Server block gets (the summary's other wide text, failure
@@ -294,6 +309,9 @@ pub fn server_section(server: Option<&ServerSection>, opts: &ViewOptions) -> Str
     for s in source_summaries(server) {
         let style = if s.lost { Style::Red } else { Style::Plain };
         line(format!("  {}: {}", s.name, s.text), style);
+    }
+    if let Some(late) = server.probe.as_ref().and_then(send_delay_line) {
+        line(late, Style::Plain);
     }
     let statements = top_statements(server, 3);
     if !statements.is_empty() {

@@ -184,6 +184,7 @@ pub(crate) fn probe() -> ProbeSummary {
         answered: 29,
         failed: 1,
         longest_stall_ms: 1020.0,
+        max_send_delay_ms: 2.0,
         longest_stall_at_s: 2.2,
         stalled_over_50ms_s: 1.1,
         stalled_over_100ms_s: 1.0,

@@ -289,3 +289,43 @@ fn a_malformed_source_url_is_a_usage_error() {
         common::stderr(&o)
     );
 }
+
+/// What a source refuses before any I/O is refused before the run too: a bad
+/// `--monitor-series` selector, a connection string libpq would not take (its password
+/// hidden in the message).
+#[test]
+fn a_bad_series_selector_or_connection_string_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "root.yaml", ROOT);
+    for (flags, expected) in [
+        (
+            vec![
+                "--monitor-prometheus",
+                "http://127.0.0.1:1/metrics",
+                "--monitor-series",
+                "http_requests_total{handler=",
+            ],
+            "--monitor-series",
+        ),
+        (
+            vec![
+                "--monitor-postgres",
+                "host=127.0.0.1 password=hunter2 port=notaport",
+            ],
+            "--monitor-postgres",
+        ),
+    ] {
+        let o = common::run(
+            common::barrage()
+                .arg("run")
+                .arg(&scenario)
+                .args(["-H", "http://127.0.0.1:1", "-t", "1s"])
+                .args(&flags),
+        );
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(err.contains(expected), "{flags:?}: {err}");
+        assert!(!err.contains("hunter2"), "the password is hidden: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

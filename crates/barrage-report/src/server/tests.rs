@@ -64,3 +64,14 @@ fn the_summary_block_has_max_and_mean_per_source_statements_and_hints() {
     );
     assert_eq!(server_section(None, &PLAIN), "");
 }
+
+#[test]
+fn a_late_probe_sender_is_said_beside_the_stalls() {
+    let mut s = section();
+    s.probe.as_mut().unwrap().max_send_delay_ms = 45.0;
+    let out = server_section(Some(&s), &PLAIN);
+    assert!(
+        out.contains("\n  barrage sent a probe up to 45.0 ms late (its own CPU)"),
+        "{out}"
+    );
+}
