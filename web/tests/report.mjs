@@ -227,6 +227,11 @@ async function checkServer(page, server) {
   const queries = await page.$$eval('#server-statements tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent));
   check(queries.length === statements.length, `${queries.length} statements shown`);
   check(queries[0] === statements.slice().sort((a, b) => b.total_ms - a.total_ms)[0].query, `most time first: ${queries[0]}`);
+  // Text from the server (a process's command line, SQL) is text, never markup.
+  const commands = await page.$$eval('#server-processes tbody tr', (trs) => trs.map((tr) => tr.children[3].textContent));
+  check(JSON.stringify(commands) === JSON.stringify(processes.map((p) => p.command)), `commands shown as written: ${commands}`);
+  check((await page.$$('#server-processes img, #server-statements img, #server-statements script')).length === 0, 'no markup from the server in the page');
+  check(await page.evaluate(() => window.pwned === undefined), 'no script from the server ran');
   const lost = await page.$$eval('#server-lost li', (lis) => lis.map((li) => li.textContent));
   const wantLost = server.sources.filter((src) => src.lost).map((src) => `${src.name}: lost: ${src.lost}`);
   check(JSON.stringify(lost) === JSON.stringify(wantLost), `lost sources ${lost}`);

@@ -90,13 +90,21 @@ impl MonitorConfig {
         }
         // A URL or a `host=... dbname=...` string, as libpq takes; building does no I/O.
         for url in &self.postgres {
-            if url.contains("://") {
-                check_url(
-                    "--monitor-postgres",
-                    url,
-                    &["postgres", "postgresql"],
-                    "postgres://user:password@127.0.0.1:5432/app",
-                )?;
+            // Only the scheme here: libpq's URLs (several hosts with ports, a socket folder
+            // in `?host=`) are more than the url crate takes, and `PostgresSource::new`
+            // reads them as the server would. The URL is shown without its password.
+            if let Some((scheme, _)) = url.split_once("://") {
+                if !matches!(scheme, "postgres" | "postgresql") {
+                    return Err(ConfigError::Url {
+                        flag: "--monitor-postgres",
+                        url: postgres::redacted(url),
+                        reason: format!(
+                            "the scheme `{scheme}` is not one this source speaks (postgres or \
+                             postgresql)"
+                        ),
+                        example: "postgres://user:password@127.0.0.1:5432/app",
+                    });
+                }
             }
             PostgresSource::new(url).map_err(|e| ConfigError::source("--monitor-postgres", e))?;
         }
@@ -260,8 +268,19 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("--monitor-postgres mysql://db/app: the scheme `mysql`"));
-        c.postgres = vec!["postgres://".to_owned()];
-        assert!(c.validate().unwrap_err().to_string().contains(": no host;"));
+        // The password never shows, whatever is wrong.
+        c.postgres = vec!["mysql://app:hunter2@db/app".to_owned()];
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            !e.contains("hunter2") && e.contains("app:redacted@db"),
+            "{e}"
+        );
+        // libpq's forms the url crate would refuse: several hosts with ports, a socket.
+        c.postgres = vec![
+            "postgres://app:pw@h1:5432,h2:5433/app".to_owned(),
+            "postgresql:///app?host=/run/postgresql".to_owned(),
+        ];
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]

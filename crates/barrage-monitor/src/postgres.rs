@@ -137,6 +137,12 @@ impl PostgresSource {
             ))
         })?;
         config.connect_timeout(QUERY_TIMEOUT);
+        // `statement_timeout` is the server's: a frozen server, or a network that drops
+        // packets, would hold a query (and this source's thread) until the kernel gives up,
+        // minutes later. Unacknowledged data past this makes the socket fail instead, so
+        // the source is lost on the timeline within a few intervals.
+        config.tcp_user_timeout(Duration::from_secs(3));
+        config.keepalives_idle(Duration::from_secs(5));
         if config.get_application_name().is_none() {
             config.application_name("barrage monitor");
         }
@@ -380,6 +386,10 @@ fn describe(e: &postgres::Error) -> String {
 
 /// The URL without its password, in either connection-string form (also when it does not
 /// parse: the error message shows it).
+pub(crate) fn redacted(url: &str) -> String {
+    redact(url)
+}
+
 fn redact(url: &str) -> String {
     let in_url = regex::Regex::new(r"://([^:@/]*):[^@/]*@").expect("the pattern is valid");
     let in_pairs = regex::Regex::new(r"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)")

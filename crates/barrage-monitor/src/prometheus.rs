@@ -30,6 +30,11 @@ pub const SCRAPE_TIMEOUT: Duration = Duration::from_millis(800);
 /// The largest scrape read: node_exporter's run to a few hundred kilobytes.
 const MAX_SCRAPE_BYTES: u64 = 32 << 20;
 
+/// The most columns one endpoint's table gets over a whole run: label sets that come and
+/// go (pids, handlers of untemplated paths) would otherwise widen every row for as long as
+/// the run lasts. Past it, new series are left out and the timeline says so once.
+pub const MAX_COLUMNS: usize = 200;
+
 /// A Prometheus endpoint (see the module comment).
 pub struct PrometheusSource {
     url: String,
@@ -41,6 +46,9 @@ pub struct PrometheusSource {
     columns: Vec<Column>,
     index: HashMap<String, usize>,
     last_scrape: Option<Instant>,
+    /// Series left out once [`MAX_COLUMNS`] was reached; said once through `notes`.
+    left_out: Option<usize>,
+    said_left_out: bool,
 }
 
 impl PrometheusSource {
@@ -89,6 +97,8 @@ impl PrometheusSource {
             columns: Vec::new(),
             index: HashMap::new(),
             last_scrape: None,
+            left_out: None,
+            said_left_out: false,
         })
     }
 
@@ -118,6 +128,10 @@ impl PrometheusSource {
         let reading = rules::read(&series, &self.matchers);
         for wanted in &reading.wanted {
             if !self.index.contains_key(&wanted.column.key) {
+                if self.columns.len() >= MAX_COLUMNS {
+                    *self.left_out.get_or_insert(0) += 1;
+                    continue;
+                }
                 self.index
                     .insert(wanted.column.key.clone(), self.columns.len());
                 self.columns.push(wanted.column.clone());
@@ -160,9 +174,25 @@ impl Source for PrometheusSource {
         self.last_scrape = Some(at);
         let mut row = vec![None; self.columns.len()];
         for (wanted, value) in reading.wanted.iter().zip(figures) {
-            row[self.index[&wanted.column.key]] = value;
+            if let Some(&i) = self.index.get(&wanted.column.key) {
+                row[i] = value;
+            }
         }
         Ok(row)
+    }
+
+    fn notes(&mut self) -> Vec<String> {
+        match self.left_out {
+            Some(_) if !self.said_left_out => {
+                self.said_left_out = true;
+                vec![format!(
+                    "{MAX_COLUMNS} columns reached: series that appear from now on are left \
+                     out (name the ones that matter with --monitor-series, or fewer label \
+                     sets)"
+                )]
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -252,6 +282,36 @@ db_pool_checked_out{pool="main"} 5.0
     }
 
     #[test]
+    fn a_selected_series_is_counted_once_and_apart_from_the_built_in_sums() {
+        // The CPU counter is also a built-in column, and two selectors both match the
+        // /items 5xx series: neither may double anything.
+        let selectors: Vec<SeriesMatcher> = [
+            "process_cpu_seconds_total",
+            r#"http_requests_total{status="5xx"}"#,
+            r#"http_requests_total{handler="/items/{item_id}"}"#,
+        ]
+        .iter()
+        .map(|s| SeriesMatcher::parse(s).unwrap())
+        .collect();
+        let first = rules::read(&exposition::parse(FIRST).unwrap(), &selectors);
+        let second = rules::read(&exposition::parse(SECOND).unwrap(), &selectors);
+        let mut tracker = Tracker::default();
+        tracker.baseline(&first);
+        let figures = tracker.figures(&second, 2.0);
+        let got: HashMap<&str, Option<f64>> =
+            columns_of(&second).into_iter().zip(figures).collect();
+        assert_eq!(got["cpu"], Some(50.0), "{got:?}");
+        assert_eq!(got["rate(process_cpu_seconds_total)"], Some(0.5), "{got:?}");
+        let five_xx = got
+            .iter()
+            .find(|(k, _)| k.starts_with("rate(http_requests_total{") && k.contains("5xx"))
+            .map(|(_, v)| *v);
+        // 4 new 5xx requests in 2 s (the label set is new: all of it counts), once.
+        assert_eq!(five_xx, Some(Some(2.0)), "{got:?}");
+        assert_eq!(got["http_requests_per_s"], Some(102.0), "{got:?}");
+    }
+
+    #[test]
     fn a_counter_reset_gives_no_rate_that_sample() {
         let mut tracker = Tracker::default();
         tracker.baseline(&rules::read(&exposition::parse(SECOND).unwrap(), &[]));
@@ -312,5 +372,41 @@ db_pool_checked_out{pool="main"} 5.0
         assert!(source.open().is_err());
         assert!(source.sample().is_err());
         assert!(started.elapsed() < 2 * SCRAPE_TIMEOUT);
+    }
+
+    #[test]
+    fn columns_stop_growing_at_the_cap_and_the_timeline_is_told_once() {
+        use std::io::{Read, Write};
+        // 150 handlers: two columns each, past the cap.
+        let mut page = String::from("# TYPE http_requests_total counter\n");
+        for h in 0..150 {
+            page.push_str(&format!(
+                "http_requests_total{{handler=\"/h{h}\",method=\"GET\",status=\"2xx\"}} 1\n"
+            ));
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            for _ in 0..2 {
+                let (mut c, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            }
+        });
+        let mut source = PrometheusSource::new(&url, &[]).unwrap();
+        source.open().unwrap();
+        let row = source.sample().unwrap();
+        server.join().unwrap();
+        assert_eq!(source.columns().len(), MAX_COLUMNS);
+        assert_eq!(row.len(), MAX_COLUMNS);
+        let notes = source.notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("200 columns reached"), "{notes:?}");
+        assert!(source.notes().is_empty(), "said once");
     }
 }

@@ -40,6 +40,7 @@ pub struct Runner {
     interval: Duration,
     sources: Vec<Watched>,
     probe: Option<ProbeHandle>,
+    run_start: Instant,
 }
 
 /// One source's thread and table.
@@ -58,7 +59,16 @@ struct Table {
     handed_out: usize,
     /// Events since the last `tick`.
     events: Vec<ServerEvent>,
+    /// When the sample under way began (a scrape, a query), while it is under way.
+    sampling_since: Option<Instant>,
+    /// `tick` said the source stopped answering (a sample hung past [`HUNG_INTERVALS`]).
+    hung: bool,
 }
+
+/// A sample still under way after this many intervals means the source stopped answering
+/// (a frozen server whose kernel still acknowledges): lost on the timeline, though the
+/// sampling thread is still waiting.
+const HUNG_INTERVALS: u32 = 3;
 
 fn lock(table: &Mutex<Table>) -> MutexGuard<'_, Table> {
     // A sampling thread that panicked left the table as of its last whole push: still the
@@ -66,6 +76,14 @@ fn lock(table: &Mutex<Table>) -> MutexGuard<'_, Table> {
     table
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An event's words with control characters as spaces: they quote what a server said (a
+/// PostgreSQL error, a scraped value), and go to the terminal as they are.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 impl Runner {
@@ -97,15 +115,26 @@ impl Runner {
             sources.push(Box::new(source));
             probe = Some(handle);
         }
+        let mut names: Vec<String> = Vec::new();
         let sources = sources
             .into_iter()
             .enumerate()
-            .map(|(i, source)| Watched::spawn(i, source, run_start, interval))
+            .map(|(i, source)| {
+                // Views tell sources apart by name (two exporters' URLs differing only in
+                // their query read alike): a repeated name gets its position.
+                let mut name = source.name();
+                if names.contains(&name) {
+                    name = format!("{name} #{}", i + 1);
+                }
+                names.push(name.clone());
+                Watched::spawn(i, source, name, run_start, interval)
+            })
             .collect();
         Runner {
             interval,
             sources,
             probe,
+            run_start,
         }
     }
 
@@ -113,9 +142,26 @@ impl Runner {
         let mut sources = Vec::with_capacity(self.sources.len());
         let mut figures = Vec::with_capacity(self.sources.len());
         let mut events = Vec::new();
+        let hung_after = self.interval * HUNG_INTERVALS;
         for watched in &self.sources {
             let mut table = lock(&watched.table);
             let table = &mut *table;
+            if let Some(since) = table.sampling_since {
+                if !table.hung && since.elapsed() > hung_after {
+                    table.hung = true;
+                    let why = format!("no answer for {:.1} s", since.elapsed().as_secs_f64());
+                    table.events.push(ServerEvent {
+                        at_s: since
+                            .saturating_duration_since(self.run_start)
+                            .as_secs_f64(),
+                        what: printable(&format!(
+                            "{}: lost ({why}); the run goes on",
+                            table.series.name
+                        )),
+                    });
+                    table.series.lost = Some(why);
+                }
+            }
             let rows = table.series.rows[table.handed_out..].to_vec();
             table.handed_out = table.series.rows.len();
             events.append(&mut table.events);
@@ -130,10 +176,12 @@ impl Runner {
             });
         }
         events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+        let probe = self.probe.as_ref().map(|p| p.summary());
+        let stats = stats::with_probe(stats::merge(&figures), probe.as_ref());
         ServerLive {
             sources,
-            stats: stats::merge(&figures),
-            probe: self.probe.as_ref().map(|p| p.summary()),
+            probe,
+            stats,
             events,
         }
     }
@@ -146,11 +194,12 @@ impl Runner {
             series.push(table.series.clone());
             figures.push(table.figures.clone());
         }
+        let probe = self.probe.as_ref().map(|p| p.summary());
         ServerSection {
             interval_s: self.interval.as_secs_f64(),
             sources: series,
-            probe: self.probe.as_ref().map(|p| p.summary()),
-            stats: stats::merge(&figures),
+            stats: stats::with_probe(stats::merge(&figures), probe.as_ref()),
+            probe,
             hints: Vec::new(),
         }
     }
@@ -188,25 +237,33 @@ impl Runner {
         ServerSection {
             interval_s: self.interval.as_secs_f64(),
             sources: series,
+            stats: stats::with_probe(stats::merge(&figures), probe.as_ref()),
             probe,
-            stats: stats::merge(&figures),
             hints: Vec::new(),
         }
     }
 }
 
 impl Watched {
-    fn spawn(i: usize, source: Box<dyn Source>, run_start: Instant, interval: Duration) -> Watched {
+    fn spawn(
+        i: usize,
+        source: Box<dyn Source>,
+        name: String,
+        run_start: Instant,
+        interval: Duration,
+    ) -> Watched {
         let table = Arc::new(Mutex::new(Table {
             series: SourceSeries {
                 kind: Some(source.kind()),
-                name: source.name(),
+                name,
                 target: source.target(),
                 ..SourceSeries::default()
             },
             figures: SourceFigures::default(),
             handed_out: 0,
             events: Vec::new(),
+            sampling_since: None,
+            hung: false,
         }));
         let (stop, stop_rx) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
@@ -258,7 +315,7 @@ struct Sampler {
 impl Sampler {
     fn run(mut self, stop: mpsc::Receiver<()>) {
         loop {
-            self.step();
+            self.step(true);
             let elapsed = self.run_start.elapsed();
             let next = (elapsed.as_nanos() / self.interval.as_nanos() + 1) as u32;
             let due = self.run_start + self.interval * next;
@@ -287,12 +344,15 @@ impl Sampler {
             .last_sample
             .is_some_and(|at| at.elapsed() < self.interval / 2);
         if !recent {
-            self.step();
+            // For the charts only: taken after the load ended, it would make `last(...)`
+            // and `min(...)` judge an idle server.
+            self.step(false);
         }
     }
 
-    /// One interval's work: open if not yet open, else one sample.
-    fn step(&mut self) {
+    /// One interval's work: open if not yet open, else one sample; `feeds_figures` says
+    /// whether the sample counts for thresholds (not the one at the stop).
+    fn step(&mut self, feeds_figures: bool) {
         let at_s = self.run_start.elapsed().as_secs_f64();
         if let State::NotOpen { said } = self.state {
             match self.source.open() {
@@ -319,7 +379,16 @@ impl Sampler {
             }
         }
         self.last_sample = Some(Instant::now());
+        lock(&self.table).sampling_since = self.last_sample;
         let sampled = self.source.sample();
+        {
+            let mut table = lock(&self.table);
+            table.sampling_since = None;
+            if std::mem::take(&mut table.hung) {
+                // `tick` said it was lost: its answer now is news.
+                self.state = State::Lost;
+            }
+        }
         self.say_notes(at_s);
         match sampled {
             Ok(values) => {
@@ -328,7 +397,9 @@ impl Sampler {
                 if table.series.columns.len() != columns.len() {
                     table.series.columns = columns.to_vec();
                 }
-                table.figures.add_row(columns, &values);
+                if feeds_figures {
+                    table.figures.add_row(columns, &values);
+                }
                 table.series.rows.push(Row { t: at_s, values });
                 drop(table);
                 if self.state == State::Lost {
@@ -356,14 +427,14 @@ impl Sampler {
         }
         let mut table = lock(&self.table);
         for note in notes {
-            let what = format!("{}: {note}", table.series.name);
+            let what = printable(&format!("{}: {note}", table.series.name));
             table.events.push(ServerEvent { at_s, what });
         }
     }
 
     fn say(&self, at_s: f64, what: String, lost: Option<SourceError>) {
         let mut table = lock(&self.table);
-        let what = format!("{}: {what}", table.series.name);
+        let what = printable(&format!("{}: {what}", table.series.name));
         table.events.push(ServerEvent { at_s, what });
         table.series.lost = lost.map(|e| e.to_string());
     }
@@ -506,6 +577,8 @@ mod tests {
             figures: SourceFigures::default(),
             handed_out: 0,
             events: Vec::new(),
+            sampling_since: None,
+            hung: false,
         }));
         Sampler {
             source: Box::new(source),
@@ -532,7 +605,7 @@ mod tests {
             finished: Arc::default(),
         });
         for _ in 0..7 {
-            s.step();
+            s.step(true);
         }
         let table = lock(&s.table);
         let said: Vec<&str> = table.events.iter().map(|e| e.what.as_str()).collect();
@@ -561,7 +634,7 @@ mod tests {
             finished: Arc::default(),
         });
         for _ in 0..3 {
-            s.step();
+            s.step(true);
         }
         let table = lock(&s.table);
         assert_eq!(table.series.lost.as_deref(), Some("gone"));
@@ -581,8 +654,15 @@ mod tests {
         let interval = Duration::from_millis(50);
         let mut runner = Runner {
             interval,
-            sources: vec![Watched::spawn(0, Box::new(source), start, interval)],
+            sources: vec![Watched::spawn(
+                0,
+                Box::new(source),
+                "scripted".to_owned(),
+                start,
+                interval,
+            )],
             probe: None,
+            run_start: start,
         };
         thread::sleep(Duration::from_millis(180));
         let first = runner.tick();
@@ -619,7 +699,7 @@ mod tests {
             finished: Arc::default(),
         });
         s.interval = Duration::from_millis(200);
-        s.step();
+        s.step(true);
         thread::sleep(Duration::from_millis(5));
         s.last_step();
         assert_eq!(lock(&s.table).series.rows.len(), 1, "5 ms after: skipped");
@@ -679,8 +759,8 @@ mod tests {
             finished: Arc::default(),
         });
         s.source = Box::new(Noting(Vec::new()));
-        s.step();
-        s.step();
+        s.step(true);
+        s.step(true);
         let table = lock(&s.table);
         let said: Vec<&str> = table.events.iter().map(|e| e.what.as_str()).collect();
         assert_eq!(said, ["scripted: port 2 not found yet"]);
@@ -697,5 +777,74 @@ mod tests {
         );
         assert_eq!(u.name, "postgres 127.0.0.1:5432/app");
         assert!(!u.target.contains("secret"));
+    }
+
+    /// Answers its first sample, then hangs in the second for `hang`.
+    struct Hanging {
+        hang: Duration,
+        samples: u32,
+    }
+
+    impl Source for Hanging {
+        fn kind(&self) -> SourceKind {
+            SourceKind::Postgres
+        }
+        fn name(&self) -> String {
+            "hanging".to_owned()
+        }
+        fn target(&self) -> String {
+            String::new()
+        }
+        fn open(&mut self) -> Result<(), SourceError> {
+            Ok(())
+        }
+        fn columns(&self) -> &[Column] {
+            &[]
+        }
+        fn sample(&mut self) -> Result<Vec<Option<f64>>, SourceError> {
+            self.samples += 1;
+            if self.samples == 2 {
+                thread::sleep(self.hang);
+            }
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn a_sample_that_hangs_is_lost_on_the_timeline_and_back_when_it_answers() {
+        let start = Instant::now();
+        let interval = Duration::from_millis(50);
+        let source = Hanging {
+            hang: Duration::from_millis(600),
+            samples: 0,
+        };
+        let mut runner = Runner {
+            interval,
+            sources: vec![Watched::spawn(
+                0,
+                Box::new(source),
+                "hanging".to_owned(),
+                start,
+                interval,
+            )],
+            probe: None,
+            run_start: start,
+        };
+        // The second sample starts at about 50 ms and hangs until about 650 ms: lost once
+        // it is three intervals overdue, back after it answers.
+        let mut said = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && said.len() < 2 {
+            thread::sleep(Duration::from_millis(20));
+            let news = runner.tick();
+            said.extend(news.events.into_iter().map(|e| e.what));
+        }
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].starts_with("hanging: lost (no answer for "),
+            "{said:?}"
+        );
+        assert_eq!(said[1], "hanging: back; sampling again", "{said:?}");
+        drop(runner.finish());
     }
 }

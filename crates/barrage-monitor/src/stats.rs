@@ -7,7 +7,7 @@
 //! taken at different moments, and summing them per sample time would need a resampling
 //! that says less than the first source's own figure.
 
-use barrage_metrics::{Column, FigureStats, ServerStats, FIGURES};
+use barrage_metrics::{Column, FigureStats, ProbeSummary, ServerStats, FIGURES};
 
 /// One figure's running statistics over one source's samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -96,6 +96,55 @@ pub fn merge<'a>(sources: impl IntoIterator<Item = &'a SourceFigures>) -> Server
     ServerStats { figures }
 }
 
+/// The probe's figures made whole from its summary: while the probed service is lost (a
+/// freeze past two intervals, every probe failing) the probe's source gives no rows, yet
+/// the wait goes on and the failures add up. So `probe_max_stall` is at least the summary's
+/// longest stall (a probe still waiting counts with its wait so far) and `probe_failures`
+/// ends at the summary's count; a probe that never got a row still has both.
+pub fn with_probe(mut stats: ServerStats, probe: Option<&ProbeSummary>) -> ServerStats {
+    let Some(p) = probe else {
+        return stats;
+    };
+    if p.sent == 0 {
+        return stats;
+    }
+    let mut floor = |name: &str, value: f64, is_last: bool| match stats
+        .figures
+        .iter_mut()
+        .find(|f| f.name == name)
+    {
+        Some(f) => {
+            f.max = f.max.max(value);
+            if is_last {
+                f.last = value;
+            }
+        }
+        None => stats.figures.push(FigureStats {
+            name: name.to_owned(),
+            unit: unit_of(name).to_owned(),
+            count: 1,
+            max: value,
+            min: value,
+            mean: value,
+            last: value,
+        }),
+    };
+    floor("probe_max_stall", p.longest_stall_ms, false);
+    floor("probe_failures", p.failed as f64, true);
+    // In FIGURES order, as `merge` gives them.
+    stats
+        .figures
+        .sort_by_key(|f| FIGURES.iter().position(|(n, _, _)| *n == f.name));
+    stats
+}
+
+fn unit_of(name: &str) -> &'static str {
+    FIGURES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or("", |(_, unit, _)| unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +188,40 @@ mod tests {
         assert_eq!(names, ["server_cpu", "probe_max_stall"]);
         // The first source never measured it, so the second one's sample stands.
         assert_eq!(stats.figure("server_cpu").unwrap().max, 7.0);
+    }
+
+    #[test]
+    fn the_probes_figures_are_made_whole_from_its_summary() {
+        let probe = ProbeSummary {
+            sent: 100,
+            failed: 40,
+            longest_stall_ms: 25_000.0,
+            ..ProbeSummary::default()
+        };
+        // Rows stopped at a 1.9 s wait and 3 failures when the service was lost.
+        let mut f = SourceFigures::default();
+        f.add_row(
+            &[
+                column("max_ms", Some("probe_max_stall")),
+                column("failed", Some("probe_failures")),
+            ],
+            &[Some(1_900.0), Some(3.0)],
+        );
+        let stats = with_probe(merge([&f]), Some(&probe));
+        let stall = stats.figure("probe_max_stall").unwrap();
+        assert_eq!((stall.max, stall.last), (25_000.0, 1_900.0));
+        let failures = stats.figure("probe_failures").unwrap();
+        assert_eq!((failures.max, failures.last), (40.0, 40.0));
+        // A probe lost from its first probe on has no rows, and still both figures.
+        let alone = with_probe(ServerStats::default(), Some(&probe));
+        let names: Vec<&str> = alone.figures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["probe_max_stall", "probe_failures"]);
+        assert_eq!(alone.figure("probe_max_stall").unwrap().unit, "ms");
+        // Nothing sent: nothing made up.
+        assert!(
+            with_probe(ServerStats::default(), Some(&ProbeSummary::default()))
+                .figures
+                .is_empty()
+        );
     }
 }

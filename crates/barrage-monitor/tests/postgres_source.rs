@@ -122,11 +122,12 @@ fn connections_by_state_locks_transactions_and_statements() {
         inserted += got["rows_inserted_per_s"].unwrap() * elapsed;
     }
     // The rates are per second of the time between samples, measured apart from the
-    // test's own clock: a fraction of a row either way.
-    assert!((59.5..60.5).contains(&inserted), "{inserted}");
+    // test's own clock (a preempted test thread shifts the product by a few percent on a
+    // busy machine): 60 rows, give or take two.
+    assert!((58.0..62.0).contains(&inserted), "{inserted}");
     // The 60 inserts, and up to 10 transactions published late with them: the insert's
     // preparation, the lock holder's, the monitor's own beyond those it subtracts.
-    assert!((59.5..70.5).contains(&transactions), "{transactions}");
+    assert!((58.0..72.0).contains(&transactions), "{transactions}");
 
     let mut series = SourceSeries::default();
     source.finish(&mut series);

@@ -16,6 +16,8 @@ enum Next {
     Header,
     Body,
     Secret,
+    /// `--monitor-postgres`'s connection string.
+    Connection,
 }
 
 /// Words that make a long flag's value secret (`--web-auth-token`, `--db-password`).
@@ -39,6 +41,7 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
             Some(Next::Header) => header(rules, arg),
             Some(Next::Body) => rules.body_text(arg).into_owned(),
             Some(Next::Secret) => REDACTED.to_string(),
+            Some(Next::Connection) => connection(rules, arg),
             None => match arg {
                 "-H" | "--header" => {
                     next = Some(Next::Header);
@@ -48,12 +51,18 @@ pub(crate) fn redact<S: AsRef<str>>(rules: &Redactor, args: &[S]) -> String {
                     next = Some(Next::Body);
                     arg.to_string()
                 }
+                "--monitor-postgres" => {
+                    next = Some(Next::Connection);
+                    arg.to_string()
+                }
                 _ if !arg.contains('=') && secret_flag(arg) => {
                     next = Some(Next::Secret);
                     arg.to_string()
                 }
                 _ => {
-                    if let Some(v) = arg.strip_prefix("--header=") {
+                    if let Some(v) = arg.strip_prefix("--monitor-postgres=") {
+                        format!("--monitor-postgres={}", connection(rules, v))
+                    } else if let Some(v) = arg.strip_prefix("--header=") {
                         format!("--header={}", header(rules, v))
                     } else if let Some(v) = arg.strip_prefix("--body=") {
                         format!("--body={}", rules.body_text(v))
@@ -87,6 +96,23 @@ fn glued<'a>(arg: &'a str, flag: &str) -> Option<(&'a str, &'a str)> {
     let rest = arg.strip_prefix(flag)?;
     let at = arg.len() - rest.len() + usize::from(rest.starts_with('='));
     Some((&arg[..at], &arg[at..]))
+}
+
+/// A PostgreSQL connection string: a URL (`postgres://app:pw@db/app`), or libpq's
+/// `key=value` words, whose `password=` value is hidden.
+fn connection(rules: &Redactor, arg: &str) -> String {
+    if arg.contains("://") {
+        return rules.url(arg).into_owned();
+    }
+    arg.split(' ')
+        .map(|word| match word.split_once('=') {
+            Some((key, _)) if key.trim().eq_ignore_ascii_case("password") => {
+                format!("{key}={REDACTED}")
+            }
+            _ => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A `name: value` header argument, or else a URL (`run -H http://...`).
@@ -183,6 +209,22 @@ mod tests {
             "barrage run s.yaml --web --web-auth-token [redacted] --web-auth-token=[redacted] \
              --DB-Password [redacted] --api-secret=[redacted] --my-token-file=[redacted] \
              --web-port 8089"
+        );
+    }
+
+    #[test]
+    fn postgres_connection_strings_lose_their_passwords_in_both_forms() {
+        assert_eq!(
+            line(&[
+                "barrage",
+                "run",
+                "s.yaml",
+                "--monitor-postgres",
+                "host=db user=app password=hunter2 dbname=app",
+                "--monitor-postgres=postgres://app:hunter2@db:5432/app",
+            ]),
+            "barrage run s.yaml --monitor-postgres host=db user=app password=[redacted] \
+             dbname=app --monitor-postgres=postgres://app:[redacted]@db:5432/app"
         );
     }
 }

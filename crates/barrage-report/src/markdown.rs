@@ -119,7 +119,7 @@ pub fn markdown(doc: &ResultDoc) -> String {
             out.push('\n');
         }
         for hint in &server.hints {
-            let _ = writeln!(out, "> **Hint:** {}\n", hint.replace('\n', " "));
+            let _ = writeln!(out, "> **Hint:** {}\n", cell(hint));
         }
     }
 
@@ -169,9 +169,23 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Plain text safe inside a table cell.
+/// Plain text safe inside a table cell, and shown as written: it may come from a server
+/// (a failure's sample, a scraped route like `/items/<id>`, an error message), so what
+/// Markdown or HTML would read (emphasis, links, tags, code) is escaped, and line breaks
+/// and control characters become spaces.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '[' | ']' | '<' | '>' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -246,6 +260,14 @@ mod tests {
                 "| ✅ | `error_rate < 1%` | observed 0.23%, 0.77 points under the limit of 1.00% |"
             ),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn text_from_the_server_is_shown_as_written() {
+        assert_eq!(
+            cell("GET /items/<id> *5xx* [x](y) a_b `c`\r\nd\u{1b}[2J|e\\"),
+            "GET /items/\\<id\\> \\*5xx\\* \\[x\\](y) a\\_b \\`c\\`  d \\[2J\\|e\\\\"
         );
     }
 }

@@ -259,23 +259,25 @@ pub(crate) fn source_summaries(server: &ServerSection) -> Vec<SourceSummary<'_>>
         .sources
         .iter()
         .map(|s| {
-            let (text, lost) = match (&s.lost, s.kind, &server.probe) {
-                (Some(why), _, _) => (format!("lost: {why}"), true),
-                (None, Some(SourceKind::Probe), Some(p)) => (probe_line(p), false),
-                (None, ..) => {
+            // What it measured before it was lost matters most then (a worker killed for
+            // its memory): the figures first, then why it is lost.
+            let measured = match (s.kind, &server.probe) {
+                (Some(SourceKind::Probe), Some(p)) => Some(probe_line(p)),
+                _ => {
                     let parts = summary_parts(s);
-                    let text = if parts.is_empty() {
-                        "no sample".to_owned()
-                    } else {
-                        parts.join("; ")
-                    };
-                    (text, false)
+                    (!parts.is_empty()).then(|| parts.join("; "))
                 }
+            };
+            let text = match (measured, &s.lost) {
+                (Some(m), Some(why)) => format!("{m}; lost: {why}"),
+                (None, Some(why)) => format!("lost: {why}"),
+                (Some(m), None) => m,
+                (None, None) => "no sample".to_owned(),
             };
             SourceSummary {
                 name: &s.name,
                 text,
-                lost,
+                lost: s.lost.is_some(),
             }
         })
         .collect()

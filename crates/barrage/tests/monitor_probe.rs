@@ -71,12 +71,26 @@ fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() 
             "/",
             "--probe-rate",
             "50",
+            // A gate on the stall the run's own percentiles hide (exit 1), and one on them.
+            "--threshold",
+            "probe_max_stall < 200ms",
+            "--threshold",
+            "p95 < 200ms",
         ],
         target.url(),
         &out,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
     let doc = read_json(&out);
+    let verdicts = doc["thresholds"].as_array().unwrap();
+    assert_eq!(verdicts[0]["metric"], "probe_max_stall", "{verdicts:?}");
+    assert_eq!(verdicts[0]["passed"], false, "{verdicts:?}");
+    let observed = verdicts[0]["observed"].as_f64().unwrap();
+    assert!((900.0..=1100.0).contains(&observed), "{verdicts:?}");
+    assert_eq!(
+        verdicts[1]["passed"], true,
+        "the run's p95 hides it: {verdicts:?}"
+    );
     let probe = &doc["server"]["probe"];
 
     let longest = f(&probe["longest_stall_ms"]);

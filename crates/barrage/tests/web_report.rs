@@ -136,7 +136,7 @@ fn with_server(from: &Path, to: &Path) {
                 ],
                 "processes": [
                     { "pid": 4242, "ppid": 4241, "command": "uvicorn app:app --workers 2", "found": "child of 4241" },
-                    { "pid": 4243, "ppid": 4241, "command": "uvicorn app:app --workers 2", "found": "child of 4241" },
+                    { "pid": 4243, "ppid": 4241, "command": "<img src=x onerror=\"window.pwned=1\">uvicorn", "found": "child of 4241" },
                 ],
             },
             {
@@ -155,7 +155,7 @@ fn with_server(from: &Path, to: &Path) {
                 ],
                 "statements": [
                     { "query": "SELECT * FROM items WHERE id = $1", "calls": 500, "total_ms": 1250.0, "mean_ms": 2.5, "rows": 500 },
-                    { "query": "UPDATE items SET n = n + $1", "calls": 100, "total_ms": 4000.0, "mean_ms": 40.0, "rows": 100 },
+                    { "query": "UPDATE items SET n = n + $1 /* </script><script>window.pwned=2</script> */", "calls": 100, "total_ms": 4000.0, "mean_ms": 40.0, "rows": 100 },
                 ],
             },
             {

@@ -70,6 +70,21 @@ impl Reading {
         *self.counters.entry(of.to_owned()).or_insert(0.0) += value;
     }
 
+    /// One exact series (a `--monitor-series` selection): kept once under a key of its
+    /// own, never added to the built-in sums, and a series two selectors match is not
+    /// counted twice.
+    fn set_counter(&mut self, of: &str, value: f64) {
+        self.counters
+            .entry(format!("selected:{of}"))
+            .or_insert(value);
+    }
+
+    fn set_histogram(&mut self, of: &str, buckets: &[(f64, f64)]) {
+        self.histograms
+            .entry(format!("selected:{of}"))
+            .or_insert_with(|| buckets.to_vec());
+    }
+
     fn add_histogram(&mut self, of: &str, buckets: &[(f64, f64)]) {
         let sum = self.histograms.entry(of.to_owned()).or_default();
         for &(le, count) in buckets {
@@ -299,13 +314,13 @@ fn selected(series: &[Series], matcher: &SeriesMatcher, reading: &mut Reading) {
         let seconds = s.name.ends_with("_seconds") || s.name.ends_with("_seconds_total");
         match (&s.value, s.kind) {
             (Value::Scalar(v), Kind::Counter) if v.is_finite() => {
-                reading.add_counter(&key, *v);
+                reading.set_counter(&key, *v);
                 reading.want(
                     format!("rate({key})"),
                     format!("{label} /s"),
                     "/s",
                     Figure::Rate {
-                        of: key.clone(),
+                        of: format!("selected:{key}"),
                         scale: 1.0,
                     },
                 );
@@ -315,7 +330,7 @@ fn selected(series: &[Series], matcher: &SeriesMatcher, reading: &mut Reading) {
                 reading.want(key, label, unit, Figure::Gauge(v * scale));
             }
             (Value::Histogram { buckets }, _) => {
-                reading.add_histogram(&key, buckets);
+                reading.set_histogram(&key, buckets);
                 let (unit, scale) = if seconds {
                     ("ms", 1000.0)
                 } else {
@@ -327,7 +342,7 @@ fn selected(series: &[Series], matcher: &SeriesMatcher, reading: &mut Reading) {
                         format!("{name} {label}"),
                         unit,
                         Figure::Quantile {
-                            of: key.clone(),
+                            of: format!("selected:{key}"),
                             q,
                             scale,
                         },
@@ -335,7 +350,8 @@ fn selected(series: &[Series], matcher: &SeriesMatcher, reading: &mut Reading) {
                 }
                 if let Some(&(_, count)) = buckets.last() {
                     let of = format!("{key}:count");
-                    reading.add_counter(&of, count);
+                    reading.set_counter(&of, count);
+                    let of = format!("selected:{of}");
                     reading.want(
                         format!("rate({key}:count)"),
                         format!("{label} observations/s"),
@@ -356,7 +372,8 @@ fn selected(series: &[Series], matcher: &SeriesMatcher, reading: &mut Reading) {
                 }
                 if let Some(count) = count {
                     let of = format!("{key}:count");
-                    reading.add_counter(&of, *count);
+                    reading.set_counter(&of, *count);
+                    let of = format!("selected:{of}");
                     reading.want(
                         format!("rate({key}:count)"),
                         format!("{label} observations/s"),

@@ -75,3 +75,17 @@ fn a_late_probe_sender_is_said_beside_the_stalls() {
         "{out}"
     );
 }
+
+#[test]
+fn a_source_lost_late_still_shows_what_it_measured() {
+    let mut s = section();
+    s.sources[0].lost = Some("the process exited".into());
+    let out = server_section(Some(&s), &PLAIN);
+    assert!(
+        out.contains(
+            "  processes (port 8000): CPU max 150%, mean 100%; RSS max 200.0 MiB; threads max 9; \
+             pids 4242 4243; lost: the process exited"
+        ),
+        "{out}"
+    );
+}

@@ -240,7 +240,20 @@ fn limit(c: &mut Cursor<'_>, metric: Metric) -> Result<(f64, Range<usize>), Pars
         (Unit::PerSecond | Unit::Rate, "" | "/s") => q.value,
         (Unit::Count, "") => q.value,
         // % of one core, as `top` shows it: `90%` is 90, not 0.9, and `150%` is one and a
-        // half cores. A bare number means the same.
+        // half cores. A bare number means the same, except one at or below 1, which reads
+        // like `error_rate`'s fractions (`0.9` for 90 %) and would judge 0.9 % of a core.
+        (Unit::Percent, "") if q.value > 0.0 && q.value <= 1.0 => {
+            return Err(ParseError::new(
+                span,
+                format!("`{written}` would be {written}% of one core"),
+            )
+            .help(format!(
+                "CPU is in % of one core: write `{written}%` if that is meant, or `{}%` for \
+                 {} of a core",
+                q.value * 100.0,
+                q.value
+            )))
+        }
         (Unit::Percent, "" | "%") => q.value,
         (Unit::Bytes, "") => {
             return Err(

@@ -283,3 +283,14 @@ fn the_watch_aborts_on_a_server_figure_and_waits_while_nothing_is_measured() {
         "{status}"
     );
 }
+
+#[test]
+fn a_bare_cpu_limit_at_or_below_one_is_refused_as_ambiguous() {
+    let e = parse("server_cpu < 0.9").unwrap_err();
+    assert_eq!(e.message, "`0.9` would be 0.9% of one core");
+    assert_eq!(&"server_cpu < 0.9"[e.span.clone()], "0.9");
+    assert!(e.help.as_deref().unwrap().contains("`90%`"), "{:?}", e.help);
+    // Written with its unit, or above 1, it is read as % of a core.
+    assert_eq!(parse("server_cpu < 0.9%").unwrap().limit, 0.9);
+    assert_eq!(parse("server_cpu < 90").unwrap().limit, 90.0);
+}
