@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod compare_cmd;
 mod demo_cmd;
+mod durations;
 mod hit_cmd;
 mod init_cmd;
 mod manual_cmd;

@@ -53,7 +53,7 @@ pub struct MonitorArgs {
     pub postgres: Vec<String>,
     /// Time between samples of every monitored source.
     #[arg(long = "monitor-interval", value_name = "DURATION", default_value = "1s",
-          value_parser = crate::cli::parse_positive_duration, help_heading = "Server monitoring")]
+          value_parser = crate::durations::parse_positive_duration, help_heading = "Server monitoring")]
     pub interval: Duration,
     /// Send a light GET to this path (e.g. /health) at a fixed rate on a connection of its
     /// own, timed from its schedule and left out of the statistics: how long the service
@@ -96,7 +96,7 @@ pub struct MonitorArgs {
     pub otlp: Option<String>,
     /// Time between OTLP pushes (one more is sent at the end).
     #[arg(long = "otlp-interval", value_name = "DURATION", default_value = "10s",
-          value_parser = crate::cli::parse_positive_duration, requires = "otlp",
+          value_parser = crate::durations::parse_positive_duration, requires = "otlp",
           help_heading = "Exports")]
     pub otlp_interval: Duration,
     /// Add a W3C `traceparent` header to every request, and keep the trace ids of the 5

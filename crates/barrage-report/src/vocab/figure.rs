@@ -10,7 +10,7 @@
 //!
 //! A figure is the server's, not an endpoint's: it takes no label matchers.
 
-use super::metric::Unit;
+use super::unit::Unit;
 
 /// A server figure (one name of [`barrage_metrics::FIGURES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

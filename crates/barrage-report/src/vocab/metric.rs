@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use super::cursor::Cursor;
 use super::figure::{Figure, FigureStat};
+pub use super::unit::Unit;
 // Short names, so the alias table below reads as a table.
 use Metric::Latency;
 use Stat::{Max, Mean, Min, P50, P75, P90, P95, P99, P999};
@@ -166,50 +167,4 @@ impl Metric {
 /// The word where a metric name is written: letters, digits, `_` and `.` (for `p99.9`).
 pub(crate) fn metric_word(c: &mut Cursor<'_>) -> Range<usize> {
     c.take_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-}
-
-/// The unit a metric's values (and a threshold's limit) are in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// Milliseconds.
-    Ms,
-    /// A fraction from 0 to 1 (shown as a percentage).
-    Ratio,
-    /// Requests per second.
-    PerSecond,
-    Count,
-    /// Percent of one CPU core (`150` is one and a half cores): server CPU.
-    Percent,
-    /// Bytes: server memory.
-    Bytes,
-    /// Events per second that are not requests: PostgreSQL transactions.
-    Rate,
-}
-
-impl Unit {
-    /// The name stored in result files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Ms => "ms",
-            Unit::Ratio => "ratio",
-            Unit::PerSecond => "req/s",
-            Unit::Count => "count",
-            Unit::Percent => "%",
-            Unit::Bytes => "bytes",
-            Unit::Rate => "/s",
-        }
-    }
-
-    /// A limit in this unit, for "write it like" help.
-    pub(crate) fn example(self) -> &'static str {
-        match self {
-            Unit::Ms => "200ms",
-            Unit::Ratio => "1%",
-            Unit::PerSecond => "100",
-            Unit::Count => "0",
-            Unit::Percent => "90%",
-            Unit::Bytes => "500MB",
-            Unit::Rate => "100",
-        }
-    }
 }

@@ -39,6 +39,7 @@ mod figure;
 mod matcher;
 mod metric;
 mod quantity;
+mod unit;
 
 #[cfg(test)]
 mod tests;
