@@ -8,33 +8,16 @@ use std::process::Command;
 use std::time::Duration;
 
 use barrage_target::{DemoOptions, DemoTarget};
+use common::EXPORT_FAILED_REQUESTS as FAILED_REQUESTS;
 use common::{
     free_port, python, read_json, repo_root, run, stderr, wait_for_http, write, ChildGuard,
 };
 use serde_json::Value;
 
-const SCENARIO: &str = r#"
-load:
-  users: 4
-  spawn_rate: 4
-  duration: 3s
-users:
-  browser:
-    think: 5ms
-    tasks:
-      items:
-        weight: 3
-        steps:
-          - get: /items/1
-      missing:
-        weight: 1
-        steps:
-          - get: /nowhere
-"#;
-
-/// The exit code of a run of [`SCENARIO`]: 1, since every `/nowhere` fails (a 404), which
-/// is how the failure counters get something to count.
-const FAILED_REQUESTS: Option<i32> = Some(1);
+/// The exporters' scenario (`common::EXPORT_SCENARIO`), running for 3s.
+fn scenario() -> String {
+    common::EXPORT_SCENARIO.replace("DURATION", "3s")
+}
 
 /// The metric `name` of a push.
 fn metric<'a>(push: &'a Value, name: &str) -> &'a Value {
@@ -70,7 +53,7 @@ fn the_receiver_decodes_pushes_whose_last_counts_equal_the_result_file() {
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     wait_for_http(addr, "/", Duration::from_secs(20), &mut receiver).unwrap();
 
-    let scenario = write(dir.path(), "load.yaml", SCENARIO);
+    let scenario = write(dir.path(), "load.yaml", &scenario());
     let out = dir.path().join("out.json");
     let url = format!("http://127.0.0.1:{port}/v1/metrics");
     let o = run(common::barrage()
@@ -192,7 +175,7 @@ fn a_collector_that_is_down_is_a_warning_and_the_run_goes_on() {
     let scenario = write(
         dir.path(),
         "load.yaml",
-        &SCENARIO.replace("duration: 3s", "duration: 2s"),
+        &common::EXPORT_SCENARIO.replace("DURATION", "2s"),
     );
     let out = dir.path().join("out.json");
     let url = format!("http://127.0.0.1:{}/v1/metrics", free_port());

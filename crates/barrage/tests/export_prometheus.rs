@@ -10,31 +10,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use barrage_target::{DemoOptions, DemoTarget};
+use common::EXPORT_FAILED_REQUESTS as FAILED_REQUESTS;
 use common::{free_port, http_get, read_json, run, stderr, wait_for_http, write, ChildGuard};
 use serde_json::Value;
 
-const SCENARIO: &str = r#"
-load:
-  users: 4
-  spawn_rate: 4
-  duration: 4s
-users:
-  browser:
-    think: 5ms
-    tasks:
-      items:
-        weight: 3
-        steps:
-          - get: /items/1
-      missing:
-        weight: 1
-        steps:
-          - get: /nowhere
-"#;
-
-/// The exit code of a run of [`SCENARIO`]: 1, since every `/nowhere` fails (a 404), which
-/// is how the failure counters get something to count.
-const FAILED_REQUESTS: Option<i32> = Some(1);
+/// The exporters' scenario (`common::EXPORT_SCENARIO`), running for 4s.
+fn scenario() -> String {
+    common::EXPORT_SCENARIO.replace("DURATION", "4s")
+}
 
 /// Percent-encodes a PromQL expression for a query string.
 fn encode(q: &str) -> String {
@@ -123,7 +106,7 @@ fn prometheus_scraping_the_run_reports_the_result_files_request_count() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    let scenario = write(dir.path(), "load.yaml", SCENARIO);
+    let scenario = write(dir.path(), "load.yaml", &scenario());
     let out = dir.path().join("out.json");
     let listen = format!("127.0.0.1:{port}");
     let o = run(common::barrage()
@@ -239,7 +222,7 @@ fn the_run_serves_its_metrics_with_the_token_it_was_given() {
     let scenario = write(
         dir.path(),
         "load.yaml",
-        &SCENARIO.replace("duration: 4s", "duration: 3s"),
+        &common::EXPORT_SCENARIO.replace("DURATION", "3s"),
     );
     let port = free_port();
     let log = dir.path().join("barrage.log");

@@ -377,3 +377,29 @@ pub fn serve_web(args: &[&str], dir: &Path) -> (ChildGuard, String) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The exporters' tests' scenario (`export_prometheus.rs`, `export_otlp.rs`): items read
+/// three times as often as a path that fails, so every counter has something to count;
+/// `DURATION` is replaced with the run's length.
+pub const EXPORT_SCENARIO: &str = r#"
+load:
+  users: 4
+  spawn_rate: 4
+  duration: DURATION
+users:
+  browser:
+    think: 5ms
+    tasks:
+      items:
+        weight: 3
+        steps:
+          - get: /items/1
+      missing:
+        weight: 1
+        steps:
+          - get: /nowhere
+"#;
+
+/// The exit code of a run of [`EXPORT_SCENARIO`]: 1, since every `/nowhere` fails (a 404),
+/// which is how the failure counters get something to count.
+pub const EXPORT_FAILED_REQUESTS: Option<i32> = Some(1);
