@@ -97,7 +97,7 @@ impl MonitorConfig {
                 if !matches!(scheme, "postgres" | "postgresql") {
                     return Err(ConfigError::Url {
                         flag: "--monitor-postgres",
-                        url: postgres::redacted(url),
+                        url: source::without_password(url),
                         reason: format!(
                             "the scheme `{scheme}` is not one this source speaks (postgres or \
                              postgresql)"

@@ -20,7 +20,7 @@ use barrage_metrics::{Column, SourceKind, SourceSeries, StatementStats};
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls, Statement};
 
-use crate::source::{Source, SourceError};
+use crate::source::{without_password, Source, SourceError};
 
 /// Bounds a connection attempt and every query.
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(800);
@@ -133,7 +133,7 @@ impl PostgresSource {
             SourceError::new(format!(
                 "--monitor-postgres {:?}: {e}; write a connection URL such as \
                  postgres://user:password@127.0.0.1:5432/app",
-                redact(url)
+                without_password(url)
             ))
         })?;
         config.connect_timeout(QUERY_TIMEOUT);
@@ -166,7 +166,7 @@ impl PostgresSource {
         Ok(PostgresSource {
             config,
             name: format!("postgres {host}:{port}/{database}"),
-            target: redact(url),
+            target: without_password(url),
             columns: COLUMNS
                 .iter()
                 .map(|(key, label, unit, figure)| Column {
@@ -382,20 +382,6 @@ fn describe(e: &postgres::Error) -> String {
             None => e.to_string(),
         },
     }
-}
-
-/// The URL without its password, in either connection-string form (also when it does not
-/// parse: the error message shows it).
-pub(crate) fn redacted(url: &str) -> String {
-    redact(url)
-}
-
-fn redact(url: &str) -> String {
-    let in_url = regex::Regex::new(r"://([^:@/]*):[^@/]*@").expect("the pattern is valid");
-    let in_pairs = regex::Regex::new(r"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)")
-        .expect("the pattern is valid");
-    let url = in_url.replace(url, "://$1:redacted@");
-    in_pairs.replace_all(&url, "password=redacted").into_owned()
 }
 
 #[cfg(test)]

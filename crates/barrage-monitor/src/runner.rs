@@ -29,6 +29,7 @@ use crate::postgres::PostgresSource;
 use crate::probe::{self, ProbeHandle};
 use crate::process::ProcessSource;
 use crate::prometheus::PrometheusSource;
+use crate::source::without_password;
 use crate::stats::{self, SourceFigures};
 use crate::{MonitorConfig, Source, SourceError};
 
@@ -460,7 +461,7 @@ struct Unbuilt {
 
 impl Unbuilt {
     fn new(kind: SourceKind, url: &str, error: SourceError) -> Unbuilt {
-        let target = redact_password(url);
+        let target = without_password(url);
         let kind_name = match kind {
             SourceKind::Process => "processes",
             SourceKind::Prometheus => "prometheus",
@@ -483,17 +484,6 @@ impl Unbuilt {
             target,
             error,
         }
-    }
-}
-
-fn redact_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot have a password, which this one has.
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 

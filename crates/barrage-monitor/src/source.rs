@@ -53,3 +53,14 @@ impl SourceError {
         SourceError(text.into())
     }
 }
+
+/// A source's URL without its password, for names, targets and messages: a URL's
+/// `user:password@` (any scheme: Prometheus and PostgreSQL alike) and libpq's
+/// `password=...` (also when the text does not parse, since the error message shows it).
+pub(crate) fn without_password(url: &str) -> String {
+    let in_url = regex::Regex::new(r"://([^:@/]*):[^@/]*@").expect("the pattern is valid");
+    let in_pairs = regex::Regex::new(r"password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)")
+        .expect("the pattern is valid");
+    let url = in_url.replace(url, "://$1:redacted@");
+    in_pairs.replace_all(&url, "password=redacted").into_owned()
+}

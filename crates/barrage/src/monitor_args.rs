@@ -116,15 +116,6 @@ impl MonitorArgs {
         let probe = match &self.probe {
             None => None,
             Some(path) => {
-                if !(self.probe_rate.is_finite()
-                    && self.probe_rate > 0.0
-                    && self.probe_rate <= 1000.0)
-                {
-                    return Err(format!(
-                        "--probe-rate {}: give probes per second, more than 0 and at most 1000",
-                        self.probe_rate
-                    ));
-                }
                 let url = match url::Url::parse(path) {
                     Ok(absolute) => absolute,
                     Err(_) => {
