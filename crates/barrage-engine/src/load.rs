@@ -60,6 +60,17 @@ pub struct RampingArrivalRate {
     pub pool: PoolSpec,
 }
 
+/// How an open model spaces its scheduled starts (`load.arrivals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrivals {
+    /// Evenly spaced, `1 / rate` apart (as k6's arrival-rate executors).
+    #[default]
+    Even,
+    /// A Poisson process: independent, exponentially distributed gaps with mean `1 / rate`
+    /// (bursty, like many independent clients).
+    Poisson,
+}
+
 /// The pool of users an open model draws from (over the whole load).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSpec {

@@ -523,6 +523,7 @@ impl Aggregator {
             timeline: Vec::new(),
             never_ran: Vec::new(),
             server: None,
+            capacity: None,
             series: self.series.clone(),
             histograms,
             windows: self.windows.all(),

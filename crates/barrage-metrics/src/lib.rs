@@ -24,6 +24,7 @@
 //! measures and names, this crate counts and summarizes, `barrage-report` formats.
 
 mod aggregator;
+pub mod capacity;
 mod counters;
 mod generator;
 mod histogram;
@@ -40,6 +41,7 @@ mod verdict;
 mod window;
 
 pub use aggregator::Aggregator;
+pub use capacity::{CapacityDoc, CapacityStatus, CapacityStep, SearchModel, SweepDoc};
 pub use generator::GeneratorStats;
 pub use histogram::{
     decode_histogram, encode_histogram, new_histogram, ns_to_ms, HistogramDecodeError, ENCODING,

@@ -89,6 +89,11 @@ pub struct ResultDoc {
     /// Added without a version change, like `timeline`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<crate::ServerSection>,
+    /// What `barrage capacity` found (the totals and tables above then cover its last
+    /// step; `series` the whole search). Absent in other runs. Added without a version
+    /// change, like `timeline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::CapacityDoc>,
 }
 
 /// A task or endpoint of the scenario that never ran in this run.

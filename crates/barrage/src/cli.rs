@@ -103,6 +103,24 @@ pub enum Command {
         creates to reads); try it with `barrage run scenario.yaml --debug`.\n\
         Exit codes: 0 written, 2 unreadable or unusable document, or bad flags.")]
     Init(crate::init_cmd::InitArgs),
+    /// Find the highest rate (or most users) the service holds within its objectives:
+    /// an exponential probe, then bisection, each step judged on the objectives and on
+    /// being steady; optionally over several configurations of the service.
+    #[command(after_help = "Examples:\n  \
+        barrage capacity scenario.yaml --slo 'p99<300ms' --slo 'error_rate<1%'\n  \
+        barrage capacity scenario.yaml --slo 'p95<100ms' --start-rate 50 --max-rate 5000 --step 20s --warmup 5s\n  \
+        barrage capacity scenario.yaml --slo 'p99{name=\"/items/{item_id}\"}<200ms' --arrivals poisson --json cap.json --html cap.html\n  \
+        barrage capacity scenario.yaml --slo 'p99<300ms' --model users --start-users 10 --max-users 2000\n  \
+        barrage capacity scenario.yaml --slo 'p99<300ms' --fail-below 800\n  \
+        barrage capacity scenario.yaml --slo 'p99<300ms' --baseline old.json --fail-if 'capacity<-10%'\n  \
+        barrage capacity scenario.yaml --slo 'p99<300ms' -H http://127.0.0.1:8000 \\\n      \
+        --serve 'uvicorn app:app --port 8000 --workers {workers}' --vary workers=1,2,4\n\n\
+        The file's load rate and duration are not used (its user-pool settings are).\n\
+        Exit codes: 0 a capacity was found (or --max-rate still passed), 1 a gate failed \
+        (--fail-below, --fail-if), 2 bad usage or scenario, 3 no capacity could be found \
+        (the start rate already fails, or the generator was the limit), 130 interrupted \
+        (the bracket so far is still reported and written).")]
+    Capacity(CapacityArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  \
         barrage completions bash > ~/.local/share/bash-completion/completions/barrage\n  \
@@ -275,6 +293,105 @@ pub struct DemoArgs {
     pub web: WebArgs,
     #[command(flatten)]
     pub monitor: crate::monitor_args::MonitorArgs,
+}
+
+/// `barrage capacity` (see its `--help`).
+#[derive(Args, Debug, Clone)]
+pub struct CapacityArgs {
+    /// The scenario file (YAML); one scenario (a file with several `scenarios:` is refused).
+    pub scenario: PathBuf,
+    /// An objective every judged step must meet, in the threshold language: 'p99<300ms',
+    /// 'error_rate<1%', 'p95{name="/items/{item_id}"}<200ms' (repeatable). The file's
+    /// `thresholds:` are objectives too; at least one is needed.
+    #[arg(long = "slo", value_name = "EXPR")]
+    pub slos: Vec<String>,
+    /// Search the highest arrival rate (`rate`, open model) or the most concurrent users
+    /// with the file's think time (`users`, closed model).
+    #[arg(long, value_enum, default_value = "rate")]
+    pub model: CapacityModel,
+    /// The first rate tried, iterations/s.
+    #[arg(long, value_name = "RATE", default_value_t = 10.0)]
+    pub start_rate: f64,
+    /// The highest rate ever tried, iterations/s.
+    #[arg(long, value_name = "RATE", default_value_t = 100_000.0)]
+    pub max_rate: f64,
+    /// With --model users: the first number of users tried.
+    #[arg(long, value_name = "USERS", default_value_t = 1)]
+    pub start_users: u64,
+    /// With --model users: the most users ever tried.
+    #[arg(long, value_name = "USERS", default_value_t = 10_000)]
+    pub max_users: u64,
+    /// Bisection stops when the bracket is this narrow, relative to its lower end: 5% or
+    /// 0.05.
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_fraction)]
+    pub precision: f64,
+    /// How long each step is judged, after its warm-up.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    pub step: Duration,
+    /// How long each step runs before it is judged (not judged).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// How scheduled starts are spaced: `even` (as k6) or `poisson` (bursty); default the
+    /// file's `load.arrivals`, else even.
+    #[arg(long, value_enum)]
+    pub arrivals: Option<ArrivalsArg>,
+    /// Target base URL (overrides the file's `target`).
+    #[arg(short = 'H', long, env = "BARRAGE_HOST")]
+    pub host: Option<String>,
+    /// Exit 1 when the capacity found is below this many requests/s (users with --model
+    /// users).
+    #[arg(long, value_name = "RATE")]
+    pub fail_below: Option<f64>,
+    /// An earlier capacity result (its --json file) to hold this one to with --fail-if.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// A gate against --baseline: 'capacity<-10%' (fail when the capacity dropped by more
+    /// than 10 %) or 'capacity<-200' (by more than 200 requests/s) (repeatable).
+    #[arg(long = "fail-if", value_name = "EXPR", requires = "baseline")]
+    pub fail_if: Vec<String>,
+    /// Start the service for each configuration from this command line (run by `sh -c` in a
+    /// process group of its own), with `{NAME}` replaced by the values of `--vary NAME=...`;
+    /// it is stopped after each search, on Ctrl-C and on error.
+    #[arg(long, value_name = "COMMAND", requires = "vary")]
+    pub serve: Option<String>,
+    /// The values a configuration name takes: `workers=1,2,4`, or `env:DB_POOL_SIZE=5,10,20`
+    /// to set an environment variable of the service (repeatable: every combination runs).
+    #[arg(long, value_name = "NAME=V1,V2,...", requires = "serve")]
+    pub vary: Vec<String>,
+    /// How long a started service may take to answer its first request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration, requires = "serve")]
+    pub serve_timeout: Duration,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--model`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CapacityModel {
+    Rate,
+    Users,
+}
+
+/// `--arrivals`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrivalsArg {
+    Even,
+    Poisson,
+}
+
+/// `5%` or `0.05`: a fraction more than 0 and less than 1.
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("`{s}` is not a percentage: write it like 5% or 0.05"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("`{s}` must be more than 0% and less than 100%"))
+    }
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! Everything else lives in the library crates (the run itself in `barrage-session`); this
 //! crate only picks the sinks and the front end's keys and signals.
 
+mod capacity_cmd;
 mod cli;
 mod commands;
 mod compare_cmd;
@@ -13,6 +14,8 @@ mod manual_cmd;
 mod monitor_args;
 mod outputs;
 mod report_cmd;
+mod serve;
+mod sweep;
 mod terminal;
 mod web_cmd;
 
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
             cli::Command::Schema => commands::schema(),
             cli::Command::Demo(args) => demo_cmd::run(args).await,
             cli::Command::Hit(args) => hit_cmd::hit(args).await,
+            cli::Command::Capacity(args) => capacity_cmd::run(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
             cli::Command::Init(args) => init_cmd::init(args),

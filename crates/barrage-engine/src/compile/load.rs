@@ -30,6 +30,8 @@ pub struct LoadOverrides {
     pub stages: Option<Vec<Stage>>,
     pub max_users: Option<u64>,
     pub pre_allocated_users: Option<u64>,
+    /// Open model: how scheduled starts are spaced (`load.arrivals`).
+    pub arrivals: Option<crate::load::Arrivals>,
 }
 
 /// Overrides that cannot apply. The messages name the command line's flags, which is where
