@@ -50,6 +50,21 @@ pub struct DemoOptions {
     /// Stop answering everything for a while at a fixed period: ground truth for latency
     /// measurement (coordinated omission).
     pub stall: Option<Stall>,
+    /// Serve the items API as a service of known capacity instead of with the delays above
+    /// (see [`ServiceCapacity`]).
+    pub capacity: Option<ServiceCapacity>,
+}
+
+/// A service of known capacity: at most `slots` requests in service at once, each taking
+/// exactly `service`, the rest waiting in line in arrival order: capacity `slots / service`
+/// requests per second. Completion times are computed on the clock (each request is due
+/// `service` after the later of its arrival and its slot coming free) and slept to, so
+/// timer jitter adds to a request's latency but never lowers the throughput: ground truth
+/// for `barrage capacity` (the D/D/c and M/D/c queues of `barrage_capacity::queue`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceCapacity {
+    pub slots: u32,
+    pub service: Duration,
 }
 
 /// The target answers nothing during the first `length` of every `every`, counted on the
@@ -80,6 +95,7 @@ impl Default for DemoOptions {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
             stall: None,
+            capacity: None,
         }
     }
 }
@@ -91,6 +107,7 @@ impl DemoOptions {
             min_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
             stall: None,
+            capacity: None,
         }
     }
 
@@ -100,6 +117,7 @@ impl DemoOptions {
             min_delay: delay,
             max_delay: delay,
             stall: None,
+            capacity: None,
         }
     }
 }
