@@ -83,6 +83,14 @@ fn inline(code: &str) -> String {
     out
 }
 
+/// The one-file page of a capacity sweep (`barrage capacity --serve ... --vary ... --html
+/// PATH`): the capacity per configuration as a chart and a table, and each configuration's
+/// throughput-latency curve; the same rules as [`html`] (everything inlined, no request can
+/// leave).
+pub fn sweep_html(doc: &barrage_metrics::SweepDoc) -> String {
+    todo!("html helper: {}", doc.configurations.len())
+}
+
 /// `--html PATH`: the report of the finished run, written atomically.
 pub struct HtmlReport {
     pub path: PathBuf,
