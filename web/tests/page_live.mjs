@@ -18,10 +18,13 @@ const page_html = readFileSync('crates/barrage-web/assets/page.html', 'utf8')
   .replace('<!--barrage:csp-->', '')
   .replace('<!--barrage:styles-->', '<link rel="stylesheet" href="/assets/uplot.css"><link rel="stylesheet" href="/assets/app.css">')
   .replace('<!--barrage:view-->', '')
-  .replace('<!--barrage:scripts-->', '<script src="/assets/uplot.js"></script><script src="/assets/app.js"></script>');
+  .replace('<!--barrage:scripts-->', '<script src="/assets/uplot.js"></script><script src="/assets/dom.js"></script>'
+    + '<script src="/assets/capacity.js"></script><script src="/assets/app.js"></script>');
 const files = {
   '/assets/uplot.js': ['web/node_modules/uplot/dist/uPlot.iife.min.js', 'text/javascript'],
   '/assets/uplot.css': ['web/node_modules/uplot/dist/uPlot.min.css', 'text/css'],
+  '/assets/dom.js': ['crates/barrage-web/assets/dom.js', 'text/javascript'],
+  '/assets/capacity.js': ['crates/barrage-web/assets/capacity.js', 'text/javascript'],
   '/assets/app.js': ['crates/barrage-web/assets/app.js', 'text/javascript'],
   '/assets/app.css': ['crates/barrage-web/assets/app.css', 'text/css'],
 };

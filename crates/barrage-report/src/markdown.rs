@@ -1,10 +1,13 @@
 //! `--summary-md PATH`: a Markdown summary for a CI job summary (`$GITHUB_STEP_SUMMARY`) or
-//! a pull-request comment: the verdict, thresholds, a per-endpoint table, failures and, when
-//! the server was monitored, a line per source, the top statements and the hints.
+//! a pull-request comment: the verdict, a capacity search's result (its own module, when the
+//! result is `barrage capacity`'s), thresholds, a per-endpoint table, failures and, when the
+//! server was monitored, a line per source, the top statements and the hints.
 //!
 //! GitHub-flavoured Markdown: names go in code spans (so `[item_name]` or `*` in a path is
 //! not read as a link or emphasis) with `|` escaped (it would end a table cell even there).
 //! A comparison with a baseline, when there is one, is appended by its own module.
+
+mod capacity;
 
 use std::fmt::Write as _;
 
@@ -46,6 +49,10 @@ pub fn markdown(doc: &ResultDoc) -> String {
         facts.push("interrupted".to_owned());
     }
     let _ = writeln!(out, "{}\n", facts.join(" · "));
+
+    if let Some(cap) = &doc.capacity {
+        out.push_str(&capacity::section(cap));
+    }
 
     if !doc.thresholds.is_empty() {
         out.push_str("### Thresholds\n\n| | Threshold | Result |\n| --- | --- | --- |\n");

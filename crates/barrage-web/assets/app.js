@@ -10,6 +10,9 @@
 // fed with setData; the statistics table keeps one row per endpoint and touches only the
 // cells whose value changed, so 2,000 endpoints updating every second stay cheap. Text from
 // the run (endpoint names come from users' files) only ever goes through textContent.
+//
+// Loaded after dom.js (the helpers shared with the sweep page) and capacity.js (a capacity
+// search's section, drawn here when the View carries one).
 (function () {
   'use strict';
 
@@ -30,59 +33,14 @@
   let liveDistribution = null;
   let lastDistributionFetch = 0;
 
-  // ---- small DOM helpers ------------------------------------------------------------------
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        node.setAttribute(k, v);
-      }
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = String(text);
-    }
-    return node;
-  }
-
-  function setText(node, text) {
-    const s = String(text);
-    if (node.textContent !== s) {
-      node.textContent = s;
-    }
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-  }
-
-  // One formatter per precision: toLocaleString builds a new one per call, which costs
-  // more than everything else when 2,000 rows change each second.
-  const formats = new Map();
-  function fmt(n, digits) {
-    if (n === null || n === undefined || Number.isNaN(n)) {
-      return '-';
-    }
-    const d = digits === undefined ? 2 : digits;
-    let f = formats.get(d);
-    if (!f) {
-      f = new Intl.NumberFormat('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 });
-      formats.set(d, f);
-    }
-    return f.format(n);
-  }
+  // The DOM helpers and number formats the capacity page shares (dom.js).
+  const { el, setText, clear, fmt, chartWidth } = window.barrageDom;
 
   function endpointName(e) {
     return e.method ? `${e.method} ${e.name}` : e.name;
   }
 
   // ---- charts -------------------------------------------------------------------------------
-
-  function chartWidth(node) {
-    return Math.max(320, Math.floor(node.getBoundingClientRect().width || 600));
-  }
 
   // Draws the timeline (load changes, resets, stops) as dashed vertical lines.
   function marksPlugin() {
@@ -938,12 +896,25 @@
     return Object.assign({}, d, { sources });
   }
 
+  // ---- a capacity search ------------------------------------------------------------------
+
+  // Drawn by capacity.js (shared with the sweep page), near the top; only when it changed.
+  function drawCapacity(view) {
+    const section = $('capacity-section');
+    const cap = view.capacity || null;
+    section.hidden = !cap;
+    if (cap && window.barrageCapacity && changed('capacity', cap)) {
+      window.barrageCapacity.draw(section, cap, 'Capacity');
+    }
+  }
+
   // ---- the whole page -----------------------------------------------------------------------
 
   function draw(view) {
     barrage.view = view;
     document.body.setAttribute('data-mode', view.mode);
     drawState(view);
+    drawCapacity(view);
     drawRun(view);
     buildPickers(view);
     drawTable(view);

@@ -8,15 +8,18 @@
 //! each source's columns by unit into charts itself, so a new kind of source needs no change
 //! here. Live, its rows are appended like the series.
 //!
+//! A capacity search's result (`capacity`, from `barrage capacity`) is also carried as is:
+//! the page draws its conclusion, steps and fits from the same numbers the JSON holds.
+//!
 //! Latencies are milliseconds, as everywhere in barrage. Series are columnar (one array per
 //! figure) because that is what uPlot draws and it keeps the JSON small.
 
 use std::collections::BTreeMap;
 
 use barrage_metrics::{
-    decode_histogram, ns_to_ms, CheckStats, ConnectionStats, EndpointStats, FailureStats,
-    GeneratorStats, Histogram, NeverRan, ResultDoc, RunMeta, SecondSummary, ServerSection,
-    TaskStats, ThresholdVerdict, TimelineEntry, Window,
+    decode_histogram, ns_to_ms, CapacityDoc, CapacityStatus, CheckStats, ConnectionStats,
+    EndpointStats, FailureStats, GeneratorStats, Histogram, NeverRan, ResultDoc, RunMeta,
+    SecondSummary, ServerSection, TaskStats, ThresholdVerdict, TimelineEntry, Window,
 };
 use barrage_report::compare::{self, CompareOptions, Side};
 use serde::{Deserialize, Serialize};
@@ -76,6 +79,9 @@ pub struct View {
     /// axis, the probe, the hints; `None` when nothing was monitored. In a delta, each
     /// source's `rows` are only the new ones (appended by the page), every other field whole.
     pub server: Option<ServerSection>,
+    /// What `barrage capacity` found (the result file's `capacity`): drawn near the top of a
+    /// report; `None` for any other run, and always live (a search runs without the web UI).
+    pub capacity: Option<CapacityDoc>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,6 +305,7 @@ impl View {
             verdict: Some(verdict(doc, exit_code(doc))),
             baseline: baseline.map(|base| Box::new(Baseline::of(base, doc))),
             server: doc.server.clone(),
+            capacity: doc.capacity.clone(),
         }
     }
 }
@@ -359,11 +366,14 @@ pub fn suspect(warnings: &[String]) -> bool {
 }
 
 /// The exit status barrage gives a finished run from its result: 130 when it was
-/// interrupted, else the gate's (0 passed, 1 failed). A worker error or an unwritable
-/// output (3) is not in the result; the binary knows those.
+/// interrupted; for a capacity search, what it found ([`capacity_exit_code`]); else the
+/// gate's (0 passed, 1 failed). A worker error, an unwritable output (3) or a gate on a
+/// capacity (`--fail-below`, `--fail-if`: 1) is not in the result; the binary knows those.
 pub fn exit_code(doc: &ResultDoc) -> u8 {
     if doc.run.interrupted {
         130
+    } else if let Some(cap) = &doc.capacity {
+        capacity_exit_code(cap)
     } else if barrage_report::gate(doc).passed {
         0
     } else {
@@ -536,8 +546,27 @@ pub fn spectrum(h: &Histogram<u64>, i: Option<u32>) -> Spectrum {
     Spectrum { i, points }
 }
 
-/// The verdict on a judged result (`barrage_report::gate`) with the exit status given.
+/// `barrage capacity`'s exit status for what the search found: 0 a capacity (also "at
+/// least"), 3 none could be found, 130 interrupted. The totals of a search's result cover its
+/// last step only, so the run's gate says nothing about the search.
+pub fn capacity_exit_code(cap: &CapacityDoc) -> u8 {
+    match cap.status {
+        CapacityStatus::Found | CapacityStatus::AtLeast => 0,
+        CapacityStatus::StartFails | CapacityStatus::GeneratorLimit => 3,
+        CapacityStatus::Interrupted => 130,
+    }
+}
+
+/// The verdict on a judged result (`barrage_report::gate`) with the exit status given; for
+/// a capacity search, the search's conclusion.
 pub fn verdict(doc: &ResultDoc, exit_code: u8) -> Verdict {
+    if let Some(cap) = &doc.capacity {
+        return Verdict {
+            passed: exit_code == 0,
+            exit_code,
+            reason: cap.message.clone(),
+        };
+    }
     let gate = barrage_report::gate(doc);
     let reason = if doc.run.interrupted {
         format!("interrupted; {}", gate.reason)

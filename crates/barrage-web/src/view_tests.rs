@@ -270,6 +270,77 @@ fn a_report_view_carries_the_result_s_server_section_as_is() {
 }
 
 #[test]
+fn a_report_view_carries_the_capacity_search_as_is() {
+    use barrage_metrics::capacity::{Bracket, StepPhase};
+    use barrage_metrics::{CapacityDoc, CapacityStatus, CapacityStep};
+    let mut doc = result();
+    assert_eq!(View::from_result(&doc, None).capacity, None);
+    let capacity = CapacityDoc {
+        status: CapacityStatus::GeneratorLimit,
+        bracket: Bracket {
+            passed: Some(4000.0),
+            failed: Some(8000.0),
+        },
+        message: "the generator, not the service, is the limit: add --workers or machines".into(),
+        steps: vec![CapacityStep {
+            index: 1,
+            phase: Some(StepPhase::Probe),
+            level: 8000.0,
+            rps: 6012.5,
+            reasons: vec!["schedule lag p99 4.2 ms, over 1 ms".into()],
+            generator_limited: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    doc.capacity = Some(capacity.clone());
+    let v = View::from_result(&doc, None);
+    assert_eq!(v.capacity, Some(capacity));
+    let json = serde_json::to_value(&v).expect("serializes");
+    assert_eq!(json["capacity"]["status"], "generator_limit");
+    assert_eq!(json["capacity"]["bracket"]["failed"], 8000.0);
+    assert_eq!(json["capacity"]["steps"][0]["phase"], "probe");
+    assert_eq!(json["capacity"]["steps"][0]["rps"], 6012.5);
+    let back: CapacityDoc =
+        serde_json::from_value(json["capacity"].clone()).expect("the page's JSON reads back");
+    assert_eq!(Some(back), v.capacity);
+}
+
+#[test]
+fn a_capacity_search_s_verdict_is_what_it_found_not_its_last_step_s_gate() {
+    use barrage_metrics::{CapacityDoc, CapacityStatus};
+    let mut doc = result();
+    assert!(!barrage_report::gate(&doc).passed, "five requests failed");
+    let with = |status: CapacityStatus| {
+        let mut doc = doc.clone();
+        doc.capacity = Some(CapacityDoc {
+            status,
+            message: format!("{status:?}"),
+            ..Default::default()
+        });
+        View::from_result(&doc, None)
+            .verdict
+            .expect("a finished run has a verdict")
+    };
+    for (status, exit) in [
+        (CapacityStatus::Found, 0),
+        (CapacityStatus::AtLeast, 0),
+        (CapacityStatus::StartFails, 3),
+        (CapacityStatus::GeneratorLimit, 3),
+        (CapacityStatus::Interrupted, 130),
+    ] {
+        let v = with(status);
+        assert_eq!(
+            (v.passed, v.exit_code, v.reason.as_str()),
+            (exit == 0, exit, format!("{status:?}").as_str())
+        );
+    }
+    doc.run.interrupted = true;
+    doc.capacity = Some(CapacityDoc::default());
+    assert_eq!(exit_code(&doc), 130, "Ctrl-C during a search");
+}
+
+#[test]
 fn thresholds_decide_the_verdict_and_an_interrupted_run_exits_130() {
     let mut doc = result();
     doc.thresholds = vec![ThresholdVerdict {

@@ -1,6 +1,7 @@
 //! The page and its files, served from the binary: `assets/` (`page.html` with its marks
-//! filled by [`assets::live_page`], `app.js`, `app.css`) and uPlot's script and style sheet. The page finds no
-//! View embedded in it and so runs live: it fetches `/api/view` and follows `/api/events`.
+//! filled by [`assets::live_page`], `dom.js`, `capacity.js`, `app.js`, `app.css`) and
+//! uPlot's script and style sheet. The page finds no View embedded in it and so runs live:
+//! it fetches `/api/view` and follows `/api/events`.
 
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
@@ -33,6 +34,8 @@ pub(crate) async fn favicon() -> StatusCode {
 pub(crate) async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
     let (kind, body) = match name.as_str() {
         "app.js" => (JS, assets::APP_JS),
+        "dom.js" => (JS, assets::DOM_JS),
+        "capacity.js" => (JS, assets::CAPACITY_JS),
         "app.css" => (CSS, assets::APP_CSS),
         "uplot.js" => (JS, assets::UPLOT_JS),
         "uplot.css" => (CSS, assets::UPLOT_CSS),
