@@ -243,16 +243,15 @@ impl Service {
 
     /// Waits until `target` answers an HTTP request (any status), asking every 100 ms for at
     /// most `within`. Fails, quoting the end of the log, when the service exits first or the
-    /// time runs out; `Interrupted` on Ctrl-C. The caller stops the service in every case.
+    /// time runs out; `Interrupted` when `interrupts` (the caller's Ctrl-C listener, made
+    /// before the service started so no press is missed) fires. The caller stops the
+    /// service in every case.
     pub async fn wait_ready(
         &mut self,
         target: &ServeTarget,
         within: Duration,
+        interrupts: &mut Option<tokio::signal::unix::Signal>,
     ) -> Result<(), ServeError> {
-        // Made before the first poll, so a Ctrl-C from here on is seen (tokio's handler
-        // replaces the default one that would end barrage and leave the group running).
-        let mut interrupts =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
         let interrupted = async {
             match interrupts.as_mut() {
                 Some(s) => {
@@ -331,6 +330,9 @@ impl Service {
             loop {
                 self.reap();
                 if !group_alive(self.pgid) {
+                    // Those that ended since the reap above are zombies now: reap them too
+                    // (including any handed to barrage when their parent in the group died).
+                    self.reap();
                     return Ok(());
                 }
                 if Instant::now() >= deadline {
@@ -504,7 +506,7 @@ mod tests {
         let pgid = Pid::from_raw(service.pgid());
         let target = ServeTarget::from_url(&format!("http://127.0.0.1:{port}")).unwrap();
         runtime()
-            .block_on(service.wait_ready(&target, Duration::from_secs(20)))
+            .block_on(service.wait_ready(&target, Duration::from_secs(20), &mut None))
             .expect("python's http.server answers");
         assert!(group_alive(pgid));
         let started = Instant::now();
@@ -525,7 +527,7 @@ mod tests {
         let mut service = Service::start("echo 'no such module: app'; exit 3", &[], &log).unwrap();
         let target = ServeTarget::from_url(&format!("http://127.0.0.1:{}", free_port())).unwrap();
         let e = runtime()
-            .block_on(service.wait_ready(&target, Duration::from_secs(10)))
+            .block_on(service.wait_ready(&target, Duration::from_secs(10), &mut None))
             .unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, ServeError::Exited { .. }), "{text}");
@@ -548,7 +550,7 @@ mod tests {
                 ServeTarget::from_url(&format!("http://127.0.0.1:{}", free_port())).unwrap();
             let started = Instant::now();
             let e = runtime()
-                .block_on(service.wait_ready(&target, Duration::from_millis(500)))
+                .block_on(service.wait_ready(&target, Duration::from_millis(500), &mut None))
                 .unwrap_err();
             assert!(started.elapsed() < Duration::from_secs(3));
             let text = e.to_string();

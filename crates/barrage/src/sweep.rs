@@ -326,6 +326,13 @@ pub async fn run(args: CapacityArgs) -> u8 {
         interrupted: false,
     };
     let mut usage_error = false;
+    // One Ctrl-C listener for the whole sweep, made before the first service starts: it
+    // interrupts a start, and it sees a press that comes while nothing else listens (while
+    // a service stops, between two configurations), which would otherwise be lost, since
+    // tokio's handler has replaced the default one that ends the process. A press during a
+    // search reaches the search's own listener as well.
+    let mut interrupts =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     for (i, config) in configs.iter().enumerate() {
         let label = config.label();
         let command = config.command(&serve);
@@ -343,7 +350,14 @@ pub async fn run(args: CapacityArgs) -> u8 {
             capacity: None,
             error: None,
         };
-        let ran = run_one(&search_args, &target, config, &command, &log, &label).await;
+        let ran = run_one(
+            &search_args,
+            &target,
+            config,
+            (&command, &log, &label),
+            &mut interrupts,
+        )
+        .await;
         let stop_failed = ran.stop_error.is_some();
         match ran.outcome {
             Outcome::Searched(capacity) => entry.capacity = Some(*capacity),
@@ -359,7 +373,7 @@ pub async fn run(args: CapacityArgs) -> u8 {
             entry.error = Some(format!("{prior}{e}"));
         }
         doc.configurations.push(entry);
-        if ran.interrupted {
+        if ran.interrupted || pressed(&mut interrupts).await {
             doc.interrupted = true;
             break;
         }
@@ -379,6 +393,18 @@ pub async fn run(args: CapacityArgs) -> u8 {
         return exit::CANNOT_RUN;
     }
     exit_code(&doc, args.fail_below, args.model)
+}
+
+/// Whether a Ctrl-C has come since the last look, without waiting for one.
+async fn pressed(signal: &mut Option<tokio::signal::unix::Signal>) -> bool {
+    let Some(s) = signal.as_mut() else {
+        return false;
+    };
+    tokio::select! {
+        biased;
+        _ = s.recv() => true,
+        () = std::future::ready(()) => false,
+    }
 }
 
 /// What became of one configuration.
@@ -403,9 +429,8 @@ async fn run_one(
     args: &CapacityArgs,
     target: &ServeTarget,
     config: &Configuration,
-    command: &str,
-    log: &Path,
-    label: &str,
+    (command, log, label): (&str, &Path, &str),
+    interrupts: &mut Option<tokio::signal::unix::Signal>,
 ) -> Ran {
     let mut service = match Service::start(command, &config.env(), log) {
         Ok(s) => s,
@@ -418,7 +443,9 @@ async fn run_one(
             };
         }
     };
-    let ready = service.wait_ready(target, args.serve_timeout).await;
+    let ready = service
+        .wait_ready(target, args.serve_timeout, interrupts)
+        .await;
     let (outcome, interrupted) = match ready {
         Err(ServeError::Interrupted) => {
             eprintln!("\nInterrupted while {label} was starting: stopping it.");

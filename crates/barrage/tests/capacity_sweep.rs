@@ -349,9 +349,13 @@ fn ctrl_c_while_the_service_starts_stops_it_and_exits_130() {
         "--json",
     ]));
     args.push(out.display().to_string());
-    let started = Instant::now();
+    // Interrupt 1 s after the first service starts.
+    let mut started: Option<Instant> = None;
     let (code, text, seen) = watch(dir.path(), &args, &marker, Duration::from_secs(30), |t| {
-        t.contains("starting `") && started.elapsed() > Duration::from_secs(1)
+        if started.is_none() && t.contains("starting `") {
+            started = Some(Instant::now());
+        }
+        started.is_some_and(|s| s.elapsed() > Duration::from_secs(1))
     });
     assert_eq!(code, Some(130), "{text}");
     assert!(
