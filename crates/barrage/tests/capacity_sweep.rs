@@ -219,7 +219,9 @@ fn a_sweep_over_uvicorn_workers_reports_both_and_leaves_nothing_behind() {
     ]));
     args.push(out.display().to_string());
     let needle = format!("--port {port}");
-    let (code, text, seen) = watch(dir.path(), &args, &needle, Duration::from_secs(100), |_| {
+    // Each search: about five steps of 1 s warm-up and 3 s judged, plus the resets and
+    // the service's start; 150 s bounds a loaded machine.
+    let (code, text, seen) = watch(dir.path(), &args, &needle, Duration::from_secs(150), |_| {
         false
     });
     assert_eq!(code, Some(0), "{text}");
