@@ -23,6 +23,9 @@
 #            `postgres` user when this runs as root) and a real Prometheus server scraping
 #            `--prometheus-listen` (exported as BARRAGE_PROMETHEUS). Installed with apt-get
 #            when missing, in one go with chromium.
+#   nginx    Debian's package, for the capacity test where the generator, not the server, is
+#            the limit (exported as BARRAGE_NGINX; the test starts its own nginx on loopback
+#            with a configuration in a temporary folder). Installed with the others.
 #
 # Not prepared here: crates/barrage/tests/wheel.rs makes its own venv (from PyPI) and builds
 # the Python wheel with scripts/build-wheel.sh, which makes its own maturin venv.
@@ -111,12 +114,14 @@ else
     echo "$web_wanted" > "$web_stamp"
 fi
 
-# Debian's Chromium for the browser tests, PostgreSQL and Prometheus for the monitoring tests.
+# Debian's Chromium for the browser tests, PostgreSQL and Prometheus for the monitoring tests,
+# nginx for the capacity test of the generator's limit.
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x "$(pg_bin)/postgres" ] || missing+=(postgresql)
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
         phase "apt: installing Debian's ${missing[*]} (browser and monitoring tests)"
@@ -136,6 +141,7 @@ fi
 export BARRAGE_CHROMIUM="$(command -v chromium)"
 export BARRAGE_PG_BIN="$(pg_bin)"
 export BARRAGE_PROMETHEUS=/usr/bin/prometheus
+export BARRAGE_NGINX=/usr/sbin/nginx
 
 if [ "$#" -eq 0 ]; then
     set -- --workspace

@@ -4,11 +4,13 @@
 //!
 //! The HTTP GET is written by hand over a `TcpStream` on purpose: a test that checks
 //! barrage's client must not lean on that same client to read the server's side.
-//! `scripted` holds raw TCP peers that misbehave on purpose (see its own comment).
+//! `scripted` holds raw TCP peers that misbehave on purpose (see its own comment); `nginx`
+//! and `postgres` start throwaway servers of those kinds.
 
 // Each test binary compiles its own copy of this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod nginx;
 pub mod postgres;
 pub mod scripted;
 pub mod watched;
