@@ -10,7 +10,9 @@
 //!
 //! A load change (a session's `set rate`) replaces what remains of the schedule with a
 //! constant rate from the moment of the change to the schedule's end: iteration `k` of the
-//! new schedule is meant to start `k / rate` after the change, on the segment that owns `k`.
+//! new schedule is meant to start `k / rate` after the change, on the segment that owns `k`
+//! (with Poisson arrivals, a fresh Poisson process of the new rate from the change: the
+//! process is memoryless, so nothing of the old one needs carrying over).
 //!
 //! Everything here lives on one worker thread: the pool is `Rc<RefCell<..>>`, and handing
 //! over an iteration is a `Cell` write and a `Notify` on that thread.
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use super::spacing::{self, Arrivals, Positions};
 use super::{drain, sleep_until_opt, ExecutorRun, ScenarioCtx};
 use crate::context::{UserRunning, WorkerCtx};
 pub use crate::load::PoolSpec;
@@ -109,19 +112,26 @@ struct Shared {
     segment: Segment,
 }
 
-/// A constant-rate schedule for one segment: `(rate, length, segment)` to its offsets
+/// A constant-rate schedule for one segment: `(rate, length, positions)` to its offsets
 /// (`constant_arrival_rate::offsets`, handed in so this loop imports no model).
-pub type ConstantSchedule = fn(f64, Option<Duration>, Segment) -> Offsets;
+pub type ConstantSchedule = fn(f64, Option<Duration>, Positions) -> Offsets;
+
+/// What a load change switches the schedule to: a constant rate, spaced as the model's.
+#[derive(Clone, Copy)]
+pub struct Schedule {
+    pub constant: ConstantSchedule,
+    pub arrivals: Arrivals,
+}
 
 /// Runs one segment's share of an open-model scenario: `offsets` is its planned schedule,
 /// `segment` the stripe it was made for (the pool's share follows from it), `end` the
-/// schedule's length, which a load change keeps, `constant` what a change switches to.
+/// schedule's length, which a load change keeps, `changed_to` what a change switches to.
 pub async fn run(
     offsets: Offsets,
     segment: Segment,
     pool: PoolSpec,
     end: Option<Duration>,
-    constant: ConstantSchedule,
+    changed_to: Schedule,
     r: ExecutorRun,
 ) {
     let ExecutorRun {
@@ -166,7 +176,7 @@ pub async fn run(
             tokio::select! {
                 _ = sleep_until_opt(end_at) => break,
                 change = changes.next() => {
-                    offsets = after_change(constant, change.at, change.target, begin, end, segment);
+                    offsets = after_change(changed_to, change.at, change.target, begin, end, segment);
                     continue;
                 }
                 _ = sctx.stopped() => break,
@@ -178,7 +188,7 @@ pub async fn run(
         tokio::select! {
             _ = timer.sleep_until(intended) => {}
             change = changes.next() => {
-                offsets = after_change(constant, change.at, change.target, begin, end, segment);
+                offsets = after_change(changed_to, change.at, change.target, begin, end, segment);
                 changed = true;
                 continue;
             }
@@ -236,9 +246,10 @@ pub async fn run(
 }
 
 /// The schedule after a change to `rate` at `at`: iteration `k` (of the segment's stripe)
-/// at `k / rate` after the change, until the scenario's `end`.
+/// at `k / rate` after the change (`k` a position of the model's spacing), until the
+/// scenario's `end`.
 fn after_change(
-    constant: ConstantSchedule,
+    to: Schedule,
     at: Instant,
     rate: f64,
     begin: Instant,
@@ -248,7 +259,8 @@ fn after_change(
     let from = at.saturating_duration_since(begin);
     let left = end.map(|e| e.saturating_sub(from));
     let rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
-    Box::new(constant(rate, left, segment).map(move |o| from + o))
+    let positions = spacing::positions(to.arrivals, segment);
+    Box::new((to.constant)(rate, left, positions).map(move |o| from + o))
 }
 
 /// One pooled user: set up once, then run whatever iterations it is handed (and whatever
