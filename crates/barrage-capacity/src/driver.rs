@@ -393,7 +393,13 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
         c.status = CapacityStatus::Interrupted;
     }
     let steps = &found.steps;
-    let at = c.capacity_step.and_then(|i| steps.get(i));
+    // A level the generator could not go past is not the service's capacity.
+    let at = match c.status {
+        CapacityStatus::Found | CapacityStatus::AtLeast | CapacityStatus::Interrupted => {
+            c.capacity_step.and_then(|i| steps.get(i))
+        }
+        CapacityStatus::StartFails | CapacityStatus::GeneratorLimit => None,
+    };
     let first_failed = c.first_failed_step.and_then(|i| steps.get(i));
     let usl_points: Vec<(f64, f64)> = steps
         .iter()
@@ -466,8 +472,11 @@ fn message(doc: &CapacityDoc, unconfirmed: bool, notes: &[String]) -> String {
         ),
         CapacityStatus::GeneratorLimit => format!(
             "No capacity found: the generator, not the service, is the limit: add --workers or \
-             machines (the service held {})",
-            level(doc.bracket.passed)
+             machines{}",
+            doc.bracket.passed.map_or(String::new(), |p| format!(
+                " (the service held {} {unit})",
+                rate(p)
+            ))
         ),
         CapacityStatus::Interrupted if capacity.is_empty() => {
             format!("Interrupted before any level passed ({bracket})")
