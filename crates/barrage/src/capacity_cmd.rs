@@ -219,7 +219,7 @@ pub(crate) async fn search(
         (SearchModel::Users, _) => String::new(),
         (_, Some(ArrivalsArg::Poisson)) => "poisson".to_owned(),
         (_, Some(ArrivalsArg::Even)) => "even".to_owned(),
-        (_, None) => file_arrivals(&loaded.scenario),
+        (_, None) => plan_arrivals(&loaded.plan),
     };
     let settings_doc = SearchSettingsDoc {
         model,
@@ -345,10 +345,15 @@ fn overrides(
     o
 }
 
-/// The file's `load.arrivals` as the settings record it: `even` (the default) until the
-/// scenario file can say otherwise.
-fn file_arrivals(_scenario: &barrage_scenario::Scenario) -> String {
-    "even".to_owned()
+/// The file's `load.arrivals` as the settings record it, read from the compiled plan's
+/// description (which names Poisson arrivals), so it is what the engine will do: `poisson`
+/// or `even` (the default).
+fn plan_arrivals(plan: &barrage_engine::Plan) -> String {
+    if barrage_session::describe(plan).contains("Poisson") {
+        "poisson".to_owned()
+    } else {
+        "even".to_owned()
+    }
 }
 
 fn whole_seconds(d: Duration) -> u64 {
