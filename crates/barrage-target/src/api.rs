@@ -18,6 +18,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
+use super::slots::Slots;
 use super::{DemoOptions, COUNTS_PATH};
 
 /// Request bodies larger than this are refused with 413: the demo API takes small JSON only.
@@ -60,6 +61,8 @@ pub(super) struct State {
     /// How long each delayed request really spent in its delay (ns): the server's own
     /// ground truth, which a latency test compares with what the client measured.
     delays_ns: std::sync::Mutex<Vec<u64>>,
+    /// The line of a service of known capacity, when the options ask for one.
+    slots: Option<Slots>,
 }
 
 impl State {
@@ -69,6 +72,7 @@ impl State {
             served: Default::default(),
             last_item_id: AtomicU64::new(0),
             delays_ns: std::sync::Mutex::new(Vec::new()),
+            slots: opts.capacity.map(Slots::new),
         }
     }
 
@@ -110,7 +114,10 @@ impl State {
 /// Sleeps with sub-millisecond precision (tokio's own timer rounds up to the next
 /// millisecond): latency tests compare measured percentiles with these delays.
 async fn precise_sleep(d: Duration) {
-    let until = std::time::Instant::now() + d;
+    precise_sleep_until(std::time::Instant::now() + d).await;
+}
+
+async fn precise_sleep_until(until: std::time::Instant) {
     barrage_engine::timer::PreciseTimer::new()
         .sleep_until(until)
         .await;
@@ -187,12 +194,17 @@ pub(super) async fn handle(
         }
     };
 
-    let delay = state.delay();
-    if !delay.is_zero() {
-        let slept = std::time::Instant::now();
-        precise_sleep(delay).await;
-        if let Ok(mut v) = state.delays_ns.lock() {
-            v.push(slept.elapsed().as_nanos() as u64);
+    if let Some(slots) = &state.slots {
+        // Answered at its due time (see `slots`): the delays do not apply.
+        precise_sleep_until(slots.due(std::time::Instant::now())).await;
+    } else {
+        let delay = state.delay();
+        if !delay.is_zero() {
+            let slept = std::time::Instant::now();
+            precise_sleep(delay).await;
+            if let Ok(mut v) = state.delays_ns.lock() {
+                v.push(slept.elapsed().as_nanos() as u64);
+            }
         }
     }
 

@@ -20,6 +20,7 @@
 
 mod api;
 pub mod hostile;
+mod slots;
 
 pub use hostile::{Fault, HostileTarget, Seen};
 
