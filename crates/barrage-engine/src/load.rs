@@ -50,6 +50,7 @@ pub struct ConstantArrivalRate {
     pub rate: f64,
     pub duration: Option<Duration>,
     pub pool: PoolSpec,
+    pub arrivals: Arrivals,
 }
 
 /// Iterations per second from `rate`, moved linearly through each stage's target.
@@ -58,6 +59,7 @@ pub struct RampingArrivalRate {
     pub rate: f64,
     pub stages: Vec<Stage>,
     pub pool: PoolSpec,
+    pub arrivals: Arrivals,
 }
 
 /// How an open model spaces its scheduled starts (`load.arrivals`).

@@ -5,8 +5,16 @@
 //! late, which at 1,000 iterations/s is the whole gap between two starts. An arrival-rate
 //! schedule needs better, so on Linux each scheduler owns a `timerfd` (nanosecond
 //! resolution, CLOCK_MONOTONIC, the clock `Instant` reads) registered with the runtime's
-//! reactor: the wait costs one `timerfd_settime` and one read, and no spinning. Elsewhere it
-//! falls back to tokio's timer.
+//! reactor: the wait costs one `timerfd_settime` and the wake-up, and no spinning. Elsewhere
+//! it falls back to tokio's timer.
+//!
+//! The timerfd is never read. Its expiry count is reset by the next `timerfd_settime`, and
+//! the reactor's edge-triggered registration reports each expiry once, so whether the wait
+//! is over is a clock reading (vDSO, no system call) once the reactor says the descriptor
+//! became readable. Reading it cost two system calls per scheduled start (the expiry, and an
+//! `EAGAIN` for the readiness the previous read left behind): measured with `strace -c -f`
+//! on `barrage hit --rate 2000 -n 20000 --workers 1` against nginx, 35,949 `read` calls
+//! (17,792 failing) of about 120,000 system calls in all, 2026-12-05.
 
 use std::time::Instant;
 
@@ -70,11 +78,12 @@ impl PreciseTimer {
                     let Ok(mut guard) = fd.readable().await else {
                         break;
                     };
-                    // Non-blocking read: Ok once the timer expired, EAGAIN before.
-                    match guard.get_inner().0.wait() {
-                        Ok(()) => return,
-                        Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
-                        Err(_) => break,
+                    // Readiness from an earlier arming (one that a load change or a stop
+                    // abandoned) can still be pending: only the clock says this one expired.
+                    // Cleared either way, so the next arming waits for its own expiry.
+                    guard.clear_ready();
+                    if Instant::now() >= t {
+                        return;
                     }
                 }
             }

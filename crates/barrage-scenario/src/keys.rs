@@ -98,6 +98,7 @@ pub const LOAD: &[&str] = &[
     "max_users",
     "pre_allocated_users",
     "on_max_users",
+    "arrivals",
 ];
 
 /// `think: { pacing: 5s }`.

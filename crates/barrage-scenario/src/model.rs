@@ -422,6 +422,8 @@ pub struct Load {
     pub pre_allocated_users: Option<Spanned<u64>>,
     /// Open model: what a scheduled iteration does when all `max_users` are busy.
     pub on_max_users: Option<Spanned<OnMaxUsers>>,
+    /// Open model: how scheduled starts are spaced (default evenly).
+    pub arrivals: Option<Spanned<Arrivals>>,
 }
 
 impl Load {
@@ -450,6 +452,16 @@ pub enum OnMaxUsers {
     Wait,
     /// Drop the iteration and count it.
     Drop,
+}
+
+/// `load.arrivals`: how an open model spaces its scheduled starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrivals {
+    /// `1 / rate` apart (default, as k6's arrival-rate executors).
+    #[default]
+    Even,
+    /// A Poisson process: independent, exponentially distributed gaps with mean `1 / rate`.
+    Poisson,
 }
 
 /// One of several scenarios in a file (`scenarios: NAME: { users, load, start }`).

@@ -72,7 +72,7 @@ fn unknown_keys_far_from_any_list_the_allowed_ones() {
         e.help.as_deref(),
         Some(
             "expected one of `users`, `spawn_rate`, `duration`, `iterations`, `stop_timeout`, \
-             `rate`, `stages`, `max_users`, `pre_allocated_users` or `on_max_users`"
+             `rate`, `stages`, `max_users`, `pre_allocated_users`, `on_max_users` or `arrivals`"
         )
     );
     let e = error(&format!("{TASK}colour: red\n"), "unknown key `colour`");

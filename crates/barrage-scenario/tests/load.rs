@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use barrage_scenario::{parse, parse_stage, OnMaxUsers};
+use barrage_scenario::{parse, parse_stage, Arrivals, OnMaxUsers};
 use common::{error, source};
 
 const TASK: &str = "tasks: { t: [ { get: / } ] }\n";
@@ -25,6 +25,32 @@ fn an_arrival_rate_with_stages_and_pool_settings() {
     assert_eq!(l.pre_allocated_users.as_ref().unwrap().value, 5);
     assert_eq!(l.on_max_users.as_ref().unwrap().value, OnMaxUsers::Drop);
     assert!(l.is_open());
+    assert_eq!(l.arrivals, None);
+}
+
+#[test]
+fn arrivals_are_even_or_poisson_and_only_with_a_rate() {
+    for (written, arrivals) in [("poisson", Arrivals::Poisson), ("even", Arrivals::Even)] {
+        let text = format!("{TASK}load:\n  rate: 10\n  arrivals: {written}\n");
+        let (s, _) = parse(&source(&text)).unwrap();
+        assert_eq!(s.load.arrivals.as_ref().unwrap().value, arrivals);
+    }
+    let e = error(
+        &format!("{TASK}load:\n  rate: 10\n  arrivals: random\n"),
+        "`random` is not a choice for `arrivals`",
+    );
+    assert_eq!((e.line, e.col), (4, 13));
+    let help = e.help.unwrap();
+    assert!(
+        help.contains("`even`") && help.contains("`poisson`"),
+        "{help}"
+    );
+    let e = error(
+        &format!("{TASK}load:\n  users: 3\n  arrivals: poisson\n"),
+        "`arrivals` applies only to an arrival rate",
+    );
+    assert_eq!((e.line, e.col), (4, 3));
+    assert!(e.help.unwrap().contains("rate: N"));
 }
 
 #[test]

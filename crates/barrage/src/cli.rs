@@ -167,6 +167,10 @@ pub struct RunArgs {
     /// Open model: most users running scheduled iterations at once.
     #[arg(long, env = "BARRAGE_MAX_USERS")]
     pub max_users: Option<u64>,
+    /// Open model: how scheduled starts are spaced, `even` (as k6) or `poisson` (bursty,
+    /// like many independent clients); overrides `load.arrivals`.
+    #[arg(long, value_enum, env = "BARRAGE_ARRIVALS")]
+    pub arrivals: Option<ArrivalsArg>,
     /// Leave the ramp-up out of the statistics (reset them once it is over), as Locust.
     #[arg(long)]
     pub reset_stats: bool,
@@ -377,6 +381,15 @@ pub enum CapacityModel {
 pub enum ArrivalsArg {
     Even,
     Poisson,
+}
+
+impl From<ArrivalsArg> for barrage_engine::load::Arrivals {
+    fn from(a: ArrivalsArg) -> Self {
+        match a {
+            ArrivalsArg::Even => barrage_engine::load::Arrivals::Even,
+            ArrivalsArg::Poisson => barrage_engine::load::Arrivals::Poisson,
+        }
+    }
 }
 
 /// `5%` or `0.05`: a fraction more than 0 and less than 1.

@@ -190,7 +190,7 @@ pub(crate) fn overrides(args: &RunArgs) -> LoadOverrides {
         }),
         max_users: args.max_users,
         pre_allocated_users: None,
-        arrivals: None,
+        arrivals: args.arrivals.map(Into::into),
     }
 }
 

@@ -15,8 +15,8 @@ use std::time::Duration;
 use barrage_scenario::{Load, OnMaxUsers};
 
 use crate::load::{
-    ConstantArrivalRate, ConstantUsers, LoadModel, PoolSpec, RampingArrivalRate, RampingUsers,
-    Stage,
+    Arrivals, ConstantArrivalRate, ConstantUsers, LoadModel, PoolSpec, RampingArrivalRate,
+    RampingUsers, Stage,
 };
 
 /// The load a front end asks for instead of the file's (`None`: the file's value).
@@ -31,7 +31,7 @@ pub struct LoadOverrides {
     pub max_users: Option<u64>,
     pub pre_allocated_users: Option<u64>,
     /// Open model: how scheduled starts are spaced (`load.arrivals`).
-    pub arrivals: Option<crate::load::Arrivals>,
+    pub arrivals: Option<Arrivals>,
 }
 
 /// Overrides that cannot apply. The messages name the command line's flags, which is where
@@ -61,6 +61,11 @@ pub enum OverrideError {
     MaxUsersWithoutRate,
     #[error("--max-users must be at least 1")]
     MaxUsers,
+    #[error(
+        "--arrivals applies only to an arrival rate: add --rate (or `rate` in the file), or \
+         leave --arrivals out"
+    )]
+    ArrivalsWithoutRate,
 }
 
 impl LoadOverrides {
@@ -82,6 +87,7 @@ struct Values {
     max_users: Option<u64>,
     pre_allocated_users: Option<u64>,
     drop_when_busy: bool,
+    arrivals: Arrivals,
 }
 
 impl Values {
@@ -106,6 +112,10 @@ impl Values {
                 .on_max_users
                 .as_ref()
                 .is_some_and(|o| o.value == OnMaxUsers::Drop),
+            arrivals: match load.arrivals.as_ref().map(|a| a.value) {
+                Some(barrage_scenario::Arrivals::Poisson) => Arrivals::Poisson,
+                Some(barrage_scenario::Arrivals::Even) | None => Arrivals::Even,
+            },
         }
     }
 
@@ -131,6 +141,7 @@ impl Values {
             self.max_users = None;
             self.pre_allocated_users = None;
             self.drop_when_busy = false;
+            self.arrivals = Arrivals::Even;
         }
         if let Some(users) = o.users {
             if users == 0 || users > 10_000_000 {
@@ -171,6 +182,12 @@ impl Values {
         if let Some(p) = o.pre_allocated_users {
             self.pre_allocated_users = Some(p);
         }
+        if let Some(a) = o.arrivals {
+            if self.rate.is_none() {
+                return Err(OverrideError::ArrivalsWithoutRate);
+            }
+            self.arrivals = a;
+        }
         Ok(())
     }
 
@@ -196,12 +213,14 @@ impl Values {
                         rate,
                         duration: self.duration,
                         pool,
+                        arrivals: self.arrivals,
                     })
                 } else {
                     LoadModel::RampingArrivalRate(RampingArrivalRate {
                         rate,
                         stages: self.stages,
                         pool,
+                        arrivals: self.arrivals,
                     })
                 }
             }
@@ -267,6 +286,69 @@ mod tests {
             panic!("-u makes a closed model");
         };
         assert_eq!(m.users, 3);
+    }
+
+    #[test]
+    fn arrivals_come_from_the_file_or_the_override_and_need_a_rate() {
+        let poisson_file = Load {
+            rate: spanned(50.0),
+            arrivals: spanned(barrage_scenario::Arrivals::Poisson),
+            ..Load::default()
+        };
+        let arrivals_of = |load: &Load, o: &LoadOverrides| match load_model(load, o) {
+            Ok(LoadModel::ConstantArrivalRate(m)) => m.arrivals,
+            other => panic!("an open model, not {other:?}"),
+        };
+        assert_eq!(
+            arrivals_of(&poisson_file, &LoadOverrides::default()),
+            Arrivals::Poisson
+        );
+        let even = LoadOverrides {
+            arrivals: Some(Arrivals::Even),
+            ..LoadOverrides::default()
+        };
+        assert_eq!(arrivals_of(&poisson_file, &even), Arrivals::Even);
+        let poisson_rate = LoadOverrides {
+            rate: Some(10.0),
+            arrivals: Some(Arrivals::Poisson),
+            ..LoadOverrides::default()
+        };
+        assert_eq!(
+            arrivals_of(&Load::default(), &poisson_rate),
+            Arrivals::Poisson
+        );
+        let LoadModel::RampingArrivalRate(m) = load_model(
+            &Load::default(),
+            &LoadOverrides {
+                stages: Some(vec![Stage {
+                    duration: Duration::from_secs(5),
+                    target: 20.0,
+                }]),
+                ..poisson_rate.clone()
+            },
+        )
+        .unwrap() else {
+            panic!("--rate with --stages ramps the rate");
+        };
+        assert_eq!(m.arrivals, Arrivals::Poisson);
+
+        let poisson_only = LoadOverrides {
+            arrivals: Some(Arrivals::Poisson),
+            ..LoadOverrides::default()
+        };
+        assert_eq!(
+            load_model(&Load::default(), &poisson_only),
+            Err(OverrideError::ArrivalsWithoutRate)
+        );
+        // Turning the file's open model into a closed one leaves its spacing behind.
+        let users = LoadOverrides {
+            users: Some(2),
+            ..LoadOverrides::default()
+        };
+        assert!(matches!(
+            load_model(&poisson_file, &users),
+            Ok(LoadModel::ConstantUsers(_))
+        ));
     }
 
     #[test]

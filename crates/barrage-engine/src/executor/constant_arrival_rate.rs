@@ -1,15 +1,16 @@
 //! Constant arrival rate: iteration `k` (0-based, over all workers) is meant to start at
 //! `k / rate` seconds after the scenario's start, whatever happened before it, and runs on
-//! the segment that owns `k`. The schedule is pure arithmetic, so it cannot drift.
+//! the segment that owns `k`. The schedule is pure arithmetic, so it cannot drift. With
+//! Poisson arrivals the `k` are a Poisson process's positions instead (`spacing.rs`), and
+//! the same division turns them into times.
 
 use std::time::Duration;
 
 use barrage_metrics::LoadInfo;
 
-use super::arrivals;
-use super::{secs, Executor, ExecutorRun, LocalFuture, Steer};
+use super::spacing::{self, Arrivals, Positions};
+use super::{arrivals, secs, Executor, ExecutorRun, LocalFuture, Steer};
 pub use crate::load::ConstantArrivalRate;
-use crate::segment::Segment;
 
 impl Executor for ConstantArrivalRate {
     fn describe(&self) -> String {
@@ -17,7 +18,11 @@ impl Executor for ConstantArrivalRate {
             Some(d) => format!("{} iterations/s for {}", self.rate, secs(d)),
             None => format!("{} iterations/s until Ctrl-C", self.rate),
         };
-        format!("{shape}, {}", self.pool.describe())
+        format!(
+            "{shape}{}, {}",
+            arrivals_text(self.arrivals),
+            self.pool.describe()
+        )
     }
 
     fn max_users(&self) -> u64 {
@@ -54,27 +59,41 @@ impl Executor for ConstantArrivalRate {
         let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
             return Box::pin(async {});
         };
-        let planned = Box::new(offsets(self.rate, self.duration, segment));
+        let positions = spacing::positions(self.arrivals, segment);
+        let planned = Box::new(offsets(self.rate, self.duration, positions));
         Box::pin(arrivals::run(
             planned,
             segment,
             self.pool,
             self.duration,
-            |rate, length, segment| Box::new(self::offsets(rate, length, segment)),
+            arrivals::Schedule {
+                constant: |rate, length, positions| {
+                    Box::new(self::offsets(rate, length, positions))
+                },
+                arrivals: self.arrivals,
+            },
             r,
         ))
     }
 }
 
-/// This segment's intended start offsets, in order. Unbounded when `duration` is `None`.
+/// `, Poisson arrivals` (nothing for the default, even spacing): the descriptions' clause.
+pub(crate) fn arrivals_text(arrivals: Arrivals) -> &'static str {
+    match arrivals {
+        Arrivals::Even => "",
+        Arrivals::Poisson => ", Poisson arrivals",
+    }
+}
+
+/// The intended start offsets of a segment whose start positions (`spacing.rs`) are
+/// `positions`, in order. Unbounded when `duration` is `None`.
 pub fn offsets(
     rate: f64,
     duration: Option<Duration>,
-    segment: Segment,
+    positions: Positions,
 ) -> impl Iterator<Item = Duration> {
-    segment
-        .numbers_from(0)
-        .map(move |k| k as f64 / rate)
+    positions
+        .map(move |k| k / rate)
         .take_while(move |&t| {
             rate > 0.0 && t.is_finite() && duration.is_none_or(|d| t < d.as_secs_f64())
         })
@@ -85,6 +104,11 @@ pub fn offsets(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segment::Segment;
+
+    fn even(segment: Segment) -> Positions {
+        spacing::positions(Arrivals::Even, segment)
+    }
 
     #[test]
     fn rate_times_duration_iterations_split_over_workers() {
@@ -94,16 +118,83 @@ mod tests {
             .collect::<Vec<_>>()
             .try_into()
             .unwrap();
-        let w0: Vec<_> = offsets(1000.0, d, s0).collect();
-        let w1: Vec<_> = offsets(1000.0, d, s1).collect();
+        let w0: Vec<_> = offsets(1000.0, d, even(s0)).collect();
+        let w1: Vec<_> = offsets(1000.0, d, even(s1)).collect();
         assert_eq!(w0.len() + w1.len(), 10_000);
         assert_eq!(w0[1], Duration::from_millis(2));
         assert_eq!(w1[0], Duration::from_millis(1));
         assert!(w1.last().unwrap() < &Duration::from_secs(10));
-        assert_eq!(offsets(0.0, d, Segment::WHOLE).count(), 0);
+        assert_eq!(offsets(0.0, d, even(Segment::WHOLE)).count(), 0);
         assert_eq!(
-            offsets(3.0, None, Segment::WHOLE).take(4).last(),
+            offsets(3.0, None, even(Segment::WHOLE)).take(4).last(),
             Some(Duration::from_secs(1))
+        );
+    }
+
+    /// Counts per second of a schedule `secs` long: (mean, index of dispersion).
+    fn per_second(offsets: impl Iterator<Item = Duration>, secs: usize) -> (f64, f64) {
+        let mut counts = vec![0u64; secs];
+        for o in offsets {
+            counts[o.as_secs() as usize] += 1;
+        }
+        let n = secs as f64;
+        let mean = counts.iter().sum::<u64>() as f64 / n;
+        let var = counts
+            .iter()
+            .map(|&c| (c as f64 - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        (mean, var / mean)
+    }
+
+    #[test]
+    fn poisson_starts_have_the_rate_and_vary_as_poisson_counts() {
+        let d = Some(Duration::from_secs(400));
+        let rate = 200.0;
+        let poisson = offsets(
+            rate,
+            d,
+            spacing::seeded(Arrivals::Poisson, Segment::WHOLE, 11),
+        );
+        let starts: Vec<f64> = poisson.map(|o| o.as_secs_f64()).collect();
+        // 80,000 expected; a Poisson count's standard deviation is under 300.
+        assert!(
+            (starts.len() as f64 - 80_000.0).abs() < 1_200.0,
+            "{}",
+            starts.len()
+        );
+        let gaps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt();
+        assert!((mean * rate - 1.0).abs() < 0.02, "mean gap {mean}");
+        assert!(
+            (sd / mean - 1.0).abs() < 0.03,
+            "coefficient of variation {}",
+            sd / mean
+        );
+
+        // Per-second counts: variance equal to the mean (index of dispersion 1; its
+        // standard error over 400 seconds is 0.07), where even starts give exactly `rate`.
+        let seeded = |seed| spacing::seeded(Arrivals::Poisson, Segment::WHOLE, seed);
+        let (mean, dispersion) = per_second(offsets(rate, d, seeded(11)), 400);
+        assert!((mean - rate).abs() < 3.0, "{mean}");
+        assert!(
+            (dispersion - 1.0).abs() < 0.25,
+            "index of dispersion {dispersion}"
+        );
+        let (mean, dispersion) = per_second(offsets(rate, d, even(Segment::WHOLE)), 400);
+        assert_eq!((mean, dispersion), (rate, 0.0));
+
+        // Split over three workers, each drawing its own process: together, the same law.
+        let split = Segment::WHOLE
+            .split(3)
+            .enumerate()
+            .flat_map(|(i, s)| offsets(rate, d, spacing::seeded(Arrivals::Poisson, s, i as u64)));
+        let (mean, dispersion) = per_second(split, 400);
+        assert!((mean - rate).abs() < 3.0, "{mean}");
+        assert!(
+            (dispersion - 1.0).abs() < 0.25,
+            "index of dispersion {dispersion}"
         );
     }
 }

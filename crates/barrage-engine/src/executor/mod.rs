@@ -18,6 +18,7 @@ pub mod constant_arrival_rate;
 pub mod constant_users;
 pub mod ramping_arrival_rate;
 pub mod ramping_users;
+pub mod spacing;
 
 use std::cell::Cell;
 use std::future::Future;

@@ -2,23 +2,27 @@
 //! (0-based, over all workers) starts when the number of iterations the rate has called
 //! for, `N(t) = ∫ rate`, reaches `k`. Within a stage `N` is quadratic in time, so each start
 //! time is the root of a quadratic: exact, computed once per iteration, never a sleep loop.
+//! With Poisson arrivals the `k` are a unit-rate Poisson process's positions
+//! (`spacing.rs`), and the same inversion rescales them into a Poisson process that
+//! follows the ramp.
 
 use std::time::Duration;
 
 use barrage_metrics::LoadInfo;
 
-use super::arrivals;
-use super::{stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
+use super::constant_arrival_rate::arrivals_text;
+use super::spacing::{self, Positions};
+use super::{arrivals, stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
 pub use crate::load::RampingArrivalRate;
 use crate::plan::Stage;
-use crate::segment::Segment;
 
 impl Executor for RampingArrivalRate {
     fn describe(&self) -> String {
         format!(
-            "iterations/s from {} {}, {}",
+            "iterations/s from {} {}{}, {}",
             self.rate,
             stages_text(&self.stages),
+            arrivals_text(self.arrivals),
             self.pool.describe()
         )
     }
@@ -57,30 +61,36 @@ impl Executor for RampingArrivalRate {
         let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
             return Box::pin(async {});
         };
-        let offsets = Box::new(offsets(self.rate, self.stages.clone(), segment));
+        let positions = spacing::positions(self.arrivals, segment);
+        let offsets = Box::new(offsets(self.rate, self.stages.clone(), positions));
         Box::pin(arrivals::run(
             offsets,
             segment,
             self.pool,
             self.length(),
-            |rate, length, segment| {
-                Box::new(super::constant_arrival_rate::offsets(rate, length, segment))
+            arrivals::Schedule {
+                constant: |rate, length, positions| {
+                    Box::new(super::constant_arrival_rate::offsets(
+                        rate, length, positions,
+                    ))
+                },
+                arrivals: self.arrivals,
             },
             r,
         ))
     }
 }
 
-/// This segment's intended start offsets, in order, ending with the last stage.
+/// The intended start offsets of a segment whose start positions (`spacing.rs`) are
+/// `positions`, in order, ending with the last stage.
 pub fn offsets(
     start_rate: f64,
     stages: Vec<Stage>,
-    segment: Segment,
+    positions: Positions,
 ) -> impl Iterator<Item = Duration> {
     let mut schedule = Schedule::new(start_rate, stages);
-    segment
-        .numbers_from(0)
-        .map_while(move |k| schedule.time_of(k as f64))
+    positions
+        .map_while(move |k| schedule.time_of(k))
         .map(Duration::from_secs_f64)
 }
 
@@ -144,6 +154,12 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::Arrivals;
+    use crate::segment::Segment;
+
+    fn even(segment: Segment) -> Positions {
+        spacing::positions(Arrivals::Even, segment)
+    }
 
     fn stage(secs: u64, target: f64) -> Stage {
         Stage {
@@ -156,7 +172,7 @@ mod tests {
     fn counts_follow_the_area_under_the_rate() {
         // 0 -> 100/s over 10 s (500 iterations), hold 100/s for 5 s (500), 100 -> 0 in 10 s (500).
         let stages = vec![stage(10, 100.0), stage(5, 100.0), stage(10, 0.0)];
-        let all: Vec<f64> = offsets(0.0, stages.clone(), Segment::WHOLE)
+        let all: Vec<f64> = offsets(0.0, stages.clone(), even(Segment::WHOLE))
             .map(|d| d.as_secs_f64())
             .collect();
         assert_eq!(all.len(), 1500);
@@ -167,23 +183,58 @@ mod tests {
         assert!(all.windows(2).all(|w| w[0] <= w[1]));
         let split: usize = Segment::WHOLE
             .split(3)
-            .map(|w| offsets(0.0, stages.clone(), w).count())
+            .map(|w| offsets(0.0, stages.clone(), even(w)).count())
             .sum();
         assert_eq!(split, 1500);
     }
 
     #[test]
     fn a_constant_stage_matches_the_constant_schedule() {
-        let ramp: Vec<_> = offsets(50.0, vec![stage(2, 50.0)], Segment::WHOLE).collect();
+        let ramp: Vec<_> = offsets(50.0, vec![stage(2, 50.0)], even(Segment::WHOLE)).collect();
         let constant: Vec<_> = super::super::constant_arrival_rate::offsets(
             50.0,
             Some(Duration::from_secs(2)),
-            Segment::WHOLE,
+            even(Segment::WHOLE),
         )
         .collect();
         assert_eq!(ramp.len(), constant.len());
         for (a, b) in ramp.iter().zip(&constant) {
             assert!(a.abs_diff(*b) < Duration::from_nanos(10));
+        }
+    }
+
+    #[test]
+    fn poisson_starts_follow_the_ramp() {
+        // 0 -> 200/s over 20 s: 2,000 expected, of which a quarter in the first half (the
+        // area under the ramp), and in every second `N(s+1) - N(s)` = 5·(2s+1).
+        let runs = 40;
+        let mut per_second = [0u64; 20];
+        let mut total = 0usize;
+        for seed in 0..runs {
+            let starts: Vec<f64> = offsets(
+                0.0,
+                vec![stage(20, 200.0)],
+                spacing::seeded(Arrivals::Poisson, Segment::WHOLE, seed),
+            )
+            .map(|d| d.as_secs_f64())
+            .collect();
+            assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+            total += starts.len();
+            for t in starts {
+                per_second[t as usize] += 1;
+            }
+        }
+        // 80,000 expected over the runs (Poisson standard deviation 283).
+        assert!((total as f64 - 80_000.0).abs() < 1_200.0, "{total}");
+        let first_half: u64 = per_second[..10].iter().sum();
+        assert!((first_half as f64 - 20_000.0).abs() < 600.0, "{first_half}");
+        for (s, &n) in per_second.iter().enumerate() {
+            let expected = runs as f64 * 5.0 * (2 * s + 1) as f64;
+            // Five standard deviations of a Poisson count.
+            assert!(
+                (n as f64 - expected).abs() < 5.0 * expected.sqrt(),
+                "second {s}: {n}, expected {expected}"
+            );
         }
     }
 }

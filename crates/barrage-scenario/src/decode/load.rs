@@ -11,7 +11,7 @@ use super::value::{self, fields, map, mismatch, text};
 use super::{time, users, Ctx};
 use crate::duration::{parse_duration, DurationError};
 use crate::keys;
-use crate::model::{Load, OnMaxUsers, ScenarioDef, Span, Spanned, Stage};
+use crate::model::{Arrivals, Load, OnMaxUsers, ScenarioDef, Span, Spanned, Stage};
 use crate::node::{Kind, Node};
 
 pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
@@ -70,6 +70,7 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
                     value::u64_at_least(ctx, value, "a whole number of at least 0", 0);
             }
             "on_max_users" => load.on_max_users = on_max_users(ctx, value),
+            "arrivals" => load.arrivals = arrivals(ctx, value),
             // `fields` yields only the names listed in `keys::LOAD`.
             _ => {}
         }
@@ -87,7 +88,12 @@ pub(super) fn load(ctx: &mut Ctx, node: &Node) -> Load {
             }
         }
     } else {
-        for key in ["max_users", "pre_allocated_users", "on_max_users"] {
+        for key in [
+            "max_users",
+            "pre_allocated_users",
+            "on_max_users",
+            "arrivals",
+        ] {
             if let Some(span) = span_of(key) {
                 ctx.error_help(
                     span,
@@ -150,6 +156,24 @@ fn on_max_users(ctx: &mut Ctx, node: &Node) -> Option<Spanned<OnMaxUsers>> {
                 format!("`{other}` is not a choice for `on_max_users`"),
                 "`wait` (the iteration waits for a free user; the wait counts in its response \
                  times) or `drop` (it is counted as dropped)",
+            );
+            None
+        }
+    }
+}
+
+fn arrivals(ctx: &mut Ctx, node: &Node) -> Option<Spanned<Arrivals>> {
+    let written = text(ctx, node, "`even` or `poisson`")?;
+    match written.value.as_str() {
+        "even" => Some(Spanned::new(Arrivals::Even, written.span)),
+        "poisson" => Some(Spanned::new(Arrivals::Poisson, written.span)),
+        other => {
+            ctx.error_help(
+                written.span,
+                format!("`{other}` is not a choice for `arrivals`"),
+                "`even` (starts `1 / rate` apart; the default) or `poisson` (independent, \
+                 exponentially distributed gaps with the same mean: bursty, like many \
+                 independent clients)",
             );
             None
         }
