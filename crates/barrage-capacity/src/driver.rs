@@ -58,6 +58,8 @@ pub struct DriverSettings {
     /// Some objective is a percentile over several endpoints: the judged part's histograms
     /// are fetched from the session (a result so far) to decide it.
     pub needs_histograms: bool,
+    /// Arrivals are a Poisson process (see [`StepFigures::poisson`]).
+    pub poisson: bool,
 }
 
 /// Called with each step as it is judged (the front end prints a line).
@@ -257,6 +259,7 @@ impl Driver {
                 judged_from_s: from,
                 judged_to_s: to,
                 schedule_matters: live.schedule_matters,
+                poisson: self.settings.poisson,
                 server_cpu_percent,
                 histograms: histograms.as_ref(),
             },

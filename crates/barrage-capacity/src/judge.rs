@@ -44,6 +44,9 @@ pub struct StepFigures<'a> {
     pub judged_to_s: f64,
     /// The run has a schedule whose lateness matters (the open model).
     pub schedule_matters: bool,
+    /// Arrivals are a Poisson process: the count started in a step varies by about its
+    /// square root, which the achieved-rate check allows three times over.
+    pub poisson: bool,
     /// The monitored server's CPU over the judged part, if any process is monitored.
     pub server_cpu_percent: Option<f64>,
     /// Histograms of the judged part (a result so far), for percentile objectives over
@@ -106,7 +109,13 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
             // A step's edges cut the schedule at arbitrary points: one iteration short is
             // on schedule.
             let expected = f.level * span;
-            iterations_per_second < ACHIEVED_SHARE * f.level && expected - iterations as f64 > 1.0
+            let allowed = if f.poisson {
+                3.0 * expected.sqrt()
+            } else {
+                1.0
+            };
+            iterations_per_second < ACHIEVED_SHARE * f.level
+                && expected - iterations as f64 > allowed
         }
         SearchModel::Users => false,
     };
@@ -289,6 +298,7 @@ mod tests {
             judged_from_s: 4.0,
             judged_to_s: 7.0,
             schedule_matters: true,
+            poisson: false,
             server_cpu_percent: None,
             histograms: None,
         }

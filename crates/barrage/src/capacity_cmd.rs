@@ -268,6 +268,7 @@ pub(crate) async fn search(
             drain_s,
             objectives,
             needs_histograms,
+            poisson: settings_doc.arrivals == "poisson",
         },
         session.control(),
         Box::new(move |step| eprintln!("{prefix}{}", step_line(step, unit))),
