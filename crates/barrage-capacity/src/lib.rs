@@ -17,8 +17,11 @@
 //! result file holds the whole search on one time axis (its timeline says when each step
 //! began) and Ctrl-C stops it like any run. The search ([`search`]) and the statistics
 //! ([`stats`]) are plain functions of what was measured, tested without a network;
-//! [`queue`] holds the reference queue models the end-to-end tests compare against.
+//! [`driver`] runs a search over a session (second by second, as a sink) and [`judge`]
+//! decides each step; [`queue`] holds the reference queue models the end-to-end tests compare against.
 
+pub mod driver;
+pub mod judge;
 pub mod queue;
 pub mod search;
 pub mod stats;

@@ -259,13 +259,47 @@ pub(crate) async fn run_session(
     extra: Vec<Box<dyn Sink>>,
     started: impl FnOnce(Control),
 ) -> Result<Outcome, u8> {
+    let items = loaded.thresholds(run.from_file, &run.common.outputs.thresholds)?;
+    let common = run.common;
+    let (session, export_sinks) = start_session(loaded, run, items)?;
+    let view = ViewOptions {
+        color: stderr_color(),
+    };
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(LiveTable::new(
+            Box::new(std::io::stderr()),
+            view,
+            !common.only_summary,
+        )),
+        Box::new(Summary::new(Box::new(std::io::stderr()), view)),
+    ];
+    sinks.extend(common.outputs.sinks(common.json.clone()));
+    sinks.extend(extra);
+    // Last: at the end the Prometheus sink may wait for a final scrape and the OTLP sink
+    // for its last push; the files and the web UI must not wait behind them.
+    sinks.extend(export_sinks);
+    started(session.control());
+    let steering = crate::terminal::steer(session.control());
+    let outcome = session.run(sinks).await;
+    drop(steering);
+    Ok(outcome)
+}
+
+/// Starts the session of a loaded scenario with `thresholds`, the monitoring and exports
+/// the flags ask for, and says on stderr what runs against what. Returns the session and
+/// the export sinks (to be handed to it last). Shared by [`run_session`] and `capacity`.
+/// `Err` is the exit code of a run that could not start.
+pub(crate) fn start_session(
+    loaded: Loaded,
+    run: &Run<'_>,
+    items: Vec<thresholds::Item>,
+) -> Result<(Session, Vec<Box<dyn Sink>>), u8> {
     let Run {
         common,
         stop_timeout,
         reset_stats,
         from_file,
     } = *run;
-    let items = loaded.thresholds(from_file, &common.outputs.thresholds)?;
     // `--no-redact` (compiled in: the plan has no rules) keeps secrets in every file and
     // report: the engine's samples, the endpoint names, the command line and the target.
     let Loaded { file, plan, .. } = loaded;
@@ -336,27 +370,7 @@ pub(crate) async fn run_session(
     for line in export_lines {
         eprintln!("{line}");
     }
-    let view = ViewOptions {
-        color: stderr_color(),
-    };
-    let mut sinks: Vec<Box<dyn Sink>> = vec![
-        Box::new(LiveTable::new(
-            Box::new(std::io::stderr()),
-            view,
-            !common.only_summary,
-        )),
-        Box::new(Summary::new(Box::new(std::io::stderr()), view)),
-    ];
-    sinks.extend(common.outputs.sinks(common.json.clone()));
-    sinks.extend(extra);
-    // Last: at the end the Prometheus sink may wait for a final scrape and the OTLP sink
-    // for its last push; the files and the web UI must not wait behind them.
-    sinks.extend(export_sinks);
-    started(session.control());
-    let steering = crate::terminal::steer(session.control());
-    let outcome = session.run(sinks).await;
-    drop(steering);
-    Ok(outcome)
+    Ok((session, export_sinks))
 }
 
 /// The plan's target as the result file shows it (redacted unless `--no-redact`).

@@ -3,6 +3,7 @@
 //! crate only picks the sinks and the front end's keys and signals.
 
 mod capacity_cmd;
+mod capacity_gates;
 mod cli;
 mod commands;
 mod compare_cmd;
