@@ -356,14 +356,39 @@
     return parts.length ? parts.join(', ') : entry.command;
   }
 
-  function capacityOf(entry) {
+  // The sweep's model: every configuration's search has the same settings, so the first
+  // that ran says it. With `--model users` configurations are compared by users, as the
+  // terminal's table does.
+  function sweepByUsers(entries) {
+    const ran = entries.find((x) => x.capacity && x.capacity.settings);
+    return Boolean(ran) && ran.capacity.settings.model === 'users';
+  }
+
+  // The figure a configuration is compared by; none when its entry has an error (a service
+  // that exited during its search: its figures describe a service that went away).
+  function capacityOf(entry, byUsers) {
     const c = entry.capacity;
-    return c && c.rps !== null && c.rps !== undefined ? c.rps : null;
+    if (!c || entry.error) {
+      return null;
+    }
+    const x = byUsers ? c.users : c.rps;
+    return x !== null && x !== undefined ? x : null;
+  }
+
+  function sweepCapacityText(c, byUsers) {
+    if (!byUsers) {
+      return capacityText(c);
+    }
+    if (c.users === null || c.users === undefined) {
+      return 'none';
+    }
+    return `${c.status === 'at_least' ? 'at least ' : ''}${fmt(c.users, 0)} users`;
   }
 
   // The bar chart of the capacity per configuration: x is the configuration's position,
   // labelled with its values.
-  function sweepChart(node, entries) {
+  function sweepChart(node, entries, byUsers) {
+    const unit = byUsers ? 'users' : 'requests/s';
     const labels = entries.map(configLabel);
     const xs = entries.map((_, i) => i);
     return new uPlot({
@@ -372,14 +397,14 @@
       scales: { x: { time: false, range: () => [-0.5, entries.length - 0.5] }, y: { range: (u, lo, hi) => [0, (hi || 1) * 1.1] } },
       axes: [
         { label: 'configuration', splits: () => xs, values: (u, ticks) => ticks.map((t) => labels[t] || '') },
-        { label: 'capacity, requests/s', size: 70 },
+        { label: `capacity, ${unit}`, size: 70 },
       ],
       series: [
         { label: 'configuration', value: (u, v) => (v === null || v === undefined ? '-' : labels[v]) },
-        { label: 'capacity requests/s', stroke: P99, fill: 'rgba(9, 105, 218, 0.35)', width: 1, paths: uPlot.paths.bars({ size: [0.6, 120] }), points: { show: false } },
+        { label: `capacity ${unit}`, stroke: P99, fill: 'rgba(9, 105, 218, 0.35)', width: 1, paths: uPlot.paths.bars({ size: [0.6, 120] }), points: { show: false } },
       ],
       legend: { live: true },
-    }, [xs, entries.map(capacityOf)], node);
+    }, [xs, entries.map((x) => capacityOf(x, byUsers))], node);
   }
 
   function drawSweep(doc) {
@@ -389,7 +414,8 @@
     $('sweep-serve').textContent = doc.serve;
     $('tool-version').textContent = doc.tool_version;
     $('sweep-interrupted').hidden = !doc.interrupted;
-    const first = entries.findIndex((x) => capacityOf(x) !== null);
+    const byUsers = sweepByUsers(entries);
+    const first = entries.findIndex((x) => capacityOf(x, byUsers) !== null);
     $('sweep-scaling-note').textContent = first < 0
       ? 'No configuration found a capacity, so there is no scaling to show.'
       : `Scaling: each capacity divided by that of ${configLabel(entries[first])}${first > 0 ? ' (the first configuration that found one)' : ' (the first configuration)'}.`;
@@ -399,13 +425,13 @@
     const blocks = [];
     entries.forEach((x, i) => {
       const c = x.capacity;
-      const rps = capacityOf(x);
-      const ratio = rps !== null && first >= 0 ? rps / capacityOf(entries[first]) : null;
+      const measured = capacityOf(x, byUsers);
+      const ratio = measured !== null && first >= 0 ? measured / capacityOf(entries[first], byUsers) : null;
       const tr = body.appendChild(el('tr', { 'data-config': String(i), 'data-status': c ? c.status : 'error' }));
       const cell = (col, value, text) => tr.appendChild(el('td', { 'data-col': col, 'data-value': JSON.stringify(value === undefined ? null : value) }, text));
       cell('values', x.values, configLabel(x));
       cell('command', x.command, x.command);
-      cell('rps', rps, c ? capacityText(c) : '-');
+      cell('capacity', measured, c ? sweepCapacityText(c, byUsers) : '-');
       cell('scaling', ratio, ratio === null ? '-' : `${fmt(ratio, 2)}x`);
       cell('bracket', c ? c.bracket : null, c ? bracketText(c) : '-');
       cell('status', c ? c.status : null, c ? statusWords(c.status) : 'did not run');
@@ -413,10 +439,10 @@
       cell('error', x.error || null, x.error || '');
       if (c) {
         const block = curves.appendChild(el('section', { class: 'capacity sweep-config', 'data-config': String(i) }));
-        blocks.push([block, c, `${configLabel(x)}: ${capacityText(c)}`]);
+        blocks.push([block, c, `${configLabel(x)}: ${sweepCapacityText(c, byUsers)}`]);
       }
     });
-    const chart = sweepChart($('chart-sweep'), entries);
+    const chart = sweepChart($('chart-sweep'), entries, byUsers);
     window.addEventListener('resize', () => chart.setSize({ width: chartWidth($('chart-sweep')), height: HEIGHT }));
     const drawnBlocks = blocks.map(([block, c, heading]) => draw(block, c, heading));
     window.barrageCapacity.sweep = { chart, blocks: drawnBlocks };

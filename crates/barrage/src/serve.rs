@@ -49,6 +49,11 @@ pub(crate) enum ServeError {
     NotLoopback { target: String },
     #[error("the scenario has no target: give -H http://127.0.0.1:PORT (where --serve listens)")]
     NoTarget,
+    #[error(
+        "something already answers on {authority} (a previous service still running, or \
+         another program): stop it first"
+    )]
+    PortTaken { authority: String },
     #[error("cannot open the service's log {}: {source}", path.display())]
     Log { path: PathBuf, source: io::Error },
     #[error("cannot start `sh -c {command}`: {source}")]
@@ -64,6 +69,21 @@ pub(crate) enum ServeError {
         log: PathBuf,
         tail: String,
     },
+    #[error(
+        "the service's command ended ({status}) before answering {url}: the service probably \
+         daemonized (went to the background), which takes it out of barrage's process group; \
+         run it in the foreground (nginx: `daemon off;`, gunicorn: no --daemon). The last \
+         lines of its log {}:\n{tail}",
+        log.display()
+    )]
+    Daemonized {
+        status: ExitStatus,
+        url: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("the service exited during the search: {status}; see {}", log.display())]
+    ExitedDuringSearch { status: ExitStatus, log: PathBuf },
     #[error(
         "the service did not answer {url} within {} s (last: {last}); raise --serve-timeout \
          if it starts slowly. The last lines of its log {}:\n{tail}",
@@ -129,6 +149,17 @@ impl ServeTarget {
 
     pub fn url(&self) -> String {
         format!("http://{}{}", self.authority, self.path)
+    }
+
+    /// Whether something accepts a connection on the target's port already. Asked before a
+    /// service starts: a readiness check would take the other program's answer for the new
+    /// service's, and the search would measure the wrong thing.
+    pub async fn answers(&self) -> bool {
+        let connect = tokio::net::TcpStream::connect(&self.authority);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), connect).await,
+            Ok(Ok(_))
+        )
     }
 
     /// One `GET`: `Ok` with the status line's code when an HTTP response starts, whatever
@@ -236,7 +267,6 @@ impl Service {
     }
 
     /// The process group (the `sh` process's id).
-    #[cfg(test)]
     pub fn pgid(&self) -> i32 {
         self.pgid.as_raw()
     }
@@ -274,6 +304,16 @@ impl Service {
         let deadline = Instant::now() + within;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // `sh` ending well before the service answers is a service that forked
+                // into the background and left its foreground process to exit.
+                if status.success() {
+                    return Err(ServeError::Daemonized {
+                        status,
+                        url: target.url(),
+                        log: self.log.clone(),
+                        tail: self.tail(),
+                    });
+                }
                 return Err(ServeError::Exited {
                     status,
                     url: target.url(),
@@ -295,6 +335,18 @@ impl Service {
                 });
             }
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// `Err` when the service's process (`sh`, or what it `exec`ed) has exited: asked after a
+    /// search, whose figures then describe a service that went away part-way.
+    pub fn check_running(&mut self) -> Result<(), ServeError> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Err(ServeError::ExitedDuringSearch {
+                status,
+                log: self.log.clone(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -323,27 +375,14 @@ impl Service {
             return Ok(());
         }
         self.stopped = true;
-        for (signal, grace) in [(Signal::SIGTERM, TERM_GRACE), (Signal::SIGKILL, KILL_GRACE)] {
-            // ESRCH: the group is already empty, which is the goal.
-            let _ = killpg(self.pgid, signal);
-            let deadline = Instant::now() + grace;
-            loop {
-                self.reap();
-                if !group_alive(self.pgid) {
-                    // Those that ended since the reap above are zombies now: reap them too
-                    // (including any handed to barrage when their parent in the group died).
-                    self.reap();
-                    return Ok(());
-                }
-                if Instant::now() >= deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
+        let pgid = self.pgid;
+        if end_group(pgid, || self.reap()) {
+            Ok(())
+        } else {
+            Err(ServeError::Lingering {
+                pgid: pgid.as_raw(),
+            })
         }
-        Err(ServeError::Lingering {
-            pgid: self.pgid.as_raw(),
-        })
     }
 
     /// Reaps the `sh` child, then any other ended process of the group handed to barrage
@@ -351,14 +390,51 @@ impl Service {
     fn reap(&mut self) {
         // An error means `sh` was already reaped by the group wait below.
         let _ = self.child.try_wait();
-        let group = Pid::from_raw(-self.pgid.as_raw());
+        reap_group(self.pgid);
+    }
+}
+
+/// SIGTERM to group `pgid`, up to 5 s for it to end, then SIGKILL and up to 2 s more,
+/// calling `reap` while waiting; `true` once no process of the group is left.
+fn end_group(pgid: Pid, mut reap: impl FnMut()) -> bool {
+    for (signal, grace) in [(Signal::SIGTERM, TERM_GRACE), (Signal::SIGKILL, KILL_GRACE)] {
+        // ESRCH: the group is already empty, which is the goal.
+        let _ = killpg(pgid, signal);
+        let deadline = Instant::now() + grace;
         loop {
-            match waitpid(group, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) | Err(_) => break,
-                Ok(_) => continue,
+            reap();
+            if !group_alive(pgid) {
+                // Those that ended since the reap above are zombies now: reap them too
+                // (including any handed to barrage when their parent in the group died).
+                reap();
+                return true;
             }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
+    false
+}
+
+/// Reaps every ended process of group `pgid` that is barrage's child.
+fn reap_group(pgid: Pid) {
+    let group = Pid::from_raw(-pgid.as_raw());
+    loop {
+        match waitpid(group, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Stops group `pgid` as [`Service::stop`] does, for a caller that has only the group's id
+/// (the sweep's SIGTERM handler, which runs beside the code that owns the [`Service`]);
+/// `false` when processes outlive SIGKILL.
+pub(crate) fn stop_group(pgid: i32) -> bool {
+    let pgid = Pid::from_raw(pgid);
+    end_group(pgid, || reap_group(pgid))
 }
 
 impl Drop for Service {
@@ -560,5 +636,79 @@ mod tests {
             assert!(group_alive(pgid));
         }
         assert!(!group_alive(pgid), "Drop did not stop the group");
+    }
+
+    #[test]
+    fn a_port_that_already_answers_is_seen() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = ServeTarget::from_url(&format!("http://127.0.0.1:{port}")).unwrap();
+        assert!(runtime().block_on(target.answers()));
+        // That a free port does not answer is what every other start relies on (a port
+        // freed here could be taken at once by a test running beside this one).
+        drop(listener);
+        let e = ServeError::PortTaken {
+            authority: target.authority.clone(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "something already answers on 127.0.0.1:{port} (a previous service still \
+                 running, or another program): stop it first"
+            )
+        );
+    }
+
+    #[test]
+    fn a_command_that_ends_well_before_answering_is_taken_for_a_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("svc.log");
+        // What a daemon does: the real work goes on in the background, the foreground ends 0.
+        let mut service = Service::start("(sleep 30 &); echo forked", &[], &log).unwrap();
+        let pgid = Pid::from_raw(service.pgid());
+        let target = ServeTarget::from_url(&format!("http://127.0.0.1:{}", free_port())).unwrap();
+        let e = runtime()
+            .block_on(service.wait_ready(&target, Duration::from_secs(10), &mut None))
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, ServeError::Daemonized { .. }), "{text}");
+        assert!(text.contains("probably daemonized"), "{text}");
+        assert!(text.contains("daemon off;"), "{text}");
+        assert!(text.contains("    forked"), "{text}");
+        service.stop().unwrap();
+        assert!(!group_alive(pgid));
+    }
+
+    #[test]
+    fn a_service_that_exits_after_answering_is_seen_after_the_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("svc.log");
+        let mut running = Service::start("sleep 30", &[], &log).unwrap();
+        let mut quits = Service::start("sleep 0.2; exit 4", &[], &log).unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        running.check_running().expect("sleep 30 still runs");
+        let e = quits.check_running().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the service exited during the search: exit status: 4; see {}",
+                log.display()
+            )
+        );
+        running.stop().unwrap();
+        quits.stop().unwrap();
+    }
+
+    #[test]
+    fn stop_group_ends_a_group_known_only_by_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("svc.log");
+        let mut service = Service::start("sleep 30 & sleep 30", &[], &log).unwrap();
+        let pgid = service.pgid();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(group_alive(Pid::from_raw(pgid)));
+        assert!(stop_group(pgid));
+        assert!(group_members(pgid).is_empty(), "{:?}", group_members(pgid));
+        service.stop().unwrap();
     }
 }

@@ -6,11 +6,14 @@
 //! configurations (pure, tested here); [`crate::serve`] starts, waits for and stops one
 //! service; [`crate::capacity_cmd::search`] runs one search; this module sequences them and
 //! reports. A configuration that cannot start is recorded and the sweep goes on (the others
-//! still say something); Ctrl-C ends the sweep with what was found.
+//! still say something); Ctrl-C ends the sweep with what was found; SIGTERM and SIGHUP
+//! stop the running service and end barrage at once.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 use barrage_engine::{CompileOptions, LoadOverrides};
 use barrage_metrics::capacity::SweepEntry;
@@ -29,6 +32,8 @@ pub(crate) enum SweepError {
     BadName { given: String, name: String },
     #[error("--vary {given:?}: a value is empty; list the values separated by commas, none empty (workers=1,2,4)")]
     EmptyValue { given: String },
+    #[error("--vary {given:?}: the value {value:?} is listed twice; list each value once")]
+    RepeatedValue { given: String, value: String },
     #[error("--vary {name}: given twice; list all its values in one --vary {name}=V1,V2,...")]
     Duplicate { name: String },
     #[error("--serve uses {{{name}}}, but no --vary {name}=... gives its values")]
@@ -73,6 +78,18 @@ impl Vary {
         if values.iter().any(String::is_empty) {
             return Err(SweepError::EmptyValue {
                 given: given.to_string(),
+            });
+        }
+        // Two equal values would be two equal configurations: the same search twice, into
+        // one log file.
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return Err(SweepError::RepeatedValue {
+                given: given.to_string(),
+                value: v.clone(),
             });
         }
         Ok(Vary {
@@ -175,20 +192,44 @@ impl Configuration {
     }
 
     /// The log file's name: `barrage-serve-workers=2.log`; characters a shell or another
-    /// system would trip on become `_` (`env:A=1 B=2` -> `env_A=1_B=2`).
-    pub fn log_name(&self) -> String {
-        let safe: String = self
-            .label()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '=' | '-' | '.' | ',') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        format!("barrage-serve-{safe}.log")
+    /// system would trip on become `_` (`env:A=1 B=2` -> `env_A=1_B=2`). `index` is the
+    /// configuration's place in the sweep (from 1), added as `+INDEX` when the name alone
+    /// could collide or be too long (see [`Self::needs_index`]).
+    pub fn log_name(&self, index: usize) -> String {
+        let mut safe: String = self.label().chars().map(safe_char).collect();
+        if !self.needs_index(&safe) {
+            return format!("barrage-serve-{safe}.log");
+        }
+        // `safe` is ASCII (every other character became `_`), so any cut is on a boundary.
+        safe.truncate(LOG_NAME_MAX);
+        format!("barrage-serve-{safe}+{index}.log")
+    }
+
+    /// Whether the log name needs the index to stay unique and short. Sanitizing is
+    /// one-to-one only while every value is made of characters it keeps and holds no `_`
+    /// (the separator a space and `env:`'s colon become): then the names, the same and in
+    /// the same order in every configuration, split the name back into its values. Past
+    /// [`LOG_NAME_MAX`] bytes the name is cut, which can make two equal. `+` is never kept by
+    /// sanitizing, so a name with the index never equals one without.
+    fn needs_index(&self, safe: &str) -> bool {
+        safe.len() > LOG_NAME_MAX
+            || self
+                .values
+                .iter()
+                .any(|(_, v)| v.chars().any(|c| c == '_' || safe_char(c) != c))
+    }
+}
+
+/// The most bytes of the configuration's label in its log's name: with `barrage-serve-`,
+/// `+INDEX` and `.log` it stays well under the usual 255-byte file-name limit.
+const LOG_NAME_MAX: usize = 200;
+
+/// A label's character as it goes into a file name.
+fn safe_char(c: char) -> char {
+    if c.is_ascii_alphanumeric() || matches!(c, '=' | '-' | '.' | ',') {
+        c
+    } else {
+        '_'
     }
 }
 
@@ -333,10 +374,11 @@ pub async fn run(args: CapacityArgs) -> u8 {
     // search reaches the search's own listener as well.
     let mut interrupts =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let running = stop_on_termination();
     for (i, config) in configs.iter().enumerate() {
         let label = config.label();
         let command = config.command(&serve);
-        let log = dir.join(config.log_name());
+        let log = dir.join(config.log_name(i + 1));
         eprintln!(
             "\n=== {label} ({} of {}): starting `{command}`, output in {}",
             i + 1,
@@ -356,12 +398,17 @@ pub async fn run(args: CapacityArgs) -> u8 {
             config,
             (&command, &log, &label),
             &mut interrupts,
+            &running,
         )
         .await;
         let stop_failed = ran.stop_error.is_some();
         match ran.outcome {
             Outcome::Searched(capacity) => entry.capacity = Some(*capacity),
             Outcome::NotStarted(e) => entry.error = Some(e),
+            Outcome::Died(capacity, e) => {
+                entry.capacity = Some(*capacity);
+                entry.error = Some(e);
+            }
             Outcome::SearchFailed(code) => {
                 entry.error = Some(format!("the search could not run (exit {code})"));
                 usage_error = code == exit::USAGE;
@@ -386,13 +433,96 @@ pub async fn run(args: CapacityArgs) -> u8 {
 
     print_summary(&doc, args.model);
     let written = write_files(&doc, &args);
-    if usage_error {
+    let ended = Ended {
+        usage_error,
+        written,
+    };
+    sweep_exit_code(&doc, ended, args.fail_below, args.model)
+}
+
+/// How the sweep itself went, beside what its configurations found.
+#[derive(Clone, Copy)]
+struct Ended {
+    /// A search could not start for a usage or scenario error (it said which).
+    usage_error: bool,
+    /// `--json` and `--html` were written.
+    written: bool,
+}
+
+/// The sweep's exit code: 130 when interrupted, whatever else went wrong (the docs'
+/// order: a person who pressed Ctrl-C learns that first); then 2 for a usage error, 3
+/// when a file could not be written, then [`exit_code`].
+fn sweep_exit_code(
+    doc: &SweepDoc,
+    ended: Ended,
+    fail_below: Option<f64>,
+    model: CapacityModel,
+) -> u8 {
+    if doc.interrupted {
+        return exit::INTERRUPTED;
+    }
+    if ended.usage_error {
         return exit::USAGE;
     }
-    if !written {
+    if !ended.written {
         return exit::CANNOT_RUN;
     }
-    exit_code(&doc, args.fail_below, args.model)
+    exit_code(doc, fail_below, model)
+}
+
+/// SIGTERM and SIGHUP end barrage at once (a supervisor or a closed terminal wants it
+/// gone, not a report), but never leave the service running: a task listens for them for
+/// the whole sweep, stops the group whose id is in the returned cell (0: none is
+/// running), restores the terminal the search may have put in cbreak mode, and exits 143
+/// or 129 (128 + the signal, as a shell reports it). It runs beside the search, which
+/// hears only Ctrl-C, so it needs nothing from the search. SIGKILL cannot be caught: the
+/// service then outlives barrage.
+fn stop_on_termination() -> Arc<AtomicI32> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let running = Arc::new(AtomicI32::new(0));
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return running;
+    };
+    let terminal = saved_terminal();
+    let group = Arc::clone(&running);
+    tokio::spawn(async move {
+        let (name, code) = tokio::select! {
+            _ = term.recv() => ("SIGTERM", 143),
+            _ = hup.recv() => ("SIGHUP", 129),
+        };
+        let pgid = group.load(Ordering::SeqCst);
+        if pgid != 0 {
+            eprintln!("\n{name}: stopping the service (process group {pgid}), then exiting.");
+            if !crate::serve::stop_group(pgid) {
+                eprintln!("error: processes of the service's group {pgid} outlived SIGKILL");
+            }
+        } else {
+            eprintln!("\n{name}: exiting.");
+        }
+        restore_terminal(terminal);
+        std::process::exit(code);
+    });
+    running
+}
+
+/// The terminal's settings as the sweep found them, when stdin is one.
+fn saved_terminal() -> Option<nix::sys::termios::Termios> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return None;
+    }
+    nix::sys::termios::tcgetattr(&stdin).ok()
+}
+
+fn restore_terminal(saved: Option<nix::sys::termios::Termios>) {
+    if let Some(t) = saved {
+        let _ =
+            nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSANOW, &t);
+    }
 }
 
 /// Whether a Ctrl-C has come since the last look, without waiting for one.
@@ -421,6 +551,9 @@ enum Outcome {
     NotStarted(String),
     /// The search could not start: its exit code (it said why).
     SearchFailed(u8),
+    /// The search ran, but the service exited during it: what was measured, and why it
+    /// does not count.
+    Died(Box<CapacityDoc>, String),
 }
 
 /// Starts the service, waits for it, searches, and stops it: on every path out, the
@@ -431,7 +564,20 @@ async fn run_one(
     config: &Configuration,
     (command, log, label): (&str, &Path, &str),
     interrupts: &mut Option<tokio::signal::unix::Signal>,
+    running: &AtomicI32,
 ) -> Ran {
+    // A readiness check would take another program's answer for this service's.
+    if target.answers().await {
+        let e = ServeError::PortTaken {
+            authority: target.authority.clone(),
+        };
+        eprintln!("error: {label}: {e}");
+        return Ran {
+            outcome: Outcome::NotStarted(e.to_string()),
+            interrupted: false,
+            stop_error: None,
+        };
+    }
     let mut service = match Service::start(command, &config.env(), log) {
         Ok(s) => s,
         Err(e) => {
@@ -443,6 +589,7 @@ async fn run_one(
             };
         }
     };
+    running.store(service.pgid(), Ordering::SeqCst);
     let ready = service
         .wait_ready(target, args.serve_timeout, interrupts)
         .await;
@@ -460,26 +607,58 @@ async fn run_one(
         }
         Ok(()) => {
             eprintln!("{label}: the service answers {}", target.url());
-            match crate::capacity_cmd::search(args, None, Some(label)).await {
-                Ok(searched) => {
-                    crate::capacity_cmd::print_report(&searched.capacity);
-                    (
-                        Outcome::Searched(Box::new(searched.capacity)),
-                        searched.interrupted,
-                    )
-                }
-                Err(code) => (Outcome::SearchFailed(code), false),
+            // A Ctrl-C while the service came up: the search would start a load first
+            // and only then hear of it (its own listener is not made yet).
+            if pressed(interrupts).await {
+                eprintln!("\nInterrupted before {label}'s search: stopping the service.");
+                (
+                    Outcome::NotStarted(
+                        "interrupted (Ctrl-C) before the search started".to_string(),
+                    ),
+                    true,
+                )
+            } else {
+                searched(args, label, &mut service).await
             }
         }
     };
+    let stop_error = service.stop().err();
+    running.store(0, Ordering::SeqCst);
     Ran {
         outcome,
         interrupted,
-        stop_error: service.stop().err(),
+        stop_error,
+    }
+}
+
+/// The search of a running service; then, whether the service lasted through it.
+async fn searched(args: &CapacityArgs, label: &str, service: &mut Service) -> (Outcome, bool) {
+    match crate::capacity_cmd::search(args, None, Some(label)).await {
+        Ok(searched) => {
+            crate::capacity_cmd::print_report(&searched.capacity);
+            let capacity = Box::new(searched.capacity);
+            match service.check_running() {
+                Ok(()) => (Outcome::Searched(capacity), searched.interrupted),
+                Err(e) => {
+                    eprintln!("error: {label}: {e}");
+                    (Outcome::Died(capacity, e.to_string()), searched.interrupted)
+                }
+            }
+        }
+        Err(code) => (Outcome::SearchFailed(code), false),
     }
 }
 
 /// The capacity a configuration is compared by: requests/s, or users with `--model users`.
+/// A configuration's capacity, or `None` when there is none or its entry has an error (a
+/// service that exited during its search: the figure describes a service that went away).
+fn measured(e: &SweepEntry, model: CapacityModel) -> Option<f64> {
+    if e.error.is_some() {
+        return None;
+    }
+    e.capacity.as_ref().and_then(|c| capacity_of(c, model))
+}
+
 fn capacity_of(doc: &CapacityDoc, model: CapacityModel) -> Option<f64> {
     match model {
         CapacityModel::Rate => doc.rps,
@@ -535,25 +714,24 @@ pub(crate) fn summary_text(doc: &SweepDoc, model: CapacityModel) -> String {
         CapacityModel::Rate => SearchModel::Rate.unit(),
         CapacityModel::Users => SearchModel::Users.unit(),
     };
-    let rows: Vec<[String; 5]> =
-        doc.configurations
-            .iter()
-            .map(|e| {
-                let label = label_of(e);
-                let cap = e.capacity.as_ref();
-                [
-                    label,
-                    cap.and_then(|c| capacity_of(c, model))
-                        .map_or("-".to_string(), |x| match c_status(cap) {
-                            Some(CapacityStatus::AtLeast) => format!(">= {}", figure(x)),
-                            _ => figure(x),
-                        }),
-                    cap.map_or("-".to_string(), bracket_text),
-                    status_word(e).to_string(),
-                    e.log.clone(),
-                ]
-            })
-            .collect();
+    let rows: Vec<[String; 5]> = doc
+        .configurations
+        .iter()
+        .map(|e| {
+            let label = label_of(e);
+            let cap = e.capacity.as_ref();
+            [
+                label,
+                measured(e, model).map_or("-".to_string(), |x| match c_status(cap) {
+                    Some(CapacityStatus::AtLeast) => format!(">= {}", figure(x)),
+                    _ => figure(x),
+                }),
+                cap.map_or("-".to_string(), bracket_text),
+                status_word(e).to_string(),
+                e.log.clone(),
+            ]
+        })
+        .collect();
     let headers = [
         "configuration".to_string(),
         format!("capacity {unit}"),
@@ -606,12 +784,7 @@ pub(crate) fn summary_text(doc: &SweepDoc, model: CapacityModel) -> String {
     let caps: Vec<(String, Option<f64>)> = doc
         .configurations
         .iter()
-        .map(|e| {
-            (
-                label_of(e),
-                e.capacity.as_ref().and_then(|c| capacity_of(c, model)),
-            )
-        })
+        .map(|e| (label_of(e), measured(e, model)))
         .collect();
     let largest = caps.iter().filter_map(|(_, c)| *c).fold(0.0_f64, f64::max);
     if largest > 0.0 {
@@ -706,13 +879,10 @@ pub(crate) fn exit_code(doc: &SweepDoc, fail_below: Option<f64>, model: Capacity
     if doc.interrupted {
         return exit::INTERRUPTED;
     }
-    let missing = doc.configurations.iter().any(|e| {
-        e.error.is_some()
-            || e.capacity
-                .as_ref()
-                .and_then(|c| capacity_of(c, model))
-                .is_none()
-    });
+    let missing = doc
+        .configurations
+        .iter()
+        .any(|e| measured(e, model).is_none());
     if missing {
         return exit::CANNOT_RUN;
     }
@@ -721,7 +891,7 @@ pub(crate) fn exit_code(doc: &SweepDoc, fail_below: Option<f64>, model: Capacity
             .configurations
             .iter()
             .filter_map(|e| {
-                let cap = e.capacity.as_ref().and_then(|c| capacity_of(c, model))?;
+                let cap = measured(e, model)?;
                 (cap < floor).then(|| format!("{} ({})", label_of(e), figure(cap)))
             })
             .collect();
@@ -770,9 +940,57 @@ mod tests {
         );
         assert_eq!(c.env(), [("POOL".to_string(), "5".to_string())]);
         assert_eq!(
-            c.log_name(),
+            c.log_name(4),
             "barrage-serve-env_POOL=5_limit=20_workers=2.log"
         );
+    }
+
+    #[test]
+    fn log_names_never_collide_and_stay_short() {
+        let names = |given: &[&str]| -> Vec<String> {
+            let v = varies("app {a} {b}", given).unwrap();
+            configurations(&v)
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.log_name(i + 1))
+                .collect()
+        };
+        // Values sanitizing keeps as they are: no index, the name says it all.
+        assert_eq!(
+            names(&["a=1,2", "b=x"]),
+            ["barrage-serve-a=1_b=x.log", "barrage-serve-a=2_b=x.log"]
+        );
+        // `a/b` and `a:b` both become `a_b`; `1_b=x` with `b=y` reads like `1` with
+        // `b=x_b=y`: each changed or `_`-holding value gets the index.
+        assert_eq!(
+            names(&["a=x/y,x:y", "b=1"]),
+            [
+                "barrage-serve-a=x_y_b=1+1.log",
+                "barrage-serve-a=x_y_b=1+2.log"
+            ]
+        );
+        let tricky = names(&["a=1_b=x,1", "b=x_b=x,x"]);
+        assert_eq!(tricky.len(), 4);
+        assert!(
+            tricky
+                .iter()
+                .all(|n| tricky.iter().filter(|m| *m == n).count() == 1),
+            "{tricky:?}"
+        );
+        // Long values: cut to 200 bytes of label, made unique by the index.
+        let long = "x".repeat(300);
+        let given = format!("a={long}1,{long}2");
+        let both = names(&[given.as_str(), "b=1"]);
+        assert_ne!(both[0], both[1]);
+        for n in &both {
+            assert!(n.len() <= 255, "{} bytes", n.len());
+            assert_eq!(
+                n.len(),
+                "barrage-serve-".len() + 200 + "+1.log".len(),
+                "{n}"
+            );
+        }
+        assert!(both[1].ends_with("xx+2.log"), "{}", both[1]);
     }
 
     #[test]
@@ -802,6 +1020,13 @@ mod tests {
             varies(serve, &["workers="]),
             Err(SweepError::EmptyValue { .. })
         ));
+        assert_eq!(
+            varies(serve, &["workers=1,2,1"]),
+            Err(SweepError::RepeatedValue {
+                given: "workers=1,2,1".into(),
+                value: "1".into()
+            })
+        );
         assert!(matches!(
             varies(serve, &["work ers=1"]),
             Err(SweepError::BadName { .. })
@@ -922,6 +1147,38 @@ mod tests {
             exit_code(&stopped, None, CapacityModel::Rate),
             exit::INTERRUPTED
         );
+    }
+
+    #[test]
+    fn an_interrupted_sweep_exits_130_before_a_usage_or_file_error() {
+        let mut d = doc(vec![entry("1", CapacityStatus::Found, Some(1000.0))]);
+        let ended = |usage_error, written| Ended {
+            usage_error,
+            written,
+        };
+        let code = |d: &SweepDoc, e| sweep_exit_code(d, e, None, CapacityModel::Rate);
+        assert_eq!(code(&d, ended(false, true)), exit::OK);
+        assert_eq!(code(&d, ended(true, true)), exit::USAGE);
+        assert_eq!(code(&d, ended(false, false)), exit::CANNOT_RUN);
+        d.interrupted = true;
+        assert_eq!(code(&d, ended(true, false)), exit::INTERRUPTED);
+        assert_eq!(code(&d, ended(false, false)), exit::INTERRUPTED);
+    }
+
+    #[test]
+    fn a_service_that_died_during_its_search_counts_as_not_found() {
+        let mut died = entry("2", CapacityStatus::Found, Some(1800.0));
+        died.error = Some("the service exited during the search: exit status: 5; see x.log".into());
+        let d = doc(vec![entry("1", CapacityStatus::Found, Some(1000.0)), died]);
+        assert_eq!(exit_code(&d, None, CapacityModel::Rate), exit::CANNOT_RUN);
+        let text = summary_text(&d, CapacityModel::Rate);
+        assert!(
+            text.contains("workers=2: the service exited during the search"),
+            "{text}"
+        );
+        // Its figure is neither charted nor compared.
+        assert!(!text.contains("1,800"), "{text}");
+        assert!(!text.contains("Scaling"), "{text}");
     }
 
     #[test]

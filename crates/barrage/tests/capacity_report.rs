@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::Command;
 
 use barrage_metrics::capacity::{Bracket, SearchSettingsDoc, Slope, StepPhase, SweepEntry, UslFit};
-use barrage_metrics::{CapacityDoc, CapacityStatus, CapacityStep, SweepDoc};
+use barrage_metrics::{CapacityDoc, CapacityStatus, CapacityStep, SearchModel, SweepDoc};
 use barrage_target::{DemoOptions, DemoTarget};
 use common::{barrage, read_json, repo_root, run, stderr, write};
 
@@ -366,6 +366,41 @@ fn sweep() -> SweepDoc {
         ],
         interrupted: false,
     }
+}
+
+/// The sweep of [`sweep`] searched with `--model users`: compared by users (40, 79), not
+/// requests/s; and a fourth configuration whose service exited during its search keeps its
+/// curve but is compared by nothing.
+fn users_sweep() -> SweepDoc {
+    let mut doc = sweep();
+    for (e, users) in doc.configurations.iter_mut().zip([40.0, 79.0]) {
+        let c = e.capacity.as_mut().expect("the first two ran");
+        c.settings.model = SearchModel::Users;
+        c.users = Some(users);
+    }
+    let mut died = doc.configurations[1].clone();
+    died.values = BTreeMap::from([("workers".to_owned(), "8".to_owned())]);
+    died.error = Some("the service exited during the search: exit status: 5; see x.log".to_owned());
+    doc.configurations.push(died);
+    doc
+}
+
+#[test]
+#[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
+fn the_sweep_page_of_a_users_search_compares_users() {
+    let _browser = common::one_browser_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = users_sweep();
+    let json = dir.path().join("sweep.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&doc).expect("JSON")).expect("writing");
+    let html = dir.path().join("sweep.html");
+    std::fs::write(&html, barrage_web::report::sweep_html(&doc)).expect("writing");
+    node(
+        "sweep",
+        &html,
+        &json,
+        &artifacts().join("capacity-sweep-users.png"),
+    );
 }
 
 #[test]
