@@ -360,7 +360,18 @@ pub async fn run(args: CapacityArgs) -> u8 {
         .await;
         let stop_failed = ran.stop_error.is_some();
         match ran.outcome {
-            Outcome::Searched(capacity) => entry.capacity = Some(*capacity),
+            Outcome::Searched {
+                capacity,
+                run_failed,
+            } => {
+                entry.capacity = Some(*capacity);
+                if run_failed {
+                    entry.error = Some(
+                        "a worker failed or an output could not be written during the search"
+                            .to_owned(),
+                    );
+                }
+            }
             Outcome::NotStarted(e) => entry.error = Some(e),
             Outcome::SearchFailed(code) => {
                 entry.error = Some(format!("the search could not run (exit {code})"));
@@ -416,7 +427,12 @@ struct Ran {
 }
 
 enum Outcome {
-    Searched(Box<CapacityDoc>),
+    /// What the search found; `run_failed` when a worker failed or an output could not be
+    /// written during it (said on stderr).
+    Searched {
+        capacity: Box<CapacityDoc>,
+        run_failed: bool,
+    },
     /// The service did not start or answer: why.
     NotStarted(String),
     /// The search could not start: its exit code (it said why).
@@ -464,7 +480,10 @@ async fn run_one(
                 Ok(searched) => {
                     crate::capacity_cmd::print_report(&searched.capacity);
                     (
-                        Outcome::Searched(Box::new(searched.capacity)),
+                        Outcome::Searched {
+                            capacity: Box::new(searched.capacity),
+                            run_failed: searched.run_failed,
+                        },
                         searched.interrupted,
                     )
                 }
@@ -496,6 +515,7 @@ fn status_word(entry: &SweepEntry) -> &'static str {
             CapacityStatus::StartFails => "start fails",
             CapacityStatus::GeneratorLimit => "generator limit",
             CapacityStatus::Interrupted => "interrupted",
+            CapacityStatus::Incomplete => "incomplete",
         },
     }
 }
@@ -706,10 +726,12 @@ pub(crate) fn exit_code(doc: &SweepDoc, fail_below: Option<f64>, model: Capacity
     if doc.interrupted {
         return exit::INTERRUPTED;
     }
+    // An incomplete search's figure is only a lower bound: no capacity was found.
     let missing = doc.configurations.iter().any(|e| {
         e.error.is_some()
             || e.capacity
                 .as_ref()
+                .filter(|c| c.status != CapacityStatus::Incomplete)
                 .and_then(|c| capacity_of(c, model))
                 .is_none()
     });
