@@ -16,13 +16,16 @@
 //!      │◀── passed ────────────────────────────────── judge (objectives, steadiness)
 //!      └─── failed: level 0, wait until nothing is in flight and nothing queued
 //!           (at most the stop timeout), so a backlog never leaks into the next step
+//!           unnoticed (one that outlasts the wait is a note on the next step)
 //! ```
 //!
 //! When the search is over it ends the session ([`Control::end`]); a stop from elsewhere
 //! (Ctrl-C) ends it with the bracket so far. Every wait is bounded: the warm-up and the
-//! step by their lengths, the reset by [`RESET_WAIT_S`], the drain by the stop timeout, the
-//! whole by the search's `max_steps`. What it found is read through [`Handle`] once the
-//! session is over, and turned into the result's `capacity` object by [`conclude`].
+//! step by their lengths (with `--model users`, the warm-up also waits for the users to
+//! start, at most [`users_wait_s`] more), the reset by [`RESET_WAIT_S`], the drain by the
+//! stop timeout, the whole by the search's `max_steps`. What it found is read through
+//! [`Handle`] once the session is over, and turned into the result's `capacity` object by
+//! [`conclude`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -44,6 +47,22 @@ pub const SOURCE: &str = "capacity search";
 /// the next second closed after it is asked, unless the sink fell behind).
 pub const RESET_WAIT_S: u64 = 5;
 
+/// Closed seconds a users step's warm-up may run past its length for the users to start,
+/// beyond what the spawn rate takes: the spawn is spread over the workers and reported a
+/// second late.
+pub const USERS_MARGIN_S: u64 = 3;
+
+/// How much longer than its length a warm-up at `users` may run for them all to start:
+/// `users / spawn_rate` (none without a spawn rate: all start at once) plus
+/// [`USERS_MARGIN_S`]. Users still short after that are the generator's limit, not the
+/// service's.
+pub fn users_wait_s(users: f64, spawn_rate: Option<f64>) -> u64 {
+    let spawn = spawn_rate
+        .filter(|r| *r > 0.0)
+        .map_or(0, |r| (users / r).ceil() as u64);
+    spawn + USERS_MARGIN_S
+}
+
 /// How the driver runs a search.
 #[derive(Debug, Clone)]
 pub struct DriverSettings {
@@ -60,6 +79,11 @@ pub struct DriverSettings {
     pub needs_histograms: bool,
     /// Arrivals are a Poisson process (see [`StepFigures::poisson`]).
     pub poisson: bool,
+    /// The open model's user pool (`max_users`; see [`StepFigures::pool_users`]).
+    pub pool_users: Option<u64>,
+    /// `--model users`: the file's spawn rate (users/s), which bounds the warm-up's wait
+    /// for the users to start ([`users_wait_s`]).
+    pub spawn_rate: Option<f64>,
 }
 
 /// Called with each step as it is judged (the front end prints a line).
@@ -87,11 +111,15 @@ pub struct Found {
     pub steps: Vec<CapacityStep>,
     pub conclusion: Conclusion,
     pub notes: Vec<String>,
+    /// The search reached its own end (a conclusion, or gave up with a note); `false`
+    /// when the session ended first (Ctrl-C, a worker's failure, the run's time bound).
+    pub concluded: bool,
 }
 
 impl Handle {
     /// The steps and the conclusion; a session that ended before the search did (Ctrl-C,
-    /// a worker's failure) concludes as interrupted, with the bracket so far.
+    /// a worker's failure, the time bound) concludes as interrupted, with the bracket so
+    /// far, and [`conclude`] says which.
     pub fn found(&self) -> Found {
         let r = lock(&self.record);
         Found {
@@ -101,6 +129,7 @@ impl Handle {
                 .clone()
                 .unwrap_or_else(|| r.search.interrupted()),
             notes: r.notes.clone(),
+            concluded: r.conclusion.is_some(),
         }
     }
 }
@@ -115,8 +144,9 @@ fn lock(m: &Mutex<Record>) -> MutexGuard<'_, Record> {
 enum State {
     /// Before the session's first report.
     Idle,
-    /// Holding `level`; the warm-up ends when second `until` closes.
-    Warmup { until: u64 },
+    /// Holding `level`; the warm-up ends when second `until` closes, or later (up to
+    /// `latest`) while fewer users run than the level asks.
+    Warmup { until: u64, latest: u64 },
     /// The reset was asked when second `asked` closed; statistics counted since `before`.
     AwaitReset { asked: u64, before: f64 },
     /// Judging since `from` (seconds since the run's start).
@@ -140,6 +170,8 @@ pub struct Driver {
     rows: Vec<SecondSummary>,
     /// The server's CPU per closed second of the judged part (processes monitored).
     server_cpu: Vec<f64>,
+    /// Notes for the next step judged (a backlog that had not drained when it began).
+    pending_notes: Vec<String>,
 }
 
 /// A driver for `search` over the session `control` steers, and the handle that reads
@@ -167,6 +199,7 @@ pub fn driver(
             phase: StepPhase::Probe,
             rows: Vec::new(),
             server_cpu: Vec::new(),
+            pending_notes: Vec::new(),
         },
         Handle { record },
     )
@@ -184,12 +217,20 @@ impl Driver {
                     self.state = State::Over;
                     return;
                 }
-                self.state = State::Warmup {
-                    until: now + self.settings.warmup_s,
+                let until = now + self.settings.warmup_s;
+                let latest = match self.settings.model {
+                    SearchModel::Rate => until,
+                    SearchModel::Users => until + users_wait_s(level, self.settings.spawn_rate),
                 };
+                self.state = State::Warmup { until, latest };
             }
             Next::Done(conclusion) => {
-                lock(&self.record).conclusion = Some(conclusion);
+                {
+                    let mut r = lock(&self.record);
+                    r.conclusion = Some(conclusion);
+                    // No step left to carry them: they go with the conclusion.
+                    r.notes.append(&mut self.pending_notes);
+                }
                 self.finish();
             }
         }
@@ -208,18 +249,15 @@ impl Driver {
         let _ = self.control.end(SOURCE);
     }
 
-    /// Gives up on the search with a note (the conclusion is the bracket so far).
+    /// Gives up on the search with a note: the bracket so far, as when the step limit is
+    /// reached ([`Search::stopped_early`]: `incomplete` unless something failed above the
+    /// highest pass, or the highest pass is the maximum).
     fn give_up(&mut self, why: String) {
         {
             let mut r = lock(&self.record);
-            let mut c = r.search.interrupted();
-            c.status = if c.bracket.passed.is_some() {
-                CapacityStatus::Found
-            } else {
-                CapacityStatus::StartFails
-            };
-            c.unconfirmed = true;
+            let c = r.search.stopped_early();
             r.conclusion = Some(c);
+            r.notes.append(&mut self.pending_notes);
             r.notes.push(why);
         }
         self.finish();
@@ -234,7 +272,7 @@ impl Driver {
                 self.rows.push(r.clone());
             }
         }
-        if let Some(cpu) = server_cpu(live) {
+        if let Some(cpu) = server_cpu(live, from) {
             self.server_cpu.push(cpu);
         }
     }
@@ -248,7 +286,7 @@ impl Driver {
         let index = lock(&self.record).steps.len() as u32 + 1;
         let server_cpu_percent = (!self.server_cpu.is_empty())
             .then(|| self.server_cpu.iter().sum::<f64>() / self.server_cpu.len() as f64);
-        let judged = judge::judge(
+        let mut judged = judge::judge(
             &StepFigures {
                 index,
                 phase: self.phase,
@@ -260,11 +298,15 @@ impl Driver {
                 judged_to_s: to,
                 schedule_matters: live.schedule_matters,
                 poisson: self.settings.poisson,
+                pool_users: self.settings.pool_users,
                 server_cpu_percent,
                 histograms: histograms.as_ref(),
             },
             &self.settings.objectives,
         );
+        let mut notes = std::mem::take(&mut self.pending_notes);
+        notes.append(&mut judged.step.notes);
+        judged.step.notes = notes;
         (self.on_step)(&judged.step);
         {
             let mut r = lock(&self.record);
@@ -302,8 +344,13 @@ impl Sink for Driver {
         let now = live.second;
         match self.state.clone() {
             State::Idle | State::Over => {}
-            State::Warmup { until } => {
-                if now >= until {
+            State::Warmup { until, latest } => {
+                // A users step waits for its users (a slow spawn rate), within `latest`;
+                // the judge counts users still short as the generator's limit.
+                let starting = self.settings.model == SearchModel::Users
+                    && (live.snapshot.users as f64) < self.level
+                    && now < latest;
+                if now >= until && !starting {
                     let before = live.snapshot.stats_since.as_secs_f64();
                     if self.control.reset_stats(SOURCE).is_err() {
                         self.state = State::Over;
@@ -338,6 +385,13 @@ impl Sink for Driver {
                 let idle = s.in_flight == 0
                     && s.generator.queue_depth == 0
                     && (self.settings.model == SearchModel::Rate || s.users == 0);
+                if !idle && now >= until {
+                    self.pending_notes.push(format!(
+                        "the previous step's backlog had not drained after {} s ({} in \
+                         flight, {} queued, {} users): this step began with it",
+                        self.settings.drain_s, s.in_flight, s.generator.queue_depth, s.users
+                    ));
+                }
                 if idle || now >= until {
                     self.next_step(now);
                 }
@@ -347,8 +401,9 @@ impl Sink for Driver {
 }
 
 /// The monitored processes' CPU (% of one core, summed over sources) in this second's
-/// samples; `None` when no process is monitored or none was sampled.
-fn server_cpu(live: &Live) -> Option<f64> {
+/// samples taken after `from` (a sample at the judged part's start measured the warm-up's
+/// last second); `None` when no process is monitored or none was sampled.
+fn server_cpu(live: &Live, from: f64) -> Option<f64> {
     let server = live.server.as_ref()?;
     let mut total = None;
     for source in &server.sources {
@@ -362,7 +417,12 @@ fn server_cpu(live: &Live) -> Option<f64> {
         else {
             continue;
         };
-        let values: Vec<f64> = source.rows.iter().filter_map(|r| r.get(col)).collect();
+        let values: Vec<f64> = source
+            .rows
+            .iter()
+            .filter(|r| r.t > from)
+            .filter_map(|r| r.get(col))
+            .collect();
         if !values.is_empty() {
             *total.get_or_insert(0.0) += values.iter().sum::<f64>() / values.len() as f64;
         }
@@ -389,18 +449,28 @@ fn histograms_so_far(control: &Control) -> Option<HistogramSet> {
 }
 
 /// The result file's `capacity` object from what the driver found; `interrupted` when the
-/// person stopped the run (the conclusion's status says so then).
+/// person stopped the run. A search that had not concluded when the session ended is
+/// `interrupted` if the person stopped it, else `incomplete` (the run's time bound, or a
+/// worker's failure); one that had concluded keeps its status, also when Ctrl-C came
+/// during the shutdown.
 pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -> CapacityDoc {
     let mut c = found.conclusion.clone();
-    if interrupted {
-        c.status = CapacityStatus::Interrupted;
+    let mut notes = found.notes.clone();
+    if !found.concluded {
+        if interrupted {
+            c.status = CapacityStatus::Interrupted;
+        } else {
+            c.status = CapacityStatus::Incomplete;
+            notes.push("the run ended before the search did".to_owned());
+        }
     }
     let steps = &found.steps;
     // A level the generator could not go past is not the service's capacity.
     let at = match c.status {
-        CapacityStatus::Found | CapacityStatus::AtLeast | CapacityStatus::Interrupted => {
-            c.capacity_step.and_then(|i| steps.get(i))
-        }
+        CapacityStatus::Found
+        | CapacityStatus::AtLeast
+        | CapacityStatus::Interrupted
+        | CapacityStatus::Incomplete => c.capacity_step.and_then(|i| steps.get(i)),
         CapacityStatus::StartFails | CapacityStatus::GeneratorLimit => None,
     };
     let first_failed = c.first_failed_step.and_then(|i| steps.get(i));
@@ -436,7 +506,7 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
         settings,
         steps: steps.clone(),
     };
-    doc.message = message(&doc, c.unconfirmed, &found.notes);
+    doc.message = message(&doc, c.unconfirmed, &notes);
     doc
 }
 
@@ -487,6 +557,12 @@ fn message(doc: &CapacityDoc, unconfirmed: bool, notes: &[String]) -> String {
         CapacityStatus::Interrupted => {
             format!("Interrupted: so far {capacity}, {bracket}")
         }
+        CapacityStatus::Incomplete if capacity.is_empty() => {
+            format!("Incomplete: the search stopped before any level passed ({bracket})")
+        }
+        CapacityStatus::Incomplete => format!(
+            "Incomplete: the search stopped before it concluded: so far {capacity}, {bracket}"
+        ),
     };
     if unconfirmed && matches!(doc.status, CapacityStatus::Found | CapacityStatus::AtLeast) {
         text.push_str(" (not confirmed: the repeat of the highest passing level failed, or the step limit was reached)");
@@ -495,4 +571,65 @@ fn message(doc: &CapacityDoc, unconfirmed: bool, notes: &[String]) -> String {
         text.push_str(&format!("; {n}"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use barrage_metrics::capacity::Bracket;
+
+    fn found(status: CapacityStatus, concluded: bool) -> Found {
+        Found {
+            steps: Vec::new(),
+            conclusion: Conclusion {
+                status,
+                bracket: Bracket {
+                    passed: Some(100.0),
+                    failed: Some(110.0),
+                },
+                capacity_step: None,
+                first_failed_step: None,
+                unconfirmed: false,
+            },
+            notes: Vec::new(),
+            concluded,
+        }
+    }
+
+    fn settings() -> SearchSettingsDoc {
+        SearchSettingsDoc {
+            start: 10.0,
+            max: 1000.0,
+            precision: 0.05,
+            ..SearchSettingsDoc::default()
+        }
+    }
+
+    #[test]
+    fn ctrl_c_during_the_shutdown_of_a_concluded_search_keeps_its_status() {
+        let doc = conclude(&found(CapacityStatus::Found, true), settings(), true);
+        assert_eq!(doc.status, CapacityStatus::Found);
+        // Not concluded: stopped by the person, or by the run's end (its time bound).
+        let doc = conclude(&found(CapacityStatus::Interrupted, false), settings(), true);
+        assert_eq!(doc.status, CapacityStatus::Interrupted);
+        let doc = conclude(
+            &found(CapacityStatus::Interrupted, false),
+            settings(),
+            false,
+        );
+        assert_eq!(doc.status, CapacityStatus::Incomplete);
+        assert!(
+            doc.message
+                .ends_with("; the run ended before the search did"),
+            "{}",
+            doc.message
+        );
+    }
+
+    #[test]
+    fn a_users_warm_up_waits_for_the_spawn_rate_and_a_margin() {
+        assert_eq!(users_wait_s(50.0, Some(10.0)), 5 + USERS_MARGIN_S);
+        assert_eq!(users_wait_s(51.0, Some(10.0)), 6 + USERS_MARGIN_S);
+        assert_eq!(users_wait_s(50.0, None), USERS_MARGIN_S);
+    }
 }

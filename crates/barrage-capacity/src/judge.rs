@@ -5,14 +5,17 @@
 //! A step passes only if every objective holds **and** it was steady: the load asked for
 //! was the load delivered (achieved >= 98 % of the level, no dropped iterations), latency
 //! was not still climbing (the 95 % interval of the per-second median's least-squares slope
-//! does not lie above zero: a queue that grows slowly passes a percentile objective for a
-//! short step and fails it in production), and the generator kept up
-//! (`barrage_report::generator`'s limits). Why several checks and not just the objectives:
-//! an objective judged over a short step can pass at a rate the service does not hold.
+//! lies above zero **and** its low end rises by at least [`RISE_SHARE`] of the step's p50
+//! over the judged part: a queue that grows slowly passes a percentile objective for a
+//! short step and fails it in production, while a trend of microseconds is significant on a
+//! quiet service but harmless), and the generator kept up (`barrage_report::generator`'s
+//! limits). Why several checks and not just the objectives: an objective judged over a
+//! short step can pass at a rate the service does not hold.
 //!
-//! A failure that is the generator's (a worker over the CPU limit, a late schedule, or too
-//! few iterations started with none dropped or queued) is [`Verdict::GeneratorLimit`]: that
-//! level says nothing of the service.
+//! A failure that is the generator's (a worker over the CPU limit, a late schedule, too
+//! few iterations started with none dropped or queued, iterations queued or dropped while
+//! the open model's user pool was full, or fewer users running than asked) is
+//! [`Verdict::GeneratorLimit`]: that level says nothing of the service.
 //!
 //! Must not steer or print: plain figures in, a [`CapacityStep`] out.
 
@@ -26,6 +29,10 @@ use crate::stats;
 
 /// The share of the level a step must achieve.
 pub const ACHIEVED_SHARE: f64 = 0.98;
+
+/// The least rise of the median over a judged part, as a share of its p50, that counts as
+/// "latency rising" (with a slope whose 95 % interval lies above zero).
+pub const RISE_SHARE: f64 = 0.05;
 
 /// What a step measured, as the driver hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +54,9 @@ pub struct StepFigures<'a> {
     /// Arrivals are a Poisson process: the count started in a step varies by about its
     /// square root, which the achieved-rate check allows three times over.
     pub poisson: bool,
+    /// The open model's user pool (`max_users`): iterations that queued or were dropped
+    /// while every user of it was in use waited for the generator, not the service.
+    pub pool_users: Option<u64>,
     /// The monitored server's CPU over the judged part, if any process is monitored.
     pub server_cpu_percent: Option<f64>,
     /// Histograms of the judged part (a result so far), for percentile objectives over
@@ -127,29 +137,61 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
             rate(f.level)
         ));
     }
-    if f.model == SearchModel::Users {
+    // The driver's warm-up waited for the users to start (within the spawn rate's time):
+    // users still short are the generator's, whatever the service does.
+    let users_short = f.model == SearchModel::Users && {
         let fewest = f.seconds.iter().map(|r| r.users).min().unwrap_or(0);
-        if (fewest as f64) < ACHIEVED_SHARE * f.level {
+        let short = (fewest as f64) < ACHIEVED_SHARE * f.level;
+        if short {
             reasons.push(format!(
-                "{fewest} users running, under {:.0} % of {}",
+                "generator: {fewest} users running, under {:.0} % of {} (the spawn rate did \
+                 not start them within the warm-up)",
                 ACHIEVED_SHARE * 100.0,
                 f.level
             ));
         }
-    }
-    if dropped > 0 {
+        short
+    };
+    let waited = dropped > 0 || s.generator.queue_max > 0;
+    let busiest = f.seconds.iter().map(|r| r.users).fold(s.users, u64::max);
+    let pool_full = match (f.model, f.pool_users) {
+        (SearchModel::Rate, Some(pool)) => waited && busiest >= pool,
+        _ => false,
+    };
+    if pool_full {
+        reasons.push(format!(
+            "the user pool (max_users {}) was full: raise load.max_users",
+            f.pool_users.unwrap_or_default()
+        ));
+    } else if dropped > 0 {
         reasons.push(format!(
             "{dropped} iterations dropped (every user busy: raise load.max_users, or the service is saturated)"
         ));
     }
-    if let Some(sl) = latency_slope.filter(|sl| sl.low > 0.0) {
+    // A rise too small to matter (microseconds on a quiet service) is not a growing queue,
+    // however significant.
+    let rising = latency_slope
+        .filter(|sl| sl.low > 0.0 && sl.low * span >= RISE_SHARE * a.response_time.p50);
+    if let Some(sl) = rising {
         reasons.push(format!(
             "latency rising: p50 {:+.3} ms per second (95 % interval {:.3} to {:.3})",
             sl.slope, sl.low, sl.high
         ));
     }
     let cpu_over = generator_cpu_percent > CPU_LIMIT_PERCENT;
-    let late = f.schedule_matters && lag.count > 0 && schedule_lag_p99_ms > LAG_LIMIT_MS;
+    // Late as a habit, not once: a tenth of the starts over the limit. A step of a few
+    // seconds at a modest rate has so few starts that its p99 is one start, and a busy
+    // machine (the service on the same cores, a test suite beside it) delays one now and
+    // then; that delay is in the step's latencies (they count from the intended start), so
+    // the objectives still see it, and the step says so in its notes.
+    let late = f.schedule_matters && lag.count > 0 && lag.p90 > LAG_LIMIT_MS;
+    let mut notes = Vec::new();
+    if f.schedule_matters && !late && lag.count > 0 && schedule_lag_p99_ms > LAG_LIMIT_MS {
+        notes.push(format!(
+            "schedule lag p99 {schedule_lag_p99_ms:.2} ms (over {LAG_LIMIT_MS} ms for under a \
+             tenth of the starts: the machine was busy; the latencies include it)"
+        ));
+    }
     if cpu_over {
         reasons.push(format!(
             "generator: a worker used {generator_cpu_percent:.0}% of a core (over {CPU_LIMIT_PERCENT:.0}%)"
@@ -157,13 +199,14 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
     }
     if late {
         reasons.push(format!(
-            "generator: schedule lag p99 {schedule_lag_p99_ms:.2} ms (over {LAG_LIMIT_MS} ms)"
+            "generator: schedule lag p90 {:.2} ms (over {LAG_LIMIT_MS} ms: a tenth of the starts late)",
+            lag.p90
         ));
     }
     // Too few started with nothing dropped or waiting for a user: the scheduler itself
     // could not keep up.
     let unscheduled = short && dropped == 0 && s.generator.queue_max == 0;
-    let generator_limited = cpu_over || late || unscheduled;
+    let generator_limited = cpu_over || late || unscheduled || pool_full || users_short;
 
     let verdict = if generator_limited {
         Verdict::GeneratorLimit
@@ -201,6 +244,8 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
             passed: verdict == Verdict::Passed,
             reasons,
             generator_limited,
+            // The driver adds what came before the step.
+            notes,
         },
         verdict,
     }
@@ -299,6 +344,7 @@ mod tests {
             judged_to_s: 7.0,
             schedule_matters: true,
             poisson: false,
+            pool_users: None,
             server_cpu_percent: None,
             histograms: None,
         }
@@ -322,6 +368,39 @@ mod tests {
         // Little's law: 100 requests/s x 10 ms.
         assert!((j.step.concurrency - 1.0).abs() < 1e-9);
         assert_eq!(j.step.generator_cpu_percent, 12.0);
+    }
+
+    #[test]
+    fn a_start_late_now_and_then_is_a_note_a_late_schedule_is_the_generators_limit() {
+        let rows = [
+            second(5.0, 9000, 10.0),
+            second(6.0, 9000, 12.0),
+            second(7.0, 9000, 11.0),
+        ];
+        let objectives = [threshold::parse("p99<20ms").unwrap()];
+        let mut s = snapshot(300, 15.0, 300, 0);
+        s.generator.schedule_lag = LatencyStats {
+            count: 300,
+            p50: 0.05,
+            p90: 0.2,
+            p99: 3.2,
+            ..LatencyStats::default()
+        };
+        let j = judge(&figures(&s, &rows, 100.0), &objectives);
+        assert_eq!(j.verdict, Verdict::Passed, "{:?}", j.step.reasons);
+        assert!(!j.step.generator_limited);
+        assert_eq!(j.step.notes.len(), 1, "{:?}", j.step.notes);
+        assert!(j.step.notes[0].starts_with("schedule lag p99 3.20 ms"));
+
+        s.generator.schedule_lag.p90 = 1.5;
+        let j = judge(&figures(&s, &rows, 100.0), &objectives);
+        assert_eq!(j.verdict, Verdict::GeneratorLimit);
+        assert!(j.step.generator_limited);
+        assert!(j.step.notes.is_empty());
+        assert_eq!(
+            j.step.reasons,
+            ["generator: schedule lag p90 1.50 ms (over 1 ms: a tenth of the starts late)"]
+        );
     }
 
     #[test]
@@ -369,6 +448,119 @@ mod tests {
         assert_eq!(j.verdict, Verdict::GeneratorLimit);
         assert!(
             j.step.reasons[0].contains("95% of a core"),
+            "{:?}",
+            j.step.reasons
+        );
+    }
+
+    #[test]
+    fn iterations_waiting_on_a_full_user_pool_are_the_generator_not_the_service() {
+        // 280 of 300 started, 20 dropped, while all 100 users of the pool were in use.
+        let s = snapshot(280, 5.0, 280, 20);
+        let rows: Vec<SecondSummary> = [5.0, 6.0, 7.0]
+            .iter()
+            .map(|&t| SecondSummary {
+                users: 100,
+                ..second(t, 9000, 10.0)
+            })
+            .collect();
+        let full = StepFigures {
+            pool_users: Some(100),
+            ..figures(&s, &rows, 100.0)
+        };
+        let j = judge(&full, &[]);
+        assert_eq!(j.verdict, Verdict::GeneratorLimit, "{:?}", j.step.reasons);
+        assert!(j.step.generator_limited);
+        assert!(
+            j.step.reasons.contains(
+                &"the user pool (max_users 100) was full: raise load.max_users".to_owned()
+            ),
+            "{:?}",
+            j.step.reasons
+        );
+        // Queued (none dropped) counts the same.
+        let mut queued = snapshot(280, 5.0, 280, 0);
+        queued.generator.queue_max = 7;
+        let j = judge(
+            &StepFigures {
+                snapshot: &queued,
+                ..full
+            },
+            &[],
+        );
+        assert_eq!(j.verdict, Verdict::GeneratorLimit, "{:?}", j.step.reasons);
+        // The same drops with room left in the pool: the service did not keep up.
+        let j = judge(
+            &StepFigures {
+                pool_users: Some(1000),
+                ..full
+            },
+            &[],
+        );
+        assert_eq!(j.verdict, Verdict::Failed, "{:?}", j.step.reasons);
+        assert!(!j.step.generator_limited);
+        assert!(j.step.reasons[1].starts_with("20 iterations dropped"));
+    }
+
+    #[test]
+    fn a_latency_rise_must_be_significant_and_at_least_5_percent_of_p50() {
+        let s = snapshot(300, 15.0, 300, 0);
+        // 9.000, 9.001, 9.002 ms: a perfect, hence significant, rise of 3 us over the 3 s
+        // judged, far under 5 % of the 9 ms p50 (0.45 ms).
+        let tiny = [
+            second(5.0, 9000, 10.0),
+            second(6.0, 9001, 10.0),
+            second(7.0, 9002, 10.0),
+        ];
+        let j = judge(&figures(&s, &tiny, 100.0), &[]);
+        assert!(j.step.latency_slope.unwrap().low > 0.0);
+        assert_eq!(j.verdict, Verdict::Passed, "{:?}", j.step.reasons);
+        // 9.0, 9.2, 9.4 ms: 0.2 ms per second, 0.6 ms over 3 s, over 0.45 ms.
+        let real = [
+            second(5.0, 9000, 10.0),
+            second(6.0, 9200, 10.0),
+            second(7.0, 9400, 10.0),
+        ];
+        let j = judge(&figures(&s, &real, 100.0), &[]);
+        assert_eq!(j.verdict, Verdict::Failed);
+        assert_eq!(
+            j.step.reasons,
+            ["latency rising: p50 +0.200 ms per second (95 % interval 0.200 to 0.200)"]
+        );
+        // Just under the effect: 0.14 ms per second, 0.42 ms over 3 s.
+        let under = [
+            second(5.0, 9000, 10.0),
+            second(6.0, 9140, 10.0),
+            second(7.0, 9280, 10.0),
+        ];
+        assert_eq!(
+            judge(&figures(&s, &under, 100.0), &[]).verdict,
+            Verdict::Passed
+        );
+    }
+
+    #[test]
+    fn users_that_did_not_start_are_the_generator() {
+        let mut s = snapshot(300, 5.0, 0, 0);
+        s.users = 40;
+        let rows: Vec<SecondSummary> = [5.0, 6.0, 7.0]
+            .iter()
+            .map(|&t| SecondSummary {
+                users: 40,
+                ..second(t, 9000, 10.0)
+            })
+            .collect();
+        let j = judge(
+            &StepFigures {
+                model: SearchModel::Users,
+                schedule_matters: false,
+                ..figures(&s, &rows, 50.0)
+            },
+            &[],
+        );
+        assert_eq!(j.verdict, Verdict::GeneratorLimit, "{:?}", j.step.reasons);
+        assert!(
+            j.step.reasons[0].starts_with("generator: 40 users running, under 98 % of 50"),
             "{:?}",
             j.step.reasons
         );

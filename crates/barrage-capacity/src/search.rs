@@ -19,7 +19,9 @@
 //! - [`Verdict::GeneratorLimit`] ends the search at once:
 //!   [`CapacityStatus::GeneratorLimit`], the bracket as it was.
 //! - At most `max_steps` steps in all (a bound on the run); reaching it ends the search
-//!   with the bracket so far (`Found` if something passed, with `unconfirmed` set).
+//!   with the bracket so far, unconfirmed ([`Search::stopped_early`]): `Found` when a level
+//!   failed above the highest pass, `AtLeast` when the highest pass is `max`, else
+//!   [`CapacityStatus::Incomplete`] (nothing failed yet, so no capacity was bracketed).
 
 use barrage_metrics::capacity::{Bracket, CapacityStatus, StepPhase};
 
@@ -160,11 +162,7 @@ impl Search {
         }
         let passed = replay.passed();
         if self.steps.len() >= s.max_steps as usize {
-            let status = match passed {
-                Some(_) => CapacityStatus::Found,
-                None => CapacityStatus::StartFails,
-            };
-            return Next::Done(replay.conclusion(status, passed.is_some()));
+            return Next::Done(self.stopped_early());
         }
         let Some((passed, _)) = passed else {
             // Nothing recorded yet: every other way to have no pass has ended the search.
@@ -216,6 +214,22 @@ impl Search {
         let replay = self.replay();
         let unconfirmed = replay.confirmed.is_none() && replay.passed().is_some();
         replay.conclusion(CapacityStatus::Interrupted, unconfirmed)
+    }
+
+    /// The conclusion if the search stops here though it has not concluded and nobody
+    /// stopped it (the step limit, or a front end giving up): the bracket so far, never
+    /// confirmed. `Found` needs a failure above the highest pass, and `AtLeast` a pass at
+    /// `max`; short of those the search is `Incomplete`, not a capacity.
+    pub fn stopped_early(&self) -> Conclusion {
+        let replay = self.replay();
+        let bracket = replay.bracket();
+        let status = match (bracket.passed, bracket.failed) {
+            (Some(_), Some(_)) => CapacityStatus::Found,
+            (Some(passed), None) if passed >= self.settings.max => CapacityStatus::AtLeast,
+            (None, Some(_)) => CapacityStatus::StartFails,
+            (_, None) => CapacityStatus::Incomplete,
+        };
+        replay.conclusion(status, bracket.passed.is_some())
     }
 
     /// Steps recorded so far.
@@ -631,6 +645,38 @@ mod tests {
                 first_failed_step: Some(5),
                 unconfirmed: true,
             }
+        );
+    }
+
+    #[test]
+    fn the_step_limit_before_any_failure_is_incomplete_or_at_least() {
+        // 10, 20, 40 pass: nothing failed, 40 is under the maximum.
+        let s = SearchSettings {
+            max_steps: 3,
+            ..settings(10.0, 1000.0)
+        };
+        let (end, ran) = run(s, up_to(99.0));
+        assert_eq!(ran.len(), 3);
+        assert_eq!(
+            (end.status, end.bracket, end.unconfirmed),
+            (
+                CapacityStatus::Incomplete,
+                Bracket {
+                    passed: Some(40.0),
+                    failed: None
+                },
+                true
+            )
+        );
+        // 10, 20, 40 pass and 40 is the maximum: at least 40, not confirmed.
+        let s = SearchSettings {
+            max_steps: 3,
+            ..settings(10.0, 40.0)
+        };
+        let (end, _) = run(s, up_to(99.0));
+        assert_eq!(
+            (end.status, end.bracket.passed, end.unconfirmed),
+            (CapacityStatus::AtLeast, Some(40.0), true)
         );
     }
 

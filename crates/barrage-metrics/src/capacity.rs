@@ -45,6 +45,11 @@ pub enum CapacityStatus {
     GeneratorLimit,
     /// Stopped by the person (Ctrl-C): the bracket found so far.
     Interrupted,
+    /// The search stopped before it bracketed a capacity, and not by the person: its step
+    /// limit or the run's time bound was reached (or a statistics reset never showed) with
+    /// no failing level above the highest pass. The bracket so far; the capacity is at
+    /// least its `passed` level, which is not the service's limit.
+    Incomplete,
 }
 
 /// The stage of the search a step belongs to.
@@ -116,6 +121,10 @@ pub struct CapacityStep {
     /// The generator was the limit in this step (a worker saturated or its schedule lagged).
     #[serde(default)]
     pub generator_limited: bool,
+    /// What happened before the step that bears on it (the previous step's backlog had not
+    /// drained when it began).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A least-squares slope with its 95 % confidence interval.

@@ -28,6 +28,7 @@
     start_fails: 'No capacity: the start level already failed',
     generator_limit: 'No capacity: the generator, not the service, was the limit',
     interrupted: 'Interrupted: the bracket found so far',
+    incomplete: "Incomplete: the search's step or time limit came before a failing level",
   };
 
   // uPlot charts by container, so a redraw or a resize finds them: { curve, usl }.

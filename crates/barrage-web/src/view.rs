@@ -365,15 +365,16 @@ pub fn suspect(warnings: &[String]) -> bool {
     warnings.iter().any(|w| w.starts_with("results suspect"))
 }
 
-/// The exit status barrage gives a finished run from its result: 130 when it was
-/// interrupted; for a capacity search, what it found ([`capacity_exit_code`]); else the
+/// The exit status barrage gives a finished run from its result: for a capacity search,
+/// what it found ([`capacity_exit_code`]: a search that had concluded when Ctrl-C came
+/// during the shutdown keeps its status); else 130 when it was interrupted, else the
 /// gate's (0 passed, 1 failed). A worker error, an unwritable output (3) or a gate on a
 /// capacity (`--fail-below`, `--fail-if`: 1) is not in the result; the binary knows those.
 pub fn exit_code(doc: &ResultDoc) -> u8 {
-    if doc.run.interrupted {
-        130
-    } else if let Some(cap) = &doc.capacity {
+    if let Some(cap) = &doc.capacity {
         capacity_exit_code(cap)
+    } else if doc.run.interrupted {
+        130
     } else if barrage_report::gate(doc).passed {
         0
     } else {
@@ -547,12 +548,14 @@ pub fn spectrum(h: &Histogram<u64>, i: Option<u32>) -> Spectrum {
 }
 
 /// `barrage capacity`'s exit status for what the search found: 0 a capacity (also "at
-/// least"), 3 none could be found, 130 interrupted. The totals of a search's result cover its
+/// least"), 3 none could be found (also `incomplete`), 130 interrupted. The totals of a search's result cover its
 /// last step only, so the run's gate says nothing about the search.
 pub fn capacity_exit_code(cap: &CapacityDoc) -> u8 {
     match cap.status {
         CapacityStatus::Found | CapacityStatus::AtLeast => 0,
-        CapacityStatus::StartFails | CapacityStatus::GeneratorLimit => 3,
+        CapacityStatus::StartFails
+        | CapacityStatus::GeneratorLimit
+        | CapacityStatus::Incomplete => 3,
         CapacityStatus::Interrupted => 130,
     }
 }

@@ -328,6 +328,7 @@ fn a_capacity_search_s_verdict_is_what_it_found_not_its_last_step_s_gate() {
         (CapacityStatus::StartFails, 3),
         (CapacityStatus::GeneratorLimit, 3),
         (CapacityStatus::Interrupted, 130),
+        (CapacityStatus::Incomplete, 3),
     ] {
         let v = with(status);
         assert_eq!(
@@ -336,8 +337,14 @@ fn a_capacity_search_s_verdict_is_what_it_found_not_its_last_step_s_gate() {
         );
     }
     doc.run.interrupted = true;
-    doc.capacity = Some(CapacityDoc::default());
+    doc.capacity = Some(CapacityDoc {
+        status: CapacityStatus::Interrupted,
+        ..CapacityDoc::default()
+    });
     assert_eq!(exit_code(&doc), 130, "Ctrl-C during a search");
+    // Ctrl-C during the shutdown of a search that had concluded: what it found stands.
+    doc.capacity = Some(CapacityDoc::default());
+    assert_eq!(exit_code(&doc), 0, "Ctrl-C after the search concluded");
 }
 
 #[test]

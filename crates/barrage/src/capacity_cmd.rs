@@ -34,6 +34,9 @@ pub(crate) struct Searched {
     pub result: Option<ResultDoc>,
     /// Stopped by the person (Ctrl-C).
     pub interrupted: bool,
+    /// A worker failed or an output of the session could not be written (said on stderr):
+    /// what was found is still reported, and the exit status is 3.
+    pub run_failed: bool,
 }
 
 /// The probe's growth per step, the confirmations tried and the steps allowed in all
@@ -47,6 +50,18 @@ const SEARCH: SearchSettings = SearchSettings {
     max_confirmations: 2,
     max_steps: 40,
 };
+
+/// The open model's user pool when the file sets no `load.max_users`: enough users for the
+/// highest rate the search may try (`--max-rate`) at [`POOL_LATENCY_S`] per iteration (by
+/// Little's law), and at least [`POOL_FLOOR`], so that a full pool marks a service slower
+/// than any objective a search is run against rather than the generator's default (the
+/// judge calls a step whose iterations waited on a full pool the generator's limit).
+/// Users are created only as the load needs them, so a large pool costs nothing until it
+/// is used; it is capped where each user's connection still gets an open file.
+const POOL_LATENCY_S: f64 = 2.0;
+const POOL_FLOOR: u64 = 1000;
+/// Open files kept for the process's own use (as the session's warning assumes).
+const OPEN_FILES_RESERVE: u64 = 64;
 
 /// `barrage capacity`: a sweep with `--serve`, else one search, its report, files, gates.
 pub async fn run(args: CapacityArgs) -> u8 {
@@ -72,18 +87,21 @@ pub async fn run(args: CapacityArgs) -> u8 {
             true
         }
     };
-    if searched.interrupted {
+    let doc = &searched.capacity;
+    // What the search found decides first: a search that had concluded when Ctrl-C came
+    // during the shutdown keeps its status and its exit code.
+    if doc.status == CapacityStatus::Interrupted {
         return exit::INTERRUPTED;
     }
-    if !written {
+    if !written || searched.run_failed {
         return exit::CANNOT_RUN;
     }
-    let doc = &searched.capacity;
     match doc.status {
         CapacityStatus::Found | CapacityStatus::AtLeast => {}
         CapacityStatus::StartFails
         | CapacityStatus::GeneratorLimit
-        | CapacityStatus::Interrupted => return exit::CANNOT_RUN,
+        | CapacityStatus::Interrupted
+        | CapacityStatus::Incomplete => return exit::CANNOT_RUN,
     }
     let failed = gates.judge(doc);
     if failed {
@@ -148,21 +166,44 @@ pub(crate) async fn search(
             return Err(exit::USAGE);
         }
     }
-    let stop_timeout = barrage_scenario::parse(&file)
-        .ok()
-        .and_then(|(s, _)| s.load.stop_timeout.map(|t| t.value))
+    let file_load = barrage_scenario::parse(&file).ok().map(|(s, _)| s.load);
+    let stop_timeout = file_load
+        .as_ref()
+        .and_then(|l| l.stop_timeout.as_ref().map(|t| t.value))
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let file_max_users = file_load
+        .as_ref()
+        .and_then(|l| l.max_users.as_ref().map(|m| m.value));
+    let spawn_rate = file_load
+        .as_ref()
+        .and_then(|l| l.spawn_rate.as_ref().map(|r| r.value))
+        .filter(|_| model == SearchModel::Users);
+    // The pool the search sets when the file sets none (see POOL_LATENCY_S).
+    let search_pool =
+        (model == SearchModel::Rate && file_max_users.is_none()).then(|| search_pool(max));
+    let pool_users = match model {
+        SearchModel::Rate => file_max_users.or(search_pool),
+        SearchModel::Users => None,
+    };
     let warmup_s = whole_seconds(args.warmup);
     let step_s = whole_seconds(args.step).max(1);
     let drain_s = whole_seconds(stop_timeout).max(1);
     // A bound on the whole run, in case the driver never ends it: every step at its
-    // longest, with a few seconds for the reset to show.
+    // longest (a users step's warm-up waiting for its users at the most users), with a few
+    // seconds for the reset to show.
+    let users_wait_s = match model {
+        SearchModel::Rate => 0,
+        SearchModel::Users => driver::users_wait_s(max, spawn_rate),
+    };
     let bound = Duration::from_secs(
-        u64::from(SEARCH.max_steps) * (warmup_s + step_s + drain_s + driver::RESET_WAIT_S),
+        u64::from(SEARCH.max_steps)
+            * (warmup_s + users_wait_s + step_s + drain_s + driver::RESET_WAIT_S),
     );
+    let mut load = overrides(args, model, start, bound, &file);
+    load.max_users = search_pool;
     let opts = CompileOptions {
         host: host.map(str::to_owned).or_else(|| args.host.clone()),
-        load: overrides(args, model, start, bound, &file),
+        load,
         max_body_size: args.common.max_body_size,
         no_redact: args.common.no_redact,
     };
@@ -257,6 +298,14 @@ pub(crate) async fn search(
         warmup_s,
         args.precision * 100.0
     );
+    if let Some(pool) = search_pool {
+        eprintln!(
+            "The user pool holds up to {pool} users (the file sets no load.max_users: enough \
+             for {} iterations/s of up to {POOL_LATENCY_S:.0} s each, within the open-files \
+             limit).",
+            rate(max)
+        );
+    }
     let prefix = label.map_or(String::new(), |l| format!("[{l}] "));
     let unit = model.unit();
     let (driver, found) = driver::driver(
@@ -269,27 +318,29 @@ pub(crate) async fn search(
             objectives,
             needs_histograms,
             poisson: settings_doc.arrivals == "poisson",
+            pool_users,
+            spawn_rate,
         },
         session.control(),
         Box::new(move |step| eprintln!("{prefix}{}", step_line(step, unit))),
     );
     let mut sinks: Vec<Box<dyn barrage_session::Sink>> = vec![Box::new(driver)];
     sinks.extend(export_sinks);
-    let steering = crate::terminal::steer(session.control());
+    // Ctrl-C only: a key would change the load in the middle of a judged step.
+    let steering = crate::terminal::steer_interrupts_only(session.control());
     let outcome = session.run(sinks).await;
     drop(steering);
 
+    // A failed output or worker is said now and folded into the exit status once what was
+    // found has been reported and written: the steps run are still evidence.
     let written = crate::outputs::report(&outcome.outputs);
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
     if let Some(e) = &outcome.worker_error {
         eprintln!("error: {e}");
-        return Err(exit::CANNOT_RUN);
     }
-    if !written {
-        return Err(exit::CANNOT_RUN);
-    }
+    let run_failed = outcome.worker_error.is_some() || !written;
     let found = found.found();
     let capacity = driver::conclude(&found, settings_doc, outcome.interrupted);
     let result = (!found.steps.is_empty()).then(|| {
@@ -301,7 +352,18 @@ pub(crate) async fn search(
         capacity,
         result,
         interrupted: outcome.interrupted,
+        run_failed,
     })
+}
+
+/// The pool for a search up to `max_rate` (see [`POOL_LATENCY_S`]), within the open-files
+/// limit (raised to its hard limit first, as the session does).
+fn search_pool(max_rate: f64) -> u64 {
+    let wanted = ((max_rate * POOL_LATENCY_S).ceil() as u64).max(POOL_FLOOR);
+    match barrage_engine::timer::raise_open_files_limit() {
+        Some(limit) => wanted.min(limit.saturating_sub(OPEN_FILES_RESERVE).max(1)),
+        None => wanted,
+    }
 }
 
 /// The load the session starts with: the first level, held until the driver changes it,
@@ -371,16 +433,15 @@ fn step_line(s: &CapacityStep, unit: &str) -> String {
     let verdict = if s.passed {
         "passed".to_owned()
     } else if s.generator_limited {
-        format!(
-            "GENERATOR LIMIT: {}",
-            s.reasons.first().map_or("", String::as_str)
-        )
+        // Every reason: the generator's may come after an objective's.
+        format!("GENERATOR LIMIT: {}", s.reasons.join("; "))
     } else {
         format!("FAILED: {}", s.reasons.first().map_or("", String::as_str))
     };
+    let notes: String = s.notes.iter().map(|n| format!("\n  note: {n}")).collect();
     format!(
         "step {:>2} {phase:<7} {} {unit}: achieved {} iterations/s, {} requests/s, p50 {:.1} \
-         ms, p95 {:.1} ms, p99 {:.1} ms, errors {:.2}%: {verdict}",
+         ms, p95 {:.1} ms, p99 {:.1} ms, errors {:.2}%: {verdict}{notes}",
         s.index,
         rate(s.level),
         rate(s.iterations_per_second),
@@ -457,6 +518,9 @@ fn report_text(doc: &CapacityDoc) -> String {
                 s.p99_ms,
                 s.error_rate * 100.0
             ));
+            for n in &s.notes {
+                out.push_str(&format!("      note: {n}\n"));
+            }
         }
     }
     if let Some(first) = &doc.first_failed {

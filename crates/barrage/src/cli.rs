@@ -118,7 +118,9 @@ pub enum Command {
         The file's load rate and duration are not used (its user-pool settings are).\n\
         Exit codes: 0 a capacity was found (or --max-rate still passed), 1 a gate failed \
         (--fail-below, --fail-if), 2 bad usage or scenario, 3 no capacity could be found \
-        (the start rate already fails, or the generator was the limit), 130 interrupted \
+        (the start rate already fails, the generator was the limit, or the search stopped \
+        incomplete at its step or time limit before a level failed), or a worker or an \
+        output failed (what was found is still reported and written), 130 interrupted \
         (the bracket so far is still reported and written).")]
     Capacity(CapacityArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).

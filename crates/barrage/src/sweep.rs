@@ -403,7 +403,18 @@ pub async fn run(args: CapacityArgs) -> u8 {
         .await;
         let stop_failed = ran.stop_error.is_some();
         match ran.outcome {
-            Outcome::Searched(capacity) => entry.capacity = Some(*capacity),
+            Outcome::Searched {
+                capacity,
+                run_failed,
+            } => {
+                entry.capacity = Some(*capacity);
+                if run_failed {
+                    entry.error = Some(
+                        "a worker failed or an output could not be written during the search"
+                            .to_owned(),
+                    );
+                }
+            }
             Outcome::NotStarted(e) => entry.error = Some(e),
             Outcome::Died(capacity, e) => {
                 entry.capacity = Some(*capacity);
@@ -546,7 +557,12 @@ struct Ran {
 }
 
 enum Outcome {
-    Searched(Box<CapacityDoc>),
+    /// What the search found; `run_failed` when a worker failed or an output could not be
+    /// written during it (said on stderr).
+    Searched {
+        capacity: Box<CapacityDoc>,
+        run_failed: bool,
+    },
     /// The service did not start or answer: why.
     NotStarted(String),
     /// The search could not start: its exit code (it said why).
@@ -638,7 +654,13 @@ async fn searched(args: &CapacityArgs, label: &str, service: &mut Service) -> (O
             crate::capacity_cmd::print_report(&searched.capacity);
             let capacity = Box::new(searched.capacity);
             match service.check_running() {
-                Ok(()) => (Outcome::Searched(capacity), searched.interrupted),
+                Ok(()) => (
+                    Outcome::Searched {
+                        capacity,
+                        run_failed: searched.run_failed,
+                    },
+                    searched.interrupted,
+                ),
                 Err(e) => {
                     eprintln!("error: {label}: {e}");
                     (Outcome::Died(capacity, e.to_string()), searched.interrupted)
@@ -675,6 +697,7 @@ fn status_word(entry: &SweepEntry) -> &'static str {
             CapacityStatus::StartFails => "start fails",
             CapacityStatus::GeneratorLimit => "generator limit",
             CapacityStatus::Interrupted => "interrupted",
+            CapacityStatus::Incomplete => "incomplete",
         },
     }
 }
@@ -879,10 +902,13 @@ pub(crate) fn exit_code(doc: &SweepDoc, fail_below: Option<f64>, model: Capacity
     if doc.interrupted {
         return exit::INTERRUPTED;
     }
-    let missing = doc
-        .configurations
-        .iter()
-        .any(|e| measured(e, model).is_none());
+    // An incomplete search's figure is only a lower bound: no capacity was found.
+    let missing = doc.configurations.iter().any(|e| {
+        measured(e, model).is_none()
+            || e.capacity
+                .as_ref()
+                .is_some_and(|c| c.status == CapacityStatus::Incomplete)
+    });
     if missing {
         return exit::CANNOT_RUN;
     }

@@ -8,6 +8,7 @@
 //! keys change the rate by 1/10 iterations/s. The terminal is put in cbreak mode (keys
 //! arrive without Enter and are not echoed; Ctrl-C still sends its signal) and restored
 //! when the run ends.
+//! A run whose load is steered by something else (a capacity search) takes Ctrl-C only.
 
 use std::io::{IsTerminal, Read};
 
@@ -34,6 +35,17 @@ pub fn print_diagnostics(reports: &[(SourceFile, Vec<Diagnostic>)]) -> bool {
 /// Runs on the control thread's runtime; dropping the returned guard restores the terminal.
 pub fn steer(control: Control) -> Steering {
     let keys = Keys::start(control.clone());
+    interrupts(control, keys)
+}
+
+/// Ctrl-C only, no keys: for a run whose load something else steers (`barrage capacity`,
+/// where a key would change the load in the middle of a step being judged). The terminal
+/// is left as it is.
+pub fn steer_interrupts_only(control: Control) -> Steering {
+    interrupts(control, None)
+}
+
+fn interrupts(control: Control, keys: Option<Keys>) -> Steering {
     let signals = tokio::task::spawn_local(async move {
         let mut interrupts = Interrupts::new();
         interrupts.recv().await;

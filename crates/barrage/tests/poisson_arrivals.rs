@@ -106,7 +106,7 @@ fn a_bad_arrivals_value_is_a_located_error_naming_the_choices() {
     let o = run(barrage()
         .args(["run", "--arrivals", "poisson", "-u", "1", "-t", "1s", "-H"])
         .arg("http://127.0.0.1:1")
-        .arg(&write(dir.path(), "root.yaml", ROOT)));
+        .arg(write(dir.path(), "root.yaml", ROOT)));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(

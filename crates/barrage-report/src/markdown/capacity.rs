@@ -23,6 +23,9 @@ fn status_words(status: CapacityStatus) -> &'static str {
             "No capacity: the generator, not the service, was the limit"
         }
         CapacityStatus::Interrupted => "Interrupted: the bracket found so far",
+        CapacityStatus::Incomplete => {
+            "Incomplete: the search's step or time limit came before a failing level"
+        }
     }
 }
 
