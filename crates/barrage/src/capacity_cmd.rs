@@ -63,11 +63,9 @@ const POOL_FLOOR: u64 = 1000;
 /// Open files kept for the process's own use (as the session's warning assumes).
 const OPEN_FILES_RESERVE: u64 = 64;
 
-/// `barrage capacity`: a sweep with `--serve`, else one search, its report, files, gates.
+/// `barrage capacity` without `--serve` (with it: [`crate::sweep::run`]): one search, its
+/// report, files and gates.
 pub async fn run(args: CapacityArgs) -> u8 {
-    if args.serve.is_some() {
-        return crate::sweep::run(args).await;
-    }
     // The gates are read before the search, so a typo costs nothing.
     let gates = match Gates::of(&args) {
         Ok(g) => g,

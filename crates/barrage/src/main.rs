@@ -127,6 +127,7 @@ fn main() -> ExitCode {
             cli::Command::Schema => commands::schema(),
             cli::Command::Demo(args) => demo_cmd::run(args).await,
             cli::Command::Hit(args) => hit_cmd::hit(args).await,
+            cli::Command::Capacity(args) if args.serve.is_some() => sweep::run(args).await,
             cli::Command::Capacity(args) => capacity_cmd::run(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
