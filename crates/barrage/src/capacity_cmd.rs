@@ -296,6 +296,13 @@ pub(crate) async fn search(
         warmup_s,
         args.precision * 100.0
     );
+    if step_s < u64::from(barrage_capacity::judge::MIN_TREND_POINTS) {
+        eprintln!(
+            "note: steps under {} s are too short to judge whether latency is still rising; \
+             each step's slope is recorded, not judged",
+            barrage_capacity::judge::MIN_TREND_POINTS
+        );
+    }
     if let Some(pool) = search_pool {
         eprintln!(
             "The user pool holds up to {pool} users (the file sets no load.max_users: enough \
