@@ -17,6 +17,19 @@ use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
 use crate::worker::{run_worker, Phase, WorkerEvent, WorkerSpec};
 
+/// Starts of an open model due within this long of the first of them share one wake-up,
+/// at the last of them: each still counts its response times from its own intended start,
+/// and how late it began is in the schedule lag, so batching costs at most this much lag
+/// and hides nothing. Below 20,000 starts/s (gaps over 50 µs) an even schedule never
+/// batches; at 50,000/s about three starts share each wake-up. A wake-up is what an even
+/// schedule costs (the timer's arming, the worker's sleep and wake, and the idle server's
+/// wake that each lone request brings): a larger slack trades precision for CPU, measured
+/// in docs/PERFORMANCE.md.
+pub const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
+
+/// The most `--timer-slack` accepts: beyond it the lag it adds would swamp what is measured.
+pub const MAX_TIMER_SLACK: Duration = Duration::from_millis(10);
+
 /// How a run is carried out (how much load, and for how long, is in the plan).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -41,6 +54,9 @@ pub struct RunOptions {
     /// Add a W3C `traceparent` header to every request and keep the trace ids of the
     /// slowest requests per endpoint (`--traceparent`).
     pub traceparent: bool,
+    /// How late an open model's scheduled start may be so that it shares a wake-up with
+    /// the starts after it (`--timer-slack`; [`DEFAULT_TIMER_SLACK`]).
+    pub timer_slack: Duration,
 }
 
 impl RunOptions {
@@ -68,6 +84,7 @@ impl Default for RunOptions {
             max_head: MAX_HEAD,
             body_memory: DEFAULT_BODY_MEMORY,
             traceparent: false,
+            timer_slack: DEFAULT_TIMER_SLACK,
         }
     }
 }
@@ -116,6 +133,7 @@ impl Run {
                 segment,
                 start,
                 stop_timeout: opts.stop_timeout,
+                timer_slack: opts.timer_slack,
                 // A total iteration count is split over workers in proportion to their users.
                 tickets: plan
                     .scenarios

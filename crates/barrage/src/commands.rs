@@ -364,6 +364,15 @@ pub(crate) fn start_session(
         },
         plural(workers),
     );
+    if let Some(slack) = common
+        .timer_slack
+        .filter(|s| *s != barrage_engine::DEFAULT_TIMER_SLACK)
+    {
+        eprintln!(
+            "timer slack {slack:?}: open-model starts due within it share a wake-up (each may \
+             start up to {slack:?} late; the lag is in its latency)"
+        );
+    }
     for notice in session.notices() {
         eprintln!("{notice}");
     }
@@ -408,6 +417,7 @@ fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
         pin_workers: common.pin_workers,
         retry_reused: !common.no_retry,
         traceparent: common.monitor.traceparent,
+        timer_slack: common.timer_slack.unwrap_or(defaults.timer_slack),
         max_head: size(common.max_head_size, defaults.max_head),
         body_memory: size(common.max_body_memory, defaults.body_memory),
         ..defaults

@@ -54,6 +54,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         insecure: false,
         local_addresses: None,
         pin_workers: false,
+        timer_slack: None,
         no_retry: false,
         max_body_size: None,
         max_body_memory: None,

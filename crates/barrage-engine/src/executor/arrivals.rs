@@ -166,8 +166,9 @@ pub async fn run(
     let mut changes = sctx.load_changes();
     let mut changed = false;
     let end_at = end.and_then(|e| begin.checked_add(e));
-    // The starts that share the next wake-up, and the first start after them (taken from
-    // the schedule to see that it is not in the batch).
+    // The starts that share the next wake-up (those due within the timer slack of the
+    // first, `RunOptions::timer_slack`), and the first start after them (taken from the
+    // schedule to see that it is not in the batch).
     let mut batch: Vec<Instant> = Vec::new();
     let mut ahead: Option<Instant> = None;
     loop {
@@ -189,7 +190,7 @@ pub async fn run(
         };
         batch.clear();
         batch.push(first);
-        let last_in_batch = first + BATCH;
+        let last_in_batch = first + at.timer_slack;
         while let Some(t) = next_start(&mut offsets, begin) {
             if t > last_in_batch {
                 ahead = Some(t);
@@ -244,13 +245,6 @@ pub async fn run(
     sctx.begin_stop();
     drain(&mut users, &sctx, at.stop_timeout).await;
 }
-
-/// Starts due within this long of the first of them share one wake-up, at the last of
-/// them: each still counts its response times from its own intended start, and how late
-/// it began is in the schedule lag, so batching costs at most this much lag and hides
-/// nothing. Below 20,000 starts/s (gaps over 50 µs) an even schedule never batches; at
-/// 50,000/s about three starts share each wake-up (a `timerfd_settime` and an `epoll_wait`).
-const BATCH: Duration = Duration::from_micros(50);
 
 /// The next intended start of `offsets`; `None` at its end (or past what an `Instant`
 /// holds, which is never reached).
