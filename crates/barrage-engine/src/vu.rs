@@ -297,6 +297,8 @@ impl Vu {
     /// the user's variables, cookies in its jar), then hands what became of it to
     /// [`Vu::settle`]. `true` when it succeeded.
     async fn request(&mut self, r: &RequestPlan, intended: Instant) -> bool {
+        // A `stream:` step (chosen when the plan was compiled) takes its own path; boxed so
+        // its larger future does not grow every plain request's.
         if let Some(s) = &r.stream {
             return Box::pin(self.stream(r, s, intended)).await;
         }

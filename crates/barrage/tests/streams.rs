@@ -159,6 +159,7 @@ users:
     assert!(num(&s["duration"]["p50"]) >= 400.0, "{s:#}");
     assert!(num(&sse["response_time"]["p50"]) >= 600.0, "{sse:#}");
 
+    eprintln!("sse stream: {s}");
     let chunks = endpoint(&doc, "chunks");
     assert_eq!(chunks["failures"], 0, "{chunks:#}\n{printed}");
     let c = &chunks["stream"];
@@ -169,6 +170,7 @@ users:
         150.0,
     );
     within_5_percent("chunks event_gap p50", num(&c["event_gap"]["p50"]), 50.0);
+    eprintln!("chunks stream: {c}");
 
     // The saves reached the next step, which stopped reading after `max_events` (how many
     // of the rest the server wrote before it saw the connection close is its business).
