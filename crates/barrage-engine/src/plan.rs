@@ -119,6 +119,33 @@ pub struct RequestPlan {
     pub reads_headers: bool,
     /// `GET /items/[item_name]`, for messages.
     pub label: String,
+    /// Set for a `stream:` step: its answer is read by the stream path (`vu/stream.rs`),
+    /// chosen once per step here so a plain request pays nothing for it.
+    pub stream: Option<Box<StreamPlan>>,
+}
+
+/// How a `stream:` step reads its answer, and its event checks and saves
+/// (docs/STREAMS.md).
+pub struct StreamPlan {
+    pub mode: barrage_scenario::StreamMode,
+    /// `max_events`: the stream is ended after this many events.
+    pub max_events: Option<u64>,
+    /// `check.events`: the bounds, counted as this check id under this name.
+    pub count: Option<(barrage_scenario::EventCount, CheckId, String)>,
+    pub event_checks: Vec<EventCheckPlan>,
+    /// Saves from the first event of a name whose data yields a value.
+    pub event_saves: Vec<(String, SavePlan)>,
+    /// `{ events: true }` saves: the slots that get the event count.
+    pub count_saves: Vec<u16>,
+}
+
+/// `check.event.NAME`: a check evaluated on the data of every event of that name.
+pub struct EventCheckPlan {
+    pub event: String,
+    pub check: CompiledCheck,
+    /// `check.items()[i]` is counted as `ids[i]` under `names[i]` (`event done: $.ok exists`).
+    pub ids: Vec<CheckId>,
+    pub names: Vec<String>,
 }
 
 pub enum UrlPlan {

@@ -33,6 +33,7 @@ mod outcome;
 mod reach;
 mod request;
 mod sample;
+mod stream;
 mod trace;
 
 pub use request::BuildError;
@@ -56,6 +57,9 @@ pub trait Observer {
     fn check(&self, name: &str, passed: bool, detail: &str);
     fn think(&self, duration: Duration);
     fn task(&self, user: &str, task: &str);
+    /// One event of a `stream:` step (a chunk's bytes under `chunk`), `at` after the
+    /// request's intended start.
+    fn event(&self, _name: &str, _data: &[u8], _at: Duration) {}
 }
 
 /// How a list of steps ended.
@@ -293,6 +297,11 @@ impl Vu {
     /// the user's variables, cookies in its jar), then hands what became of it to
     /// [`Vu::settle`]. `true` when it succeeded.
     async fn request(&mut self, r: &RequestPlan, intended: Instant) -> bool {
+        // A `stream:` step (chosen when the plan was compiled) takes its own path; boxed so
+        // its larger future does not grow every plain request's.
+        if let Some(s) = &r.stream {
+            return Box::pin(self.stream(r, s, intended)).await;
+        }
         self.verdicts.clear();
         let origin = match self.build(r, None) {
             Ok(origin) => origin,

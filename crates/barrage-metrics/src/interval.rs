@@ -14,6 +14,7 @@ use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
 use crate::registry::Registry;
 use crate::slowest::Slowest;
+use crate::stream::StreamData;
 
 /// Counters and latency histograms for one endpoint.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +39,8 @@ pub(crate) struct EndpointData {
     /// The slowest successful requests sent with a `traceparent` (`--traceparent`), with
     /// their trace ids; empty without the flag.
     pub(crate) slowest: Slowest,
+    /// A `stream:` step's figures (`stream.rs`); `None` until one is recorded here.
+    pub(crate) stream: Option<Box<StreamData>>,
 }
 
 impl EndpointData {
@@ -60,6 +63,9 @@ impl EndpointData {
         self.service_time.add(&other.service_time);
         self.failed.add(&other.failed);
         self.slowest.merge(&other.slowest);
+        if let Some(theirs) = &other.stream {
+            self.stream.get_or_insert_default().merge(theirs);
+        }
     }
 
     /// Takes everything out, leaving zeroed counters and histograms pre-allocated where the
@@ -78,6 +84,7 @@ impl EndpointData {
             service_time: self.service_time.take_rewarmed(),
             failed: self.failed.take_rewarmed(),
             slowest: std::mem::take(&mut self.slowest),
+            stream: self.stream.as_mut().map(|s| Box::new(s.take_rewarmed())),
         }
     }
 }

@@ -37,6 +37,7 @@ mod series;
 mod server;
 mod slowest;
 mod snapshot;
+mod stream;
 mod verdict;
 mod window;
 
@@ -69,6 +70,7 @@ pub use snapshot::{
     CheckStats, ConnectionStats, EndpointStats, FailureStats, LatencyStats, SlowRequest, Snapshot,
     TaskStats,
 };
+pub use stream::{EventCounts, StreamHistograms, StreamStats, StreamTiming};
 pub use verdict::ThresholdVerdict;
 pub use window::{Window, WindowEndpoint, WindowEntry, WINDOW_SECONDS};
 

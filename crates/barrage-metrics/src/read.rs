@@ -281,10 +281,25 @@ fn endpoint_histograms(
     h: &EndpointHistograms,
     e: &EndpointStats,
 ) -> Result<(), Inconsistency> {
-    for (field, encoded, count) in [
-        ("response_time", &h.response_time, e.response_time.count),
-        ("service_time", &h.service_time, e.service_time.count),
-    ] {
+    let mut fields = vec![
+        (
+            "response_time",
+            h.response_time.as_str(),
+            e.response_time.count,
+        ),
+        (
+            "service_time",
+            h.service_time.as_str(),
+            e.service_time.count,
+        ),
+    ];
+    // A stream's histograms are held to the counts of its `stream` object.
+    if let (Some(h), Some(s)) = (&h.stream, &e.stream) {
+        for ((field, encoded), (_, l)) in h.fields().into_iter().zip(s.latencies()) {
+            fields.push((field, encoded, l.count));
+        }
+    }
+    for (field, encoded, count) in fields {
         // An empty string is a histogram left out (hand-made files, trimmed baselines).
         if encoded.is_empty() {
             continue;

@@ -19,6 +19,7 @@
 use crate::interval::Interval;
 use crate::registry::{CheckId, EndpointId, FailureCategory, Registry, TaskId, Timing};
 use crate::slowest::{Slow, TraceIds};
+use crate::stream::StreamTiming;
 
 /// Records request outcomes for one worker. See the module documentation.
 ///
@@ -107,6 +108,15 @@ impl Recorder {
     #[inline]
     pub fn retried(&mut self, ep: EndpointId, n: u64) {
         self.current.endpoints[ep.index()].retries += n;
+    }
+
+    /// A successful streamed answer's figures (told beside [`Recorder::success`]): its
+    /// first byte, first event, the gaps between its events, duration and event count.
+    pub fn stream(&mut self, ep: EndpointId, t: &StreamTiming, gaps_ns: &[u64]) {
+        self.current.endpoints[ep.index()]
+            .stream
+            .get_or_insert_default()
+            .record(t, gaps_ns);
     }
 
     /// The outcome of one check on one response.

@@ -245,6 +245,9 @@ pub struct EndpointHistograms {
     pub service_time: String,
     /// Failed requests that got a response, response time.
     pub failed: String,
+    /// A `stream:` endpoint's first byte, first event, event gap and duration histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::StreamHistograms>,
 }
 
 impl EndpointHistograms {
@@ -253,6 +256,7 @@ impl EndpointHistograms {
             response_time: d.response_time.encode(),
             service_time: d.service_time.encode(),
             failed: d.failed.encode(),
+            stream: d.stream.as_deref().map(crate::StreamHistograms::of),
         }
     }
 

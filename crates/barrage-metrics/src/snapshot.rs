@@ -96,6 +96,11 @@ pub struct EndpointStats {
     /// Added without a version change, like `timeline`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slowest: Vec<SlowRequest>,
+    /// For an endpoint of `stream:` steps: first byte, first event, gaps between events,
+    /// duration and events per stream. Absent for other endpoints; added without a version
+    /// change, like `slowest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::StreamStats>,
 }
 
 /// One of an endpoint's slowest traced requests: what to look up in the service's tracing.
@@ -252,6 +257,7 @@ pub(crate) fn endpoint_stats(info: &EndpointInfo, d: &EndpointData, rates: Rates
                 at_s: s.at_ns as f64 / 1e9,
             })
             .collect(),
+        stream: d.stream.as_ref().map(|s| s.stats()),
     }
 }
 

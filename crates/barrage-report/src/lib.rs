@@ -35,6 +35,7 @@ mod result_testdata;
 mod server;
 #[cfg(test)]
 mod server_testdata;
+mod streams;
 mod summary;
 mod table;
 #[cfg(test)]

@@ -48,6 +48,11 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
         out.push_str(&latency_table(s, &busy, naming, Latency::Service, color));
     }
 
+    if let Some((title, table)) = crate::streams::summary_section(&busy, naming, color) {
+        section(&mut out, title, color);
+        out.push_str(&table);
+    }
+
     if !s.aggregate.status_codes.is_empty() {
         section(&mut out, "Status codes", color);
         let mut cols = naming.columns();

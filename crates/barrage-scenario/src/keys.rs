@@ -68,12 +68,16 @@ pub const REQUEST_STEP: &[&str] = &[
     "timeout",
     "max_body_size",
     "on_failure",
+    "stream",
+    "max_events",
 ];
 
 pub const THINK_STEP: &[&str] = &["think"];
 
 /// The long form of a `save` entry.
-pub const SAVE_SOURCE: &[&str] = &["jsonpath", "header", "regex", "group", "status", "default"];
+pub const SAVE_SOURCE: &[&str] = &[
+    "jsonpath", "header", "regex", "group", "status", "default", "event", "events",
+];
 
 pub const CHECK: &[&str] = &[
     "status",
@@ -82,7 +86,15 @@ pub const CHECK: &[&str] = &[
     "headers",
     "max_latency",
     "schema",
+    "events",
+    "event",
 ];
+
+/// `check.events` in the mapping form.
+pub const EVENT_COUNT: &[&str] = &["min", "max"];
+
+/// One entry of `check.event`.
+pub const EVENT_CHECK: &[&str] = &["json", "data_contains"];
 
 /// A file part of a `multipart:` body.
 pub const MULTIPART_FILE: &[&str] = &["file", "content", "filename", "content_type"];
@@ -119,6 +131,8 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("think_step", THINK_STEP),
     ("save_source", SAVE_SOURCE),
     ("check", CHECK),
+    ("event_count", EVENT_COUNT),
+    ("event_check", EVENT_CHECK),
     ("multipart_file", MULTIPART_FILE),
     ("load", LOAD),
     ("scenario_def", SCENARIO_DEF),

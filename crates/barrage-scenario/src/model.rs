@@ -223,6 +223,20 @@ pub struct RequestStep {
     pub max_body_size: Option<Spanned<u64>>,
     /// What a failed request or check does to the rest of the iteration.
     pub on_failure: Spanned<OnFailure>,
+    /// `stream: events` or `stream: chunks`: the answer is read as a stream and timed per
+    /// event (docs/STREAMS.md).
+    pub stream: Option<Spanned<StreamMode>>,
+    /// `max_events: 20`: the stream is ended (and judged) after this many events.
+    pub max_events: Option<Spanned<u64>>,
+}
+
+/// How a streamed answer is cut into events (`stream:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMode {
+    /// Server-sent events (`text/event-stream`): one event per dispatched block.
+    Events,
+    /// Any streamed body: one event per HTTP chunk (per read when the body is not chunked).
+    Chunks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -303,6 +317,9 @@ pub struct Save {
     pub source: Spanned<SaveSource>,
     /// Used when the source finds nothing; without it a miss fails the request.
     pub default: Option<Spanned<Value>>,
+    /// `{ event: done, jsonpath: $.id }`: read the first event of this name (of a
+    /// `stream: events` step) instead of the response body.
+    pub event: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -316,6 +333,10 @@ pub enum SaveSource {
     Regex { pattern: String, group: usize },
     /// `{ status: true }`: the status code as a number.
     Status,
+    /// `{ event: done }` alone: the event's whole data (as JSON when it is JSON).
+    Data,
+    /// `{ events: true }`: how many events the stream carried.
+    Events,
 }
 
 /// What makes a response count as failed.
@@ -336,6 +357,29 @@ pub struct Check {
     /// `$schema` says otherwise). The most specific entry applies: a code, then a class,
     /// then `default`; a status with none is not checked.
     pub schema: Vec<SchemaCheck>,
+    /// `events: 5` or `events: { min: 1, max: 50 }`: how many events a stream carries.
+    pub events: Option<Spanned<EventCount>>,
+    /// `event: { done: { json: {...}, data_contains: ... } }`: checks on every event of a
+    /// name (a stream step's).
+    pub event: Vec<EventCheck>,
+}
+
+/// The bounds of `check.events`, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCount {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// `check.event.NAME`: what every event of that name must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventCheck {
+    /// The event name (`message` for events without an `event:` field).
+    pub name: Spanned<String>,
+    /// `json: { '$.text': exists }` on the event's data.
+    pub json: Vec<(Spanned<String>, Spanned<JsonExpect>)>,
+    /// The event's data contains each of these strings (templates).
+    pub data_contains: Vec<Spanned<String>>,
 }
 
 /// One `schema:` entry.

@@ -74,6 +74,8 @@ pub enum Extractor {
     Regex { regex: Regex, group: usize },
     /// The status code, as a number.
     Status,
+    /// The whole body: as JSON when it is JSON, else as a string (an event's data).
+    Data,
 }
 
 impl Extractor {
@@ -112,6 +114,9 @@ impl Extractor {
                 Ok(Extractor::Regex { regex, group })
             }
             SaveSource::Status => Ok(Extractor::Status),
+            SaveSource::Data => Ok(Extractor::Data),
+            // The engine counts events itself; no response body holds the count.
+            SaveSource::Events => Err(ExtractorError::NotInBody),
         }
     }
 
@@ -132,6 +137,10 @@ impl Extractor {
                 ))
             }
             Extractor::Status => Some(Value::from(r.status())),
+            Extractor::Data => Some(match r.json() {
+                Some(v) => v.clone(),
+                None => Value::String(String::from_utf8_lossy(r.body()).into_owned()),
+            }),
         }
     }
 }
@@ -158,6 +167,9 @@ pub enum ExtractorError {
         groups: usize,
         group: usize,
     },
+    /// `{ events: true }`: counted by the stream reader, not found in a body.
+    #[error("`events: true` saves a stream's event count, which only a step with `stream` has")]
+    NotInBody,
 }
 
 /// The message is what a `save:` diagnostic shows.

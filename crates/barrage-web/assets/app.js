@@ -374,6 +374,26 @@
     });
   }
 
+  // The endpoints of `stream:` steps, in a table of their own (absent without one).
+  function drawStreams(view) {
+    const box = document.getElementById('streams');
+    const streamed = view.endpoints.filter((r) => r.stream);
+    box.hidden = streamed.length === 0;
+    const body = box.querySelector('tbody');
+    clear(body);
+    const ms = (l, q) => (l.count > 0 ? fmt(l[q], 2) : '\u2013');
+    streamed.forEach((r) => {
+      const s = r.stream;
+      const mean = s.events.streams > 0 ? s.events.total / s.events.streams : 0;
+      const cells = [r.method, r.name, String(s.events.streams), fmt(mean, 1),
+        ms(s.first_byte, 'p50'), ms(s.first_event, 'p50'), ms(s.first_event, 'p95'),
+        ms(s.event_gap, 'p50'), ms(s.event_gap, 'p95'), ms(s.duration, 'p50')];
+      const tr = el('tr');
+      cells.forEach((c) => tr.appendChild(el('td', {}, c)));
+      body.appendChild(tr);
+    });
+  }
+
   function drawTable(view) {
     const body = document.querySelector('#stats tbody');
     const foot = document.querySelector('#stats tfoot');
@@ -918,6 +938,7 @@
     drawRun(view);
     buildPickers(view);
     drawTable(view);
+    drawStreams(view);
     drawSections(view);
     drawTimeCharts(view);
     drawServer(view);

@@ -10,6 +10,7 @@ use http::{HeaderName, HeaderValue};
 use super::{unquote, Compiler, Defaults};
 
 mod multipart;
+mod stream;
 use crate::plan::*;
 
 impl Compiler<'_> {
@@ -137,18 +138,6 @@ impl Compiler<'_> {
 
         let mut saves = Vec::new();
         for save in &r.save {
-            match Extractor::compile(&save.source.value) {
-                Ok(extractor) => saves.push(SavePlan {
-                    slot: self.resolve(&save.var.value).map_or(0, |s| match s {
-                        Slot::Var(v) => v,
-                        _ => 0,
-                    }),
-                    what: describe_source(&save.source.value),
-                    extractor,
-                    default: save.default.as_ref().map(|d| value_to_json(&d.value)),
-                }),
-                Err(e) => self.error(save.source.span, e.to_string(), None),
-            }
             if matches!(save.var.value.as_str(), "user_id" | "iteration")
                 || self.data_names.contains(&save.var.value)
             {
@@ -160,6 +149,22 @@ impl Compiler<'_> {
                     ),
                     None,
                 );
+            }
+            // Event and count saves read the stream (`compile/request/stream.rs`).
+            if save.event.is_some() || save.source.value == barrage_scenario::SaveSource::Events {
+                continue;
+            }
+            match Extractor::compile(&save.source.value) {
+                Ok(extractor) => saves.push(SavePlan {
+                    slot: self.resolve(&save.var.value).map_or(0, |s| match s {
+                        Slot::Var(v) => v,
+                        _ => 0,
+                    }),
+                    what: describe_source(&save.source.value),
+                    extractor,
+                    default: save.default.as_ref().map(|d| value_to_json(&d.value)),
+                }),
+                Err(e) => self.error(save.source.span, e.to_string(), None),
             }
         }
 
@@ -192,6 +197,10 @@ impl Compiler<'_> {
             .iter()
             .map(|item| self.check_id(endpoint, item.name()))
             .collect();
+        let stream = self.stream_plan(r, endpoint, &after, saved_elsewhere);
+        if self.error_count() > errors_before {
+            return None;
+        }
         let keep_body = !saves.is_empty() || !check.items().is_empty();
         let reads_headers =
             saves.iter().any(|s| s.extractor.reads_headers()) || check.reads_headers();
@@ -218,17 +227,20 @@ impl Compiler<'_> {
             keep_body,
             reads_headers,
             label: format!("{} {}", method.as_str(), name),
+            stream,
         })
     }
 }
 
-fn describe_source(s: &barrage_scenario::SaveSource) -> String {
+pub(super) fn describe_source(s: &barrage_scenario::SaveSource) -> String {
     use barrage_scenario::SaveSource;
     match s {
         SaveSource::JsonPath(p) => p.clone(),
         SaveSource::Header(h) => format!("header `{h}`"),
         SaveSource::Regex { pattern, group } => format!("regex `{pattern}` group {group}"),
         SaveSource::Status => "status".to_string(),
+        SaveSource::Data => "the event's data".to_string(),
+        SaveSource::Events => "the event count".to_string(),
     }
 }
 

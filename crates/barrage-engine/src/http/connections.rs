@@ -18,8 +18,8 @@ use super::{BodyLimits, Connector, Exchange, Origin, Outgoing, RequestError, Tim
 /// calls absolute URLs on other hosts gets one per host.
 #[derive(Default)]
 pub struct Connections {
-    open: Vec<(Origin, Connection)>,
-    notes: SendNotes,
+    pub(super) open: Vec<(Origin, Connection)>,
+    pub(super) notes: SendNotes,
 }
 
 /// What the sends since the last [`Connections::take_notes`] did beyond their answers.
@@ -119,7 +119,7 @@ impl Connections {
     }
 
     /// Where this user's open connection to `origin` lies, if it can carry a request now.
-    async fn ready_connection(&mut self, origin: &Origin) -> Option<usize> {
+    pub(super) async fn ready_connection(&mut self, origin: &Origin) -> Option<usize> {
         let at = self.open.iter().position(|(o, _)| o == origin)?;
         // A connection the server closed while it sat idle is dropped here, before a
         // request is written to it.
@@ -146,14 +146,14 @@ impl InFlightGauge {
 
     /// Counts one request in flight until the returned mark is dropped.
     #[inline]
-    fn enter(&self) -> InFlightMark<'_> {
+    pub(super) fn enter(&self) -> InFlightMark<'_> {
         self.0.set(self.0.get() + 1);
         InFlightMark(&self.0)
     }
 }
 
 /// One request in [`InFlightGauge`]'s count, for as long as it lives.
-struct InFlightMark<'a>(&'a Cell<u64>);
+pub(super) struct InFlightMark<'a>(&'a Cell<u64>);
 
 impl Drop for InFlightMark<'_> {
     #[inline]
@@ -216,7 +216,7 @@ impl Connection {
     }
 
     /// Whether the connection can carry another request.
-    fn reusable(&self) -> bool {
+    pub(super) fn reusable(&self) -> bool {
         match self {
             Connection::Http1(conn) => conn.reusable(),
         }

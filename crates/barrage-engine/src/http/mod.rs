@@ -25,6 +25,10 @@
 //!       the last call retried, and the body bytes failed sends still received
 //! ```
 //!
+//!
+//! A `stream:` step's answer is read through `Connections::open_stream` instead
+//! (`streamed.rs`): the head with its first byte's time, then the body piece by piece.
+//!
 //! Memory: a kept body is bounded per response and by one budget for the process
 //! (`budget.rs`); a body nobody keeps is counted and dropped as it streams.
 //!
@@ -46,7 +50,9 @@ mod exchange;
 pub mod h1;
 mod origin;
 mod request;
+mod sse;
 mod stream;
+mod streamed;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
 pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};
@@ -55,4 +61,6 @@ pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};
 pub use origin::{Origin, Scheme};
 pub use request::{valid_value, Outgoing, RequestBuf, RequestSink, SentRequest};
+pub use sse::{SseDecoder, SseError, SseEvent};
 pub use stream::Stream;
+pub use streamed::Streaming;

@@ -58,6 +58,35 @@ pub(super) enum Verdict {
         passed: bool,
         reason: Option<String>,
     },
+    /// A `stream:` step's own check ran (`vu/stream.rs`).
+    Stream {
+        which: StreamCheck,
+        passed: bool,
+        reason: Option<String>,
+    },
+}
+
+/// Which of a stream plan's checks a [`Verdict::Stream`] is.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum StreamCheck {
+    /// `check.events`.
+    Count,
+    /// Item `item` of `check.event`'s entry `check`.
+    Event { check: usize, item: usize },
+}
+
+impl StreamCheck {
+    /// Its check id and name.
+    fn of(self, r: &RequestPlan) -> Option<(barrage_metrics::CheckId, &str)> {
+        let s = r.stream.as_ref()?;
+        match self {
+            StreamCheck::Count => s.count.as_ref().map(|(_, id, name)| (*id, name.as_str())),
+            StreamCheck::Event { check, item } => {
+                let c = s.event_checks.get(check)?;
+                Some((*c.ids.get(item)?, c.names.get(item)?.as_str()))
+            }
+        }
+    }
 }
 
 impl Vu {
@@ -119,8 +148,16 @@ impl Vu {
                     );
                 }
                 for v in &self.verdicts {
-                    if let Verdict::Check { index, passed, .. } = v {
-                        recorder.check(r.check_ids[*index], *passed);
+                    match v {
+                        Verdict::Check { index, passed, .. } => {
+                            recorder.check(r.check_ids[*index], *passed);
+                        }
+                        Verdict::Stream { which, passed, .. } => {
+                            if let Some((id, _)) = which.of(r) {
+                                recorder.check(id, *passed);
+                            }
+                        }
+                        Verdict::Saved(..) => {}
                     }
                 }
                 let (status, received) = (x.status().as_u16(), x.body_len());
@@ -202,6 +239,15 @@ impl Vu {
                             *passed,
                             reason.as_deref().unwrap_or(""),
                         ),
+                        Verdict::Stream {
+                            which,
+                            passed,
+                            reason,
+                        } => {
+                            if let Some((_, name)) = which.of(r) {
+                                o.check(name, *passed, reason.as_deref().unwrap_or(""));
+                            }
+                        }
                     }
                 }
                 if let Some((category, message)) = failure {

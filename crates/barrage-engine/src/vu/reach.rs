@@ -36,18 +36,24 @@ pub(super) enum Attempt {
 impl Attempt {
     /// Reads a request's result.
     pub(super) fn of<T>(result: &Result<T, RequestError>) -> Attempt {
-        match result {
-            Ok(_) => Attempt::Connected,
-            Err(RequestError::LocalResources(..)) => Attempt::LocalShortage,
+        Attempt::of_error(result.as_ref().err())
+    }
+
+    /// Reads a request's error, `None` when it was answered.
+    #[inline]
+    pub(super) fn of_error(error: Option<&RequestError>) -> Attempt {
+        match error {
+            None => Attempt::Connected,
+            Some(RequestError::LocalResources(..)) => Attempt::LocalShortage,
             // These happen only on a connection that was open.
-            Err(
+            Some(
                 RequestError::ResponseTimeout(_)
                 | RequestError::Io(_)
                 | RequestError::Closed
                 | RequestError::Protocol(_)
                 | RequestError::BodyMemory(_),
             ) => Attempt::Connected,
-            Err(_) => Attempt::Other,
+            Some(_) => Attempt::Other,
         }
     }
 }

@@ -27,6 +27,8 @@ pub(super) fn check(ctx: &mut Ctx, node: &Node) -> Check {
             "headers" => check.headers = headers(ctx, value),
             "max_latency" => check.max_latency = time::duration(ctx, value),
             "schema" => check.schema = super::schema_check::schemas(ctx, value),
+            "events" => check.events = super::stream::count(ctx, value),
+            "event" => check.event = super::stream::event_checks(ctx, value),
             // `fields` yields only the names listed in `keys::CHECK`.
             _ => {}
         }
@@ -73,7 +75,10 @@ pub(super) fn status(ctx: &mut Ctx, node: &Node) -> Option<Spanned<StatusMatch>>
 }
 
 /// `json: { '$.id': exists, '$.name': Item 1 }`.
-fn json_checks(ctx: &mut Ctx, node: &Node) -> Vec<(Spanned<String>, Spanned<JsonExpect>)> {
+pub(super) fn json_checks(
+    ctx: &mut Ctx,
+    node: &Node,
+) -> Vec<(Spanned<String>, Spanned<JsonExpect>)> {
     let Some(entries) = map(ctx, node, "a mapping of JSONPaths to `exists` or a value") else {
         return Vec::new();
     };
@@ -97,7 +102,7 @@ fn json_checks(ctx: &mut Ctx, node: &Node) -> Vec<(Spanned<String>, Spanned<Json
     checks
 }
 
-fn body_contains(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
+pub(super) fn body_contains(ctx: &mut Ctx, node: &Node) -> Vec<Spanned<String>> {
     const EXPECTED: &str = "a string, or a list of strings";
     match &node.kind {
         Kind::Seq(items) => items
@@ -158,6 +163,7 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
                 var,
                 source: Spanned::new(SaveSource::JsonPath(path.value), path.span),
                 default: None,
+                event: None,
             });
         }
         Kind::Map(_) => map(ctx, node, EXPECTED)?,
@@ -166,11 +172,12 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
             return None;
         }
     };
-    const SOURCES: &[&str] = &["jsonpath", "header", "regex", "status"];
+    const SOURCES: &[&str] = &["jsonpath", "header", "regex", "status", "events", "event"];
     let mut source: Option<(&str, Option<Spanned<SaveSource>>)> = None;
     let mut group = None;
     let mut group_key = None;
     let mut default = None;
+    let mut event: Option<Spanned<String>> = None;
     let mut ok = true;
     for field in fields(ctx, entries, keys::SAVE_SOURCE, "in a `save` source") {
         let value = field.value;
@@ -190,6 +197,16 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
                 )
             }),
             "status" => status_source(ctx, value),
+            "events" => events_source(ctx, value),
+            "event" => {
+                event = text(
+                    ctx,
+                    value,
+                    "an event name, like `done` (`message` for unnamed events)",
+                );
+                ok &= event.is_some();
+                continue;
+            }
             "group" => {
                 group_key = Some(field.key);
                 group = value::int(
@@ -221,6 +238,11 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
         }
         source = Some((field.name, read));
     }
+    let source = match (source, &event) {
+        // `{ event: done }` alone saves the event's data.
+        (None, Some(e)) => Some(("event", Some(Spanned::new(SaveSource::Data, e.span)))),
+        (source, _) => source,
+    };
     let Some((_, source)) = source else {
         ctx.error_help(
             node.span,
@@ -233,6 +255,16 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
         return None;
     };
     let mut source = source?;
+    if let (Some(e), SaveSource::Header(_) | SaveSource::Status | SaveSource::Events) =
+        (&event, &source.value)
+    {
+        ctx.error_help(
+            source.span,
+            format!("a save with `event: {}` reads that event's data, which has no headers, status or count", e.value),
+            "use `jsonpath` or `regex` on the data, or `event` alone for the whole data",
+        );
+        ok = false;
+    }
     if let Some(key) = group_key {
         match (&mut source.value, group) {
             (SaveSource::Regex { group: slot, .. }, Some(g)) => {
@@ -253,7 +285,24 @@ fn save(ctx: &mut Ctx, var: Spanned<String>, node: &Node) -> Option<Save> {
         var,
         source,
         default,
+        event,
     })
+}
+
+/// `{ events: true }`: the number of events a stream carried.
+fn events_source(ctx: &mut Ctx, node: &Node) -> Option<Spanned<SaveSource>> {
+    match value::boolean(ctx, node) {
+        Some(b) if b.value => Some(Spanned::new(SaveSource::Events, b.span)),
+        Some(b) => {
+            ctx.error_help(
+                b.span,
+                "`events: false` saves nothing",
+                "write `events: true` to save how many events the stream carried, or remove the entry",
+            );
+            None
+        }
+        None => None,
+    }
 }
 
 fn status_source(ctx: &mut Ctx, node: &Node) -> Option<Spanned<SaveSource>> {

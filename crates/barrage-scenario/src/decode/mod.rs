@@ -14,6 +14,7 @@ mod redact;
 mod schema_check;
 pub use load::{parse_stage, StageError};
 mod step;
+mod stream;
 mod time;
 mod users;
 mod value;

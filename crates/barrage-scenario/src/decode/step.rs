@@ -150,6 +150,8 @@ fn request(
         check: Default::default(),
         timeout: None,
         max_body_size: None,
+        stream: None,
+        max_events: None,
         // Not written: points at the method key, the step's name in the file.
         on_failure: Spanned::new(OnFailure::Continue, method_key.span),
     };
@@ -196,6 +198,11 @@ fn request(
                 step.timeout = time::positive_duration(ctx, value, super::TIMEOUT_HELP);
             }
             "max_body_size" => step.max_body_size = value::size(ctx, value),
+            "stream" => step.stream = super::stream::mode(ctx, value),
+            "max_events" => {
+                step.max_events =
+                    value::u64_at_least(ctx, value, "a number of events (1 or more)", 1)
+            }
             "on_failure" => {
                 if let Some(on_failure) = on_failure(ctx, value) {
                     step.on_failure = on_failure;
@@ -212,6 +219,7 @@ fn request(
             "many servers ignore or reject it; use `post` or `put` to send data",
         );
     }
+    super::stream::check_step(ctx, &step);
     step.url = url?;
     Some(step)
 }

@@ -96,6 +96,15 @@ impl Observer for DebugView {
     fn task(&self, user: &str, task: &str) {
         self.line(&format!("\n=== user `{user}`: {task}"));
     }
+
+    fn event(&self, name: &str, data: &[u8], at: Duration) {
+        let data = String::from_utf8_lossy(data);
+        let data = data.trim_end();
+        self.line(&format!(
+            "  ⇣ {name} +{:.1} ms  {data}",
+            at.as_secs_f64() * 1000.0
+        ));
+    }
 }
 
 #[cfg(test)]

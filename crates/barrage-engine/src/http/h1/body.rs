@@ -162,7 +162,7 @@ impl Conn {
     }
 
     /// Consumes the trailer section after the last chunk (usually just the empty line).
-    async fn read_trailers(&mut self) -> Result<(), H1Error> {
+    pub(super) async fn read_trailers(&mut self) -> Result<(), H1Error> {
         loop {
             if self.buf.starts_with(b"\r\n") {
                 self.buf.advance(2);

@@ -29,9 +29,9 @@ pub struct Conn {
     /// and frozen, so they share its memory; once they are dropped the space is reused.
     pub(super) buf: BytesMut,
     /// False once the connection must not carry another request.
-    reusable: bool,
+    pub(super) reusable: bool,
     /// The current request's deadline, on a timer kept from request to request.
-    alarm: Alarm,
+    pub(super) alarm: Alarm,
     /// The most bytes a response head may take, however TCP splits it.
     max_head: usize,
     /// Body bytes of the current answer read so far: what a failed request still counts
@@ -39,7 +39,7 @@ pub struct Conn {
     pub(super) received: u64,
     /// A byte of the current answer has arrived (a reused connection that dies before one
     /// did may take the request again on a fresh one).
-    answered: bool,
+    pub(super) answered: bool,
 }
 
 impl Conn {
@@ -60,6 +60,11 @@ impl Conn {
     pub fn with_max_head(mut self, max_head: usize) -> Conn {
         self.max_head = max_head;
         self
+    }
+
+    /// Body bytes of the current answer read so far.
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// Whether the connection can carry another request.
@@ -119,7 +124,7 @@ impl Conn {
         Ok(response)
     }
 
-    async fn write_request(&mut self, request: &[u8]) -> Result<(), Failure> {
+    pub(super) async fn write_request(&mut self, request: &[u8]) -> Result<(), Failure> {
         let mut written = 0;
         while written < request.len() {
             match bounded(&mut self.alarm, self.stream.write(&request[written..])).await {
@@ -212,7 +217,7 @@ impl Conn {
     /// The size limit is one rule for the whole head, whatever the segments it came in: a
     /// head parsed whole from one read is held to it as much as one still growing (before,
     /// a 100,000-byte head passed when it came in one write and failed in two).
-    async fn read_head(&mut self) -> Result<ParsedHead, H1Error> {
+    pub(super) async fn read_head(&mut self) -> Result<ParsedHead, H1Error> {
         loop {
             if !self.buf.is_empty() {
                 if let Some(head) = parse_head_in(&self.buf)? {

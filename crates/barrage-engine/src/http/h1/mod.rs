@@ -31,6 +31,7 @@ mod alarm;
 mod body;
 mod conn;
 mod head;
+mod observed;
 mod write;
 
 use std::io;
@@ -41,6 +42,7 @@ use http::{StatusCode, Version};
 
 pub use conn::Conn;
 pub use head::{parse_head, Head, ParsedHead};
+pub use observed::{BodyPieces, StreamHead};
 pub use write::{parse_request, RequestWriter};
 
 use super::budget::KeepRefused;
