@@ -117,6 +117,9 @@ impl Vu {
                         c.connect.as_nanos() as u64,
                         c.tls.map(|t| t.as_nanos() as u64),
                     );
+                    if x.version() == http::Version::HTTP_2 {
+                        recorder.http2_connection();
+                    }
                 }
                 for v in &self.verdicts {
                     if let Verdict::Check { index, passed, .. } = v {
@@ -186,6 +189,9 @@ impl Vu {
                     x.body(),
                     Duration::from_nanos(timing.response_time_ns),
                 );
+                if let Some(c) = x.timings.connected {
+                    o.connection(x.version(), c.connect, c.tls);
+                }
                 for v in &self.verdicts {
                     match v {
                         Verdict::Saved(slot, value) => {

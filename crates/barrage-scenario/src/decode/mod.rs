@@ -184,6 +184,11 @@ fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
                 defaults.max_redirects =
                     value::u32_at_least(ctx, value, "a whole number of at least 0", 0);
             }
+            "http2" => defaults.http2 = value::boolean(ctx, value),
+            "max_streams" => {
+                defaults.max_streams =
+                    value::u32_at_least(ctx, value, "a whole number of at least 1", 1);
+            }
             // `fields` yields only the names listed in `keys::DEFAULTS`.
             _ => {}
         }
