@@ -56,8 +56,8 @@ pub trait Observer {
     fn check(&self, name: &str, passed: bool, detail: &str);
     fn think(&self, duration: Duration);
     fn task(&self, user: &str, task: &str);
-    /// The answer just shown came on a connection opened for it: the HTTP version it
-    /// speaks and what setting it up cost (`tls` for https).
+    /// The answer about to be shown came on a connection opened for it: the HTTP version
+    /// it speaks and what setting it up cost (`tls` for https).
     fn connection(&self, _version: http::Version, _connect: Duration, _tls: Option<Duration>) {}
 }
 

@@ -738,8 +738,18 @@ fn http2_settings_are_checked_where_they_are_written() {
     let e = error(&text, "unknown key `http_2`");
     assert_eq!(e.help.as_deref(), Some("did you mean `http2`?"));
 
-    let text = format!("defaults:\n  http2: false\n  max_streams: 100\n{TASK}");
+    let text = format!("defaults:\n  http2: true\n  max_streams: 100\n{TASK}");
     let d = ok(&text).defaults;
-    assert_eq!(d.http2.map(|h| h.value), Some(false));
+    assert_eq!(d.http2.map(|h| h.value), Some(true));
     assert_eq!(d.max_streams.map(|m| m.value), Some(100));
+
+    // A cap on HTTP/2 streams with HTTP/2 turned off is a mistake worth a word.
+    let text = format!("defaults:\n  http2: false\n  max_streams: 100\n{TASK}");
+    let (_, warnings) = parse(&source(&text)).unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].severity, Severity::Warning);
+    assert_eq!(
+        warnings[0].message,
+        "`max_streams` has no effect with `http2: false`"
+    );
 }

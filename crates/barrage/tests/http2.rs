@@ -288,6 +288,22 @@ fn http2_over_h2c_and_tls_carries_every_request_and_the_counts_match_the_app() {
     let e = &doc["endpoints"][0];
     assert_eq!(e["failures"], 2, "{e}");
     assert_eq!(e["failures_by_category"]["response_timeout"], 2, "{e}");
+
+    // `--debug` says which version each new connection speaks, and shows the exchange.
+    let file = scenario(tmp.path(), "http2: true");
+    let output = barrage_run(
+        &["run", file.to_str().unwrap(), "-H", &h2c, "--debug"],
+        &app.log(),
+    );
+    let err = common::stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_eq!(
+        err.matches("new connection: HTTP/2, connect").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("saved tok = \"t-42\""), "{err}");
+    assert!(err.contains("server: hypercorn-h2"), "{err}");
 }
 
 #[test]

@@ -183,15 +183,15 @@ impl Vu {
             Outcome::Answered {
                 x, timing, failure, ..
             } => {
+                if let Some(c) = x.timings.connected {
+                    o.connection(x.version(), c.connect, c.tls);
+                }
                 o.response(
                     x.status(),
                     x.headers(),
                     x.body(),
                     Duration::from_nanos(timing.response_time_ns),
                 );
-                if let Some(c) = x.timings.connected {
-                    o.connection(x.version(), c.connect, c.tls);
-                }
                 for v in &self.verdicts {
                     match v {
                         Verdict::Saved(slot, value) => {

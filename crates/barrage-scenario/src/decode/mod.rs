@@ -193,6 +193,15 @@ fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
             _ => {}
         }
     }
+    if let (Some(max), Some(h)) = (&defaults.max_streams, &defaults.http2) {
+        if !h.value {
+            ctx.warn_help(
+                max.span,
+                "`max_streams` has no effect with `http2: false`",
+                "it caps HTTP/2 streams per connection; remove it, or drop `http2: false`",
+            );
+        }
+    }
     defaults
 }
 

@@ -72,10 +72,11 @@ impl Observer for DebugView {
 
     fn connection(&self, version: http::Version, connect: Duration, tls: Option<Duration>) {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let mut line = format!(
-            "  new connection: {version:?}, connect {:.1} ms",
-            ms(connect)
-        );
+        let version = match version {
+            http::Version::HTTP_2 => "HTTP/2",
+            _ => "HTTP/1.1",
+        };
+        let mut line = format!("  new connection: {version}, connect {:.1} ms", ms(connect));
         if let Some(tls) = tls {
             line.push_str(&format!(", TLS handshake {:.1} ms", ms(tls)));
         }
