@@ -166,6 +166,9 @@ fn http2_over_h2c_and_tls_carries_every_request_and_the_counts_match_the_app() {
         "hypercorn",
         Command::new(python())
             .args(["-m", "hypercorn", "h2_app:app"])
+            // Served in this process: hypercorn's worker processes would outlive the
+            // guard, which kills only the process it started.
+            .args(["--workers", "0"])
             .args(["--bind", &format!("127.0.0.1:{tls_port}")])
             .args(["--insecure-bind", &plain.to_string()])
             .arg("--certfile")
