@@ -179,6 +179,8 @@ pub fn compile(
         cookies: defaults.cookies,
         max_redirects: defaults.max_redirects,
         connect_timeout: defaults.connect_timeout,
+        http: defaults.http,
+        max_streams: defaults.max_streams,
         redact,
         setup_slots: Vec::new(),
     };
@@ -216,6 +218,8 @@ struct Defaults {
     max_redirects: u32,
     /// The largest body kept for saves and checks.
     max_body: usize,
+    http: crate::http::HttpVersion,
+    max_streams: Option<u32>,
 }
 
 impl Defaults {
@@ -244,6 +248,12 @@ impl Defaults {
             max_body: d.max_body_size.as_ref().map_or(DEFAULT_MAX_BODY, |m| {
                 usize::try_from(m.value).unwrap_or(usize::MAX)
             }),
+            http: match d.http2.as_ref().map(|h| h.value) {
+                None => crate::http::HttpVersion::Negotiated,
+                Some(true) => crate::http::HttpVersion::Http2,
+                Some(false) => crate::http::HttpVersion::Http1,
+            },
+            max_streams: d.max_streams.as_ref().map(|m| m.value),
         }
     }
 }

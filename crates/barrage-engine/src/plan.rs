@@ -28,6 +28,13 @@ pub struct Plan {
     pub cookies: bool,
     pub max_redirects: u32,
     pub connect_timeout: Duration,
+    /// Which HTTP connections speak (`defaults.http2`; `--http1`/`--http2` override it
+    /// in [`RunOptions::http`](crate::RunOptions::http)).
+    pub http: crate::http::HttpVersion,
+    /// The most streams one HTTP/2 connection carries at once (`defaults.max_streams`);
+    /// `None`: the server's limit. A user sends one request at a time on connections of
+    /// its own, so one stream at a time is what a connection carries today.
+    pub max_streams: Option<u32>,
     /// The names whose values stay out of failure samples (the built-in lists and the
     /// scenario's `redact:`); `None` turns redaction off (`--no-redact`).
     pub redact: Option<barrage_redact::Redactor>,

@@ -11,7 +11,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::context::{LoadChange, ScenarioCtx, WorkerCtx};
 use crate::http::h1::MAX_HEAD;
-use crate::http::{tls_config, BodyBudget, Connector, TlsError, DEFAULT_BODY_MEMORY};
+use crate::http::{
+    tls_config_for, BodyBudget, Connector, HttpVersion, TlsError, DEFAULT_BODY_MEMORY,
+};
 use crate::plan::Plan;
 use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
@@ -57,17 +59,27 @@ pub struct RunOptions {
     /// How late an open model's scheduled start may be so that it shares a wake-up with
     /// the starts after it (`--timer-slack`; [`DEFAULT_TIMER_SLACK`]).
     pub timer_slack: Duration,
+    /// `--http1` or `--http2`: overrides the scenario's `defaults.http2` ([`Plan::http`]).
+    pub http: Option<HttpVersion>,
 }
 
 impl RunOptions {
+    /// Which HTTP the run's connections speak: the command line's choice, else the plan's.
+    fn http(&self, plan: &Plan) -> HttpVersion {
+        self.http.unwrap_or(plan.http)
+    }
+
     /// The connector every worker clones: the one budget for kept bodies is shared by all.
-    fn connector(&self, plan: &Plan, tls: Arc<rustls::ClientConfig>) -> Connector {
+    /// Its TLS configuration offers by ALPN what [`RunOptions::http`] asks for.
+    fn connector(&self, plan: &Plan) -> Result<Connector, StartError> {
+        let tls = tls_config_for(self.insecure, self.http(plan))?;
         let mut connector = Connector::new(plan.connect_timeout, tls)
             .with_local_addresses(self.local_addresses.clone());
+        connector.http = self.http(plan);
         connector.retry_reused = self.retry_reused;
         connector.max_head = self.max_head;
         connector.body_budget = BodyBudget::new(self.body_memory);
-        connector
+        Ok(connector)
     }
 }
 
@@ -85,6 +97,7 @@ impl Default for RunOptions {
             body_memory: DEFAULT_BODY_MEMORY,
             traceparent: false,
             timer_slack: DEFAULT_TIMER_SLACK,
+            http: None,
         }
     }
 }
@@ -112,8 +125,7 @@ impl Run {
     /// Starts the workers; they begin at once.
     pub fn start(plan: Arc<Plan>, opts: &RunOptions) -> Result<Run, StartError> {
         let workers = opts.workers.max(1);
-        let tls = tls_config(opts.insecure)?;
-        let connector = opts.connector(&plan, tls);
+        let connector = opts.connector(&plan)?;
         let cpus = if opts.pin_workers {
             crate::timer::allowed_cpus()
         } else {
@@ -221,8 +233,7 @@ pub async fn debug_run(
     observer: Rc<dyn Observer>,
     options: &RunOptions,
 ) -> Result<Recorder, StartError> {
-    let tls = tls_config(options.insecure)?;
-    let connector = options.connector(&plan, tls);
+    let connector = options.connector(&plan)?;
     let ctx = WorkerCtx::new(Segment::WHOLE, Recorder::new(&plan.registry), connector);
     let ctx = Rc::new(match options.traceparent {
         true => ctx.with_traceparent(Instant::now()),

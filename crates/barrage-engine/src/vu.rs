@@ -60,6 +60,9 @@ pub trait Observer {
     /// One event of a `stream:` step (a chunk's bytes under `chunk`), `at` after the
     /// request's intended start.
     fn event(&self, _name: &str, _data: &[u8], _at: Duration) {}
+    /// The answer about to be shown came on a connection opened for it: the HTTP version
+    /// it speaks and what setting it up cost (`tls` for https).
+    fn connection(&self, _version: http::Version, _connect: Duration, _tls: Option<Duration>) {}
 }
 
 /// How a list of steps ended.

@@ -383,6 +383,7 @@ impl Aggregator {
             tasks,
             connections: ConnectionStats {
                 opened: t.connections.opened,
+                http2: t.connections.http2,
                 connect_time: LatencyStats::from_lazy(&t.connections.connect_time),
                 tls_time: LatencyStats::from_lazy(&t.connections.tls_time),
                 users_never_connected: self.users_never_connected(),

@@ -106,6 +106,8 @@ pub(crate) struct CheckData {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ConnectionData {
     pub(crate) opened: u64,
+    /// Of `opened`, those that speak HTTP/2.
+    pub(crate) http2: u64,
     pub(crate) connect_time: LazyHistogram,
     pub(crate) tls_time: LazyHistogram,
 }
@@ -113,6 +115,7 @@ pub(crate) struct ConnectionData {
 impl ConnectionData {
     pub(crate) fn merge(&mut self, other: &ConnectionData) {
         self.opened += other.opened;
+        self.http2 += other.http2;
         self.connect_time.add(&other.connect_time);
         self.tls_time.add(&other.tls_time);
     }
@@ -120,6 +123,7 @@ impl ConnectionData {
     fn take_rewarmed(&mut self) -> ConnectionData {
         ConnectionData {
             opened: std::mem::take(&mut self.opened),
+            http2: std::mem::take(&mut self.http2),
             connect_time: self.connect_time.take_rewarmed(),
             tls_time: self.tls_time.take_rewarmed(),
         }

@@ -141,6 +141,12 @@ impl Recorder {
         }
     }
 
+    /// The connection just counted by [`Recorder::connection`] speaks HTTP/2.
+    #[inline]
+    pub fn http2_connection(&mut self) {
+        self.current.connections.http2 += 1;
+    }
+
     /// One iteration of a task (one pass through all its steps) completed.
     #[inline]
     pub fn iteration(&mut self, task: TaskId, duration_ns: u64) {

@@ -205,6 +205,15 @@ pub struct ConnectionStats {
     /// Added without a version change; older files read as 0.
     #[serde(default)]
     pub users_never_connected: u64,
+    /// Of `opened`, the connections that speak HTTP/2 (by ALPN or prior knowledge); the
+    /// rest speak HTTP/1.1. Added without a version change: absent (older files, runs
+    /// without HTTP/2) reads as 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub http2: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Rates that need the time window they are computed over.

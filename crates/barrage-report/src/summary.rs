@@ -152,12 +152,11 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
     let c = &s.connections;
     if c.opened > 0 || c.users_never_connected > 0 {
         section(&mut out, "Connections", color);
-        let _ = write!(
-            out,
-            "{} opened; connect {}",
-            c.opened,
-            brief(&c.connect_time)
-        );
+        let _ = write!(out, "{} opened", c.opened);
+        if c.http2 > 0 {
+            let _ = write!(out, " ({} HTTP/2)", c.http2);
+        }
+        let _ = write!(out, "; connect {}", brief(&c.connect_time));
         if c.tls_time.count > 0 {
             let _ = write!(out, "; TLS handshake {}", brief(&c.tls_time));
         }
@@ -478,6 +477,17 @@ mod tests {
         ));
         assert!(out.contains("152.3 KiB sent, 2.5 MiB received; 120 users running at the end"));
         assert!(!out.contains("sent again"), "no retries, no line");
+    }
+
+    #[test]
+    fn http2_connections_are_counted_apart() {
+        let mut s = snapshot();
+        s.connections.http2 = 80;
+        let out = summary(&s, &ViewOptions { color: false });
+        assert!(
+            out.contains("120 opened (80 HTTP/2); connect p50 1.24 ms"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub(crate) fn snapshot() -> Snapshot {
             connect_time: latency(120, 1.5),
             tls_time: LatencyStats::default(),
             users_never_connected: 0,
+            http2: 0,
         },
     }
 }

@@ -36,6 +36,8 @@ pub const DEFAULTS: &[&str] = &[
     "cookies",
     "max_redirects",
     "max_body_size",
+    "http2",
+    "max_streams",
 ];
 
 pub const DATA_SOURCE: &[&str] = &["file", "order"];

@@ -104,6 +104,12 @@ pub struct Defaults {
     pub max_redirects: Option<Spanned<u32>>,
     /// The largest response body kept for saves and checks, in bytes. Default 16 MiB.
     pub max_body_size: Option<Spanned<u64>>,
+    /// HTTP/2: `true` always (h2c with prior knowledge over cleartext, only `h2` offered
+    /// over TLS), `false` never. Absent: over TLS when the server picks it by ALPN.
+    pub http2: Option<Spanned<bool>>,
+    /// The most streams one HTTP/2 connection carries at once, below the server's own
+    /// limit. Absent: the server's limit.
+    pub max_streams: Option<Spanned<u32>>,
 }
 
 /// Time a user waits.

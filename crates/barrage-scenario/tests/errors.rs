@@ -723,3 +723,33 @@ fn redact_lists_are_read_and_their_mistakes_located() {
     assert_eq!((e.line, e.col), (2, 9));
     assert!(e.help.unwrap().contains("redact: { headers:"));
 }
+
+#[test]
+fn http2_settings_are_checked_where_they_are_written() {
+    let text = format!("defaults:\n  http2: sometimes\n{TASK}");
+    let e = error(&text, "expected `true` or `false`, found `sometimes`");
+    assert_eq!((e.line, e.col), (2, 10), "{e:?}");
+
+    let text = format!("defaults:\n  max_streams: 0\n{TASK}");
+    let e = error(&text, "at least 1");
+    assert_eq!((e.line, e.col), (2, 16), "{e:?}");
+
+    let text = format!("defaults:\n  http_2: true\n{TASK}");
+    let e = error(&text, "unknown key `http_2`");
+    assert_eq!(e.help.as_deref(), Some("did you mean `http2`?"));
+
+    let text = format!("defaults:\n  http2: true\n  max_streams: 100\n{TASK}");
+    let d = ok(&text).defaults;
+    assert_eq!(d.http2.map(|h| h.value), Some(true));
+    assert_eq!(d.max_streams.map(|m| m.value), Some(100));
+
+    // A cap on HTTP/2 streams with HTTP/2 turned off is a mistake worth a word.
+    let text = format!("defaults:\n  http2: false\n  max_streams: 100\n{TASK}");
+    let (_, warnings) = parse(&source(&text)).unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].severity, Severity::Warning);
+    assert_eq!(
+        warnings[0].message,
+        "`max_streams` has no effect with `http2: false`"
+    );
+}

@@ -230,6 +230,14 @@ pub struct CommonArgs {
     /// Do not verify TLS certificates (self-signed test servers).
     #[arg(long)]
     pub insecure: bool,
+    /// HTTP/1.1 only: TLS offers no HTTP/2 by ALPN (overrides `defaults.http2`).
+    #[arg(long, conflicts_with = "http2")]
+    pub http1: bool,
+    /// HTTP/2 always: over cleartext (`http://`) with prior knowledge (h2c), over TLS
+    /// offering only `h2` (overrides `defaults.http2`). Without either flag, TLS offers
+    /// `h2` and `http/1.1` and the server picks (docs/HTTP2.md).
+    #[arg(long)]
+    pub http2: bool,
     /// Open connections from these source addresses, in turn: addresses and ranges,
     /// comma-separated (`127.0.0.2-127.0.0.60`). Each address has its own ephemeral
     /// ports, for more connections to one target than one address allows (~28,000).

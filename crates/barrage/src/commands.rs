@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use barrage_engine::http::HttpVersion;
 use barrage_engine::{check_overrides, compile, CompileOptions, LoadOverrides, Plan, RunOptions};
 use barrage_metrics::RunMeta;
 use barrage_report::ViewOptions;
@@ -420,6 +421,11 @@ fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
         timer_slack: common.timer_slack.unwrap_or(defaults.timer_slack),
         max_head: size(common.max_head_size, defaults.max_head),
         body_memory: size(common.max_body_memory, defaults.body_memory),
+        http: match (common.http1, common.http2) {
+            (true, _) => Some(HttpVersion::Http1),
+            (_, true) => Some(HttpVersion::Http2),
+            _ => None,
+        },
         ..defaults
     }
 }

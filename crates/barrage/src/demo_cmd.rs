@@ -52,6 +52,8 @@ pub async fn run(args: DemoArgs) -> u8 {
         json: Some(args.json),
         workers: args.workers,
         insecure: false,
+        http1: false,
+        http2: false,
         local_addresses: None,
         pin_workers: false,
         timer_slack: None,

@@ -1,5 +1,7 @@
 //! Opening connections: TCP (with a timeout, from one of the `--local-addresses` when
-//! given), TLS by rustls when the origin asks for it.
+//! given), TLS by rustls when the origin asks for it, and the connection's kind: HTTP/2
+//! when TLS's ALPN agreed on `h2` or the run asked for it over cleartext (prior
+//! knowledge, h2c), HTTP/1.1 otherwise ([`HttpVersion`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +12,7 @@ use rustls::pki_types::ServerName;
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::h1::{Conn, MAX_HEAD};
+use super::h2;
 use super::BodyBudget;
 use super::{ConnectTiming, Connection, Origin, RequestError, Scheme, Stream};
 
@@ -31,6 +34,24 @@ pub struct Connector {
     local: Arc<[IpAddr]>,
     /// The next source address, shared by all workers (touched once per connection).
     next_local: Arc<AtomicUsize>,
+    /// Which HTTP connections speak; over TLS the offer is made by the TLS configuration's
+    /// ALPN ([`tls_config_for`]) and the server's pick decides.
+    pub http: HttpVersion,
+}
+
+/// Which HTTP a run's connections speak (`defaults: { http2: ... }`, `--http1`, `--http2`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1 only: TLS offers only `http/1.1` (`http2: false`, `--http1`).
+    Http1,
+    /// Over TLS, ALPN offers `h2` and `http/1.1` and the server picks; cleartext speaks
+    /// HTTP/1.1 (nothing tells a client a cleartext server speaks HTTP/2). The default.
+    #[default]
+    Negotiated,
+    /// HTTP/2 always: over cleartext with prior knowledge (h2c), over TLS offering only
+    /// `h2` (`http2: true`, `--http2`). A TLS server that does not pick it fails the
+    /// connection rather than being spoken to in another version than asked.
+    Http2,
 }
 
 impl Connector {
@@ -43,6 +64,7 @@ impl Connector {
             tls,
             local: Arc::from(Vec::new()),
             next_local: Arc::new(AtomicUsize::new(0)),
+            http: HttpVersion::Negotiated,
         }
     }
 
@@ -56,7 +78,7 @@ impl Connector {
     }
 
     /// Connects: TCP, then TLS when the origin is https. The connection's kind is
-    /// decided here: HTTP/1.1, the only kind (TLS offers no other by ALPN).
+    /// decided here ([`HttpVersion`]); HTTP/2's preface goes out with the first request.
     pub async fn connect(
         &self,
         origin: &Origin,
@@ -79,10 +101,12 @@ impl Connector {
                     connect: connected - started,
                     tls: None,
                 };
-                Ok((
-                    Connection::Http1(Conn::new(Stream::Plain(tcp)).with_max_head(self.max_head)),
-                    timing,
-                ))
+                let stream = Stream::Plain(tcp);
+                let conn = match self.http {
+                    HttpVersion::Http2 => self.http2(stream, origin).await?,
+                    _ => Connection::Http1(Conn::new(stream).with_max_head(self.max_head)),
+                };
+                Ok((conn, timing))
             }
             Scheme::Https => {
                 let name = ServerName::try_from(origin.host.clone())
@@ -100,14 +124,29 @@ impl Connector {
                     connect: connected - started,
                     tls: Some(secured - connected),
                 };
-                Ok((
-                    Connection::Http1(
-                        Conn::new(Stream::Tls(Box::new(tls))).with_max_head(self.max_head),
-                    ),
-                    timing,
-                ))
+                let picked_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                let stream = Stream::Tls(Box::new(tls));
+                let conn = match (picked_h2, self.http) {
+                    (true, _) => self.http2(stream, origin).await?,
+                    (false, HttpVersion::Http2) => {
+                        return Err(RequestError::Protocol(format!(
+                            "{origin} did not agree to HTTP/2 by ALPN (without --http2 or \
+                             `http2: true`, barrage falls back to HTTP/1.1)"
+                        )))
+                    }
+                    (false, _) => Connection::Http1(Conn::new(stream).with_max_head(self.max_head)),
+                };
+                Ok((conn, timing))
             }
         }
+    }
+
+    /// HTTP/2 on an open stream: the `h2` handshake (the preface is written with the
+    /// first request, so this takes no round trip).
+    async fn http2(&self, stream: Stream, origin: &Origin) -> Result<Connection, RequestError> {
+        Ok(Connection::Http2(Box::new(
+            h2::Conn::handshake(stream, origin).await?,
+        )))
     }
 
     /// The TCP connection, from the next local address when some are set.
@@ -240,9 +279,18 @@ pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, LocalAddressErro
 #[error("{0}")]
 pub struct TlsError(#[from] rustls::Error);
 
-/// The TLS client configuration: the system's root certificates, or none checked at all
-/// with `insecure` (for self-signed test servers).
+/// The TLS client configuration for HTTP/1.1 alone (ALPN offers `http/1.1`): the system's
+/// root certificates, or none checked at all with `insecure` (for self-signed test servers).
 pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    tls_config_for(insecure, HttpVersion::Http1)
+}
+
+/// The TLS client configuration whose ALPN offers what `http` asks for: `http/1.1`, `h2`
+/// and `http/1.1` (the server picks), or `h2` alone.
+pub fn tls_config_for(
+    insecure: bool,
+    http: HttpVersion,
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
@@ -261,7 +309,11 @@ pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, TlsError>
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match http {
+        HttpVersion::Http1 => vec![b"http/1.1".to_vec()],
+        HttpVersion::Negotiated => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        HttpVersion::Http2 => vec![b"h2".to_vec()],
+    };
     Ok(Arc::new(config))
 }
 

@@ -1,8 +1,8 @@
 //! The connections one virtual user holds, and the exchange that runs on one of them: take
 //! the user's open connection to the origin (or open one), hand it the request, time it.
 //!
-//! A connection is of one kind, fixed when it is opened (`connect.rs` decides: HTTP/1.1
-//! is the only kind today). [`Connection`] is an enum rather than a trait object: the
+//! A connection is of one kind, fixed when it is opened (`connect.rs` decides: HTTP/1.1,
+//! or HTTP/2 by ALPN or prior knowledge). [`Connection`] is an enum rather than a trait object: the
 //! kinds are few and known, so the hot path takes no indirect call and no box, and a
 //! second kind is one more variant here and in the connector; the virtual user, which
 //! sees only [`Outgoing`] and [`Exchange`], does not change.
@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::exchange::{Response, ResponseHead};
 use super::h1;
+use super::h2;
 use super::{BodyLimits, Connector, Exchange, Origin, Outgoing, RequestError, Timings};
 
 /// The connections one virtual user holds, by origin. Usually one; a scenario that
@@ -165,6 +166,9 @@ impl Drop for InFlightMark<'_> {
 /// One open connection, of the kind its origin spoke when it was opened.
 pub enum Connection {
     Http1(h1::Conn),
+    /// Boxed: its state (`h2`'s send handle and frame loop) is larger than HTTP/1.1's, and
+    /// the HTTP/1.1 path should not carry it around.
+    Http2(Box<h2::Conn>),
 }
 
 /// A failed exchange, whatever the kind; `unsent` when not a byte of the request reached
@@ -212,6 +216,15 @@ impl Connection {
                     }),
                 }
             }
+            Connection::Http2(conn) => conn
+                .exchange(out.request, keep, deadline, out.timeout)
+                .await
+                .map_err(|f| Failure {
+                    error: f.error,
+                    unsent: f.unsent,
+                    retryable: f.retryable,
+                    received: f.received,
+                }),
         }
     }
 
@@ -219,6 +232,7 @@ impl Connection {
     pub(super) fn reusable(&self) -> bool {
         match self {
             Connection::Http1(conn) => conn.reusable(),
+            Connection::Http2(conn) => conn.reusable(),
         }
     }
 
@@ -226,6 +240,7 @@ impl Connection {
     async fn still_open(&mut self) -> bool {
         match self {
             Connection::Http1(conn) => conn.still_open().await,
+            Connection::Http2(conn) => conn.still_open().await,
         }
     }
 }

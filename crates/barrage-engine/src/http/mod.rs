@@ -32,13 +32,14 @@
 //! Memory: a kept body is bounded per response and by one budget for the process
 //! (`budget.rs`); a body nobody keeps is counted and dropped as it streams.
 //!
-//! Behind it, each connection is of one kind ([`Connection`]); HTTP/1.1 ([`h1`]) is the
-//! only kind today. Its request writing, response parsing, body framing and deadline live
-//! in `h1/`, and no caller outside this module reaches into them, so a second kind
-//! (HTTP/2) arrives as another variant of [`Connection`], another encoding in
-//! [`RequestBuf`] and its own folder; the user keeps rendering through the same sink, and
-//! must only learn the kind before rendering (see `request.rs`). Why the user renders into
-//! a sink rather than handing over a neutral request value: `request.rs`.
+//! Behind it, each connection is of one kind ([`Connection`]), fixed when it is opened:
+//! HTTP/1.1 ([`h1`]), whose request writing, response parsing, body framing and deadline
+//! live in `h1/`, or HTTP/2 (`h2/`, on the `h2` crate), chosen by ALPN over TLS or by
+//! prior knowledge over cleartext (`connect.rs`, [`HttpVersion`]). No caller outside this
+//! module reaches into either. The user renders every request through the same sink in
+//! HTTP/1.1's encoding; an HTTP/2 connection reads it back into its frames (`h2/mod.rs`
+//! says why), so the user need not know the kind before rendering. Why the user renders
+//! into a sink rather than handing over a neutral request value: `request.rs`.
 //!
 //! Must not: print, spawn a task per connection, or share a connection between users.
 
@@ -48,6 +49,7 @@ mod connections;
 mod error;
 mod exchange;
 pub mod h1;
+mod h2;
 mod origin;
 mod request;
 mod sse;
@@ -55,7 +57,10 @@ mod stream;
 mod streamed;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
-pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};
+pub use connect::{
+    parse_local_addresses, tls_config, tls_config_for, Connector, HttpVersion, LocalAddressError,
+    TlsError,
+};
 pub use connections::{Connection, Connections, InFlightGauge, SendNotes};
 pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};

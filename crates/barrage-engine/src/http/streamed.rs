@@ -12,7 +12,8 @@
 //!
 //! Why a separate path rather than an observer inside `Connections::send`: the plain path
 //! would pay a branch and a clock reading per read for a feature most steps never use.
-//! Only HTTP/1.1 carries streams here (the only kind of connection today).
+//! Only HTTP/1.1 carries streams here: a `stream:` step on an HTTP/2 connection fails with
+//! the fix (`--http1`, or `http2: false`), until HTTP/2's data frames get a reader here.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,7 @@ impl Connection {
     fn http1(&mut self) -> Option<&mut h1::Conn> {
         match self {
             Connection::Http1(c) => Some(c),
+            Connection::Http2(_) => None,
         }
     }
 }
@@ -80,7 +82,13 @@ impl Connections {
         let in_flight = out.in_flight.enter();
         let deadline = sent_at + out.timeout;
         let request = out.request;
-        let not_http1 = || RequestError::Invalid("a `stream:` step needs HTTP/1.1".into());
+        let not_http1 = || {
+            RequestError::Invalid(
+                "a `stream:` step needs HTTP/1.1, and this connection speaks HTTP/2; run with \
+                 --http1 (or `http2: false` in `defaults`)"
+                    .into(),
+            )
+        };
         let mut result = match self.open[at].1.http1() {
             Some(conn) => {
                 conn.start_stream(request.wire(), request.head_only(), deadline)

@@ -146,6 +146,9 @@ impl Vu {
                         c.connect.as_nanos() as u64,
                         c.tls.map(|t| t.as_nanos() as u64),
                     );
+                    if x.version() == http::Version::HTTP_2 {
+                        recorder.http2_connection();
+                    }
                 }
                 for v in &self.verdicts {
                     match v {
@@ -217,6 +220,9 @@ impl Vu {
             Outcome::Answered {
                 x, timing, failure, ..
             } => {
+                if let Some(c) = x.timings.connected {
+                    o.connection(x.version(), c.connect, c.tls);
+                }
                 o.response(
                     x.status(),
                     x.headers(),

@@ -185,8 +185,22 @@ fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
                 defaults.max_redirects =
                     value::u32_at_least(ctx, value, "a whole number of at least 0", 0);
             }
+            "http2" => defaults.http2 = value::boolean(ctx, value),
+            "max_streams" => {
+                defaults.max_streams =
+                    value::u32_at_least(ctx, value, "a whole number of at least 1", 1);
+            }
             // `fields` yields only the names listed in `keys::DEFAULTS`.
             _ => {}
+        }
+    }
+    if let (Some(max), Some(h)) = (&defaults.max_streams, &defaults.http2) {
+        if !h.value {
+            ctx.warn_help(
+                max.span,
+                "`max_streams` has no effect with `http2: false`",
+                "it caps HTTP/2 streams per connection; remove it, or drop `http2: false`",
+            );
         }
     }
     defaults

@@ -70,6 +70,19 @@ impl Observer for DebugView {
         self.message(head, h, body);
     }
 
+    fn connection(&self, version: http::Version, connect: Duration, tls: Option<Duration>) {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let version = match version {
+            http::Version::HTTP_2 => "HTTP/2",
+            _ => "HTTP/1.1",
+        };
+        let mut line = format!("  new connection: {version}, connect {:.1} ms", ms(connect));
+        if let Some(tls) = tls {
+            line.push_str(&format!(", TLS handshake {:.1} ms", ms(tls)));
+        }
+        self.line(&line);
+    }
+
     fn failure(&self, label: &str, category: FailureCategory, message: &str) {
         self.line(&format!(
             "  ✗ FAILED {label} [{}]: {message}",
