@@ -34,6 +34,7 @@ mod reach;
 mod request;
 mod sample;
 mod trace;
+mod ws;
 
 pub use request::BuildError;
 
@@ -56,6 +57,11 @@ pub trait Observer {
     fn check(&self, name: &str, passed: bool, detail: &str);
     fn think(&self, duration: Duration);
     fn task(&self, user: &str, task: &str);
+    /// A WebSocket message `sent` by the user or received (`skipped` when an `until`
+    /// passed over it).
+    fn ws_message(&self, _sent: bool, _data: &[u8], _skipped: bool) {}
+    /// The user closed the socket of the step labelled `label`.
+    fn ws_closed(&self, _label: &str) {}
 }
 
 /// How a list of steps ended.
@@ -105,6 +111,8 @@ pub struct Vu {
     /// With `--traceparent`, the ids the current step's request was sent with (`None`
     /// when the step sets a `traceparent` of its own that is not valid).
     trace: Option<barrage_metrics::TraceIds>,
+    /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
+    ws_kept: ws::KeptSockets,
 }
 
 impl Vu {
@@ -142,6 +150,7 @@ impl Vu {
             hop: RequestBuf::default(),
             verdicts: Vec::new(),
             trace: None,
+            ws_kept: ws::KeptSockets::default(),
             plan: Rc::new(plan),
             ctx,
         }
@@ -151,6 +160,12 @@ impl Vu {
     /// scenario stops, its iterations are used up, or `own_stop` is set (a ramp-down; the
     /// current iteration finishes first).
     pub async fn run(mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
+        self.live(own_stop).await;
+        self.close_kept().await;
+    }
+
+    /// [`Vu::run`] but for closing the sockets the user kept.
+    async fn live(&mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
         let plan = self.plan.clone();
         let user = &plan.scenarios[self.scenario].users[self.user];
         let told_to_stop =
@@ -281,6 +296,13 @@ impl Vu {
                     let ok = self.request(r, intended).await;
                     intended = Instant::now();
                     if !ok && (r.stop_on_failure || setup) {
+                        return StepsEnd::Stopped;
+                    }
+                }
+                Step::Ws(w) => {
+                    let ok = self.ws(w, intended).await;
+                    intended = Instant::now();
+                    if !ok && (w.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
                     }
                 }

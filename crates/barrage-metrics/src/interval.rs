@@ -12,6 +12,7 @@
 use crate::counters::{FailureCounts, StatusCounts};
 use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
+use crate::messages::MessageData;
 use crate::registry::Registry;
 use crate::slowest::Slowest;
 
@@ -38,11 +39,13 @@ pub(crate) struct EndpointData {
     /// The slowest successful requests sent with a `traceparent` (`--traceparent`), with
     /// their trace ids; empty without the flag.
     pub(crate) slowest: Slowest,
+    /// A WebSocket endpoint's sockets and messages; idle for any other.
+    pub(crate) messages: MessageData,
 }
 
 impl EndpointData {
     pub(crate) fn is_idle(&self) -> bool {
-        self.requests == 0 && self.interrupted == 0
+        self.requests == 0 && self.interrupted == 0 && self.messages.is_idle()
     }
 
     pub(crate) fn merge(&mut self, other: &EndpointData) {
@@ -60,6 +63,7 @@ impl EndpointData {
         self.service_time.add(&other.service_time);
         self.failed.add(&other.failed);
         self.slowest.merge(&other.slowest);
+        self.messages.merge(&other.messages);
     }
 
     /// Takes everything out, leaving zeroed counters and histograms pre-allocated where the
@@ -78,6 +82,7 @@ impl EndpointData {
             service_time: self.service_time.take_rewarmed(),
             failed: self.failed.take_rewarmed(),
             slowest: std::mem::take(&mut self.slowest),
+            messages: self.messages.take_rewarmed(),
         }
     }
 }

@@ -96,6 +96,10 @@ pub struct EndpointStats {
     /// Added without a version change, like `timeline`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slowest: Vec<SlowRequest>,
+    /// A WebSocket step's sockets and messages (`- ws:`); absent for other endpoints.
+    /// Added without a version change, like `slowest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<crate::MessageStats>,
 }
 
 /// One of an endpoint's slowest traced requests: what to look up in the service's tracing.
@@ -252,6 +256,7 @@ pub(crate) fn endpoint_stats(info: &EndpointInfo, d: &EndpointData, rates: Rates
                 at_s: s.at_ns as f64 / 1e9,
             })
             .collect(),
+        messages: d.messages.stats(),
     }
 }
 

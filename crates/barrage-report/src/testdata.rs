@@ -47,6 +47,7 @@ fn endpoint(method: &str, name: &str, requests: u64, failures: u64, base: f64) -
         bytes_received: requests * 2048,
         retries: 0,
         slowest: Vec::new(),
+        messages: None,
     }
 }
 

@@ -36,6 +36,10 @@
 //! must only learn the kind before rendering (see `request.rs`). Why the user renders into
 //! a sink rather than handing over a neutral request value: `request.rs`.
 //!
+//! A WebSocket step leaves the boundary above: `ws.rs` takes a fresh connection from the
+//! same connector, hands its stream to tungstenite for the upgrade and the framing, and
+//! the user holds the socket itself (`vu/ws.rs`).
+//!
 //! Must not: print, spawn a task per connection, or share a connection between users.
 
 mod budget;
@@ -47,6 +51,7 @@ pub mod h1;
 mod origin;
 mod request;
 mod stream;
+pub mod ws;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
 pub use connect::{parse_local_addresses, tls_config, Connector, LocalAddressError, TlsError};

@@ -17,6 +17,7 @@ mod step;
 mod time;
 mod users;
 mod value;
+mod ws;
 
 use crate::diagnostic::Diagnostic;
 use crate::keys;
