@@ -28,8 +28,10 @@ use crate::plan::*;
 
 mod load;
 mod request;
+mod ws;
 
 pub use load::{load_model, LoadOverrides, OverrideError};
+pub use ws::WS_METHOD;
 
 /// Default response timeout, as Locust users would expect from `requests`-style clients
 /// that wait long: generous, so slow answers are measured rather than cut off.
@@ -86,6 +88,7 @@ pub fn compile(
         vars: Vec::new(),
         data_names: Vec::new(),
         data_columns: Vec::new(),
+        ws_kept: 0,
     };
     let base = c.base_url(scenario, opts);
     let data = c.data(scenario, source);
@@ -199,7 +202,8 @@ fn setup_slots(plan: &Plan) -> Vec<usize> {
         .flat_map(|s| &s.users)
         .flat_map(|u| &u.setup)
         .filter_map(|step| match step {
-            Step::Request(r) => Some(r.saves.iter().map(|save| save.slot as usize)),
+            Step::Request(r) => Some(r.saves.iter().map(|save| save.slot as usize).collect()),
+            Step::Ws(w) => Some(w.saved_slots()),
             Step::Think(_) => None,
         })
         .flatten()
@@ -269,6 +273,8 @@ struct Compiler<'a> {
     vars: Vec<String>,
     data_names: Vec<String>,
     data_columns: Vec<Vec<String>>,
+    /// The last id given to a `keep: true` WebSocket step.
+    ws_kept: u32,
 }
 
 impl Compiler<'_> {
@@ -357,11 +363,9 @@ impl Compiler<'_> {
                 .iter()
                 .chain(user.tasks.iter().flat_map(|t| t.steps.iter()));
             for step in all {
-                if let barrage_scenario::Step::Request(r) = step {
-                    for save in &r.save {
-                        if !self.vars.contains(&save.var.value) {
-                            self.vars.push(save.var.value.clone());
-                        }
+                for save in step_saves(step) {
+                    if !self.vars.contains(&save.var.value) {
+                        self.vars.push(save.var.value.clone());
                     }
                 }
             }
@@ -555,6 +559,11 @@ impl Compiler<'_> {
                         available.insert(save.var.value.clone());
                     }
                 }
+                barrage_scenario::Step::Ws(w) => {
+                    if let Some(p) = self.ws(w, defaults, available, saved_elsewhere, has_base) {
+                        out.push(Step::Ws(Box::new(p)));
+                    }
+                }
             }
         }
         out
@@ -660,12 +669,24 @@ fn saved_in_other_tasks(user: &barrage_scenario::UserType, this: usize) -> BTree
             continue;
         }
         for step in &task.steps {
-            if let barrage_scenario::Step::Request(r) = step {
-                out.extend(r.save.iter().map(|s| s.var.value.clone()));
-            }
+            out.extend(step_saves(step).map(|s| s.var.value.clone()));
         }
     }
     out
+}
+
+/// The saves of a step, in order: a request's, or those of a WebSocket step's receives.
+fn step_saves(step: &barrage_scenario::Step) -> impl Iterator<Item = &barrage_scenario::Save> {
+    let (request, ws): (&[barrage_scenario::Save], _) = match step {
+        barrage_scenario::Step::Request(r) => (&r.save, None),
+        barrage_scenario::Step::Ws(w) => (&[], Some(&w.messages)),
+        barrage_scenario::Step::Think(_) => (&[], None),
+    };
+    let received = ws.into_iter().flatten().flat_map(|m| match m {
+        barrage_scenario::WsMessage::Receive(r) => r.save.as_slice(),
+        _ => &[],
+    });
+    request.iter().chain(received)
 }
 
 fn unquote(s: &str) -> &str {

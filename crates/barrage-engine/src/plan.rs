@@ -16,6 +16,9 @@ use http::{HeaderName, HeaderValue};
 use crate::http::Origin;
 pub use crate::load::{LoadModel, Stage};
 
+mod ws;
+pub use ws::{ReceivePlan, WsMessagePlan, WsPlan, WsSendPlan};
+
 pub struct Plan {
     pub registry: Arc<Registry>,
     /// Where relative paths go; `None` when every request names an absolute URL.
@@ -98,6 +101,8 @@ pub struct TaskPlan {
 pub enum Step {
     Request(Box<RequestPlan>),
     Think(Think),
+    /// A WebSocket step (`vu/ws.rs` runs it).
+    Ws(Box<WsPlan>),
 }
 
 pub struct RequestPlan {

@@ -35,6 +35,7 @@ mod request;
 mod sample;
 mod stream;
 mod trace;
+mod ws;
 
 pub use request::BuildError;
 
@@ -63,6 +64,11 @@ pub trait Observer {
     /// The answer about to be shown came on a connection opened for it: the HTTP version
     /// it speaks and what setting it up cost (`tls` for https).
     fn connection(&self, _version: http::Version, _connect: Duration, _tls: Option<Duration>) {}
+    /// A WebSocket message `sent` by the user or received (`skipped` when an `until`
+    /// passed over it).
+    fn ws_message(&self, _sent: bool, _data: &[u8], _skipped: bool) {}
+    /// The user closed the socket of the step labelled `label`.
+    fn ws_closed(&self, _label: &str) {}
 }
 
 /// How a list of steps ended.
@@ -112,6 +118,8 @@ pub struct Vu {
     /// With `--traceparent`, the ids the current step's request was sent with (`None`
     /// when the step sets a `traceparent` of its own that is not valid).
     trace: Option<barrage_metrics::TraceIds>,
+    /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
+    ws_kept: ws::KeptSockets,
 }
 
 impl Vu {
@@ -149,6 +157,7 @@ impl Vu {
             hop: RequestBuf::default(),
             verdicts: Vec::new(),
             trace: None,
+            ws_kept: ws::KeptSockets::default(),
             plan: Rc::new(plan),
             ctx,
         }
@@ -158,6 +167,12 @@ impl Vu {
     /// scenario stops, its iterations are used up, or `own_stop` is set (a ramp-down; the
     /// current iteration finishes first).
     pub async fn run(mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
+        self.live(own_stop).await;
+        self.close_kept().await;
+    }
+
+    /// [`Vu::run`] but for closing the sockets the user kept.
+    async fn live(&mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
         let plan = self.plan.clone();
         let user = &plan.scenarios[self.scenario].users[self.user];
         let told_to_stop =
@@ -288,6 +303,13 @@ impl Vu {
                     let ok = self.request(r, intended).await;
                     intended = Instant::now();
                     if !ok && (r.stop_on_failure || setup) {
+                        return StepsEnd::Stopped;
+                    }
+                }
+                Step::Ws(w) => {
+                    let ok = self.ws(w, intended).await;
+                    intended = Instant::now();
+                    if !ok && (w.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
                     }
                 }

@@ -12,6 +12,7 @@
 use crate::counters::{FailureCounts, StatusCounts};
 use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
+use crate::messages::MessageData;
 use crate::registry::Registry;
 use crate::slowest::Slowest;
 use crate::stream::StreamData;
@@ -41,11 +42,13 @@ pub(crate) struct EndpointData {
     pub(crate) slowest: Slowest,
     /// A `stream:` step's figures (`stream.rs`); `None` until one is recorded here.
     pub(crate) stream: Option<Box<StreamData>>,
+    /// A WebSocket endpoint's sockets and messages; idle for any other.
+    pub(crate) messages: MessageData,
 }
 
 impl EndpointData {
     pub(crate) fn is_idle(&self) -> bool {
-        self.requests == 0 && self.interrupted == 0
+        self.requests == 0 && self.interrupted == 0 && self.messages.is_idle()
     }
 
     pub(crate) fn merge(&mut self, other: &EndpointData) {
@@ -66,6 +69,7 @@ impl EndpointData {
         if let Some(theirs) = &other.stream {
             self.stream.get_or_insert_default().merge(theirs);
         }
+        self.messages.merge(&other.messages);
     }
 
     /// Takes everything out, leaving zeroed counters and histograms pre-allocated where the
@@ -85,6 +89,7 @@ impl EndpointData {
             failed: self.failed.take_rewarmed(),
             slowest: std::mem::take(&mut self.slowest),
             stream: self.stream.as_mut().map(|s| Box::new(s.take_rewarmed())),
+            messages: self.messages.take_rewarmed(),
         }
     }
 }

@@ -29,6 +29,7 @@ mod counters;
 mod generator;
 mod histogram;
 mod interval;
+mod messages;
 mod read;
 mod recorder;
 mod registry;
@@ -49,6 +50,7 @@ pub use histogram::{
     HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS,
 };
 pub use interval::Interval;
+pub use messages::MessageStats;
 pub use read::{Inconsistency, ResultError};
 pub use recorder::Recorder;
 pub use registry::{

@@ -119,6 +119,23 @@ impl Recorder {
             .record(t, gaps_ns);
     }
 
+    /// A WebSocket of endpoint `ep` was opened; its upgrade took `upgrade_ns`.
+    #[inline]
+    pub fn ws_opened(&mut self, ep: EndpointId, upgrade_ns: u64) {
+        let m = &mut self.current.endpoints[ep.index()].messages;
+        m.sockets += 1;
+        m.upgrade_time.record(upgrade_ns);
+    }
+
+    /// Messages a WebSocket of endpoint `ep` sent and received (the round trips of its
+    /// `receive`s are told apart, by [`Recorder::success`] and [`Recorder::failure`]).
+    #[inline]
+    pub fn ws_messages(&mut self, ep: EndpointId, sent: u64, received: u64) {
+        let m = &mut self.current.endpoints[ep.index()].messages;
+        m.sent += sent;
+        m.received += received;
+    }
+
     /// The outcome of one check on one response.
     #[inline]
     pub fn check(&mut self, id: CheckId, passed: bool) {

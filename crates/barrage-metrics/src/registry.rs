@@ -133,12 +133,17 @@ pub enum FailureCategory {
     /// socket buffers (ENOBUFS). The target never saw these requests; the fix is on the
     /// generating machine (`ulimit -n`, fewer users, `--local-addresses`).
     LocalResources,
+    /// A WebSocket was closed by the server (or the connection dropped) while the
+    /// scenario still had messages to send or receive.
+    WsClosed,
+    /// A WebSocket `receive` waited its whole timeout for a message.
+    WsTimeout,
     Other,
 }
 
 impl FailureCategory {
     /// Every category, in declaration order (which is also the index order used internally).
-    pub const ALL: [FailureCategory; 11] = [
+    pub const ALL: [FailureCategory; 13] = [
         FailureCategory::ConnectRefused,
         FailureCategory::ConnectTimeout,
         FailureCategory::Reset,
@@ -149,6 +154,8 @@ impl FailureCategory {
         FailureCategory::Check,
         FailureCategory::Template,
         FailureCategory::LocalResources,
+        FailureCategory::WsClosed,
+        FailureCategory::WsTimeout,
         FailureCategory::Other,
     ];
 
@@ -168,6 +175,8 @@ impl FailureCategory {
             FailureCategory::Check => "check",
             FailureCategory::Template => "template",
             FailureCategory::LocalResources => "local_resources",
+            FailureCategory::WsClosed => "ws_closed",
+            FailureCategory::WsTimeout => "ws_timeout",
             FailureCategory::Other => "other",
         }
     }
@@ -185,6 +194,8 @@ impl FailureCategory {
             FailureCategory::Check => "check failed",
             FailureCategory::Template => "template error",
             FailureCategory::LocalResources => "local resources exhausted",
+            FailureCategory::WsClosed => "WebSocket closed",
+            FailureCategory::WsTimeout => "WebSocket receive timeout",
             FailureCategory::Other => "other",
         }
     }

@@ -101,6 +101,10 @@ pub struct EndpointStats {
     /// change, like `slowest`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<crate::StreamStats>,
+    /// A WebSocket step's sockets and messages (`- ws:`); absent for other endpoints.
+    /// Added without a version change, like `slowest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<crate::MessageStats>,
 }
 
 /// One of an endpoint's slowest traced requests: what to look up in the service's tracing.
@@ -267,6 +271,7 @@ pub(crate) fn endpoint_stats(info: &EndpointInfo, d: &EndpointData, rates: Rates
             })
             .collect(),
         stream: d.stream.as_ref().map(|s| s.stats()),
+        messages: d.messages.stats(),
     }
 }
 

@@ -29,6 +29,7 @@
 mod format;
 pub mod generator;
 mod live;
+mod messages;
 mod naming;
 #[cfg(test)]
 mod result_testdata;

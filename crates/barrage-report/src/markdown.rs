@@ -79,6 +79,7 @@ pub fn markdown(doc: &ResultDoc) -> String {
     out.push_str(&endpoint_row("", "**Aggregated**", agg));
     out.push('\n');
     out.push_str(&crate::streams::markdown_section(&doc.endpoints, code));
+    out.push_str(&crate::messages::markdown(&doc.endpoints, code));
 
     if !doc.failures.is_empty() {
         out.push_str(

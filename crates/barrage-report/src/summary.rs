@@ -149,6 +149,15 @@ pub fn summary(s: &Snapshot, opts: &ViewOptions) -> String {
         out.push_str(&t.render(color));
     }
 
+    if let Some(table) = crate::messages::table(&s.endpoints, naming, color) {
+        section(
+            &mut out,
+            "WebSocket messages (round trips are in the response times)",
+            color,
+        );
+        out.push_str(&table);
+    }
+
     let c = &s.connections;
     if c.opened > 0 || c.users_never_connected > 0 {
         section(&mut out, "Connections", color);

@@ -48,6 +48,7 @@ fn endpoint(method: &str, name: &str, requests: u64, failures: u64, base: f64) -
         retries: 0,
         slowest: Vec::new(),
         stream: None,
+        messages: None,
     }
 }
 

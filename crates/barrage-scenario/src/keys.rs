@@ -76,6 +76,30 @@ pub const REQUEST_STEP: &[&str] = &[
 
 pub const THINK_STEP: &[&str] = &["think"];
 
+/// A WebSocket step: `ws` plus these options.
+pub const WS_STEP: &[&str] = &[
+    "ws",
+    "name",
+    "headers",
+    "messages",
+    "keep",
+    "timeout",
+    "on_failure",
+];
+
+/// One entry of a WebSocket step's `messages:`: exactly one of these.
+pub const WS_MESSAGE: &[&str] = &["send", "receive", "think"];
+
+/// The mapping form of `send:`.
+pub const WS_SEND: &[&str] = &["json"];
+
+/// `receive:`.
+pub const WS_RECEIVE: &[&str] = &["timeout", "check", "save", "until"];
+
+/// The checks that apply to a WebSocket message (in `check` and `until`): a message has
+/// no status and no headers.
+pub const WS_CHECK: &[&str] = &["json", "body_contains", "max_latency"];
+
 /// The long form of a `save` entry.
 pub const SAVE_SOURCE: &[&str] = &[
     "jsonpath", "header", "regex", "group", "status", "default", "event", "events",
@@ -131,6 +155,11 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("task", TASK),
     ("request_step", REQUEST_STEP),
     ("think_step", THINK_STEP),
+    ("ws_step", WS_STEP),
+    ("ws_message", WS_MESSAGE),
+    ("ws_send", WS_SEND),
+    ("ws_receive", WS_RECEIVE),
+    ("ws_check", WS_CHECK),
     ("save_source", SAVE_SOURCE),
     ("check", CHECK),
     ("event_count", EVENT_COUNT),

@@ -154,6 +154,8 @@ pub enum Step {
     Request(Box<RequestStep>),
     /// `- think: 1s` or `- think: 0.5s..2s`.
     Think(Spanned<Think>),
+    /// `- ws: /chat` and its `messages:`.
+    Ws(Box<WsStep>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -522,4 +524,59 @@ pub struct ScenarioDef {
     pub load: Load,
     /// Starts this long after the run does. Default 0.
     pub start: Option<Spanned<Duration>>,
+}
+
+/// `- ws: /chat`: opens a WebSocket (the path is joined to the target, `http` becoming
+/// `ws` and `https` `wss`), runs its messages in order, then closes it unless `keep`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WsStep {
+    /// The whole step mapping.
+    pub span: Span,
+    /// Path (joined to the target) or absolute `ws://`/`wss://` URL; a template.
+    pub url: Spanned<String>,
+    /// Statistics name; default: the unrendered path template.
+    pub name: Option<Spanned<String>>,
+    /// Headers of the upgrade request; values are templates.
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
+    pub messages: Vec<WsMessage>,
+    /// `keep: true`: the socket stays open for the same step of the user's next iteration.
+    pub keep: Option<Spanned<bool>>,
+    /// How long each `receive` waits unless it says otherwise; default `defaults.timeout`.
+    pub timeout: Option<Spanned<Duration>>,
+    /// What a failed message does to the rest of the iteration.
+    pub on_failure: Spanned<OnFailure>,
+}
+
+/// One entry of a WebSocket step's `messages:`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WsMessage {
+    /// `send: text` or `send: { json: ... }`.
+    Send(WsSend),
+    /// `receive: { timeout, check, save, until }`.
+    Receive(Box<WsReceive>),
+    /// `think: 1s`.
+    Think(Spanned<Think>),
+}
+
+/// What a `send:` sends, as one text message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WsSend {
+    /// A template.
+    Text(Spanned<String>),
+    /// A JSON value whose strings are templates.
+    Json(Spanned<Value>),
+}
+
+/// `receive:`: waits for the next message (or, with `until`, the first that matches).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WsReceive {
+    /// The `receive` key, where messages about this receive point.
+    pub span: Span,
+    pub timeout: Option<Spanned<Duration>>,
+    /// Judged on the message: `json`, `body_contains` and `max_latency` (the round trip).
+    pub check: Check,
+    /// `jsonpath` and `regex` sources read the message.
+    pub save: Vec<Save>,
+    /// Messages that fail this are skipped (and counted) until one passes.
+    pub until: Option<Check>,
 }

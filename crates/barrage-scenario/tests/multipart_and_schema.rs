@@ -10,7 +10,7 @@ fn step(text: &str) -> barrage_scenario::RequestStep {
     let scenario = ok(text);
     match &scenario.users[0].tasks[0].steps[0] {
         Step::Request(r) => (**r).clone(),
-        Step::Think(_) => panic!("not a request"),
+        _ => panic!("not a request"),
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn shapes(plan: &Plan) -> Vec<Shape> {
             .iter()
             .filter_map(|s| match s {
                 Step::Request(r) => Some(r.endpoint.index()),
+                Step::Ws(w) => Some(w.endpoint.index()),
                 Step::Think(_) => None,
             })
             .collect()
@@ -97,9 +98,11 @@ const FEW: f64 = 3.0;
 /// What never ran in `doc`, with why.
 pub(crate) fn explain(shapes: &[Shape], doc: &ResultDoc) -> Vec<NeverRan> {
     let requests = |i: usize| {
-        doc.endpoints
-            .get(i)
-            .map_or(0, |e| e.requests + e.interrupted)
+        doc.endpoints.get(i).map_or(0, |e| {
+            // A WebSocket step that only sends ran when it opened a socket.
+            let sockets = e.messages.as_ref().map_or(0, |m| m.sockets);
+            e.requests + e.interrupted + sockets
+        })
     };
     let failures = |i: usize| doc.endpoints.get(i).map_or(0, |e| e.failures);
     let iterations = |i: usize| doc.tasks.get(i).map_or(0, |t| t.iterations);

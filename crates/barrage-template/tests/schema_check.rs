@@ -21,7 +21,7 @@ fn check(yaml: &str) -> Check {
         parse(&file).unwrap_or_else(|d| panic!("{}", barrage_scenario::render(&file, &d, false)));
     match &scenario.users[0].tasks[0].steps[0] {
         Step::Request(r) => r.check.clone(),
-        Step::Think(_) => unreachable!(),
+        _ => unreachable!(),
     }
 }
 

@@ -244,14 +244,14 @@ pub(super) fn describe_source(s: &barrage_scenario::SaveSource) -> String {
     }
 }
 
-fn clone_header_plan(h: &HeaderPlan) -> HeaderPlan {
+pub(super) fn clone_header_plan(h: &HeaderPlan) -> HeaderPlan {
     match h {
         HeaderPlan::Static(v) => HeaderPlan::Static(v.clone()),
         HeaderPlan::Dynamic(t) => HeaderPlan::Dynamic(t.clone()),
     }
 }
 
-fn json_names(v: &Spanned<Value>) -> Vec<(String, Span)> {
+pub(super) fn json_names(v: &Spanned<Value>) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     collect_json_names(v, &mut out);
     out

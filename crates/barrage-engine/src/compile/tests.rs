@@ -104,3 +104,51 @@ fn the_plan_redacts_the_scenarios_names_and_knows_what_setup_saves() {
     setup.sort_unstable();
     assert_eq!(setup, ["token", "who"]);
 }
+
+#[test]
+fn websocket_steps_compile_with_their_errors_located() {
+    let errors = |text: &str| -> Vec<(String, String)> {
+        let Err(diags) = compile_text(text) else {
+            panic!("compiled: {text}");
+        };
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                (
+                    text[d.span.start..d.span.end].to_string(),
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    };
+    let e = errors(
+        "target: http://x\ntasks: { t: [ { ws: 'http://x/ws', messages: [ { send: a } ] } ] }\n",
+    );
+    assert_eq!(e[0].0, "'http://x/ws'");
+    assert!(e[0].1.contains("needs a `ws://` or `wss://` one"), "{e:?}");
+    let e = errors("tasks: { t: [ { ws: /ws, messages: [ { send: a } ] } ] }\n");
+    assert!(e[0].1.contains("needs a target"), "{e:?}");
+    // A send may use what an earlier receive of the step saved, not what a later one saves.
+    let e = errors(
+        "target: http://x\ntasks: { t: [ { ws: /ws, messages: [ { send: '{{ late }}' }, \
+         { receive: { save: { late: $.a } } } ] } ] }\n",
+    );
+    assert_eq!(e[0].0, "late");
+    assert!(e[0].1.contains("used before"), "{e:?}");
+
+    let (plan, _) = compile_text(
+        "target: https://x:8443\ntasks: { t: [ { ws: /ws, keep: true, messages: [ \
+         { receive: { save: { a: $.a } } }, { send: '{{ a }}' } ] }, \
+         { ws: 'wss://y/z', messages: [ { send: b } ] } ] }\n",
+    )
+    .expect("compiles");
+    let steps = &plan.scenarios[0].users[0].tasks[0].steps;
+    let (Step::Ws(first), Step::Ws(second)) = (&steps[0], &steps[1]) else {
+        panic!("not WebSocket steps");
+    };
+    assert_eq!((first.keep, second.keep), (Some(1), None));
+    assert_eq!(first.label, "WS /ws");
+    assert_eq!(plan.registry.endpoints[first.endpoint.index()].method, "WS");
+    assert_eq!(first.saved_slots(), vec![0]);
+}

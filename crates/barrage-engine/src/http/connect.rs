@@ -141,6 +141,21 @@ impl Connector {
         }
     }
 
+    /// This connector speaking HTTP/1.1 alone (TLS offering only `http/1.1` by ALPN), for
+    /// what needs it whatever the run asks: a WebSocket's upgrade is an HTTP/1.1 request.
+    /// Cheap when the run is HTTP/1.1 already; otherwise a copy of the TLS configuration
+    /// (its root certificates are shared, not loaded again).
+    pub fn http1_only(&self) -> Connector {
+        let mut c = self.clone();
+        if self.http != HttpVersion::Http1 {
+            c.http = HttpVersion::Http1;
+            let mut tls = (*self.tls).clone();
+            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            c.tls = Arc::new(tls);
+        }
+        c
+    }
+
     /// HTTP/2 on an open stream: the `h2` handshake (the preface is written with the
     /// first request, so this takes no round trip).
     async fn http2(&self, stream: Stream, origin: &Origin) -> Result<Connection, RequestError> {

@@ -41,6 +41,10 @@
 //! says why), so the user need not know the kind before rendering. Why the user renders
 //! into a sink rather than handing over a neutral request value: `request.rs`.
 //!
+//! A WebSocket step leaves the boundary above: `ws.rs` takes a fresh connection from the
+//! same connector, hands its stream to tungstenite for the upgrade and the framing, and
+//! the user holds the socket itself (`vu/ws.rs`).
+//!
 //! Must not: print, spawn a task per connection, or share a connection between users.
 
 mod budget;
@@ -55,6 +59,7 @@ mod request;
 mod sse;
 mod stream;
 mod streamed;
+pub mod ws;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
 pub use connect::{

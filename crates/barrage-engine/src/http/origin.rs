@@ -29,6 +29,22 @@ impl Origin {
             "https" => Scheme::Https,
             _ => return None,
         };
+        Origin::with_scheme(scheme, url)
+    }
+
+    /// From a parsed `ws://` or `wss://` URL: a WebSocket's upgrade is an HTTP request, so
+    /// `ws` is the http origin and `wss` the https one (same default ports). `None` for
+    /// other schemes.
+    pub fn from_ws_url(url: &url::Url) -> Option<Origin> {
+        let scheme = match url.scheme() {
+            "ws" => Scheme::Http,
+            "wss" => Scheme::Https,
+            _ => return None,
+        };
+        Origin::with_scheme(scheme, url)
+    }
+
+    fn with_scheme(scheme: Scheme, url: &url::Url) -> Option<Origin> {
         let host = match url.host()? {
             url::Host::Domain(d) => d.to_string(),
             url::Host::Ipv4(a) => a.to_string(),
@@ -82,5 +98,18 @@ mod tests {
             ("::1", "[::1]:8080")
         );
         assert!(Origin::from_url(&url::Url::parse("ftp://x/").unwrap()).is_none());
+    }
+
+    #[test]
+    fn websocket_urls_map_to_http_origins() {
+        let o = Origin::from_ws_url(&url::Url::parse("wss://example.com/chat").unwrap()).unwrap();
+        assert_eq!((o.scheme, o.port), (Scheme::Https, 443));
+        let o = Origin::from_ws_url(&url::Url::parse("ws://127.0.0.1:9/x").unwrap()).unwrap();
+        assert_eq!(
+            (o.scheme, o.authority.as_str()),
+            (Scheme::Http, "127.0.0.1:9")
+        );
+        assert!(Origin::from_ws_url(&url::Url::parse("http://x/").unwrap()).is_none());
+        assert!(Origin::from_url(&url::Url::parse("ws://x/").unwrap()).is_none());
     }
 }

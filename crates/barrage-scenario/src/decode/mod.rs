@@ -18,6 +18,7 @@ mod stream;
 mod time;
 mod users;
 mod value;
+mod ws;
 
 use crate::diagnostic::Diagnostic;
 use crate::keys;

@@ -67,6 +67,17 @@ fn step(ctx: &mut Ctx, node: &Node) -> Option<Step> {
         })
         .collect();
     let think = entries.iter().find(|(k, _)| is_key(k, "think"));
+    if let Some((key, value)) = entries.iter().find(|(k, _)| is_key(k, "ws")) {
+        return ws_step(
+            ctx,
+            node,
+            entries,
+            key,
+            value,
+            methods.first().map(|m| m.1),
+            think,
+        );
+    }
     match (methods.split_first(), think) {
         (None, Some((_, value))) => {
             fields(ctx, entries, keys::THINK_STEP, "in a think step");
@@ -98,6 +109,38 @@ fn step(ctx: &mut Ctx, node: &Node) -> Option<Step> {
             request(ctx, node, entries, first).map(|r| Step::Request(Box::new(r)))
         }
     }
+}
+
+/// A step with a `ws` key: a WebSocket step, unless a method or `think` says otherwise.
+fn ws_step(
+    ctx: &mut Ctx,
+    node: &Node,
+    entries: &[(Node, Node)],
+    key: &Node,
+    value: &Node,
+    method: Option<&Node>,
+    think: Option<&(Node, Node)>,
+) -> Option<Step> {
+    if let Some(method) = method {
+        ctx.error_help(
+            method.span,
+            format!(
+                "a step is either a request or a WebSocket, and this one has `{}` and `ws`",
+                ctx.source(method.span)
+            ),
+            "split it into two steps, each starting with `- `",
+        );
+        return None;
+    }
+    if let Some((think, _)) = think {
+        ctx.error_help(
+            think.span,
+            "a WebSocket step has no `think` of its own",
+            "pause between messages with `- think: 1s` under `messages:`, or in a step of its own",
+        );
+        return None;
+    }
+    super::ws::ws_step(ctx, node, entries, key, value).map(|w| Step::Ws(Box::new(w)))
 }
 
 /// No method key: either one is misspelled (say which) or it is missing.
@@ -249,7 +292,7 @@ pub(super) fn headers(ctx: &mut Ctx, node: &Node) -> Vec<(Spanned<String>, Spann
     headers
 }
 
-fn on_failure(ctx: &mut Ctx, node: &Node) -> Option<Spanned<OnFailure>> {
+pub(super) fn on_failure(ctx: &mut Ctx, node: &Node) -> Option<Spanned<OnFailure>> {
     const CHOICES: &[&str] = &["continue", "stop_iteration"];
     let written = text(ctx, node, "`continue` or `stop_iteration`")?;
     let value = match written.value.as_str() {

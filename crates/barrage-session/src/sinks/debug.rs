@@ -118,6 +118,19 @@ impl Observer for DebugView {
             at.as_secs_f64() * 1000.0
         ));
     }
+
+    fn ws_message(&self, sent: bool, data: &[u8], skipped: bool) {
+        let (arrow, note) = match (sent, skipped) {
+            (true, _) => ("⇢ sent", ""),
+            (false, false) => ("⇠ received", ""),
+            (false, true) => ("⇠ received", "    (skipped: `until` did not pass)"),
+        };
+        self.line(&format!("  {arrow} {}{note}", excerpt(data)));
+    }
+
+    fn ws_closed(&self, label: &str) {
+        self.line(&format!("  ⇥ closed {label}"));
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +183,22 @@ mod tests {
                  (700 bytes in all)\n  saved token = \"abc\"\n  ✗ check status 200: got 500\n",
                 "x".repeat(600)
             )
+        );
+    }
+
+    #[test]
+    fn websocket_messages_show_their_direction() {
+        let out = Shared::default();
+        let view = DebugView::new(Box::new(out.clone()));
+        view.ws_message(true, b"hello", false);
+        view.ws_message(false, b"tick", true);
+        view.ws_message(false, b"hello", false);
+        view.ws_closed("WS /ws/echo");
+        let text = String::from_utf8(out.0.borrow().clone()).unwrap();
+        assert_eq!(
+            text,
+            "  ⇢ sent hello\n  ⇠ received tick    (skipped: `until` did not pass)\n  \
+             ⇠ received hello\n  ⇥ closed WS /ws/echo\n"
         );
     }
 }

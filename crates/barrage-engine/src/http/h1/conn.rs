@@ -67,6 +67,12 @@ impl Conn {
         self.received
     }
 
+    /// The byte stream of a connection no request has used yet, for a protocol that takes
+    /// it over from the start (a WebSocket, whose upgrade `http/ws.rs` writes itself).
+    pub fn into_stream(self) -> Stream {
+        self.stream
+    }
+
     /// Whether the connection can carry another request.
     pub fn reusable(&self) -> bool {
         self.reusable
