@@ -196,8 +196,10 @@ fn receive(ctx: &mut Ctx, key: &Node, node: &Node) -> Option<WsReceive> {
                     let what = match save.source.value {
                         SaveSource::Header(_) => "headers",
                         SaveSource::Status => "status",
-                        SaveSource::Data | SaveSource::Events => "events (those are a \
-                                                                  `stream:` step's)",
+                        SaveSource::Data | SaveSource::Events => {
+                            "events (those are a \
+                                                                  `stream:` step's)"
+                        }
                         SaveSource::JsonPath(_) | SaveSource::Regex { .. } => continue,
                     };
                     ctx.error_help(
