@@ -262,3 +262,41 @@ users:
     // Timed from the request's send, the server's share stays about one stall.
     assert!(num(&e["service_time"]["max"]) < 800.0, "{e:#}");
 }
+
+#[test]
+#[ignore = "needs the FastAPI example's Python venv: run scripts/test.sh (sets BARRAGE_PYTHON)"]
+fn a_stream_step_gets_an_http1_connection_of_its_own_where_the_run_speaks_http2() {
+    let _serial = common::serial();
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let (app, addr) = start_app(tmp.path());
+    // uvicorn speaks HTTP/1.1 only: with `--http2` (prior knowledge) a plain request fails,
+    // while the stream step opens an HTTP/1.1 connection for itself and closes it after.
+    let scenario = format!(
+        r#"
+target: http://{addr}
+users:
+  reader:
+    tasks:
+      read:
+        steps:
+          - get: /sse?first_ms=20&gap_ms=10&n=3
+            name: sse
+            stream: events
+"#
+    );
+    let (doc, printed) = run(
+        tmp.path(),
+        &scenario,
+        &["-u", "1", "-r", "1", "--iterations", "3", "--http2"],
+        &app,
+    );
+    let e = endpoint(&doc, "sse");
+    assert_eq!(e["requests"], 3, "{e:#}\n{printed}");
+    assert_eq!(e["failures"], 0, "{e:#}\n{printed}");
+    // Three events per stream (data events; the app may add a closing one).
+    assert!(num(&e["stream"]["events"]["total"]) >= 9.0, "{e:#}");
+    // A connection of its own each time: three opened, none of them HTTP/2.
+    let c = &doc["connections"];
+    assert_eq!(c["opened"], 3, "{c:#}");
+    assert!(c["http2"].as_u64().unwrap_or(0) == 0, "{c:#}");
+}

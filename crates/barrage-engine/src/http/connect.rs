@@ -141,6 +141,16 @@ impl Connector {
         }
     }
 
+    /// Whether a connection to `origin` may come up HTTP/2: over TLS unless the run is
+    /// HTTP/1.1 alone, over cleartext only with prior knowledge (`--http2`).
+    pub fn may_speak_http2(&self, origin: &Origin) -> bool {
+        match self.http {
+            HttpVersion::Http1 => false,
+            HttpVersion::Negotiated => origin.scheme == Scheme::Https,
+            HttpVersion::Http2 => true,
+        }
+    }
+
     /// This connector speaking HTTP/1.1 alone (TLS offering only `http/1.1` by ALPN), for
     /// what needs it whatever the run asks: a WebSocket's upgrade is an HTTP/1.1 request.
     /// Cheap when the run is HTTP/1.1 already; otherwise a copy of the TLS configuration

@@ -12,8 +12,10 @@
 //!
 //! Why a separate path rather than an observer inside `Connections::send`: the plain path
 //! would pay a branch and a clock reading per read for a feature most steps never use.
-//! Only HTTP/1.1 carries streams here: a `stream:` step on an HTTP/2 connection fails with
-//! the fix (`--http1`, or `http2: false`), until HTTP/2's data frames get a reader here.
+//! Only HTTP/1.1 carries streams here. Where the run may speak HTTP/2 to the origin (TLS
+//! with ALPN, or `--http2`), a stream gets an HTTP/1.1 connection of its own, opened for it
+//! and closed when it ends, so the user's other requests keep their HTTP/2 connection and
+//! a stream step works whatever the server picks.
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +47,9 @@ pub struct Streaming<'c> {
     pub first_byte_at: Instant,
     /// Set when this request had to open a connection.
     pub connected: Option<ConnectTiming>,
+    /// The connection was opened for this stream alone (the origin may speak HTTP/2):
+    /// closed when the stream ends.
+    own: bool,
     _in_flight: InFlightMark<'c>,
 }
 
@@ -68,10 +73,18 @@ impl Connections {
         out: &Outgoing<'c>,
     ) -> Result<Streaming<'c>, RequestError> {
         let mut connected = None;
-        let at = match self.ready_connection(out.origin).await {
+        let own = connector.may_speak_http2(out.origin);
+        let http1 = own.then(|| connector.http1_only());
+        let connector_h1 = http1.as_ref().unwrap_or(connector);
+        let ready = if own {
+            None
+        } else {
+            self.ready_connection(out.origin).await
+        };
+        let at = match ready {
             Some(at) => at,
             None => {
-                let (c, timing) = connector.connect(out.origin).await?;
+                let (c, timing) = connector_h1.connect(out.origin).await?;
                 connected = Some(timing);
                 self.open.push((out.origin.clone(), c));
                 self.open.len() - 1
@@ -98,7 +111,7 @@ impl Connections {
         };
         if let Err(f) = &result {
             if reused && (f.unsent || (connector.retry_reused && f.retryable_on_reused())) {
-                let (c, timing) = match connector.connect(out.origin).await {
+                let (c, timing) = match connector_h1.connect(out.origin).await {
                     Ok(c) => c,
                     Err(e) => {
                         self.open.swap_remove(at);
@@ -146,6 +159,7 @@ impl Connections {
             sent_at,
             first_byte_at: head.first_byte_at,
             connected,
+            own,
             _in_flight: in_flight,
         })
     }
@@ -188,7 +202,7 @@ impl Streaming<'_> {
     /// short is closed (the rest of it is still on its way).
     pub fn finish(mut self, done_at: Instant) -> Exchange {
         let received = self.received();
-        let reusable = self.body.ended() && self.conns.open[self.at].1.reusable();
+        let reusable = !self.own && self.body.ended() && self.conns.open[self.at].1.reusable();
         if !reusable {
             self.conns.open.swap_remove(self.at);
         }
