@@ -525,6 +525,7 @@ impl Aggregator {
             never_ran: Vec::new(),
             server: None,
             capacity: None,
+            generators: Vec::new(),
             series: self.series.clone(),
             histograms,
             windows: self.windows.all(),

@@ -59,7 +59,8 @@ pub use registry::{
 };
 pub use result::{
     format_timestamp, ConnectionHistograms, EndpointHistograms, GeneratorHistograms, HistogramSet,
-    HostInfo, LoadInfo, NeverRan, ResultDoc, RunMeta, TaskHistograms, TimelineEntry, ToolInfo,
+    HostInfo, LoadInfo, NamedGenerator, NeverRan, ResultDoc, RunMeta, SegmentMeta, TaskHistograms,
+    TimelineEntry, ToolInfo,
 };
 pub use series::{EndpointSecond, SecondSummary};
 pub use server::{

@@ -94,6 +94,10 @@ pub struct ResultDoc {
     /// change, like `timeline`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<crate::CapacityDoc>,
+    /// Each generator's own figures when the run was merged from several processes (see
+    /// [`NamedGenerator`]); absent for one process. Added without a version change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generators: Vec<NamedGenerator>,
 }
 
 /// A task or endpoint of the scenario that never ran in this run.
@@ -155,6 +159,45 @@ pub struct RunMeta {
     /// written before it existed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub run_id: String,
+    /// The share of the load this process ran (`--segment I/N`, or a coordinator's agent);
+    /// absent for a whole run. Added without a version change, like `run_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentMeta>,
+    /// The wall-clock start asked for (`--start-at`, RFC 3339 UTC); absent when the run
+    /// started at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+}
+
+/// Which share of a load split over processes a run was: `index` of `count`, counted from 1
+/// as on the command line (`--segment 2/4` is `{index: 2, count: 4}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    pub index: u64,
+    pub count: u64,
+}
+
+/// One generator's own figures in a result merged from several processes (`barrage
+/// merge`, the coordinator): what it was, where it ran, and its health, which is not
+/// summed across generators (one lagging generator is not hidden by others that kept up).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamedGenerator {
+    /// How the merge names it: the file it came from, or the agent's name.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentMeta>,
+    #[serde(default)]
+    pub host: HostInfo,
+    #[serde(default)]
+    pub started_at: String,
+    #[serde(default)]
+    pub workers: u32,
+    /// Its schedule lag, queue, drops and CPU, as in a one-process file's `generator`.
+    #[serde(default)]
+    pub generator: GeneratorStats,
+    /// Its own warnings (why its share of the results may not be trusted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The load profile asked for; each field is `null` when it did not apply.

@@ -31,6 +31,8 @@ fn meta() -> RunMeta {
         host: HostInfo::current(),
         command: "barrage run shop.yaml -u 10 -r 5 -t 3s".into(),
         run_id: "3b2f6c1e-0d4a-4f7e-9a51-5c2d8e1f0a77".into(),
+        segment: None,
+        start_at: None,
     }
 }
 
