@@ -476,7 +476,7 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
     let first_failed = c.first_failed_step.and_then(|i| steps.get(i));
     let usl_points: Vec<(f64, f64)> = steps
         .iter()
-        .filter(|s| !s.generator_limited && s.rps > 0.0 && s.concurrency > 0.0)
+        .filter(|s| !s.generator_limited && !s.disturbed && s.rps > 0.0 && s.concurrency > 0.0)
         .map(|s| (s.concurrency, s.rps))
         .collect();
     let linear_ramp_steps = match (c.bracket.passed, c.bracket.failed) {
@@ -543,6 +543,17 @@ fn message(doc: &CapacityDoc, unconfirmed: bool, notes: &[String]) -> String {
              (--start-rate, --start-users) or check the objectives",
             rate(doc.settings.start)
         ),
+        CapacityStatus::GeneratorLimit if doc.steps.last().is_some_and(|s| s.disturbed) => {
+            format!(
+                "No capacity found: the generator's schedule was late twice in a row while its \
+                 workers idled: other work on this machine takes the CPU; run barrage where it \
+                 has cores to itself{}",
+                doc.bracket.passed.map_or(String::new(), |p| format!(
+                    " (the service held {} {unit})",
+                    rate(p)
+                ))
+            )
+        }
         CapacityStatus::GeneratorLimit => format!(
             "No capacity found: the generator, not the service, is the limit: add --workers or \
              machines{}",

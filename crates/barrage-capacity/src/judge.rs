@@ -15,7 +15,11 @@
 //! A failure that is the generator's (a worker over the CPU limit, a late schedule, too
 //! few iterations started with none dropped or queued, iterations queued or dropped while
 //! the open model's user pool was full, or fewer users running than asked) is
-//! [`Verdict::GeneratorLimit`]: that level says nothing of the service.
+//! [`Verdict::GeneratorLimit`]: that level says nothing of the service. A late schedule
+//! (or a silent shortfall) while the busiest worker used under [`IDLE_CPU_PERCENT`] of a
+//! core is not the generator's own work but the machine's: something else took the CPU for
+//! a while (a build, the service itself on the same cores). That is
+//! [`Verdict::Disturbed`], and the search runs the step again; twice in a row is the limit.
 //!
 //! Must not steer or print: plain figures in, a [`CapacityStep`] out.
 
@@ -42,6 +46,10 @@ pub const RISE_SHARE: f64 = 0.05;
 /// points leave three degrees of freedom and make a chance straight line rare; shorter
 /// steps keep the slope in the record but are not failed by it.
 pub const MIN_TREND_POINTS: u32 = 5;
+
+/// Under this share of a core (the busiest worker, any second of the step), a worker that
+/// starts late was kept from the CPU by other work, not busy with its own.
+pub const IDLE_CPU_PERCENT: f64 = 50.0;
 
 /// What a step measured, as the driver hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -209,18 +217,41 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
             "generator: a worker used {generator_cpu_percent:.0}% of a core (over {CPU_LIMIT_PERCENT:.0}%)"
         ));
     }
-    if late {
-        reasons.push(format!(
-            "generator: schedule lag p90 {:.2} ms (over {LAG_LIMIT_MS} ms: a tenth of the starts late)",
-            lag.p90
-        ));
-    }
     // Too few started with nothing dropped or waiting for a user: the scheduler itself
     // could not keep up.
     let unscheduled = short && dropped == 0 && s.generator.queue_max == 0;
-    let generator_limited = cpu_over || late || unscheduled || pool_full || users_short;
+    // Late or short while no worker was busy: the CPU went to something else.
+    // (Without a second of CPU figures nothing says the workers were idle.)
+    let disturbed = (late || unscheduled)
+        && !(cpu_over || pool_full || users_short)
+        && !f.seconds.is_empty()
+        && generator_cpu_percent < IDLE_CPU_PERCENT;
+    if late {
+        let why = if disturbed {
+            format!(
+                " while the busiest worker used {generator_cpu_percent:.0}% of a core: other \
+                 work on the machine took the CPU; the step runs again"
+            )
+        } else {
+            String::new()
+        };
+        reasons.push(format!(
+            "generator: schedule lag p90 {:.2} ms (over {LAG_LIMIT_MS} ms: a tenth of the starts late){why}",
+            lag.p90
+        ));
+    } else if disturbed {
+        reasons.push(format!(
+            "generator: too few iterations started while the busiest worker used \
+             {generator_cpu_percent:.0}% of a core: other work on the machine took the CPU; \
+             the step runs again"
+        ));
+    }
+    let generator_limited =
+        !disturbed && (cpu_over || late || unscheduled || pool_full || users_short);
 
-    let verdict = if generator_limited {
+    let verdict = if disturbed {
+        Verdict::Disturbed
+    } else if generator_limited {
         Verdict::GeneratorLimit
     } else if reasons.is_empty() {
         Verdict::Passed
@@ -256,6 +287,7 @@ pub fn judge(f: &StepFigures, objectives: &[Threshold]) -> Judged {
             passed: verdict == Verdict::Passed,
             reasons,
             generator_limited,
+            disturbed,
             // The driver adds what came before the step.
             notes,
         },
@@ -404,14 +436,35 @@ mod tests {
         assert_eq!(j.step.notes.len(), 1, "{:?}", j.step.notes);
         assert!(j.step.notes[0].starts_with("schedule lag p99 3.20 ms"));
 
+        // Late as a habit while a worker was busy: the generator's limit.
         s.generator.schedule_lag.p90 = 1.5;
-        let j = judge(&figures(&s, &rows, 100.0), &objectives);
+        let busy = [
+            second(5.0, 9000, 40.0),
+            second(6.0, 9000, 70.0),
+            second(7.0, 9000, 60.0),
+        ];
+        let j = judge(&figures(&s, &busy, 100.0), &objectives);
         assert_eq!(j.verdict, Verdict::GeneratorLimit);
         assert!(j.step.generator_limited);
+        assert!(!j.step.disturbed);
         assert!(j.step.notes.is_empty());
         assert_eq!(
             j.step.reasons,
             ["generator: schedule lag p90 1.50 ms (over 1 ms: a tenth of the starts late)"]
+        );
+
+        // Late as a habit while every worker idled (12 % at most): the machine was busy
+        // with other work; the step runs again.
+        let j = judge(&figures(&s, &rows, 100.0), &objectives);
+        assert_eq!(j.verdict, Verdict::Disturbed);
+        assert!(j.step.disturbed && !j.step.generator_limited && !j.step.passed);
+        assert_eq!(
+            j.step.reasons,
+            [
+                "generator: schedule lag p90 1.50 ms (over 1 ms: a tenth of the starts late) \
+                 while the busiest worker used 12% of a core: other work on the machine took \
+                 the CPU; the step runs again"
+            ]
         );
     }
 
@@ -462,6 +515,11 @@ mod tests {
         let j = judge(&figures(&s, &[], 100.0), &[]);
         assert_eq!(j.verdict, Verdict::GeneratorLimit);
         assert!(j.step.generator_limited);
+        // The same shortfall while the workers idled: disturbed, not the generator.
+        let idle = [second(5.0, 9000, 8.0)];
+        let j = judge(&figures(&s, &idle, 100.0), &[]);
+        assert_eq!(j.verdict, Verdict::Disturbed);
+        assert!(j.step.reasons[1].starts_with("generator: too few iterations started"));
     }
 
     #[test]

@@ -18,6 +18,11 @@
 //!   last bracket and says so in [`Conclusion::unconfirmed`].
 //! - [`Verdict::GeneratorLimit`] ends the search at once:
 //!   [`CapacityStatus::GeneratorLimit`], the bracket as it was.
+//! - [`Verdict::Disturbed`] (the schedule was late while the generator's own workers were
+//!   mostly idle: something else on the machine took the CPU) counts as neither pass nor
+//!   failure: the same level and phase run again. Disturbed twice in a row at one level is
+//!   the generator's limit after all (the machine cannot generate this load), and ends the
+//!   search as [`Verdict::GeneratorLimit`] does.
 //! - At most `max_steps` steps in all (a bound on the run); reaching it ends the search
 //!   with the bracket so far, unconfirmed ([`Search::stopped_early`]): `Found` when a level
 //!   failed above the highest pass, `AtLeast` when the highest pass is `max`, else
@@ -82,6 +87,9 @@ pub enum Verdict {
     Failed,
     /// The generator, not the service, was the limit: the level says nothing of the service.
     GeneratorLimit,
+    /// The schedule was late but the generator's workers were mostly idle: the machine was
+    /// busy with other work for a while. The step says nothing yet; it runs once more.
+    Disturbed,
 }
 
 /// What to do next.
@@ -163,6 +171,9 @@ impl Search {
         let passed = replay.passed();
         if self.steps.len() >= s.max_steps as usize {
             return Next::Done(self.stopped_early());
+        }
+        if let Some(&(level, phase, Verdict::Disturbed)) = self.steps.last() {
+            return Next::Run { level, phase };
         }
         let Some((passed, _)) = passed else {
             // Nothing recorded yet: every other way to have no pass has ended the search.
@@ -266,11 +277,17 @@ impl Search {
             if r.end.is_some() {
                 break;
             }
-            if phase == StepPhase::Confirm {
+            if phase == StepPhase::Confirm && verdict != Verdict::Disturbed {
                 r.confirmations += 1;
             }
             match verdict {
                 Verdict::GeneratorLimit => r.end = Some(CapacityStatus::GeneratorLimit),
+                Verdict::Disturbed => {
+                    let before = index.checked_sub(1).map(|i| self.steps[i]);
+                    if before.is_some_and(|(l, _, v)| v == Verdict::Disturbed && l == level) {
+                        r.end = Some(CapacityStatus::GeneratorLimit);
+                    }
+                }
                 Verdict::Passed => {
                     r.passes.push((level, index));
                     if phase == StepPhase::Confirm {
@@ -537,6 +554,36 @@ mod tests {
             }
         );
         assert_eq!(end.capacity_step, Some(3));
+    }
+
+    #[test]
+    fn a_disturbed_step_runs_again_and_twice_disturbed_is_the_generators_limit() {
+        // The first try at 20 and the first confirmation are disturbed once: each runs
+        // again, neither counts, and the search ends as the undisturbed one would.
+        let mut tries: Vec<(f64, StepPhase)> = Vec::new();
+        let (end, ran) = run(settings(10.0, 1000.0), |level, phase, _| {
+            let first = !tries.contains(&(level, phase));
+            tries.push((level, phase));
+            if first && (level == 20.0 || phase == Confirm) {
+                Verdict::Disturbed
+            } else {
+                up_to(99.0)(level, phase, 0)
+            }
+        });
+        let (undisturbed, plain) = run(settings(10.0, 1000.0), up_to(99.0));
+        assert_eq!(
+            (end.status, end.bracket),
+            (undisturbed.status, undisturbed.bracket)
+        );
+        assert_eq!(ran[1..3], [(20.0, Probe), (20.0, Probe)]);
+        assert_eq!(ran.len(), plain.len() + 2, "{ran:?}");
+        assert!(!end.unconfirmed);
+
+        // Disturbed at the start, twice: nothing is known of the service.
+        let (end, ran) = run(settings(10.0, 1000.0), |_, _, _| Verdict::Disturbed);
+        assert_eq!(ran, [(10.0, Probe), (10.0, Probe)]);
+        assert_eq!(end.status, CapacityStatus::GeneratorLimit);
+        assert_eq!(end.bracket, Bracket::default());
     }
 
     #[test]

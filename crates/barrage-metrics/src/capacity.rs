@@ -121,6 +121,11 @@ pub struct CapacityStep {
     /// The generator was the limit in this step (a worker saturated or its schedule lagged).
     #[serde(default)]
     pub generator_limited: bool,
+    /// The schedule was late (or short) while the generator's workers were mostly idle:
+    /// other work on the machine took the CPU. Neither pass nor failure: the search ran the
+    /// step again (the next step, same level and phase). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disturbed: bool,
     /// What happened before the step that bears on it (the previous step's backlog had not
     /// drained when it began).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -289,6 +289,7 @@ fn a_report_view_carries_the_capacity_search_as_is() {
             rps: 6012.5,
             reasons: vec!["schedule lag p99 4.2 ms, over 1 ms".into()],
             generator_limited: true,
+            disturbed: false,
             ..Default::default()
         }],
         ..Default::default()

@@ -437,6 +437,8 @@ fn step_line(s: &CapacityStep, unit: &str) -> String {
     });
     let verdict = if s.passed {
         "passed".to_owned()
+    } else if s.disturbed {
+        format!("DISTURBED: {}", s.reasons.join("; "))
     } else if s.generator_limited {
         // Every reason: the generator's may come after an objective's.
         format!("GENERATOR LIMIT: {}", s.reasons.join("; "))
@@ -502,6 +504,8 @@ fn report_text(doc: &CapacityDoc) -> String {
             };
             let verdict = if s.passed {
                 "passed".to_owned()
+            } else if s.disturbed {
+                format!("disturbed, run again ({})", s.reasons.join("; "))
             } else if s.generator_limited {
                 format!("generator limit ({})", s.reasons.join("; "))
             } else {

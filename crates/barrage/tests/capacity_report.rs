@@ -125,6 +125,7 @@ fn step(index: u32, phase: StepPhase, level: f64) -> CapacityStep {
         passed: reasons.is_empty(),
         reasons,
         generator_limited: false,
+        disturbed: false,
         notes: Vec::new(),
     }
 }

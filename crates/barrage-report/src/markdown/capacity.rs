@@ -122,10 +122,11 @@ pub(super) fn section(cap: &CapacityDoc) -> String {
 }
 
 fn step_row(s: &CapacityStep) -> String {
-    let verdict = match (s.passed, s.generator_limited) {
-        (true, _) => "✅ pass",
-        (false, true) => "❌ generator limit",
-        (false, false) => "❌ fail",
+    let verdict = match (s.passed, s.disturbed, s.generator_limited) {
+        (true, _, _) => "✅ pass",
+        (false, true, _) => "🔁 disturbed, run again",
+        (false, false, true) => "❌ generator limit",
+        (false, false, false) => "❌ fail",
     };
     let why: Vec<String> = s.reasons.iter().map(|r| cell(r)).collect();
     format!(
