@@ -20,8 +20,8 @@ use barrage_session::thresholds::{self, Known};
 use barrage_session::{sha256_hex, Control, Outcome, Session, Settings, Sink};
 
 use crate::cli::{CommonArgs, RunArgs};
-use crate::segments::{SegmentArg, SegmentArgs, StartAt};
 use crate::exit;
+use crate::segments::{SegmentArg, SegmentArgs, StartAt};
 use crate::terminal::{print_diagnostics, stderr_color};
 
 /// When neither the file nor a flag says how long in-flight requests may take at the end

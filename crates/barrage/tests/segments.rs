@@ -46,7 +46,11 @@ fn requests(doc: &Value) -> BTreeMap<String, u64> {
         .iter()
         .map(|e| {
             (
-                format!("{} {}", e["method"].as_str().unwrap(), e["name"].as_str().unwrap()),
+                format!(
+                    "{} {}",
+                    e["method"].as_str().unwrap(),
+                    e["name"].as_str().unwrap()
+                ),
                 e["requests"].as_u64().unwrap(),
             )
         })
@@ -143,7 +147,10 @@ fn four_segments_started_together_send_exactly_what_one_run_sends() {
         } else {
             k
         };
-        assert_eq!(served[route], *v, "{k}: the target's count and the files' sum");
+        assert_eq!(
+            served[route], *v,
+            "{k}: the target's count and the files' sum"
+        );
     }
     // And one whole run sends the same.
     let whole = dir.path().join("whole.json");
@@ -157,7 +164,10 @@ fn four_segments_started_together_send_exactly_what_one_run_sends() {
         .args(["--workers", "2"]));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let whole = read_json(&whole);
-    assert!(whole["run"].get("segment").is_none(), "a whole run has no segment");
+    assert!(
+        whole["run"].get("segment").is_none(),
+        "a whole run has no segment"
+    );
     assert_eq!(requests(&whole), sum);
     assert_eq!(sum["GET /"], 203);
     assert_eq!(sum["POST /login"], 6);
@@ -173,8 +183,14 @@ fn segment_and_start_mistakes_are_refused_with_their_fix() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     };
-    refused(&["--segment", "0/4"], "I counts from 1, so the first of 4 shares is 1/4");
-    refused(&["--segment", "5/4"], "there are only 4 shares, so I goes from 1 to 4");
+    refused(
+        &["--segment", "0/4"],
+        "I counts from 1, so the first of 4 shares is 1/4",
+    );
+    refused(
+        &["--segment", "5/4"],
+        "there are only 4 shares, so I goes from 1 to 4",
+    );
     refused(&["--segment", "x/4"], "I and N must be whole numbers");
     refused(&["--segment", "4"], "is not a segment: write I/N, like 2/4");
     refused(&["--start-at", "tomorrow"], "not an RFC 3339 time");
@@ -202,12 +218,22 @@ fn a_start_already_past_starts_at_once_and_says_how_late() {
         .arg(&scenario)
         .arg("-H")
         .arg(target.url())
-        .args(["--segment", "2/2", "--start-at", &past, "--iterations", "10"])
+        .args([
+            "--segment",
+            "2/2",
+            "--start-at",
+            &past,
+            "--iterations",
+            "10",
+        ])
         .arg("--json")
         .arg(&out));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains(&format!("--start-at {past} passed 1 min 3")), "{err}");
+    assert!(
+        err.contains(&format!("--start-at {past} passed 1 min 3")),
+        "{err}"
+    );
     assert!(err.contains("starting segment 2/2 now"), "{err}");
     assert!(began.elapsed() < Duration::from_secs(20));
     // Segment 2 of 2 owns users 1, 3, 5: 10 iterations dealt over 6 users give it 5.
@@ -258,7 +284,9 @@ fn ctrl_c_during_the_wait_exits_without_running() {
     };
     assert_eq!(status.code(), Some(130), "{}", child.log());
     assert!(
-        child.log().contains("Interrupted before the start: no run, no files."),
+        child
+            .log()
+            .contains("Interrupted before the start: no run, no files."),
         "{}",
         child.log()
     );
