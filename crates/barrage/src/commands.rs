@@ -277,6 +277,19 @@ pub(crate) async fn run_session(
 ) -> Result<Outcome, u8> {
     let items = loaded.thresholds(run.from_file, &run.common.outputs.thresholds)?;
     let common = run.common;
+    if let Some(s) = run.split.segment {
+        if barrage_session::most_users_in(&loaded.plan, s.engine()) == 0 {
+            eprintln!(
+                "error: segment {s} has nothing to run: the load has only {} user{} (users, or \
+                 an open model's max_users) to share over {} segments; split it over at most \
+                 that many, or raise the users",
+                barrage_session::most_users(&loaded.plan),
+                plural(barrage_session::most_users(&loaded.plan) as usize),
+                s.count
+            );
+            return Err(exit::USAGE);
+        }
+    }
     // Everything that can refuse the run has been checked: now wait for the start.
     if let Some(at) = run.split.start_at {
         crate::segments::wait_until(at, run.split.segment).await?;

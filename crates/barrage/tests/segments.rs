@@ -200,6 +200,10 @@ fn segment_and_start_mistakes_are_refused_with_their_fix() {
         "more than 24 hours ahead is refused as a probable mistake",
     );
     refused(
+        &["--segment", "4/4", "-u", "3", "-H", "http://127.0.0.1:9"],
+        "segment 4/4 has nothing to run: the load has only 3 users",
+    );
+    refused(
         &["--segment", "1/2", "--web"],
         "--segment and --start-at run one share of a split load headless",
     );
