@@ -172,14 +172,24 @@ impl WorkerCtx {
         self
     }
 
-    /// The next row of a sequential data source: rows are dealt to the segments in turn
-    /// (this one takes its `n`-th number), so over the whole run, on however many workers
-    /// and machines, each row is used about as often as every other.
+    /// The next row of a sequential data source. The rows are dealt to the segments as
+    /// numbers are (this worker owns rows `index, index + count, ...` of the whole load's
+    /// numbering), and each worker takes its own rows in turn, wrapping around within
+    /// them: no two workers, of one process or of several (`--segment`), ever take the same
+    /// row, and once each has gone round its rows, together they have taken every row
+    /// once. With fewer rows than worker threads over all processes some workers own none:
+    /// those take rows by the whole load's numbering, shared with the others.
     pub fn next_sequential_row(&self, rows: usize) -> usize {
         let n = self.sequential.get();
         self.sequential.set(n + 1);
-        let number = n * self.segment.count() + self.segment.index();
-        (number % rows as u64) as usize
+        let rows = rows as u64;
+        let own = self.segment.share(rows);
+        let row = if own > 0 {
+            self.segment.nth(n % own)
+        } else {
+            self.segment.nth(n) % rows.max(1)
+        };
+        row as usize
     }
 
     pub fn user_started(&self) {
@@ -261,18 +271,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sequential_rows_are_dealt_over_the_segments_in_turn() {
+    fn sequential_rows_are_dealt_over_the_segments_and_each_goes_round_its_own() {
         let tls = crate::http::tls_config(false).expect("the default TLS set-up builds");
         let workers: Vec<WorkerCtx> = Segment::WHOLE
-            .split(2)
+            .split(3)
             .map(|s| {
                 let connector = Connector::new(Duration::from_secs(1), tls.clone());
                 WorkerCtx::new(s, Recorder::new(&Default::default()), connector)
             })
             .collect();
-        let rows = |w: &WorkerCtx| (0..3).map(|_| w.next_sequential_row(5)).collect::<Vec<_>>();
-        // Together the two workers take rows 0..5 in turn, then start again.
-        assert_eq!(rows(&workers[0]), [0, 2, 4]);
-        assert_eq!(rows(&workers[1]), [1, 3, 0]);
+        let rows = |w: &WorkerCtx, n| (0..4).map(|_| w.next_sequential_row(n)).collect::<Vec<_>>();
+        // 5 rows over three workers: 0 and 3, 1 and 4, 2 alone.
+        assert_eq!(rows(&workers[0], 5), [0, 3, 0, 3]);
+        assert_eq!(rows(&workers[1], 5), [1, 4, 1, 4]);
+        assert_eq!(rows(&workers[2], 5), [2, 2, 2, 2]);
+        // 2 rows: the third worker owns none and takes rows by the global numbering.
+        assert_eq!(rows(&workers[2], 2), [0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn sequential_rows_of_segments_are_disjoint_and_cover_what_one_process_takes() {
+        let tls = crate::http::tls_config(false).expect("the default TLS set-up builds");
+        let worker = |s: Segment| {
+            let connector = Connector::new(Duration::from_secs(1), tls.clone());
+            WorkerCtx::new(s, Recorder::new(&Default::default()), connector)
+        };
+        for n in 1..=16u64 {
+            // Process i of n with i mod 3 + 1 worker threads, each drawing its own rows
+            // round: together, every row once.
+            let workers: Vec<WorkerCtx> = (0..n)
+                .flat_map(|i| Segment::new(i, n).unwrap().split((i % 3 + 1) as usize))
+                .map(worker)
+                .collect();
+            let rows = 97;
+            let mut taken: Vec<usize> = Vec::new();
+            for w in &workers {
+                let mine: Vec<usize> = (0..w.segment.share(rows as u64))
+                    .map(|_| w.next_sequential_row(rows))
+                    .collect();
+                // Then it starts again on its own rows, never another's.
+                assert_eq!(w.next_sequential_row(rows), mine[0]);
+                taken.extend(mine);
+            }
+            taken.sort_unstable();
+            // One process taking as many rows takes each row once.
+            let whole = worker(Segment::WHOLE);
+            let one: Vec<usize> = (0..rows).map(|_| whole.next_sequential_row(rows)).collect();
+            assert_eq!(
+                taken, one,
+                "{n} segments: no row taken twice, none left out"
+            );
+        }
     }
 }

@@ -146,7 +146,7 @@ impl Run {
                 start,
                 stop_timeout: opts.stop_timeout,
                 timer_slack: opts.timer_slack,
-                // A total iteration count is split over workers in proportion to their users.
+                // A total iteration count goes round the users: each worker runs its users'.
                 tickets: plan
                     .scenarios
                     .iter()

@@ -5,13 +5,16 @@
 //! `index, index + count, index + 2·count, ...`. Every runner computes its own share from
 //! the load's formulas, so no runner talks to another to divide the work.
 //!
-//! Segments nest: a process that runs segment `p` of `P` splits it over its `W` worker
-//! threads as segments `p + P·w` of `P·W`, so a worker of one process owns exactly the
-//! numbers it would own if all `P·W` workers ran in one process. Today's split over worker
-//! threads is `Segment::WHOLE.split(W)`; a run spread over several machines gives each
-//! process its own segment first (k6's `execution_segment.go` holds the same idea as
-//! fractions of the load; stripes keep user numbers whole, which matters since user `i`'s
-//! type and data rows follow from `i`).
+//! Segments nest: a process that runs segment `p` of `P` (`barrage run --segment p+1/P`)
+//! splits it over its `W` worker threads as segments `p + P·w` of `P·W`, so a worker owns
+//! exactly the numbers it would own if all the workers ran in one process. Processes need
+//! not have the same number of workers: whatever a worker gets must therefore be a count
+//! of the numbers it owns, never a part computed from its position among the segments of
+//! its own count (which depends on how the others split). [`Segment::share`] and
+//! [`Segment::dealt`] are such counts, so every split of every segment adds up to the
+//! whole exactly. k6's `execution_segment.go` holds the same idea as fractions of the load;
+//! stripes keep user numbers whole, which matters since user `i`'s type and data rows
+//! follow from `i`.
 
 /// Stripe `index` of `count` (`0 <= index < count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,35 +76,48 @@ impl Segment {
         (first..).step_by(self.count as usize)
     }
 
-    /// How many of `0..total` the segments before this one (of the same count) own: where
-    /// this segment's part starts when a count is dealt out in proportion.
-    fn share_before(self, total: u64) -> u64 {
-        (0..self.index)
-            .map(|index| Segment { index, ..self }.share(total))
-            .sum()
+    /// This segment's `n`-th number (from 0): the global number of its `n`-th user or row
+    /// draw.
+    pub fn nth(self, n: u64) -> u64 {
+        n.saturating_mul(self.count).saturating_add(self.index)
     }
 
-    /// This segment's part of `amount` (total iterations, say) when it is dealt out in
-    /// proportion to each segment's share of `weights` (users): the parts of all segments of
-    /// one count add up to `amount` exactly, and a segment with no weight gets nothing.
-    pub fn proportional(self, amount: u64, weights: u64) -> u64 {
-        if weights == 0 {
-            return if self.index == 0 { amount } else { 0 };
+    /// How many of `0..amount` are this segment's when they are dealt round-robin over
+    /// `owners` numbered owners (number `k` goes with owner `k mod owners`): its part of a
+    /// total iteration count shared by `owners` users, say. Since it counts owners'
+    /// numbers, the parts nest as segments do: the parts of a segment's splits add up to
+    /// its own part, and the parts of all segments of any mix of splits add up to `amount`
+    /// exactly. A segment that owns no owner gets nothing, and so does every segment when
+    /// there is no owner.
+    pub fn dealt(self, amount: u64, owners: u64) -> u64 {
+        if owners == 0 {
+            return 0;
         }
-        let upto = |w: u64| ((amount as u128 * w as u128) / weights as u128) as u64;
-        let before = self.share_before(weights);
-        upto(before + self.share(weights)) - upto(before)
+        (amount / owners) * self.share(owners) + self.share(amount % owners)
     }
 
-    /// The same stripes over at most `n` parts: a load that can use only `n` runners (an
-    /// open model with `n` users at most) is striped over the first `n` segments, and the
-    /// others get nothing (`None`).
-    pub fn limited(self, n: u64) -> Option<Segment> {
-        let count = self.count.min(n.max(1));
-        (self.index < count).then_some(Segment {
-            index: self.index,
-            count,
-        })
+    /// The numbers this segment gets when they are dealt round-robin over `owners` owners
+    /// (see [`Segment::dealt`]), in order: the `k` with `k mod owners` this segment's. An
+    /// arrival-rate schedule hands start `k` to the segment that owns pool user
+    /// `k mod max_users`, so a segment's share of the starts follows its share of the
+    /// users, and a segment without a user gets no start. Empty without an owner.
+    pub fn dealt_numbers(self, owners: u64) -> impl Iterator<Item = u64> {
+        let per_round = self.share(owners);
+        (0..u64::MAX)
+            .take_while(move |_| per_round > 0)
+            .map_while(move |j| {
+                let owner = self.nth(j % per_round);
+                (j / per_round).checked_mul(owners)?.checked_add(owner)
+            })
+    }
+
+    /// The fraction of all numbers this segment gets when they are dealt over `owners`
+    /// owners (`share(owners) / owners`; 0 without an owner).
+    pub fn dealt_fraction(self, owners: u64) -> f64 {
+        if owners == 0 {
+            return 0.0;
+        }
+        self.share(owners) as f64 / owners as f64
     }
 }
 
@@ -139,38 +155,82 @@ mod tests {
         }
     }
 
+    /// Every way of running `count` segments: each split over 1, 2 or 3 workers (machines
+    /// with different numbers of cores), flattened to the workers' segments.
+    fn mixed_splits(count: u64) -> Vec<Segment> {
+        (0..count)
+            .flat_map(|i| {
+                let workers = (i % 3 + 1) as usize;
+                Segment::new(i, count).unwrap().split(workers)
+            })
+            .collect()
+    }
+
     #[test]
-    fn proportional_parts_add_up_and_follow_the_weights() {
+    fn dealt_parts_add_up_over_any_mix_of_splits_and_follow_the_owners() {
+        // 3 users over 2 workers (2 and 1): 10 iterations dealt round-robin, 7 and 3.
         let two: Vec<Segment> = Segment::WHOLE.split(2).collect();
-        // 3 users over 2 workers: 2 and 1; 10 iterations dealt 6 and 4 (floor of 20/3).
         assert_eq!(
-            two.iter()
-                .map(|s| s.proportional(10, 3))
-                .collect::<Vec<_>>(),
-            [6, 4]
+            two.iter().map(|s| s.dealt(10, 3)).collect::<Vec<_>>(),
+            [7, 3]
         );
         let four: Vec<Segment> = Segment::WHOLE.split(4).collect();
-        let parts: Vec<u64> = four.iter().map(|s| s.proportional(10, 3)).collect();
-        assert_eq!(parts.iter().sum::<u64>(), 10);
-        assert_eq!(parts[3], 0, "a worker without users gets no iterations");
+        assert_eq!(four[3].dealt(10, 3), 0, "a worker without users gets none");
         assert_eq!(
-            two.iter().map(|s| s.proportional(5, 1)).collect::<Vec<_>>(),
+            two.iter().map(|s| s.dealt(5, 1)).collect::<Vec<_>>(),
             [5, 0]
         );
-        for amount in [0, 1, 7, 1000] {
-            for weights in [0, 1, 5, 13] {
-                let sum: u64 = four.iter().map(|s| s.proportional(amount, weights)).sum();
-                assert_eq!(sum, amount, "{amount} over {weights}");
+        assert_eq!(Segment::WHOLE.dealt(5, 0), 0);
+        for count in 1..=16 {
+            let parts = mixed_splits(count);
+            for amount in [0, 1, 7, 100, 1001] {
+                for owners in [1, 2, 5, 13, 16, 40] {
+                    let sum: u64 = parts.iter().map(|s| s.dealt(amount, owners)).sum();
+                    assert_eq!(sum, amount, "{amount} over {owners}, {count} segments");
+                    // A segment's part is what its splits get together.
+                    for i in 0..count {
+                        let s = Segment::new(i, count).unwrap();
+                        let split: u64 = s.split(3).map(|w| w.dealt(amount, owners)).sum();
+                        assert_eq!(split, s.dealt(amount, owners));
+                    }
+                }
             }
         }
     }
 
     #[test]
-    fn limited_keeps_the_first_stripes() {
+    fn dealt_numbers_are_owned_once_and_counted_by_dealt() {
         let w: Vec<Segment> = Segment::WHOLE.split(4).collect();
-        assert_eq!(w[1].limited(2), Some(Segment { index: 1, count: 2 }));
-        assert_eq!(w[2].limited(2), None);
-        assert_eq!(w[3].limited(10), Some(w[3]));
+        // 10 owners over 4 workers: worker 0 owns owners 0, 4, 8.
+        assert_eq!(
+            w[0].dealt_numbers(10).take(6).collect::<Vec<_>>(),
+            [0, 4, 8, 10, 14, 18]
+        );
+        assert_eq!(Segment::new(5, 8).unwrap().dealt_numbers(3).next(), None);
+        assert_eq!(w[1].dealt_fraction(10), 0.3);
+        for count in 1..=16 {
+            for owners in [1, 3, 10, 16, 17, 1000] {
+                let parts = mixed_splits(count);
+                let mut all: Vec<u64> = parts
+                    .iter()
+                    .flat_map(|s| s.dealt_numbers(owners).take_while(|&k| k < 500))
+                    .collect();
+                all.sort_unstable();
+                assert_eq!(all, (0..500).collect::<Vec<_>>(), "{count} over {owners}");
+                for s in &parts {
+                    let n = s.dealt_numbers(owners).take_while(|&k| k < 500).count();
+                    assert_eq!(n as u64, s.dealt(500, owners));
+                }
+                let fractions: f64 = parts.iter().map(|s| s.dealt_fraction(owners)).sum();
+                assert!((fractions - 1.0).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn nth_numbers_a_segments_users_globally() {
+        let s = Segment::new(1, 3).unwrap();
+        assert_eq!((0..3).map(|n| s.nth(n)).collect::<Vec<_>>(), [1, 4, 7]);
         assert!(Segment::new(2, 2).is_err());
     }
 }

@@ -32,7 +32,7 @@ pub mod thresholds;
 
 pub use control::{Control, ControlError, ScenarioInfo};
 pub use debug::debug;
-pub use plan_info::{describe, load_info, most_users, ramp_up_end};
+pub use plan_info::{describe, load_info, most_users, most_users_in, ramp_up_end};
 pub use session::{Outcome, Session, SessionError, Settings};
 pub use sink::{Finished, Live, Sink, SinkError, Started, RECENT_SECONDS};
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use barrage_engine::executor::secs;
-use barrage_engine::Plan;
+use barrage_engine::{Plan, Segment};
 use barrage_metrics::LoadInfo;
 
 /// One clause per scenario: what load it applies, for how long.
@@ -44,9 +44,15 @@ pub fn load_info(plan: &Plan) -> LoadInfo {
 
 /// The most users the plan can have at once (each holds at least one connection).
 pub fn most_users(plan: &Plan) -> u64 {
+    most_users_in(plan, Segment::WHOLE)
+}
+
+/// The most users `segment`'s share of the plan can have at once: the users it owns of
+/// each scenario's most.
+pub fn most_users_in(plan: &Plan, segment: Segment) -> u64 {
     plan.scenarios
         .iter()
-        .map(|s| s.load.executor().max_users())
+        .map(|s| segment.share(s.load.executor().max_users()))
         .fold(0, u64::saturating_add)
 }
 

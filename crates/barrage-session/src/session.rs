@@ -99,7 +99,7 @@ impl Session {
     pub fn start(plan: Plan, settings: Settings) -> Result<Session, SessionError> {
         let mut notices = Vec::new();
         if let Some(limit) = barrage_engine::timer::raise_open_files_limit() {
-            let users = plan_info::most_users(&plan);
+            let users = plan_info::most_users_in(&plan, settings.run.segment);
             // Each user holds a connection; leave room for the process's own files.
             if users + 64 > limit {
                 notices.push(format!(
@@ -203,7 +203,7 @@ impl Session {
             meta,
             thresholds: settings.thresholds.clone(),
             schedule_matters,
-            most_users: plan_info::most_users(&plan),
+            most_users: plan_info::most_users_in(&plan, settings.run.segment),
             watch: thresholds::watch(&settings.thresholds),
             reset_after: settings.reset_stats.then(|| plan_info::ramp_up_end(&plan)),
             reset_asked: None,

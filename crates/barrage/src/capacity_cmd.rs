@@ -25,6 +25,7 @@ use crate::capacity_gates::Gates;
 use crate::cli::{ArrivalsArg, CapacityArgs, CapacityModel};
 use crate::commands::{self, Run, DEFAULT_STOP_TIMEOUT};
 use crate::exit;
+use crate::segments::SegmentArgs;
 
 /// One search's outcome.
 pub(crate) struct Searched {
@@ -276,6 +277,7 @@ pub(crate) async fn search(
 
     let run = Run {
         common: &args.common,
+        split: &SegmentArgs::NONE,
         stop_timeout,
         reset_stats: false,
         from_file: true,

@@ -37,7 +37,8 @@ pub enum Command {
         barrage run scenario.yaml --threshold 'p95<200ms' --threshold 'error_rate<1%'\n  \
         barrage run scenario.yaml --threshold 'p99{name=\"/items/{item_id}\", method=\"GET\"}<300ms'\n  \
         barrage run scenario.yaml --json out.json --csv out --junit junit.xml --summary-md summary.md\n  \
-        barrage run scenario.yaml --json out.json --html report.html   # one file, opens offline\n\n\
+        barrage run scenario.yaml --json out.json --html report.html   # one file, opens offline\n  \
+        barrage run scenario.yaml --segment 2/4 --start-at 2026-12-06T03:00:00Z --json part2.json\n\n\
         Thresholds: p50 p75 p90 p95 p99 p99.9 mean min max (response time; service_p95 etc. for \
         service time), error_rate, rps, checks, requests, failures, dropped_iterations; \
         server figures (server_cpu in % of a core, server_rss, probe_max_stall, pg_connections, \
@@ -178,6 +179,8 @@ pub struct RunArgs {
     pub reset_stats: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub split: crate::segments::SegmentArgs,
     /// Run one user of each type through setup and each task once, printing every
     /// request, response and saved value, secrets included: the way to get a new
     /// scenario right.
@@ -455,6 +458,8 @@ pub struct HitArgs {
     pub rate: Option<f64>,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub split: crate::segments::SegmentArgs,
 }
 
 /// `--stages 30s:100,2m:100,30s:0`: (duration, target) pairs.

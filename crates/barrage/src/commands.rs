@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use barrage_engine::http::HttpVersion;
-use barrage_engine::{check_overrides, compile, CompileOptions, LoadOverrides, Plan, RunOptions};
+use barrage_engine::{
+    check_overrides, compile, CompileOptions, LoadOverrides, Plan, RunOptions, Segment,
+};
 use barrage_metrics::RunMeta;
 use barrage_report::ViewOptions;
 use barrage_scenario::{render, Scenario, SourceFile};
@@ -19,6 +21,7 @@ use barrage_session::{sha256_hex, Control, Outcome, Session, Settings, Sink};
 
 use crate::cli::{CommonArgs, RunArgs};
 use crate::exit;
+use crate::segments::{SegmentArg, SegmentArgs, StartAt};
 use crate::terminal::{print_diagnostics, stderr_color};
 
 /// When neither the file nor a flag says how long in-flight requests may take at the end
@@ -218,7 +221,15 @@ pub async fn run(args: RunArgs) -> u8 {
         .stop_timeout
         .or(loaded.scenario.load.stop_timeout.as_ref().map(|t| t.value))
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
-    execute(loaded, &args.common, stop_timeout, args.reset_stats, true).await
+    execute(
+        loaded,
+        &args.common,
+        &args.split,
+        stop_timeout,
+        args.reset_stats,
+        true,
+    )
+    .await
 }
 
 /// Runs a loaded scenario with the terminal's sinks and the files the flags ask for, then
@@ -227,12 +238,14 @@ pub async fn run(args: RunArgs) -> u8 {
 pub(crate) async fn execute(
     loaded: Loaded,
     common: &CommonArgs,
+    split: &SegmentArgs,
     stop_timeout: Duration,
     reset_stats: bool,
     from_file: bool,
 ) -> u8 {
     let run = Run {
         common,
+        split,
         stop_timeout,
         reset_stats,
         from_file,
@@ -246,6 +259,8 @@ pub(crate) async fn execute(
 /// How `run_session` runs a loaded scenario (see [`execute`]).
 pub(crate) struct Run<'a> {
     pub common: &'a CommonArgs,
+    /// `--segment` and `--start-at` ([`SegmentArgs::NONE`]: the whole load, at once).
+    pub split: &'a SegmentArgs,
     pub stop_timeout: Duration,
     pub reset_stats: bool,
     pub from_file: bool,
@@ -262,6 +277,23 @@ pub(crate) async fn run_session(
 ) -> Result<Outcome, u8> {
     let items = loaded.thresholds(run.from_file, &run.common.outputs.thresholds)?;
     let common = run.common;
+    if let Some(s) = run.split.segment {
+        if barrage_session::most_users_in(&loaded.plan, s.engine()) == 0 {
+            eprintln!(
+                "error: segment {s} has nothing to run: the load has only {} user{} (users, or \
+                 an open model's max_users) to share over {} segments; split it over at most \
+                 that many, or raise the users",
+                barrage_session::most_users(&loaded.plan),
+                plural(barrage_session::most_users(&loaded.plan) as usize),
+                s.count
+            );
+            return Err(exit::USAGE);
+        }
+    }
+    // Everything that can refuse the run has been checked: now wait for the start.
+    if let Some(at) = run.split.start_at {
+        crate::segments::wait_until(at, run.split.segment).await?;
+    }
     let (session, export_sinks) = start_session(loaded, run, items)?;
     let view = ViewOptions {
         color: stderr_color(),
@@ -297,6 +329,7 @@ pub(crate) fn start_session(
 ) -> Result<(Session, Vec<Box<dyn Sink>>), u8> {
     let Run {
         common,
+        split,
         stop_timeout,
         reset_stats,
         from_file,
@@ -328,7 +361,10 @@ pub(crate) fn start_session(
         }
     };
     let settings = Settings {
-        run: run_options(common, stop_timeout),
+        run: RunOptions {
+            segment: split.segment.map_or(Segment::WHOLE, SegmentArg::engine),
+            ..run_options(common, stop_timeout)
+        },
         reset_stats,
         thresholds: items,
         meta: RunMeta {
@@ -341,6 +377,8 @@ pub(crate) fn start_session(
                 None => args.join(" "),
             },
             run_id,
+            segment: split.segment.map(SegmentArg::meta),
+            start_at: split.start_at.map(StartAt::text),
             ..RunMeta::default()
         },
         monitor: Some(monitor),
@@ -355,7 +393,7 @@ pub(crate) fn start_session(
     };
     let workers = session.workers();
     eprintln!(
-        "barrage {}: {} against {}, {workers} worker{}",
+        "barrage {}: {} against {}, {workers} worker{}{}",
         env!("CARGO_PKG_VERSION"),
         session.describe(),
         if target.is_empty() {
@@ -364,6 +402,10 @@ pub(crate) fn start_session(
             &target
         },
         plural(workers),
+        match split.segment {
+            Some(s) => format!(", segment {s} (this process runs that share of the load)"),
+            None => String::new(),
+        },
     );
     if let Some(slack) = common
         .timer_slack

@@ -10,6 +10,7 @@ use barrage_target::{DemoOptions, DemoTarget};
 use crate::cli::{CommonArgs, DemoArgs};
 use crate::commands::{execute, load, DEFAULT_STOP_TIMEOUT};
 use crate::exit;
+use crate::segments::SegmentArgs;
 
 /// The bundled example, run by `barrage demo`.
 const DEMO_SCENARIO: &str = include_str!("../../../examples/fastapi-items/scenario.yaml");
@@ -88,7 +89,15 @@ pub async fn run(args: DemoArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let code = execute(loaded, &common, DEFAULT_STOP_TIMEOUT, false, true).await;
+    let code = execute(
+        loaded,
+        &common,
+        &SegmentArgs::NONE,
+        DEFAULT_STOP_TIMEOUT,
+        false,
+        true,
+    )
+    .await;
     let served: u64 = target.counts().values().sum();
     eprintln!("The demo target served {served} requests.");
     code

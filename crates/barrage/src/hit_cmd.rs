@@ -84,7 +84,15 @@ pub async fn hit(args: HitArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    execute(loaded, &args.common, DEFAULT_STOP_TIMEOUT, false, false).await
+    execute(
+        loaded,
+        &args.common,
+        &args.split,
+        DEFAULT_STOP_TIMEOUT,
+        false,
+        false,
+    )
+    .await
 }
 
 /// The one-step scenario `hit` runs. Every value is a YAML double-quoted string (a JSON

@@ -15,6 +15,7 @@ mod manual_cmd;
 mod monitor_args;
 mod outputs;
 mod report_cmd;
+mod segments;
 mod serve;
 mod sweep;
 mod terminal;

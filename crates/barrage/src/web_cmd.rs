@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::cli::{CommonArgs, RunArgs, WebArgs};
 use crate::commands::{self, Loaded, Run, DEFAULT_STOP_TIMEOUT};
 use crate::exit;
+use crate::segments::SegmentArgs;
 
 /// Locust's port.
 const DEFAULT_PORT: u16 = 8089;
@@ -45,6 +46,13 @@ pub(crate) struct Setup {
 pub async fn run(args: RunArgs) -> u8 {
     if args.debug {
         eprintln!("error: --debug runs one user in the terminal; leave out --web");
+        return exit::USAGE;
+    }
+    if args.split.segment.is_some() || args.split.start_at.is_some() {
+        eprintln!(
+            "error: --segment and --start-at run one share of a split load headless; leave \
+             out --web (`barrage merge` combines the shares' result files)"
+        );
         return exit::USAGE;
     }
     let file = match commands::read(&args.scenario) {
@@ -195,6 +203,7 @@ pub(crate) async fn serve(setup: Setup) -> u8 {
         .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let run = Run {
         common: &setup.common,
+        split: &SegmentArgs::NONE,
         stop_timeout,
         reset_stats: setup.reset_stats,
         from_file: true,

@@ -10,8 +10,8 @@
 //!
 //! A load change (a session's `set rate`) replaces what remains of the schedule with a
 //! constant rate from the moment of the change to the schedule's end: iteration `k` of the
-//! new schedule is meant to start `k / rate` after the change, on the segment that owns `k`
-//! (with Poisson arrivals, a fresh Poisson process of the new rate from the change: the
+//! new schedule is meant to start `k / rate` after the change, on the segment that owns pool
+//! user `k mod max_users`, as before the change (with Poisson arrivals, a fresh Poisson process of the new rate from the change: the
 //! process is memoryless, so nothing of the old one needs carrying over).
 //!
 //! Everything here lives on one worker thread: the pool is `Rc<RefCell<..>>`, and handing
@@ -182,7 +182,7 @@ pub async fn run(
             tokio::select! {
                 _ = sleep_until_opt(end_at) => break,
                 change = changes.next() => {
-                    offsets = after_change(changed_to, change.at, change.target, begin, end, segment);
+                    offsets = after_change(changed_to, change.at, change.target, begin, end, segment, pool.max_users);
                     continue;
                 }
                 _ = sctx.stopped() => break,
@@ -210,7 +210,7 @@ pub async fn run(
                     hand_off(&shared, &spec, &mut users, intended, now);
                 }
                 ahead = None;
-                offsets = after_change(changed_to, change.at, change.target, begin, end, segment);
+                offsets = after_change(changed_to, change.at, change.target, begin, end, segment, pool.max_users);
                 changed = true;
                 continue;
             }
@@ -290,9 +290,9 @@ fn hand_off(
     }
 }
 
-/// The schedule after a change to `rate` at `at`: iteration `k` (of the segment's stripe)
-/// at `k / rate` after the change (`k` a position of the model's spacing), until the
-/// scenario's `end`.
+/// The schedule after a change to `rate` at `at`: iteration `k` (of the segment's starts,
+/// dealt over a pool of `pool_users`) at `k / rate` after the change (`k` a position of
+/// the model's spacing), until the scenario's `end`.
 fn after_change(
     to: Schedule,
     at: Instant,
@@ -300,11 +300,12 @@ fn after_change(
     begin: Instant,
     end: Option<Duration>,
     segment: Segment,
+    pool_users: u64,
 ) -> Offsets {
     let from = at.saturating_duration_since(begin);
     let left = end.map(|e| e.saturating_sub(from));
     let rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
-    let positions = spacing::positions(to.arrivals, segment);
+    let positions = spacing::positions(to.arrivals, segment, pool_users);
     Box::new((to.constant)(rate, left, positions).map(move |o| from + o))
 }
 
@@ -314,7 +315,7 @@ async fn user(shared: Rc<Shared>, slot: Rc<Slot>, n: u64) {
     let pool = &shared.pool;
     // Numbered over the whole load, like closed-model users: this pool's n-th user is its
     // segment's n-th number.
-    let i = n * shared.segment.count() + shared.segment.index();
+    let i = shared.segment.nth(n);
     let user_type = shared.plan.scenarios[shared.index].user_type(i);
     shared.ctx.user_started();
     let _running = UserRunning(shared.ctx.clone());

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use super::{drain, sleep_until_opt, user_life, ExecutorRun};
 use crate::segment::Segment;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Event {
     Start(u64),
     Stop(u64),

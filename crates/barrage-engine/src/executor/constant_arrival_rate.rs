@@ -1,6 +1,6 @@
 //! Constant arrival rate: iteration `k` (0-based, over all workers) is meant to start at
 //! `k / rate` seconds after the scenario's start, whatever happened before it, and runs on
-//! the segment that owns `k`. The schedule is pure arithmetic, so it cannot drift. With
+//! the segment that owns pool user `k mod max_users` (`spacing.rs`). The schedule is pure arithmetic, so it cannot drift. With
 //! Poisson arrivals the `k` are a Poisson process's positions instead (`spacing.rs`), and
 //! the same division turns them into times.
 
@@ -11,6 +11,21 @@ use barrage_metrics::LoadInfo;
 use super::spacing::{self, Arrivals, Positions};
 use super::{arrivals, secs, Executor, ExecutorRun, LocalFuture, Steer};
 pub use crate::load::ConstantArrivalRate;
+use crate::segment::Segment;
+
+impl ConstantArrivalRate {
+    /// The intended start offsets of `segment`'s share of the schedule, in order: the
+    /// starts it is dealt with its share of the pool's users (`spacing.rs`). `seed` fixes
+    /// Poisson draws (tests); `None` draws them from entropy, as a run does.
+    pub fn planned(&self, segment: Segment, seed: Option<u64>) -> arrivals::Offsets {
+        let users = self.pool.max_users;
+        let positions = match seed {
+            Some(seed) => spacing::seeded(self.arrivals, segment, users, seed),
+            None => spacing::positions(self.arrivals, segment, users),
+        };
+        Box::new(offsets(self.rate, self.duration, positions))
+    }
+}
 
 impl Executor for ConstantArrivalRate {
     fn describe(&self) -> String {
@@ -54,15 +69,14 @@ impl Executor for ConstantArrivalRate {
     }
 
     fn run(&self, r: ExecutorRun) -> LocalFuture {
-        // Fewer users than segments: the schedule is striped over as many segments as there
-        // are users, so none holds iterations without a user to run them.
-        let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
+        // Starts go with the pool's users (`spacing.rs`): a segment without a user (fewer
+        // users than segments) has nothing to run.
+        let segment = r.at.segment;
+        if segment.share(self.pool.max_users) == 0 {
             return Box::pin(async {});
-        };
-        let positions = spacing::positions(self.arrivals, segment);
-        let planned = Box::new(offsets(self.rate, self.duration, positions));
+        }
         Box::pin(arrivals::run(
-            planned,
+            self.planned(segment, None),
             segment,
             self.pool,
             self.duration,
@@ -104,10 +118,9 @@ pub fn offsets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::segment::Segment;
 
     fn even(segment: Segment) -> Positions {
-        spacing::positions(Arrivals::Even, segment)
+        spacing::positions(Arrivals::Even, segment, 1000)
     }
 
     #[test]
@@ -154,7 +167,7 @@ mod tests {
         let poisson = offsets(
             rate,
             d,
-            spacing::seeded(Arrivals::Poisson, Segment::WHOLE, 11),
+            spacing::seeded(Arrivals::Poisson, Segment::WHOLE, 1000, 11),
         );
         let starts: Vec<f64> = poisson.map(|o| o.as_secs_f64()).collect();
         // 80,000 expected; a Poisson count's standard deviation is under 300.
@@ -175,7 +188,7 @@ mod tests {
 
         // Per-second counts: variance equal to the mean (index of dispersion 1; its
         // standard error over 400 seconds is 0.07), where even starts give exactly `rate`.
-        let seeded = |seed| spacing::seeded(Arrivals::Poisson, Segment::WHOLE, seed);
+        let seeded = |seed| spacing::seeded(Arrivals::Poisson, Segment::WHOLE, 1000, seed);
         let (mean, dispersion) = per_second(offsets(rate, d, seeded(11)), 400);
         assert!((mean - rate).abs() < 3.0, "{mean}");
         assert!(
@@ -186,10 +199,13 @@ mod tests {
         assert_eq!((mean, dispersion), (rate, 0.0));
 
         // Split over three workers, each drawing its own process: together, the same law.
-        let split = Segment::WHOLE
-            .split(3)
-            .enumerate()
-            .flat_map(|(i, s)| offsets(rate, d, spacing::seeded(Arrivals::Poisson, s, i as u64)));
+        let split = Segment::WHOLE.split(3).enumerate().flat_map(|(i, s)| {
+            offsets(
+                rate,
+                d,
+                spacing::seeded(Arrivals::Poisson, s, 1000, i as u64),
+            )
+        });
         let (mean, dispersion) = per_second(split, 400);
         assert!((mean - rate).abs() < 3.0, "{mean}");
         assert!(

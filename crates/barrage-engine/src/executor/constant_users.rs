@@ -75,7 +75,7 @@ impl Executor for ConstantUsers {
     }
 
     fn iterations(&self, segment: Segment) -> Option<u64> {
-        self.iterations.map(|n| segment.proportional(n, self.users))
+        self.iterations.map(|n| segment.dealt(n, self.users))
     }
 
     fn steers(&self) -> Steer {
@@ -160,7 +160,8 @@ mod tests {
             two.iter().map(|&s| c.iterations(s).unwrap()).sum::<u64>(),
             10
         );
-        assert_eq!(c.iterations(two[0]), Some(6));
+        // Dealt round-robin over the 3 users: users 0 and 2 (worker 0) take 7 of 10.
+        assert_eq!(c.iterations(two[0]), Some(7));
         assert_eq!(
             four.iter().map(|&s| c.iterations(s).unwrap()).sum::<u64>(),
             10

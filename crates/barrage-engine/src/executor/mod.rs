@@ -18,6 +18,8 @@ pub mod constant_arrival_rate;
 pub mod constant_users;
 pub mod ramping_arrival_rate;
 pub mod ramping_users;
+#[cfg(test)]
+mod segment_tests;
 pub mod spacing;
 
 use std::cell::Cell;

@@ -2,6 +2,7 @@
 //! (0-based, over all workers) starts when the number of iterations the rate has called
 //! for, `N(t) = ∫ rate`, reaches `k`. Within a stage `N` is quadratic in time, so each start
 //! time is the root of a quadratic: exact, computed once per iteration, never a sleep loop.
+//! Iteration `k` runs on the segment that owns pool user `k mod max_users` (`spacing.rs`).
 //! With Poisson arrivals the `k` are a unit-rate Poisson process's positions
 //! (`spacing.rs`), and the same inversion rescales them into a Poisson process that
 //! follows the ramp.
@@ -15,6 +16,21 @@ use super::spacing::{self, Positions};
 use super::{arrivals, stages_level_at, stages_text, Executor, ExecutorRun, LocalFuture, Steer};
 pub use crate::load::RampingArrivalRate;
 use crate::plan::Stage;
+use crate::segment::Segment;
+
+impl RampingArrivalRate {
+    /// The intended start offsets of `segment`'s share of the schedule, in order: the
+    /// starts it is dealt with its share of the pool's users (`spacing.rs`). `seed` fixes
+    /// Poisson draws (tests); `None` draws them from entropy, as a run does.
+    pub fn planned(&self, segment: Segment, seed: Option<u64>) -> arrivals::Offsets {
+        let users = self.pool.max_users;
+        let positions = match seed {
+            Some(seed) => spacing::seeded(self.arrivals, segment, users, seed),
+            None => spacing::positions(self.arrivals, segment, users),
+        };
+        Box::new(offsets(self.rate, self.stages.clone(), positions))
+    }
+}
 
 impl Executor for RampingArrivalRate {
     fn describe(&self) -> String {
@@ -56,15 +72,14 @@ impl Executor for RampingArrivalRate {
     }
 
     fn run(&self, r: ExecutorRun) -> LocalFuture {
-        // Fewer users than segments: the schedule is striped over as many segments as there
-        // are users, so none holds iterations without a user to run them.
-        let Some(segment) = r.at.segment.limited(self.pool.max_users) else {
+        // Starts go with the pool's users (`spacing.rs`): a segment without a user (fewer
+        // users than segments) has nothing to run.
+        let segment = r.at.segment;
+        if segment.share(self.pool.max_users) == 0 {
             return Box::pin(async {});
-        };
-        let positions = spacing::positions(self.arrivals, segment);
-        let offsets = Box::new(offsets(self.rate, self.stages.clone(), positions));
+        }
         Box::pin(arrivals::run(
-            offsets,
+            self.planned(segment, None),
             segment,
             self.pool,
             self.length(),
@@ -155,10 +170,9 @@ impl Schedule {
 mod tests {
     use super::*;
     use crate::load::Arrivals;
-    use crate::segment::Segment;
 
     fn even(segment: Segment) -> Positions {
-        spacing::positions(Arrivals::Even, segment)
+        spacing::positions(Arrivals::Even, segment, 1000)
     }
 
     fn stage(secs: u64, target: f64) -> Stage {
@@ -214,7 +228,7 @@ mod tests {
             let starts: Vec<f64> = offsets(
                 0.0,
                 vec![stage(20, 200.0)],
-                spacing::seeded(Arrivals::Poisson, Segment::WHOLE, seed),
+                spacing::seeded(Arrivals::Poisson, Segment::WHOLE, 1000, seed),
             )
             .map(|d| d.as_secs_f64())
             .collect();

@@ -92,6 +92,13 @@ impl Sink for Summary {
             r.run.workers,
             end.schedule_matters,
         ));
+        if let Some(s) = r.run.segment {
+            text.push_str(&format!(
+                "segment {}/{}: this process ran that share of the load; `barrage merge` \
+                 combines the {} shares' result files\n",
+                s.index, s.count, s.count
+            ));
+        }
         text.push('\n');
         let section = barrage_report::threshold::thresholds_section(&r.thresholds, &self.view);
         if !section.is_empty() {
