@@ -148,7 +148,11 @@ fn build(args: &K8sArgs) -> Result<Vec<serde_json::Value>, Failure> {
     // The same checks as `barrage validate`: parse, compile (which reads the data files)
     // and the thresholds.
     let source = read(&args.scenario).map_err(Failure::Printed)?;
-    let loaded = load(source, &CompileOptions::default(), exit::USAGE).map_err(Failure::Printed)?;
+    let opts = CompileOptions {
+        host: host_flag(&args.extra),
+        ..CompileOptions::default()
+    };
+    let loaded = load(source, &opts, exit::USAGE).map_err(Failure::Printed)?;
     loaded.thresholds(true, &[]).map_err(Failure::Printed)?;
 
     let scenario_name = args
@@ -246,8 +250,26 @@ fn write(args: &K8sArgs, objects: &[serde_json::Value]) -> u8 {
     exit::OK
 }
 
+/// `-H/--host` among the flags after `--`: the scenario is checked with the target the
+/// pods will be given (a file without `target:` needs one).
+fn host_flag(extra: &[String]) -> Option<String> {
+    let mut host = None;
+    let mut it = extra.iter();
+    while let Some(a) = it.next() {
+        if a == "-H" || a == "--host" {
+            host = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--host=") {
+            host = Some(v.to_string());
+        } else if let Some(v) = a.strip_prefix("-H").filter(|v| !v.is_empty()) {
+            host = Some(v.trim_start_matches('=').to_string());
+        }
+    }
+    host
+}
+
 /// `--start-at`: RFC 3339, or `+DURATION` from `now`; by default two minutes from now.
-/// Written in UTC to the second. A time already past is refused.
+/// Written in UTC to the second. A time already past is refused, and so is one more than
+/// 24 hours ahead (as `run --start-at` does).
 fn start_at(given: Option<&str>, now: OffsetDateTime) -> Result<String, String> {
     let at = match given {
         None => now + DEFAULT_START_DELAY,
@@ -265,6 +287,13 @@ fn start_at(given: Option<&str>, now: OffsetDateTime) -> Result<String, String> 
     if at <= now {
         return Err(format!(
             "--start-at `{}` is already past; give a later time, or a delay like +2m",
+            given.unwrap_or_default()
+        ));
+    }
+    if at - now > time::Duration::DAY {
+        return Err(format!(
+            "--start-at `{}` is more than 24 hours ahead, which `barrage run --start-at` \
+             refuses as a probable mistake; give a time within the next 24 hours",
             given.unwrap_or_default()
         ));
     }

@@ -279,6 +279,8 @@ fn start_times_are_rfc3339_in_utc_or_a_delay_from_now() {
     );
     let e = start_at(Some("2026-05-04T11:00:00Z"), now).unwrap_err();
     assert!(e.contains("already past"), "{e}");
+    let e = start_at(Some("+25h"), now).unwrap_err();
+    assert!(e.contains("more than 24 hours"), "{e}");
     let e = start_at(Some("tomorrow"), now).unwrap_err();
     assert!(e.contains("RFC 3339"), "{e}");
 }
@@ -310,4 +312,26 @@ fn shell_quoting_keeps_odd_paths_whole() {
     );
     assert_eq!(sh_quote("my scenario.yaml"), "'my scenario.yaml'");
     assert_eq!(sh_quote("it's"), r#"'it'\''s'"#);
+}
+
+#[test]
+fn the_host_among_the_run_flags_is_the_one_the_scenario_is_checked_with() {
+    let flags = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(host_flag(&flags(&["-t", "1m"])), None);
+    assert_eq!(
+        host_flag(&flags(&["-H", "http://a:1"])).as_deref(),
+        Some("http://a:1")
+    );
+    assert_eq!(
+        host_flag(&flags(&["--host", "http://b"])).as_deref(),
+        Some("http://b")
+    );
+    assert_eq!(
+        host_flag(&flags(&["--host=http://c"])).as_deref(),
+        Some("http://c")
+    );
+    assert_eq!(
+        host_flag(&flags(&["-Hhttp://d"])).as_deref(),
+        Some("http://d")
+    );
 }
