@@ -63,7 +63,8 @@ fn job<'a, 'y>(docs: &'a [Yaml<'y>]) -> &'a Yaml<'y> {
         .expect("a Job")
 }
 
-/// `/barrage/...` in the pod is `root/...` here.
+/// `/barrage/...` in the pod is `root/...` here. (The run's `--name` is not `barrage`, so
+/// the only `/barrage/` in a path is its first folder.)
 fn in_pod(s: &str, root: &Path) -> String {
     s.replace("/barrage/", &format!("{}/", root.display()))
 }
@@ -85,7 +86,7 @@ fn the_indexed_job_run_locally_and_merged_counts_what_the_target_served() {
         .arg(&scenario)
         .args(["--agents", &AGENTS.to_string(), "--image", "local"])
         .args(["--no-coordinator", "--results-claim", "results"])
-        .args(["--start-at", "+3s", "--agent-cpu", "1"])
+        .args(["--start-at", "+3s", "--agent-cpu", "1", "--name", "local"])
         .args(["--", "-u", "6", "--iterations", "300", "-H"])
         .arg(target.url()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -127,7 +128,7 @@ fn the_indexed_job_run_locally_and_merged_counts_what_the_target_served() {
         assert_eq!(o.status.code(), Some(0), "pod {index}: {}", stderr(&o));
     }
 
-    let results = root.join("results/barrage");
+    let results = root.join("results/local");
     let files: Vec<PathBuf> = (1..=AGENTS)
         .map(|i| results.join(format!("segment-{i}-of-{AGENTS}.json")))
         .collect();

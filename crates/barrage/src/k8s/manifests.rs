@@ -300,6 +300,10 @@ fn deployment(spec: &Spec) -> Value {
     );
     let mut volumes = scenario_volumes(spec);
     push(&mut volumes, results_volume(spec));
+    let mut pod = pod_spec(vec![container], volumes, "Always");
+    if let Some(link) = link_data(spec) {
+        pod["initContainers"] = json!([link]);
+    }
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -310,7 +314,7 @@ fn deployment(spec: &Spec) -> Value {
             "selector": { "matchLabels": spec.labels("coordinator") },
             "template": {
                 "metadata": { "labels": spec.labels("coordinator") },
-                "spec": pod_spec(vec![container], volumes, "Always"),
+                "spec": pod,
             },
         },
     })

@@ -266,6 +266,24 @@ fn files_past_a_config_map_are_refused_with_the_data_claim_as_the_way() {
         script.ends_with("ln -sf /barrage/config/s.yaml /barrage/scenario/s.yaml"),
         "{script}"
     );
+
+    // The coordinator reads the same folder, laid out the same way.
+    s.mode = Mode::Coordinator {
+        token: Token::Generated("t".into()),
+    };
+    let all = objects(&s).unwrap();
+    let agents = &find(&all, "Job")["spec"]["template"]["spec"];
+    let coordinator = &find(&all, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(
+        agents["initContainers"][1],
+        coordinator["initContainers"][0]
+    );
+    assert_eq!(
+        agents["containers"][0]["volumeMounts"].as_array().unwrap()[..],
+        coordinator["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()[..3]
+    );
 }
 
 #[test]
