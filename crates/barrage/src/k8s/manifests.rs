@@ -73,7 +73,8 @@ pub enum Token {
 pub struct Resources {
     pub cpu: String,
     pub memory: String,
-    /// Worker threads for barrage: the whole cores in `cpu`, at least 1.
+    /// Worker threads for barrage: the whole cores in `cpu`, at least 1 (agents and
+    /// segments; the coordinator sends no load).
     pub workers: u64,
 }
 
@@ -271,7 +272,7 @@ fn deployment(spec: &Spec) -> Value {
     // never come) so that `kubectl cp` can fetch the result from the pod.
     let script = format!(
         "mkdir -p {dir} && barrage coordinator {scenario} --agents {n} --listen 0.0.0.0:{port} \
-         --workers {workers} --json {json} \"$@\"; code=$?; \
+         --json {json} \"$@\"; code=$?; \
          echo \"barrage k8s: the coordinator exited with code $code; its result file is {json} \
          (kubectl cp); this container now waits until the run is deleted\" >&2; \
          exec sleep infinity",
@@ -279,7 +280,6 @@ fn deployment(spec: &Spec) -> Value {
         scenario = sh_quote(&spec.scenario_path()),
         n = spec.agents,
         port = COORDINATOR_PORT,
-        workers = spec.coordinator.workers,
         json = sh_quote(&json_path),
     );
     let mut container = json!({

@@ -175,7 +175,7 @@ fn agents_join_the_coordinator_service_with_the_token_and_their_pod_name() {
     assert!(
         script.contains(
             "barrage coordinator /barrage/scenario/s.yaml --agents 4 --listen 0.0.0.0:5710 \
-             --workers 1 --json /barrage/results/load/result.json \"$@\""
+             --json /barrage/results/load/result.json \"$@\""
         ),
         "{script}"
     );
