@@ -9,8 +9,8 @@
 # What it prepares:
 #   .venv/   a Python venv with examples/fastapi-items/requirements.txt, for the end-to-end
 #            test against the FastAPI example (exported as BARRAGE_PYTHON), and
-#            scripts/requirements-test.txt (Locust and junitparser, for the output-format
-#            tests). Reused while both requirement files and the Python that made it are
+#            scripts/requirements-test.txt (Locust, junitparser and kubernetes-validate,
+#            for the output-format and manifest tests). Reused while both requirement files and the Python that made it are
 #            unchanged (a stamp file holds their hash); made anew otherwise.
 #   web/node_modules/   uPlot (embedded in the binary) and playwright-core (drives the
 #            browser tests), by `npm ci` from web/package-lock.json; reused while the lock

@@ -124,6 +124,20 @@ pub enum Command {
         output failed (what was found is still reported and written), 130 interrupted \
         (the bracket so far is still reported and written).")]
     Capacity(CapacityArgs),
+    /// Write the Kubernetes manifests of a distributed run: a coordinator Deployment and
+    /// Service, an Indexed Job of agents, and a ConfigMap with the scenario and its files.
+    #[command(after_help = "Examples:\n  \
+        barrage k8s scenario.yaml --agents 4 --image registry.example/barrage:0.1 | kubectl apply -f -\n  \
+        barrage k8s scenario.yaml --agents 8 --image IMG --agent-cpu 4 --agent-memory 2Gi -- -t 10m --rate 2000\n  \
+        barrage k8s scenario.yaml --agents 4 --image IMG --out manifests/\n  \
+        barrage k8s scenario.yaml --agents 4 --image IMG --no-coordinator --results-claim results --start-at +5m\n  \
+        barrage k8s scenario.yaml --agents 4 --image IMG --data-claim big-data\n\n\
+        The scenario is checked as `barrage validate` does first. Flags after `--` go to \
+        `barrage coordinator` (or to each `barrage run` with --no-coordinator). Only the \
+        coordinator starts all agents together; without it, every pod starts at --start-at \
+        if it is ready by then (docs/DISTRIBUTED.md, \"Kubernetes\").\n\
+        Exit codes: 0 written, 2 bad scenario or flags, 3 an output file could not be written.")]
+    K8s(crate::k8s::K8sArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  \
         barrage completions bash > ~/.local/share/bash-completion/completions/barrage\n  \

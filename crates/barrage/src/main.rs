@@ -11,6 +11,7 @@ mod demo_cmd;
 mod durations;
 mod hit_cmd;
 mod init_cmd;
+mod k8s;
 mod manual_cmd;
 mod monitor_args;
 mod outputs;
@@ -133,6 +134,7 @@ fn main() -> ExitCode {
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
             cli::Command::Init(args) => init_cmd::init(args),
+            cli::Command::K8s(args) => k8s::k8s(args),
             cli::Command::Completions(args) => {
                 manual_cmd::completions(args, <cli::Cli as clap::CommandFactory>::command())
             }
