@@ -104,7 +104,11 @@ pub enum MergeError {
         count: u64,
     },
     #[error("{a} and {b} are the same run (run_id {run_id}): a run given twice would count its requests twice")]
-    SameRun { a: String, b: String, run_id: String },
+    SameRun {
+        a: String,
+        b: String,
+        run_id: String,
+    },
     #[error("{file} is the result of `barrage capacity` (a search over loads), not of one run; merge takes `barrage run` results")]
     Capacity { file: String },
     #[error(
@@ -122,7 +126,9 @@ pub enum MergeError {
         at: String,
         why: String,
     },
-    #[error("{file}: `run.{field}` is {value:?}, not an RFC 3339 time; merge lines the files up by it")]
+    #[error(
+        "{file}: `run.{field}` is {value:?}, not an RFC 3339 time; merge lines the files up by it"
+    )]
     Time {
         file: String,
         field: &'static str,
@@ -411,7 +417,8 @@ fn merged_load(inputs: &[&MergeInput]) -> LoadInfo {
             .filter_map(|l| f(l))
             .reduce(|a, b| a.saturating_add(b))
     };
-    let sum_f = |f: fn(&LoadInfo) -> Option<f64>| loads.iter().filter_map(|l| f(l)).reduce(|a, b| a + b);
+    let sum_f =
+        |f: fn(&LoadInfo) -> Option<f64>| loads.iter().filter_map(|l| f(l)).reduce(|a, b| a + b);
     LoadInfo {
         model: loads[0]
             .model

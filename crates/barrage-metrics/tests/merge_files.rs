@@ -107,7 +107,12 @@ fn apply(rec: &mut Recorder, e: &Event, n: usize) {
                 trace_id: n as u128 + 1,
                 span_id: n as u64 + 1,
             };
-            rec.traced(ep, 1_000_000 + n as u64 * 1_000, ids, e.second * 1_000_000_000);
+            rec.traced(
+                ep,
+                1_000_000 + n as u64 * 1_000,
+                ids,
+                e.second * 1_000_000_000,
+            );
         }
         Kind::Failure(c, with_response) => rec.failure(
             ep,
@@ -175,7 +180,11 @@ fn record(events: &[Event]) -> (ResultDoc, Vec<ResultDoc>) {
     let mut for_one: Vec<Recorder> = (0..GENERATORS).map(|_| Recorder::new(&registry)).collect();
     let mut for_split: Vec<Recorder> = (0..GENERATORS).map(|_| Recorder::new(&registry)).collect();
     for second in 0..SECONDS {
-        for (n, e) in events.iter().enumerate().filter(|(_, e)| e.second == second) {
+        for (n, e) in events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.second == second)
+        {
             apply(&mut for_one[e.generator], e, n);
             apply(&mut for_split[e.generator], e, n);
         }
@@ -310,30 +319,46 @@ fn files_of_different_scenarios_are_refused() {
     let mut b = sample(None);
     b.run.scenario_sha256 = Some("cd".repeat(32));
     let msg = refused(&[named("a.json", a.clone()), named("b.json", b)]);
-    assert!(msg.starts_with("a.json and b.json ran different scenarios"), "{msg}");
+    assert!(
+        msg.starts_with("a.json and b.json ran different scenarios"),
+        "{msg}"
+    );
     let mut hit = sample(None);
     hit.run.scenario_sha256 = None;
     let msg = refused(&[named("a.json", a), named("hit.json", hit)]);
     assert!(
-        msg.starts_with("a.json records the scenario it ran (scenario_sha256) but hit.json does not"),
+        msg.starts_with(
+            "a.json records the scenario it ran (scenario_sha256) but hit.json does not"
+        ),
         "{msg}"
     );
 }
 
 #[test]
 fn overlapping_segments_are_refused() {
-    let msg = refused(&[named("a.json", sample(seg(2, 4))), named("b.json", sample(seg(2, 4)))]);
+    let msg = refused(&[
+        named("a.json", sample(seg(2, 4))),
+        named("b.json", sample(seg(2, 4))),
+    ]);
     assert_eq!(
         msg,
         "a.json and b.json are both segment 2/4: a share of the load given twice would count \
          its requests twice"
     );
-    let msg = refused(&[named("a.json", sample(seg(1, 4))), named("b.json", sample(seg(1, 2)))]);
+    let msg = refused(&[
+        named("a.json", sample(seg(1, 4))),
+        named("b.json", sample(seg(1, 2))),
+    ]);
     assert!(
-        msg.starts_with("a.json is segment 1/4 but b.json is segment 1/2: segments of different splits overlap"),
+        msg.starts_with(
+            "a.json is segment 1/4 but b.json is segment 1/2: segments of different splits overlap"
+        ),
         "{msg}"
     );
-    let msg = refused(&[named("whole.json", sample(None)), named("s.json", sample(seg(1, 2)))]);
+    let msg = refused(&[
+        named("whole.json", sample(None)),
+        named("s.json", sample(seg(1, 2))),
+    ]);
     assert!(
         msg.starts_with("s.json is one segment of a split run but whole.json is a whole run"),
         "{msg}"
@@ -350,7 +375,10 @@ fn the_same_run_twice_a_capacity_result_and_a_trimmed_file_are_refused() {
     let mut a = sample(None);
     a.run.run_id = "0b1d".to_owned();
     let msg = refused(&[named("a.json", a.clone()), named("copy.json", a)]);
-    assert!(msg.starts_with("a.json and copy.json are the same run (run_id 0b1d)"), "{msg}");
+    assert!(
+        msg.starts_with("a.json and copy.json are the same run (run_id 0b1d)"),
+        "{msg}"
+    );
 
     let mut trimmed = sample(None);
     trimmed.histograms.endpoints[0].response_time.clear();
@@ -373,7 +401,10 @@ fn the_same_run_twice_a_capacity_result_and_a_trimmed_file_are_refused() {
 #[test]
 fn missing_segments_are_merged_with_a_warning() {
     let merged = merge(
-        &[named("a.json", sample(seg(1, 4))), named("b.json", sample(seg(2, 4)))],
+        &[
+            named("a.json", sample(seg(1, 4))),
+            named("b.json", sample(seg(2, 4))),
+        ],
         "barrage merge",
     )
     .unwrap();

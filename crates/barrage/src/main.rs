@@ -12,6 +12,7 @@ mod durations;
 mod hit_cmd;
 mod init_cmd;
 mod manual_cmd;
+mod merge_cmd;
 mod monitor_args;
 mod outputs;
 mod report_cmd;
@@ -131,6 +132,7 @@ fn main() -> ExitCode {
             cli::Command::Capacity(args) => capacity_cmd::run(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
+            cli::Command::Merge(args) => merge_cmd::merge_files(args),
             cli::Command::Init(args) => init_cmd::init(args),
             cli::Command::Completions(args) => {
                 manual_cmd::completions(args, <cli::Cli as clap::CommandFactory>::command())

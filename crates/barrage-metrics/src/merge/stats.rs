@@ -213,7 +213,13 @@ impl EndpointMerge {
                 .into_iter()
                 .zip(stream.latencies()),
             ) {
-                add_encoded(into, file, field(&format!("stream.{name}")), encoded, l.count)?;
+                add_encoded(
+                    into,
+                    file,
+                    field(&format!("stream.{name}")),
+                    encoded,
+                    l.count,
+                )?;
             }
             m.events.merge(&stream.events);
         }
@@ -362,13 +368,16 @@ fn merge_checks(inputs: &[&MergeInput]) -> Vec<CheckStats> {
 }
 
 /// Tasks by (scenario, user, task), durations from the merged histograms.
-fn merge_tasks(inputs: &[&MergeInput]) -> Result<(Vec<TaskStats>, Vec<TaskHistograms>), MergeError> {
+fn merge_tasks(
+    inputs: &[&MergeInput],
+) -> Result<(Vec<TaskStats>, Vec<TaskHistograms>), MergeError> {
     let mut out: Vec<(TaskStats, Histogram<u64>)> = Vec::new();
     for input in inputs {
         for (i, t) in input.doc.tasks.iter().enumerate() {
-            let slot = match out.iter().position(|(o, _)| {
-                o.scenario == t.scenario && o.user == t.user && o.task == t.task
-            }) {
+            let slot = match out
+                .iter()
+                .position(|(o, _)| o.scenario == t.scenario && o.user == t.user && o.task == t.task)
+            {
                 Some(n) => n,
                 None => {
                     out.push((t.clone(), empty()));

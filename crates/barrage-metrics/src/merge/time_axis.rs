@@ -174,7 +174,12 @@ impl EntryMerge {
         }
     }
 
-    fn add(&mut self, file: &str, at: impl Fn() -> String, e: &WindowEntry) -> Result<(), MergeError> {
+    fn add(
+        &mut self,
+        file: &str,
+        at: impl Fn() -> String,
+        e: &WindowEntry,
+    ) -> Result<(), MergeError> {
         self.requests += e.requests;
         self.failures += e.failures;
         // A window's histogram holds its successful requests.
