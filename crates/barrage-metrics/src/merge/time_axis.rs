@@ -223,14 +223,29 @@ fn merge_windows(
         }
         return Ok(Vec::new());
     }
-    let mut windows: BTreeMap<u64, (f64, EntryMerge, BTreeMap<usize, EntryMerge>)> =
-        BTreeMap::new();
-    for ((input, &offset), map) in inputs.iter().zip(offsets).zip(endpoint_maps) {
-        for (w, window) in input.doc.windows.iter().enumerate() {
-            let (t, aggregate, endpoints) = windows
-                .entry(window.start)
-                .or_insert_with(|| (0.0, EntryMerge::new(), BTreeMap::new()));
-            *t = t.max(offset + window.t);
+    // One window at a time, across the files (each file's windows are in order of
+    // `start`, which reading it checked): a window's histograms are encoded and dropped
+    // before the next is merged, so memory holds one window's (about 200 KB per endpoint
+    // active in it), not the run's.
+    let starts: std::collections::BTreeSet<u64> = inputs
+        .iter()
+        .flat_map(|i| i.doc.windows.iter().map(|w| w.start))
+        .collect();
+    let mut next = vec![0usize; inputs.len()];
+    let mut out = Vec::with_capacity(starts.len());
+    for start in starts {
+        let mut t = 0.0f64;
+        let mut aggregate = EntryMerge::new();
+        let mut endpoints: BTreeMap<usize, EntryMerge> = BTreeMap::new();
+        for (f, ((input, &offset), map)) in
+            inputs.iter().zip(offsets).zip(endpoint_maps).enumerate()
+        {
+            let Some(window) = input.doc.windows.get(next[f]).filter(|w| w.start == start) else {
+                continue;
+            };
+            let w = next[f];
+            next[f] += 1;
+            t = t.max(offset + window.t);
             aggregate.add(
                 &input.name,
                 || format!("windows[{w}].aggregate.response_time"),
@@ -247,10 +262,7 @@ fn merge_windows(
                 )?;
             }
         }
-    }
-    Ok(windows
-        .into_iter()
-        .map(|(start, (t, aggregate, endpoints))| Window {
+        out.push(Window {
             start,
             t,
             aggregate: aggregate.finish(),
@@ -261,8 +273,9 @@ fn merge_windows(
                     entry: e.finish(),
                 })
                 .collect(),
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// Iterations by the second they were meant to start in, each file's second moved by its
