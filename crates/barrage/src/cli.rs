@@ -99,8 +99,9 @@ pub enum Command {
         barrage merge results/*.json --threshold 'p99<300ms' --threshold 'requests>=100000'\n\n\
         Refused: files of different scenarios, a segment given twice, segments of different \
         splits, a segment with a whole run. Missing segments are merged with a warning.\n\
-        Exit codes: 0 merged, 1 a threshold failed on the merged run, 2 a file unreadable or \
-        refused, or a bad threshold; 3 an output file could not be written.")]
+        Exit codes: 0 merged and passed; 1 the merged run failed as one run would (a threshold \
+        failed on it; without thresholds, any failed request); 2 a file unreadable or refused, \
+        or a bad threshold; 3 an output file could not be written.")]
     Merge(crate::merge_cmd::MergeArgs),
     /// Write a scenario from the service's OpenAPI document (FastAPI: /openapi.json, or the
     /// app object itself with --from-app).

@@ -8,9 +8,10 @@
 //! to some runs) and this command's `--threshold` flags, judged on the merged run. Their
 //! verdicts replace the files' own, which judged a share of the load only.
 //!
-//! Exit codes: 0 merged (and every threshold passed); 1 a threshold failed on the merged
-//! run; 2 a file unreadable or refused (different scenarios, overlapping segments), or a
-//! bad threshold; 3 an output file could not be written.
+//! Exit codes: 0 merged and passed; 1 the merged run failed its gate as one process's run
+//! would (`barrage_report::gate`: a threshold failed on it; without thresholds, any failed
+//! request; no request succeeded); 2 a file unreadable or refused (different scenarios,
+//! overlapping segments), or a bad threshold; 3 an output file could not be written.
 
 use std::path::PathBuf;
 
@@ -104,10 +105,16 @@ pub fn merge_files(args: MergeArgs) -> u8 {
             "Thresholds: FAILED on the merged run ({failed} of {} failed)",
             doc.thresholds.len()
         );
-        return exit::FAILED;
-    }
-    if !doc.thresholds.is_empty() {
+    } else if !doc.thresholds.is_empty() {
         eprintln!("Thresholds: PASSED on the merged run");
     }
-    exit::OK
+    // The merged run passes or fails as one process would have: `run`'s gate.
+    let gate = barrage_report::gate(&doc);
+    if gate.passed {
+        eprintln!("Result: PASSED ({})", gate.reason);
+        exit::OK
+    } else {
+        eprintln!("Result: FAILED ({})", gate.reason);
+        exit::FAILED
+    }
 }

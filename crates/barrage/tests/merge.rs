@@ -252,6 +252,31 @@ fn a_threshold_passes_on_the_merged_run_only_and_refusals_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("ran different scenarios"), "{err}");
 
+    // Without thresholds the merged run fails as one run would: on a failed request.
+    let failing = write(
+        dir.path(),
+        "failing.yaml",
+        "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        steps:\n          - get: /\n          - get: /missing\n",
+    );
+    let halves: Vec<PathBuf> = (1..=2)
+        .map(|i| {
+            let out = dir.path().join(format!("failing{i}.json"));
+            let o = run_scenario(&failing, &["--iterations", "5"], target.url(), &out);
+            assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+            let mut doc = read_json(&out);
+            doc["run"]["segment"] = serde_json::json!({ "index": i, "count": 2 });
+            std::fs::write(&out, doc.to_string()).unwrap();
+            out
+        })
+        .collect();
+    let o = merge(&halves, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Result: FAILED (10 of 20 requests failed"),
+        "{err}"
+    );
+
     // Not a result file.
     let junk = write(dir.path(), "junk.json", "{\"version\": 2}");
     let o = merge(&[files[0].clone(), junk], &[]);
