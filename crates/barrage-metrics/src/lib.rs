@@ -7,6 +7,7 @@
 //! control thread: Aggregator::absorb ──▶ cumulative totals + open second ──close_second()──▶ series
 //!                 Aggregator::snapshot ──▶ Snapshot (live view, summary, web UI)
 //!                 Aggregator::result   ──▶ ResultDoc (the versioned result file)
+//! several processes' ResultDocs ──merge()──▶ one ResultDoc (exact: histograms add)
 //! ```
 //!
 //! The design choices a newcomer might question:
@@ -29,6 +30,7 @@ mod counters;
 mod generator;
 mod histogram;
 mod interval;
+mod merge;
 mod messages;
 mod read;
 mod recorder;
@@ -50,6 +52,7 @@ pub use histogram::{
     HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS,
 };
 pub use interval::Interval;
+pub use merge::{merge, MergeError, MergeInput};
 pub use messages::MessageStats;
 pub use read::{Inconsistency, ResultError};
 pub use recorder::Recorder;

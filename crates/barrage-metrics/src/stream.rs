@@ -104,7 +104,7 @@ impl EventCounts {
         self.total += events;
     }
 
-    fn merge(&mut self, other: &EventCounts) {
+    pub(crate) fn merge(&mut self, other: &EventCounts) {
         if other.streams == 0 {
             return;
         }

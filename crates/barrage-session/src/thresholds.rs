@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use barrage_metrics::{Registry, ResultDoc};
+use barrage_metrics::{Registry, ResultDoc, ThresholdVerdict};
 use barrage_report::threshold::{self, ParseError, Threshold, Watch, Watched};
 use barrage_scenario::{Diagnostic, SourceFile, Span};
 
@@ -268,6 +268,34 @@ fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
         .filter(|&(_, s)| s >= 0.8)
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(n, _)| n)
+}
+
+/// The thresholds saved results were judged by, to judge a merged run again: each
+/// distinct `expr` once (the first verdict found wins its `source` and `abort_on_fail`),
+/// in the order found. An expression this barrage cannot parse (a newer writer's) is an
+/// error naming it.
+pub fn of_verdicts<'a>(
+    verdicts: impl IntoIterator<Item = &'a ThresholdVerdict>,
+) -> Result<Vec<Item>, String> {
+    let mut items: Vec<Item> = Vec::new();
+    for v in verdicts {
+        if items.iter().any(|i| i.threshold.text == v.expr) {
+            continue;
+        }
+        let threshold = threshold::parse(&v.expr)
+            .map_err(|e| format!("threshold `{}`: {}", v.expr, e.message))?;
+        items.push(Item {
+            threshold,
+            source: if v.source == FROM_SCENARIO {
+                FROM_SCENARIO
+            } else {
+                FROM_COMMAND_LINE
+            },
+            abort_on_fail: v.abort_on_fail,
+            delay: Duration::ZERO,
+        });
+    }
+    Ok(items)
 }
 
 /// The live view of the thresholds (and the abort decision).

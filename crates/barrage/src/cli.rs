@@ -91,6 +91,19 @@ pub enum Command {
         Exit codes: with --threshold, 0 all passed and 1 one failed; without, 0; \
         2 unreadable file or bad threshold; 3 an output file could not be written.")]
     Report(crate::report_cmd::ReportArgs),
+    /// Merge the result files of one run split over several processes (`run --segment
+    /// I/N`) into one exact result: counts add, percentiles come from merged histograms,
+    /// thresholds are judged again on the merged run.
+    #[command(after_help = "Examples:\n  \
+        barrage merge seg1.json seg2.json seg3.json seg4.json --json run.json\n  \
+        barrage merge results/*.json --json run.json --html report.html --junit junit.xml\n  \
+        barrage merge results/*.json --threshold 'p99<300ms' --threshold 'requests>=100000'\n\n\
+        Refused: files of different scenarios, a segment given twice, segments of different \
+        splits, a segment with a whole run. Missing segments are merged with a warning.\n\
+        Exit codes: 0 merged and passed; 1 the merged run failed as one run would (a threshold \
+        failed on it; without thresholds, any failed request); 2 a file unreadable or refused, \
+        or a bad threshold; 3 an output file could not be written.")]
+    Merge(crate::merge_cmd::MergeArgs),
     /// Write a scenario from the service's OpenAPI document (FastAPI: /openapi.json, or the
     /// app object itself with --from-app).
     #[command(after_help = "Examples:\n  \

@@ -13,6 +13,7 @@ mod hit_cmd;
 mod init_cmd;
 mod k8s;
 mod manual_cmd;
+mod merge_cmd;
 mod monitor_args;
 mod outputs;
 mod report_cmd;
@@ -133,6 +134,7 @@ fn main() -> ExitCode {
             cli::Command::Capacity(args) => capacity_cmd::run(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),
             cli::Command::Report(args) => report_cmd::report(args),
+            cli::Command::Merge(args) => merge_cmd::merge_files(args),
             cli::Command::Init(args) => init_cmd::init(args),
             cli::Command::K8s(args) => k8s::k8s(args),
             cli::Command::Completions(args) => {

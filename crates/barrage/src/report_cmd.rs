@@ -35,7 +35,7 @@ pub struct ReportArgs {
 }
 
 /// Reads a result file, saying why it cannot be read.
-fn read(path: &Path) -> Result<ResultDoc, u8> {
+pub(crate) fn read(path: &Path) -> Result<ResultDoc, u8> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
         exit::USAGE
@@ -50,7 +50,6 @@ fn read(path: &Path) -> Result<ResultDoc, u8> {
 }
 
 pub fn report(args: ReportArgs) -> u8 {
-    let color = stderr_color();
     let mut doc = match read(&args.result) {
         Ok(d) => d,
         Err(code) => return code,
@@ -68,26 +67,7 @@ pub fn report(args: ReportArgs) -> u8 {
         }
         thresholds::judge(&collected.items, &mut doc, None);
     }
-    let view = ViewOptions { color };
-    eprintln!("{}", barrage_report::summary(&doc.snapshot(), &view));
-    let never_ran = barrage_report::never_ran_section(&doc.never_ran, &view);
-    if !never_ran.is_empty() {
-        eprintln!("{never_ran}");
-    }
-    let server = barrage_report::server_section(doc.server.as_ref(), &view);
-    if !server.is_empty() {
-        eprintln!("{server}");
-    }
-    let section = barrage_report::threshold::thresholds_section(&doc.thresholds, &view);
-    if !section.is_empty() {
-        eprintln!("{section}");
-    }
-    let mut written = args.outputs.files(None).write(&doc);
-    if let Some(path) = &args.outputs.html {
-        let view = View::from_result(&doc, baseline.as_ref());
-        written.push(HtmlReport { path: path.clone() }.write(&view));
-    }
-    if !outputs::report(&written) {
+    if !show(&doc, &args.outputs, None, baseline.as_ref()) {
         return exit::CANNOT_RUN;
     }
     if rejudge {
@@ -109,4 +89,37 @@ pub fn report(args: ReportArgs) -> u8 {
         );
     }
     exit::OK
+}
+
+/// Prints a saved (or merged) result's summary, never-ran, server and threshold sections,
+/// and writes the files `outputs` ask for (and the result file at `json`); `false` when
+/// one could not be written. `barrage merge` shows its merged run the same way.
+pub(crate) fn show(
+    doc: &ResultDoc,
+    outputs: &OutputArgs,
+    json: Option<PathBuf>,
+    baseline: Option<&ResultDoc>,
+) -> bool {
+    let view = ViewOptions {
+        color: stderr_color(),
+    };
+    eprintln!("{}", barrage_report::summary(&doc.snapshot(), &view));
+    let never_ran = barrage_report::never_ran_section(&doc.never_ran, &view);
+    if !never_ran.is_empty() {
+        eprintln!("{never_ran}");
+    }
+    let server = barrage_report::server_section(doc.server.as_ref(), &view);
+    if !server.is_empty() {
+        eprintln!("{server}");
+    }
+    let section = barrage_report::threshold::thresholds_section(&doc.thresholds, &view);
+    if !section.is_empty() {
+        eprintln!("{section}");
+    }
+    let mut written = outputs.files(json).write(doc);
+    if let Some(path) = &outputs.html {
+        let view = View::from_result(doc, baseline);
+        written.push(HtmlReport { path: path.clone() }.write(&view));
+    }
+    outputs::report(&written)
 }
