@@ -407,9 +407,21 @@ fn missing_segments(inputs: &[&MergeInput]) -> Option<String> {
     })
 }
 
-/// What can be summed is summed (each file records its own share); the model's words are
-/// the first file's.
+/// Segments each record the whole load they are shares of (`run --segment` writes the
+/// load as written in the file), so theirs is the first file's. Whole runs merged side by
+/// side each record their own: what can be summed is summed. The model's words are the
+/// first file's either way.
 fn merged_load(inputs: &[&MergeInput]) -> LoadInfo {
+    if inputs.iter().all(|i| i.doc.run.segment.is_some()) {
+        let first = &inputs[0].doc.run.load;
+        return LoadInfo {
+            model: first
+                .model
+                .as_ref()
+                .map(|m| format!("{m} (merged from {} segments)", inputs.len())),
+            ..first.clone()
+        };
+    }
     let loads: Vec<&LoadInfo> = inputs.iter().map(|i| &i.doc.run.load).collect();
     let sum_u = |f: fn(&LoadInfo) -> Option<u64>| {
         loads

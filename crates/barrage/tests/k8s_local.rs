@@ -70,7 +70,6 @@ fn in_pod(s: &str, root: &Path) -> String {
 }
 
 #[test]
-#[ignore = "needs --segment and merge (issue 14): the lead enables it after merging"]
 fn the_indexed_job_run_locally_and_merged_counts_what_the_target_served() {
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();
