@@ -28,12 +28,14 @@ mod plan_info;
 mod session;
 pub mod sink;
 pub mod sinks;
+mod source;
 pub mod thresholds;
 
 pub use control::{Control, ControlError, ScenarioInfo};
 pub use debug::debug;
 pub use plan_info::{describe, load_info, most_users, ramp_up_end};
 pub use session::{Outcome, Session, SessionError, Settings};
+pub use source::{RunSource, SourceReport};
 pub use sink::{Finished, Live, Sink, SinkError, Started, RECENT_SECONDS};
 
 /// The SHA-256 of a scenario's text, as the result file records it.
