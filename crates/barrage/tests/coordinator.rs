@@ -219,3 +219,181 @@ fn a_coordinator_beyond_loopback_needs_a_token() {
     assert_eq!(o.status.code(), Some(2));
     assert!(common::stderr(&o).contains("needs a token"), "{}", common::stderr(&o));
 }
+
+/// A coordinator of `agents` agents (named gen-1 ...) running SCENARIO for `run_time`
+/// against `target`, with `extra` flags; returns once the agents have started their load.
+struct Fleet {
+    coordinator: ChildGuard,
+    agents: Vec<ChildGuard>,
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Fleet {
+    fn start(target: &DemoTarget, agents: usize, extra: &[&str]) -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = write(dir.path(), "s.yaml", SCENARIO);
+        let out = dir.path().join("out.json");
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let n = agents.to_string();
+        let url = target.url();
+        let mut args = vec![
+            "coordinator",
+            scenario.to_str().unwrap(),
+            "--agents",
+            &n,
+            "--listen",
+            &listen,
+            "--token",
+            "t",
+            "-H",
+            &url,
+            "--json",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let coordinator = spawn("coordinator", dir.path(), &args);
+        wait_for_log(&coordinator, "waiting for", Duration::from_secs(10));
+        let agents = (1..=agents)
+            .map(|i| agent(dir.path(), &format!("gen-{i}"), port, "t"))
+            .collect();
+        wait_for_log(&coordinator, "agents registered", Duration::from_secs(10));
+        // They start 2 s after the last registration; give the load a moment more.
+        std::thread::sleep(Duration::from_millis(3_000));
+        Fleet {
+            coordinator,
+            agents,
+            out,
+            _dir: dir,
+        }
+    }
+
+    fn logs(&self) -> String {
+        let mut v: Vec<&ChildGuard> = vec![&self.coordinator];
+        v.extend(self.agents.iter());
+        logs(&v)
+    }
+}
+
+/// The result's generator entry named `name`.
+fn generator<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["generators"]
+        .as_array()
+        .expect("generators")
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no generator {name} in {}", doc["generators"]))
+}
+
+/// How long until the coordinator's log says `text`, at most `within`.
+fn time_to_log(child: &ChildGuard, text: &str, within: Duration) -> Option<Duration> {
+    let since = Instant::now();
+    while since.elapsed() < within {
+        if child.log().contains(text) {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// The open-model load used by the fault tests: 100 iterations/s in all.
+const STEADY: &[&str] = &["--rate", "100", "--max-users", "20", "-t", "8s"];
+
+#[test]
+fn a_killed_agent_is_noticed_within_5_s_and_fails_the_run_by_default() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(5))).unwrap();
+    let mut fleet = Fleet::start(&target, 2, STEADY);
+    kill9(&fleet.agents[1]);
+    let noticed = time_to_log(&fleet.coordinator, ") lost ", Duration::from_secs(5));
+    assert!(noticed.is_some(), "not noticed within 5 s:\n{}", fleet.logs());
+    let status = wait(&mut fleet.coordinator, Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "{}", fleet.logs());
+    assert!(fleet.coordinator.log().contains("--on-agent-loss fail"), "{}", fleet.logs());
+    // The other agent was stopped with the run and ended normally.
+    let other = wait(&mut fleet.agents[0], Duration::from_secs(10));
+    assert_eq!(other.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
+    assert!(fleet.coordinator.log().contains("agent gen-2 (segment "), "{}", fleet.logs());
+    let doc = read_json(&fleet.out);
+    let lost = generator(&doc, "gen-2");
+    let at = lost["lost_at_s"].as_f64().expect("lost_at_s");
+    assert!((0.5..8.0).contains(&at), "lost at {at} s");
+    assert!(generator(&doc, "gen-1").get("lost_at_s").is_none());
+    assert!(doc["run"]["duration_s"].as_f64().unwrap() < 7.5, "stopped early: {}", doc["run"]);
+}
+
+#[test]
+fn with_continue_the_run_goes_on_without_a_killed_agent_and_says_it_is_degraded() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(5))).unwrap();
+    let mut args = STEADY.to_vec();
+    args.extend(["--on-agent-loss", "continue"]);
+    let mut fleet = Fleet::start(&target, 2, &args);
+    kill9(&fleet.agents[0]);
+    let noticed = time_to_log(&fleet.coordinator, ") lost ", Duration::from_secs(5));
+    assert!(noticed.is_some(), "not noticed within 5 s:\n{}", fleet.logs());
+    let status = wait(&mut fleet.coordinator, Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
+    let other = wait(&mut fleet.agents[1], Duration::from_secs(10));
+    assert_eq!(other.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
+    let doc = read_json(&fleet.out);
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("gen-1") && warnings.contains("degraded"), "{warnings}");
+    assert!(warnings.contains("not moved to the other agents"), "{warnings}");
+    assert!(generator(&doc, "gen-1")["lost_at_s"].as_f64().is_some());
+    assert!(generator(&doc, "gen-2").get("lost_at_s").is_none());
+    // The run lasted its 8 s: the other agent's half went on.
+    assert!(doc["run"]["duration_s"].as_f64().unwrap() >= 7.5, "{}", doc["run"]);
+}
+
+#[test]
+fn agents_stop_their_load_within_10_s_of_losing_the_coordinator() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(5))).unwrap();
+    let mut args = STEADY.to_vec();
+    args[5] = "30s";
+    let mut fleet = Fleet::start(&target, 2, &args);
+    let before = total(&target.counts());
+    assert!(before > 0, "no load yet:\n{}", fleet.logs());
+    kill9(&fleet.coordinator);
+    let killed = Instant::now();
+    for a in fleet.agents.iter_mut() {
+        let left = Duration::from_secs(10).saturating_sub(killed.elapsed());
+        let status = wait(a, left);
+        assert_eq!(status.and_then(|s| s.code()), Some(3), "{}", a.log());
+        assert!(a.log().contains("lost the coordinator"), "{}", a.log());
+    }
+    assert!(killed.elapsed() < Duration::from_secs(10));
+    // No orphan load: the target's count no longer grows.
+    let after = total(&target.counts());
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(total(&target.counts()), after);
+}
+
+#[test]
+fn ctrl_c_on_the_coordinator_stops_every_agent_and_writes_the_result() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::fixed(Duration::from_millis(5))).unwrap();
+    let mut args = STEADY.to_vec();
+    args[5] = "30s";
+    let mut fleet = Fleet::start(&target, 2, &args);
+    let status = Command::new("kill")
+        .args(["-INT", &fleet.coordinator.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = wait(&mut fleet.coordinator, Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(130), "{}", fleet.logs());
+    for a in fleet.agents.iter_mut() {
+        let status = wait(a, Duration::from_secs(10));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", a.log());
+    }
+    let doc = read_json(&fleet.out);
+    assert_eq!(doc["run"]["interrupted"], true);
+    assert_eq!(
+        doc["aggregate"]["requests"].as_u64(),
+        Some(total(&target.counts()))
+    );
+}
