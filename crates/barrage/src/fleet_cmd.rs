@@ -18,6 +18,7 @@ use barrage_fleet::{AgentConfig, AgentError, Coordinator, CoordinatorConfig, Los
 use barrage_metrics::format_timestamp;
 use barrage_scenario::SourceFile;
 use barrage_session::Session;
+use barrage_web::live::LiveView;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
@@ -244,13 +245,13 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         eprintln!("error: --debug runs one user on this machine: use `barrage run --debug`");
         return exit::USAGE;
     }
-    if run.web.web {
-        eprintln!(
-            "error: --web is not available on the coordinator yet: watch the terminal's live \
-             table, or export with --prometheus-listen"
-        );
-        return exit::USAGE;
-    }
+    let web_addr = match run.web.web {
+        true => match crate::web_cmd::listen_address(&run.web) {
+            Ok(a) => Some(a),
+            Err(code) => return code,
+        },
+        false => None,
+    };
     let opts = CompileOptions {
         host: run.host.clone(),
         load: commands::overrides(run),
@@ -287,6 +288,29 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         _ => None,
     };
     let agents = args.agents as usize;
+    // The web UI shows the merged run as it shows one process's: it starts with the agents
+    // (as with --autostart: the start form has nothing to start), and its buttons and
+    // Locust's paths steer every agent.
+    let web = match web_addr {
+        Some(addr) => {
+            let live = LiveView::new(crate::web_cmd::ready(&loaded, &loaded.file));
+            let config = barrage_web::server::Config {
+                addr,
+                token: run.web.web_auth_token.clone(),
+            };
+            match barrage_web::server::Server::start(config, live.clone()) {
+                Ok((server, _starts)) => {
+                    eprintln!("Web UI: {}", server.url());
+                    Some((server, live))
+                }
+                Err(e) => {
+                    eprintln!("error: the web UI {e}");
+                    return exit::CANNOT_RUN;
+                }
+            }
+        }
+        None => None,
+    };
     let config = CoordinatorConfig {
         listen: args.listen,
         token: args.token.clone().filter(|t| !t.is_empty()),
@@ -375,9 +399,26 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         start_wall,
     );
     commands::announce(&session, &prepared.target, common, &prepared.export_lines);
-    let outcome = commands::drive(session, prepared.export_sinks, common, Vec::new(), |_| {}).await;
+    let extra: Vec<Box<dyn barrage_session::Sink>> = match &web {
+        Some((server, live)) => {
+            server.mark_started();
+            vec![Box::new(live.sink())]
+        }
+        None => Vec::new(),
+    };
+    let outcome = commands::drive(session, prepared.export_sinks, common, extra, |c| {
+        if let Some((server, _)) = &web {
+            server.set_control(c);
+        }
+    })
+    .await;
     printer.abort();
-    exit::of_run(&outcome)
+    let code = exit::of_run(&outcome);
+    if let Some((server, live)) = web {
+        live.end(code);
+        server.stop();
+    }
+    code
 }
 
 /// `barrage agent`.

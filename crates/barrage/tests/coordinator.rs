@@ -231,8 +231,12 @@ struct Fleet {
 
 impl Fleet {
     fn start(target: &DemoTarget, agents: usize, extra: &[&str]) -> Fleet {
+        Fleet::of(SCENARIO, target, agents, extra)
+    }
+
+    fn of(text: &str, target: &DemoTarget, agents: usize, extra: &[&str]) -> Fleet {
         let dir = tempfile::tempdir().unwrap();
-        let scenario = write(dir.path(), "s.yaml", SCENARIO);
+        let scenario = write(dir.path(), "s.yaml", text);
         let out = dir.path().join("out.json");
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
@@ -396,4 +400,86 @@ fn ctrl_c_on_the_coordinator_stops_every_agent_and_writes_the_result() {
         doc["aggregate"]["requests"].as_u64(),
         Some(total(&target.counts()))
     );
+}
+
+#[test]
+fn an_abort_on_fail_threshold_stops_every_agent() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let failing = "target: http://127.0.0.1:1\nthink: 10ms\ntasks:\n  t:\n    - get: /__barrage/nope\n\
+                   thresholds:\n  - threshold: error_rate < 1%\n    abort_on_fail: true\n    delay: 1s\n";
+    let started = Instant::now();
+    let mut fleet = Fleet::of(failing, &target, 2, &["-u", "4", "-t", "30s"]);
+    let status = wait(&mut fleet.coordinator, Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", fleet.logs());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        fleet.coordinator.log().contains("Stopping: threshold `error_rate < 1%` failed (abort_on_fail)"),
+        "{}",
+        fleet.logs()
+    );
+    for a in fleet.agents.iter_mut() {
+        let status = wait(a, Duration::from_secs(10));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", a.log());
+    }
+    let doc = read_json(&fleet.out);
+    assert!(doc["run"]["duration_s"].as_f64().unwrap() < 10.0, "{}", doc["run"]);
+    assert_eq!(doc["thresholds"][0]["passed"], false);
+    // Both agents' requests are in the merged result, every one failed (404).
+    let requests = doc["aggregate"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert_eq!(doc["aggregate"]["failures"].as_u64(), Some(requests));
+    for name in ["gen-1", "gen-2"] {
+        assert!(generator(&doc, name).get("lost_at_s").is_none());
+    }
+}
+
+/// `POST path` with a JSON body to the coordinator's web UI; the status code.
+fn post(port: u16, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+#[test]
+fn a_rate_change_in_the_coordinators_web_ui_reaches_every_agent() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let web = free_port().to_string();
+    let mut fleet = Fleet::start(
+        &target,
+        2,
+        &["--rate", "10", "--max-users", "20", "-t", "9s", "--web", "--web-port", &web],
+    );
+    let port: u16 = web.parse().unwrap();
+    let rate_over = |d: Duration| {
+        let before = total(&target.counts());
+        std::thread::sleep(d);
+        (total(&target.counts()) - before) as f64 / d.as_secs_f64()
+    };
+    // 10 iterations/s of two requests each, split over the agents.
+    let slow = rate_over(Duration::from_secs(2));
+    assert_eq!(post(port, "/api/load", r#"{"rate": 100}"#), 200, "{}", fleet.logs());
+    std::thread::sleep(Duration::from_millis(500));
+    let fast = rate_over(Duration::from_secs(2));
+    assert!((10.0..30.0).contains(&slow), "before: {slow} requests/s");
+    assert!((150.0..250.0).contains(&fast), "after: {fast} requests/s\n{}", fleet.logs());
+    let status = wait(&mut fleet.coordinator, Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
+    let doc = read_json(&fleet.out);
+    let timeline = doc["timeline"].to_string();
+    assert!(timeline.contains("rate 10 -> 100") && timeline.contains("web UI"), "{timeline}");
 }
