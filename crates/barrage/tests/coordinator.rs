@@ -483,3 +483,74 @@ fn a_rate_change_in_the_coordinators_web_ui_reaches_every_agent() {
     let timeline = doc["timeline"].to_string();
     assert!(timeline.contains("rate 10 -> 100") && timeline.contains("web UI"), "{timeline}");
 }
+
+#[test]
+fn agents_reach_a_coordinator_over_tls_when_it_has_a_certificate() {
+    let _serial = common::serial();
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("generating a certificate");
+    let cert = write(dir.path(), "cert.pem", &made.cert.pem());
+    let key = write(dir.path(), "key.pem", &made.key_pair.serialize_pem());
+    let scenario = write(dir.path(), "s.yaml", SCENARIO);
+    let out = dir.path().join("out.json");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = target.url();
+    let mut coordinator = spawn(
+        "coordinator",
+        dir.path(),
+        &[
+            "coordinator",
+            scenario.to_str().unwrap(),
+            "--agents",
+            "1",
+            "--listen",
+            &listen,
+            "--token",
+            "t",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "-H",
+            &url,
+            "--iterations",
+            "50",
+            "--json",
+            out.to_str().unwrap(),
+        ],
+    );
+    wait_for_log(&coordinator, "waiting for 1 agent", Duration::from_secs(10));
+    // Without the CA the agent speaks plain WebSocket to a TLS listener: no registration.
+    let mut plain = agent(dir.path(), "plain", port, "t");
+    let status = wait(&mut plain, Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "{}", plain.log());
+    let mut tls = spawn(
+        "tls",
+        dir.path(),
+        &[
+            "agent",
+            "--coordinator",
+            &listen,
+            "--token",
+            "t",
+            "--tls-ca",
+            cert.to_str().unwrap(),
+            "--workers",
+            "2",
+        ],
+    );
+    let status = wait(&mut coordinator, Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        logs(&[&coordinator, &tls])
+    );
+    assert_eq!(wait(&mut tls, Duration::from_secs(10)).and_then(|s| s.code()), Some(0));
+    let doc = read_json(&out);
+    assert_eq!(endpoint(&doc, "GET", "/items/[name]")["requests"], 50);
+    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(total(&target.counts())));
+}
