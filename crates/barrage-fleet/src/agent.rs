@@ -96,7 +96,9 @@ pub async fn connect(config: &AgentConfig) -> Result<(AgentLink, Assignment), Ag
     if let Some(token) = &config.token {
         let value = http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| connect_error("the token has characters a header cannot carry".into()))?;
-        request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value);
     }
     let (ws, _) = tokio_tungstenite::client_async(request, io)
         .await
@@ -128,9 +130,8 @@ pub async fn connect(config: &AgentConfig) -> Result<(AgentLink, Assignment), Ag
             }
             ToAgent::Heartbeat => {}
             ToAgent::Setup { spec, index, count } => {
-                let segment = Segment::new(index, count).map_err(|e| {
-                    AgentError::Protocol(format!("an impossible segment: {e}"))
-                })?;
+                let segment = Segment::new(index, count)
+                    .map_err(|e| AgentError::Protocol(format!("an impossible segment: {e}")))?;
                 return Ok((AgentLink { link }, Assignment { spec, segment }));
             }
             ToAgent::Refused { why } => return Err(AgentError::Refused(why)),
@@ -207,7 +208,10 @@ impl AgentLink {
         let mut bye = false;
         while finished < workers {
             let silence = tokio::time::sleep_until((heard + SILENCE).into());
+            // Biased, in this order: the workers' events, then the coordinator's messages
+            // (one already waiting must count before the silence it ends), then the timers.
             tokio::select! {
+                biased;
                 event = run.events.recv() => {
                     let Some(event) = event else { break };
                     let message = match event {

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use barrage_engine::WorkerEvent;
 use barrage_metrics::wire::decode_interval;
-use barrage_metrics::{format_timestamp, HostInfo, Interval, NamedGenerator, Registry, SegmentMeta};
+use barrage_metrics::{
+    format_timestamp, HostInfo, Interval, NamedGenerator, Registry, SegmentMeta,
+};
 use barrage_session::{RunSource, SourceReport};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -103,12 +105,11 @@ impl Coordinator {
         if !config.listen.ip().is_loopback() && config.token.is_none() {
             return Err(FleetError::TokenNeeded(config.listen));
         }
-        let listener = std::net::TcpListener::bind(config.listen).map_err(|source| {
-            FleetError::Listen {
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| FleetError::Listen {
                 addr: config.listen,
                 source,
-            }
-        })?;
+            })?;
         let local_addr = listener.local_addr().map_err(|source| FleetError::Listen {
             addr: config.listen,
             source,
@@ -550,10 +551,14 @@ struct AgentTask {
 impl AgentTask {
     async fn run(mut self) {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
-        let mut heard = Instant::now();
+        // The agent is quiet until its start (it waits for it): silence counts from then.
+        let mut heard = self.start.max(Instant::now());
         let lost = loop {
             let silence = tokio::time::sleep_until((heard + SILENCE).into());
+            // Biased, messages first: on a busy machine a message already waiting must
+            // count before the silence that it ends.
             tokio::select! {
+                biased;
                 message = self.link.recv() => match message {
                     Ok(m) => {
                         heard = Instant::now();
@@ -685,7 +690,10 @@ impl AgentTask {
         let at_s = self.start.elapsed().as_secs_f64();
         let name = self.name();
         let (index, count) = {
-            let s = self.states.lock().map(|s| (s[self.index].index, s[self.index].count));
+            let s = self
+                .states
+                .lock()
+                .map(|s| (s[self.index].index, s[self.index].count));
             s.unwrap_or((self.index as u64, 0))
         };
         let segment = format!("segment {}/{count}", index + 1);

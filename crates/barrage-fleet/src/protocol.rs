@@ -57,12 +57,19 @@ pub enum FromAgent {
     },
     /// The answer to a [`ToAgent::Ping`]: `agent_ns` is the agent's wall clock (Unix
     /// nanoseconds) when it read the ping.
-    Pong { t0_ns: u64, agent_ns: u64 },
+    Pong {
+        t0_ns: u64,
+        agent_ns: u64,
+    },
     /// The plan is compiled: its registry's size.
-    Ready { shape: Shape },
+    Ready {
+        shape: Shape,
+    },
     /// The agent cannot run what it was sent (the scenario does not compile there, a data
     /// file cannot be written).
-    Refuse { why: String },
+    Refuse {
+        why: String,
+    },
     /// One of its workers' events; `worker` counts in the agent.
     Interval {
         worker: usize,
@@ -70,9 +77,18 @@ pub enum FromAgent {
         last: bool,
         interval: serde_json::Value,
     },
-    Failed { worker: usize, message: String },
-    Crashed { worker: usize, message: String },
-    Warning { worker: usize, message: String },
+    Failed {
+        worker: usize,
+        message: String,
+    },
+    Crashed {
+        worker: usize,
+        message: String,
+    },
+    Warning {
+        worker: usize,
+        message: String,
+    },
     Heartbeat,
     /// Every worker sent its last interval.
     Done,
@@ -83,7 +99,9 @@ pub enum FromAgent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToAgent {
     /// `t0_ns`: the coordinator's wall clock (Unix nanoseconds) as it sent the ping.
-    Ping { t0_ns: u64 },
+    Ping {
+        t0_ns: u64,
+    },
     Setup {
         /// What to run, as the front end describes it (the scenario text, its data files
         /// and the run's flags): opaque to this crate.
@@ -94,14 +112,23 @@ pub enum ToAgent {
     },
     /// Start the load at this wall-clock time, in the agent's own clock (the coordinator's
     /// start plus the agent's measured offset).
-    Start { at_ns: u64 },
+    Start {
+        at_ns: u64,
+    },
     /// Stop, gracefully or at once.
-    Stop { hard: bool },
+    Stop {
+        hard: bool,
+    },
     /// Scenario `scenario` holds `target` (the whole run's level) from now on.
-    Load { scenario: usize, target: f64 },
+    Load {
+        scenario: usize,
+        target: f64,
+    },
     Heartbeat,
     /// The coordinator will not take part in this run: why, for the agent to print.
-    Refused { why: String },
+    Refused {
+        why: String,
+    },
     /// The run is over; the agent may exit.
     Bye,
 }

@@ -35,8 +35,8 @@ pub use control::{Control, ControlError, ScenarioInfo};
 pub use debug::debug;
 pub use plan_info::{describe, load_info, most_users, ramp_up_end};
 pub use session::{Outcome, Session, SessionError, Settings};
-pub use source::{RunSource, SourceReport};
 pub use sink::{Finished, Live, Sink, SinkError, Started, RECENT_SECONDS};
+pub use source::{RunSource, SourceReport};
 
 /// The SHA-256 of a scenario's text, as the result file records it.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -26,8 +26,8 @@ use barrage_report::threshold::Watch;
 use tokio::sync::mpsc;
 
 use crate::control::{Command, Control, Message, Request, ScenarioInfo};
-use crate::source::{RunSource, SourceReport};
 use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started, RECENT_SECONDS};
+use crate::source::{RunSource, SourceReport};
 use crate::thresholds::{self, Item};
 use crate::{never_ran, plan_info};
 

@@ -315,7 +315,12 @@ pub(crate) fn start_session(
             return Err(exit::CANNOT_RUN);
         }
     };
-    announce(&session, &prepared.target, run.common, &prepared.export_lines);
+    announce(
+        &session,
+        &prepared.target,
+        run.common,
+        &prepared.export_lines,
+    );
     Ok((session, prepared.export_sinks))
 }
 
@@ -400,7 +405,12 @@ pub(crate) fn prepare(
 }
 
 /// Says on stderr what runs against what, with the session's notices and the exports'.
-pub(crate) fn announce(session: &Session, target: &str, common: &CommonArgs, export_lines: &[String]) {
+pub(crate) fn announce(
+    session: &Session,
+    target: &str,
+    common: &CommonArgs,
+    export_lines: &[String],
+) {
     let workers = session.workers();
     eprintln!(
         "barrage {}: {} against {}, {workers} worker{}",

@@ -140,7 +140,9 @@ impl RunSpec {
             scenario_name: args
                 .scenario
                 .file_name()
-                .map_or("scenario.yaml".to_owned(), |n| n.to_string_lossy().into_owned()),
+                .map_or("scenario.yaml".to_owned(), |n| {
+                    n.to_string_lossy().into_owned()
+                }),
             scenario_text: loaded.file.text.clone(),
             data,
             host: args.host.clone(),
@@ -154,9 +156,7 @@ impl RunSpec {
                 .as_ref()
                 .map(|s| s.0.iter().map(|&(d, t)| (ms(d), t)).collect()),
             max_users: args.max_users,
-            poisson: args
-                .arrivals
-                .map(|a| a == crate::cli::ArrivalsArg::Poisson),
+            poisson: args.arrivals.map(|a| a == crate::cli::ArrivalsArg::Poisson),
             max_body_size: c.max_body_size,
             no_redact: c.no_redact,
             stop_timeout_ms: ms(stop_timeout),
@@ -235,7 +235,8 @@ impl RunSpec {
 
 /// A relative path that stays below its directory (no root, no `..`).
 fn is_plain_relative(path: &Path) -> bool {
-    path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    path.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// `barrage coordinator`.
@@ -258,10 +259,11 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         max_body_size: run.common.max_body_size,
         no_redact: run.common.no_redact,
     };
-    let loaded = match commands::read(&run.scenario).and_then(|f| commands::load(f, &opts, exit::USAGE)) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let loaded =
+        match commands::read(&run.scenario).and_then(|f| commands::load(f, &opts, exit::USAGE)) {
+            Ok(l) => l,
+            Err(code) => return code,
+        };
     let stop_timeout = run
         .stop_timeout
         .or(loaded.scenario.load.stop_timeout.as_ref().map(|t| t.value))
@@ -337,7 +339,11 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         coordinator.local_addr,
         if agents == 1 { "" } else { "s" },
         coordinator.local_addr,
-        if args.token.is_some() { " --token ..." } else { "" }
+        if args.token.is_some() {
+            " --token ..."
+        } else {
+            ""
+        }
     );
     let mut coordinator = coordinator;
     let gathered = {
@@ -453,7 +459,10 @@ pub async fn agent(args: AgentArgs) -> u8 {
         workers,
         tls,
     };
-    eprintln!("Agent {name}: connecting to the coordinator at {}...", args.coordinator);
+    eprintln!(
+        "Agent {name}: connecting to the coordinator at {}...",
+        args.coordinator
+    );
     let (mut link, assignment) = match barrage_fleet::agent::connect(&config).await {
         Ok(x) => x,
         Err(e) => return agent_error(&e),
@@ -482,21 +491,26 @@ pub async fn agent(args: AgentArgs) -> u8 {
         name: dir.path().join(&spec.scenario_name).display().to_string(),
         text: spec.scenario_text.clone(),
     };
-    let (loaded, warnings) = match commands::compile_text(file, &spec.compile_options(), stderr_color()) {
-        Ok(x) => x,
-        Err(text) => {
-            eprint!("{text}");
-            link.refuse(format!("the scenario does not compile on this agent:\n{text}"))
+    let (loaded, warnings) =
+        match commands::compile_text(file, &spec.compile_options(), stderr_color()) {
+            Ok(x) => x,
+            Err(text) => {
+                eprint!("{text}");
+                link.refuse(format!(
+                    "the scenario does not compile on this agent:\n{text}"
+                ))
                 .await;
-            return exit::USAGE;
-        }
-    };
+                return exit::USAGE;
+            }
+        };
     eprint!("{warnings}");
     let start = match link.ready(Shape::of(&loaded.plan.registry)).await {
         Ok(at) => at,
         Err(e) => return agent_error(&e),
     };
-    let wait = start.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let wait = start
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
     eprintln!(
         "Agent {name}: segment {}/{}, {workers} worker{}; starting in {:.1} s.",
         segment.index() + 1,
@@ -539,13 +553,17 @@ fn agent_error(e: &AgentError) -> u8 {
 }
 
 fn write_files(spec: &RunSpec) -> Result<tempfile::TempDir, String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a directory for the scenario: {e}"))?;
+    let dir = tempfile::tempdir()
+        .map_err(|e| format!("cannot make a directory for the scenario: {e}"))?;
     if !is_plain_relative(Path::new(&spec.scenario_name)) {
         return Err(format!("`{}` is not a plain file name", spec.scenario_name));
     }
     for d in &spec.data {
         if !is_plain_relative(Path::new(&d.path)) {
-            return Err(format!("data file `{}` is not a relative path below the scenario", d.path));
+            return Err(format!(
+                "data file `{}` is not a relative path below the scenario",
+                d.path
+            ));
         }
         let path = dir.path().join(&d.path);
         if let Some(parent) = path.parent() {

@@ -76,14 +76,22 @@ fn kill9(child: &ChildGuard) {
 }
 
 fn logs(children: &[&ChildGuard]) -> String {
-    children.iter().map(|c| c.log()).collect::<Vec<_>>().join("\n")
+    children
+        .iter()
+        .map(|c| c.log())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Waits until the coordinator's log says all agents registered (the run starts 2 s later).
 fn wait_for_log(child: &ChildGuard, text: &str, within: Duration) {
     let deadline = Instant::now() + within;
     while !child.log().contains(text) {
-        assert!(Instant::now() < deadline, "no `{text}` in time:\n{}", child.log());
+        assert!(
+            Instant::now() < deadline,
+            "no `{text}` in time:\n{}",
+            child.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -125,7 +133,11 @@ fn four_agents_merge_into_the_counts_the_target_served() {
             "p50<1s",
         ],
     );
-    wait_for_log(&coordinator, "waiting for 4 agents", Duration::from_secs(10));
+    wait_for_log(
+        &coordinator,
+        "waiting for 4 agents",
+        Duration::from_secs(10),
+    );
     let mut agents: Vec<ChildGuard> = (1..=4)
         .map(|i| agent(dir.path(), &format!("gen-{i}"), port, "s3cret"))
         .collect();
@@ -149,7 +161,10 @@ fn four_agents_merge_into_the_counts_the_target_served() {
     let roots = endpoint(&doc, "GET", "/");
     // 400 iterations in all, split over 4 agents x 2 workers: each one read and one root.
     assert_eq!(reads["requests"], 400, "{all}");
-    assert_eq!(reads["requests"].as_u64(), Some(served("GET /items/{name}")));
+    assert_eq!(
+        reads["requests"].as_u64(),
+        Some(served("GET /items/{name}"))
+    );
     assert_eq!(roots["requests"].as_u64(), Some(served("GET /")));
     assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(total(&counts)));
     assert_eq!(doc["aggregate"]["failures"], 0);
@@ -170,7 +185,11 @@ fn four_agents_merge_into_the_counts_the_target_served() {
     }
     assert_eq!(doc["run"]["workers"], 8);
     assert!(doc["run"]["start_at"].is_string(), "{}", doc["run"]);
-    assert_eq!(doc["thresholds"][0]["passed"], true, "{}", doc["thresholds"]);
+    assert_eq!(
+        doc["thresholds"][0]["passed"], true,
+        "{}",
+        doc["thresholds"]
+    );
 }
 
 #[test]
@@ -200,8 +219,16 @@ fn an_agent_with_the_wrong_token_is_refused_on_both_sides() {
     let status = wait(&mut wrong, Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(2), "{}", wrong.log());
     assert!(wrong.log().contains("refused the token"), "{}", wrong.log());
-    wait_for_log(&coordinator, "wrong or missing token", Duration::from_secs(5));
-    assert!(!coordinator.log().contains("registered"), "{}", coordinator.log());
+    wait_for_log(
+        &coordinator,
+        "wrong or missing token",
+        Duration::from_secs(5),
+    );
+    assert!(
+        !coordinator.log().contains("registered"),
+        "{}",
+        coordinator.log()
+    );
 }
 
 #[test]
@@ -217,7 +244,11 @@ fn a_coordinator_beyond_loopback_needs_a_token() {
         "0.0.0.0:0",
     ]));
     assert_eq!(o.status.code(), Some(2));
-    assert!(common::stderr(&o).contains("needs a token"), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("needs a token"),
+        "{}",
+        common::stderr(&o)
+    );
 }
 
 /// A coordinator of `agents` agents (named gen-1 ...) running SCENARIO for `run_time`
@@ -312,20 +343,36 @@ fn a_killed_agent_is_noticed_within_5_s_and_fails_the_run_by_default() {
     let mut fleet = Fleet::start(&target, 2, STEADY);
     kill9(&fleet.agents[1]);
     let noticed = time_to_log(&fleet.coordinator, ") lost ", Duration::from_secs(5));
-    assert!(noticed.is_some(), "not noticed within 5 s:\n{}", fleet.logs());
+    assert!(
+        noticed.is_some(),
+        "not noticed within 5 s:\n{}",
+        fleet.logs()
+    );
     let status = wait(&mut fleet.coordinator, Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(3), "{}", fleet.logs());
-    assert!(fleet.coordinator.log().contains("--on-agent-loss fail"), "{}", fleet.logs());
+    assert!(
+        fleet.coordinator.log().contains("--on-agent-loss fail"),
+        "{}",
+        fleet.logs()
+    );
     // The other agent was stopped with the run and ended normally.
     let other = wait(&mut fleet.agents[0], Duration::from_secs(10));
     assert_eq!(other.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
-    assert!(fleet.coordinator.log().contains("agent gen-2 (segment "), "{}", fleet.logs());
+    assert!(
+        fleet.coordinator.log().contains("agent gen-2 (segment "),
+        "{}",
+        fleet.logs()
+    );
     let doc = read_json(&fleet.out);
     let lost = generator(&doc, "gen-2");
     let at = lost["lost_at_s"].as_f64().expect("lost_at_s");
     assert!((0.5..8.0).contains(&at), "lost at {at} s");
     assert!(generator(&doc, "gen-1").get("lost_at_s").is_none());
-    assert!(doc["run"]["duration_s"].as_f64().unwrap() < 7.5, "stopped early: {}", doc["run"]);
+    assert!(
+        doc["run"]["duration_s"].as_f64().unwrap() < 7.5,
+        "stopped early: {}",
+        doc["run"]
+    );
 }
 
 #[test]
@@ -337,19 +384,33 @@ fn with_continue_the_run_goes_on_without_a_killed_agent_and_says_it_is_degraded(
     let mut fleet = Fleet::start(&target, 2, &args);
     kill9(&fleet.agents[0]);
     let noticed = time_to_log(&fleet.coordinator, ") lost ", Duration::from_secs(5));
-    assert!(noticed.is_some(), "not noticed within 5 s:\n{}", fleet.logs());
+    assert!(
+        noticed.is_some(),
+        "not noticed within 5 s:\n{}",
+        fleet.logs()
+    );
     let status = wait(&mut fleet.coordinator, Duration::from_secs(15));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
     let other = wait(&mut fleet.agents[1], Duration::from_secs(10));
     assert_eq!(other.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
     let doc = read_json(&fleet.out);
     let warnings = doc["warnings"].to_string();
-    assert!(warnings.contains("gen-1") && warnings.contains("degraded"), "{warnings}");
-    assert!(warnings.contains("not moved to the other agents"), "{warnings}");
+    assert!(
+        warnings.contains("gen-1") && warnings.contains("degraded"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("not moved to the other agents"),
+        "{warnings}"
+    );
     assert!(generator(&doc, "gen-1")["lost_at_s"].as_f64().is_some());
     assert!(generator(&doc, "gen-2").get("lost_at_s").is_none());
     // The run lasted its 8 s: the other agent's half went on.
-    assert!(doc["run"]["duration_s"].as_f64().unwrap() >= 7.5, "{}", doc["run"]);
+    assert!(
+        doc["run"]["duration_s"].as_f64().unwrap() >= 7.5,
+        "{}",
+        doc["run"]
+    );
 }
 
 #[test]
@@ -414,7 +475,10 @@ fn an_abort_on_fail_threshold_stops_every_agent() {
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", fleet.logs());
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
-        fleet.coordinator.log().contains("Stopping: threshold `error_rate < 1%` failed (abort_on_fail)"),
+        fleet
+            .coordinator
+            .log()
+            .contains("Stopping: threshold `error_rate < 1%` failed (abort_on_fail)"),
         "{}",
         fleet.logs()
     );
@@ -423,7 +487,11 @@ fn an_abort_on_fail_threshold_stops_every_agent() {
         assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", a.log());
     }
     let doc = read_json(&fleet.out);
-    assert!(doc["run"]["duration_s"].as_f64().unwrap() < 10.0, "{}", doc["run"]);
+    assert!(
+        doc["run"]["duration_s"].as_f64().unwrap() < 10.0,
+        "{}",
+        doc["run"]
+    );
     assert_eq!(doc["thresholds"][0]["passed"], false);
     // Both agents' requests are in the merged result, every one failed (404).
     let requests = doc["aggregate"]["requests"].as_u64().unwrap();
@@ -462,7 +530,17 @@ fn a_rate_change_in_the_coordinators_web_ui_reaches_every_agent() {
     let mut fleet = Fleet::start(
         &target,
         2,
-        &["--rate", "10", "--max-users", "20", "-t", "9s", "--web", "--web-port", &web],
+        &[
+            "--rate",
+            "10",
+            "--max-users",
+            "20",
+            "-t",
+            "9s",
+            "--web",
+            "--web-port",
+            &web,
+        ],
     );
     let port: u16 = web.parse().unwrap();
     let rate_over = |d: Duration| {
@@ -472,16 +550,28 @@ fn a_rate_change_in_the_coordinators_web_ui_reaches_every_agent() {
     };
     // 10 iterations/s of two requests each, split over the agents.
     let slow = rate_over(Duration::from_secs(2));
-    assert_eq!(post(port, "/api/load", r#"{"rate": 100}"#), 200, "{}", fleet.logs());
+    assert_eq!(
+        post(port, "/api/load", r#"{"rate": 100}"#),
+        200,
+        "{}",
+        fleet.logs()
+    );
     std::thread::sleep(Duration::from_millis(500));
     let fast = rate_over(Duration::from_secs(2));
     assert!((10.0..30.0).contains(&slow), "before: {slow} requests/s");
-    assert!((150.0..250.0).contains(&fast), "after: {fast} requests/s\n{}", fleet.logs());
+    assert!(
+        (150.0..250.0).contains(&fast),
+        "after: {fast} requests/s\n{}",
+        fleet.logs()
+    );
     let status = wait(&mut fleet.coordinator, Duration::from_secs(15));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", fleet.logs());
     let doc = read_json(&fleet.out);
     let timeline = doc["timeline"].to_string();
-    assert!(timeline.contains("rate 10 -> 100") && timeline.contains("web UI"), "{timeline}");
+    assert!(
+        timeline.contains("rate 10 -> 100") && timeline.contains("web UI"),
+        "{timeline}"
+    );
 }
 
 #[test]
@@ -549,8 +639,14 @@ fn agents_reach_a_coordinator_over_tls_when_it_has_a_certificate() {
         "{}",
         logs(&[&coordinator, &tls])
     );
-    assert_eq!(wait(&mut tls, Duration::from_secs(10)).and_then(|s| s.code()), Some(0));
+    assert_eq!(
+        wait(&mut tls, Duration::from_secs(10)).and_then(|s| s.code()),
+        Some(0)
+    );
     let doc = read_json(&out);
     assert_eq!(endpoint(&doc, "GET", "/items/[name]")["requests"], 50);
-    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(total(&target.counts())));
+    assert_eq!(
+        doc["aggregate"]["requests"].as_u64(),
+        Some(total(&target.counts()))
+    );
 }
