@@ -240,7 +240,8 @@ impl AgentLink {
                         }
                     }
                 }
-                message = self.link.recv(), if lost_why.is_none() => match message {
+                // After the goodbye the coordinator may close: nothing more to hear.
+                message = self.link.recv(), if lost_why.is_none() && !bye => match message {
                     Ok(m) => {
                         heard = Instant::now();
                         match m {

@@ -446,6 +446,8 @@ async fn register(
         None => Box::new(stream),
     };
     let token = config.token.clone();
+    // The error type is tungstenite's (its handshake callback's signature), not ours to box.
+    #[allow(clippy::result_large_err)]
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         match &token {
             Some(t) if !crate::token_matches(req, t) => {
