@@ -346,8 +346,8 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         }
     );
     let mut coordinator = coordinator;
+    let mut interrupts = crate::terminal::Interrupts::new();
     let gathered = {
-        let mut interrupts = crate::terminal::Interrupts::new();
         loop {
             tokio::select! {
                 result = &mut coordinator.gathered => {
@@ -385,7 +385,15 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
     let wait = start_wall
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
-    tokio::time::sleep_until((Instant::now() + wait).into()).await;
+    tokio::select! {
+        _ = tokio::time::sleep_until((Instant::now() + wait).into()) => {}
+        _ = interrupts.recv() => {
+            // The agents lose their coordinator and stop before (or as) they start.
+            eprintln!("\nInterrupted before the run started.");
+            return exit::INTERRUPTED;
+        }
+    }
+    drop(interrupts);
     let common = &run.common;
     let frame = commands::Run {
         common,
