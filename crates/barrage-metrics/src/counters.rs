@@ -10,13 +10,16 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::registry::FailureCategory;
 
 /// Distinct status codes kept inline before spilling into a map.
 const INLINE_CODES: usize = 8;
 
 /// Counts per HTTP status code.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<(u16, u64)>", into = "Vec<(u16, u64)>")]
 pub(crate) struct StatusCounts {
     inline: [(u16, u64); INLINE_CODES],
     len: usize,
@@ -48,15 +51,33 @@ impl StatusCounts {
     }
 }
 
+// On the wire (`crate::wire`) the counts are a list of pairs, rebuilt by `add`, so no
+// input can break the inline slots' invariant.
+impl From<Vec<(u16, u64)>> for StatusCounts {
+    fn from(pairs: Vec<(u16, u64)>) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for (code, n) in pairs {
+            counts.add(code, n);
+        }
+        counts
+    }
+}
+
+impl From<StatusCounts> for Vec<(u16, u64)> {
+    fn from(counts: StatusCounts) -> Vec<(u16, u64)> {
+        counts.iter().collect()
+    }
+}
+
 /// Failures of one category: how many, and the first message seen.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct FailureSlot {
     pub(crate) count: u64,
     pub(crate) sample: Option<String>,
 }
 
 /// Failures by category, indexed by [`FailureCategory::index`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct FailureCounts {
     pub(crate) slots: [FailureSlot; FailureCategory::COUNT],
 }

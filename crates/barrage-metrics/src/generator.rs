@@ -16,7 +16,7 @@ use crate::histogram::LazyHistogram;
 use crate::snapshot::LatencyStats;
 
 /// One interval's (or the run's) generator figures.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct GeneratorData {
     /// How late the scheduler woke for an intended start (actual minus intended).
     pub(crate) schedule_lag: LazyHistogram,

@@ -74,6 +74,11 @@ impl LazyHistogram {
         LazyHistogram(Some(new_histogram()))
     }
 
+    /// A histogram that must have barrage's layout (bounds and digits); `wire` checks it.
+    pub(crate) fn from_histogram(h: Histogram<u64>) -> LazyHistogram {
+        LazyHistogram(Some(h))
+    }
+
     /// Records one value, clamped into 1 µs .. 1 h. Allocates only on the first record.
     #[inline]
     pub(crate) fn record(&mut self, ns: u64) {

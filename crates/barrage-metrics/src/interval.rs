@@ -9,6 +9,8 @@
 //! Nothing here knows about time or threads; [`Interval`] is a plain value that moves from a
 //! worker to the control thread once a second.
 
+use serde::{Deserialize, Serialize};
+
 use crate::counters::{FailureCounts, StatusCounts};
 use crate::generator::GeneratorData;
 use crate::histogram::LazyHistogram;
@@ -18,7 +20,7 @@ use crate::slowest::Slowest;
 use crate::stream::StreamData;
 
 /// Counters and latency histograms for one endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct EndpointData {
     /// Every finished attempt, failed ones included (interrupted ones are counted apart).
     pub(crate) requests: u64,
@@ -95,20 +97,20 @@ impl EndpointData {
 }
 
 /// Completed iterations of one task; the count is the histogram's length.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct TaskData {
     pub(crate) duration: LazyHistogram,
 }
 
 /// Outcomes of one check.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CheckData {
     pub(crate) passes: u64,
     pub(crate) fails: u64,
 }
 
 /// New connections: how many, how long connecting and the TLS handshake took.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ConnectionData {
     pub(crate) opened: u64,
     /// Of `opened`, those that speak HTTP/2.
@@ -141,7 +143,8 @@ impl ConnectionData {
 /// [`crate::Aggregator::absorb`] on the control thread; it owns all its data (`Send + 'static`).
 /// Its size is a few hundred bytes per registered id plus the histograms of the endpoints,
 /// tasks and connection timings that saw traffic in the interval (about 200 KB each).
-#[derive(Clone, Debug)]
+/// It crosses the network as [`crate::wire`] encodes it (a coordinated run's agents).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Interval {
     pub(crate) endpoints: Vec<EndpointData>,
     pub(crate) tasks: Vec<TaskData>,

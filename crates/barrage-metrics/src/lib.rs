@@ -43,6 +43,7 @@ mod snapshot;
 mod stream;
 mod verdict;
 mod window;
+pub mod wire;
 
 pub use aggregator::Aggregator;
 pub use capacity::{CapacityDoc, CapacityStatus, CapacityStep, SearchModel, SweepDoc};

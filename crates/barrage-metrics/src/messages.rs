@@ -12,7 +12,7 @@ use crate::histogram::LazyHistogram;
 use crate::snapshot::LatencyStats;
 
 /// What a worker counted of one endpoint's sockets in one interval (or, summed, a run).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MessageData {
     pub(crate) sockets: u64,
     pub(crate) sent: u64,

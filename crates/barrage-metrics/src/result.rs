@@ -198,6 +198,14 @@ pub struct NamedGenerator {
     /// Its own warnings (why its share of the results may not be trusted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// A coordinated run's agent: its clock minus the coordinator's, in milliseconds, as
+    /// measured at registration (the round trip with the least delay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<f64>,
+    /// A coordinated run's agent that was lost: seconds after the run's start when the
+    /// coordinator stopped hearing from it (its share was not moved to the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_at_s: Option<f64>,
 }
 
 /// The load profile asked for; each field is `null` when it did not apply.

@@ -16,12 +16,14 @@
 //! their union, so workers, seconds and a reset (`--reset-stats` starts a new set) behave
 //! as for the histograms.
 
+use serde::{Deserialize, Serialize};
+
 /// How many of the slowest requests each endpoint keeps.
 pub const SLOWEST: usize = 5;
 
 /// The ids of one traced request as its `traceparent` header carried them (W3C Trace
 /// Context): the trace it belongs to and its own span (the header's `parent-id`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TraceIds {
     /// 128 bits, never zero (the W3C rule for a valid id).
     pub trace_id: u128,
@@ -30,7 +32,7 @@ pub struct TraceIds {
 }
 
 /// One kept request: how long it took, its ids, and when it was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Slow {
     pub(crate) response_time_ns: u64,
     pub(crate) ids: TraceIds,
@@ -39,7 +41,11 @@ pub(crate) struct Slow {
 }
 
 /// The [`SLOWEST`] slowest requests seen, slowest first. See the module documentation.
-#[derive(Clone, Debug, Default)]
+///
+/// On the wire (`crate::wire`) it is the list of kept requests, offered again one by one
+/// when read, so no input can break the order the floor relies on.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<Slow>", into = "Vec<Slow>")]
 pub(crate) struct Slowest {
     /// The response time a request must beat to be kept: the fastest held once all places
     /// are taken, zero before.
@@ -87,6 +93,22 @@ impl Slowest {
     /// The kept requests, slowest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slow> {
         self.held.iter().map_while(Option::as_ref)
+    }
+}
+
+impl From<Vec<Slow>> for Slowest {
+    fn from(kept: Vec<Slow>) -> Slowest {
+        let mut s = Slowest::default();
+        for one in kept {
+            s.offer(one);
+        }
+        s
+    }
+}
+
+impl From<Slowest> for Vec<Slow> {
+    fn from(s: Slowest) -> Vec<Slow> {
+        s.iter().copied().collect()
     }
 }
 

@@ -28,7 +28,7 @@ pub struct StreamTiming {
 }
 
 /// The stream figures of one endpoint, whichever span of time they cover.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct StreamData {
     pub(crate) first_byte: LazyHistogram,
     pub(crate) first_event: LazyHistogram,

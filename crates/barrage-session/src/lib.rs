@@ -28,6 +28,7 @@ mod plan_info;
 mod session;
 pub mod sink;
 pub mod sinks;
+mod source;
 pub mod thresholds;
 
 pub use control::{Control, ControlError, ScenarioInfo};
@@ -35,6 +36,7 @@ pub use debug::debug;
 pub use plan_info::{describe, load_info, most_users, most_users_in, ramp_up_end};
 pub use session::{Outcome, Session, SessionError, Settings};
 pub use sink::{Finished, Live, Sink, SinkError, Started, RECENT_SECONDS};
+pub use source::{RunSource, SourceReport};
 
 /// The SHA-256 of a scenario's text, as the result file records it.
 pub fn sha256_hex(bytes: &[u8]) -> String {

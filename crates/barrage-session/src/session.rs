@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use barrage_engine::{Plan, Run, RunOptions, StartError, Steer, WorkerEvent};
+
 use barrage_metrics::{
     format_timestamp, Aggregator, HostInfo, ResultDoc, RunMeta, ServerSection, Snapshot,
     TimelineEntry,
@@ -26,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::control::{Command, Control, Message, Request, ScenarioInfo};
 use crate::sink::{Finished, Live, Sink, SinkError, Sinks, Started, RECENT_SECONDS};
+use crate::source::{RunSource, SourceReport};
 use crate::thresholds::{self, Item};
 use crate::{never_ran, plan_info};
 
@@ -81,7 +83,7 @@ impl Outcome {
 
 /// A started run (see the module comment).
 pub struct Session {
-    run: Run,
+    run: Box<dyn RunSource>,
     plan: Arc<Plan>,
     settings: Settings,
     started_wall: SystemTime,
@@ -110,6 +112,43 @@ impl Session {
                 ));
             }
         }
+        let plan = Arc::new(plan);
+        let before = Instant::now();
+        let started_wall = SystemTime::now();
+        let run = Run::start(plan.clone(), &settings.run)?;
+        // The run's clock starts inside `Run::start`, after the TLS set-up (a few ms): the
+        // wall clock at that instant is what windows line up on.
+        let run_wall_start = started_wall + run.start.saturating_duration_since(before);
+        let mut session = Session::of(plan, settings, Box::new(run), started_wall, run_wall_start);
+        session.notices = notices;
+        Ok(session)
+    }
+
+    /// A session over a run that is already under way elsewhere (a coordinated run's
+    /// agents): `run_wall_start` is the wall clock at `source.start()`. Starts the
+    /// monitoring, if any, on the run's clock.
+    pub fn with_source(
+        plan: Plan,
+        settings: Settings,
+        source: Box<dyn RunSource>,
+        run_wall_start: SystemTime,
+    ) -> Session {
+        Session::of(
+            Arc::new(plan),
+            settings,
+            source,
+            SystemTime::now(),
+            run_wall_start,
+        )
+    }
+
+    fn of(
+        plan: Arc<Plan>,
+        settings: Settings,
+        run: Box<dyn RunSource>,
+        started_wall: SystemTime,
+        run_wall_start: SystemTime,
+    ) -> Session {
         let scenarios: Arc<[ScenarioInfo]> = plan
             .scenarios
             .iter()
@@ -119,20 +158,13 @@ impl Session {
             })
             .collect();
         let (tx, requests) = mpsc::unbounded_channel();
-        let plan = Arc::new(plan);
-        let before = Instant::now();
-        let started_wall = SystemTime::now();
-        let run = Run::start(plan.clone(), &settings.run)?;
-        // The run's clock starts inside `Run::start`, after the TLS set-up (a few ms): the
-        // wall clock at that instant is what windows line up on.
-        let run_wall_start = started_wall + run.start.saturating_duration_since(before);
         // Started with the load, on the run's clock, so its rows share the run's time axis.
         let monitor = settings
             .monitor
             .clone()
             .filter(|m| !m.is_empty())
-            .map(|m| Monitor::start(m, run.start));
-        Ok(Session {
+            .map(|m| Monitor::start(m, run.start()));
+        Session {
             run,
             plan,
             settings,
@@ -140,9 +172,9 @@ impl Session {
             run_wall_start,
             requests,
             control: Control::new(tx, scenarios),
-            notices,
+            notices: Vec::new(),
             monitor,
-        })
+        }
     }
 
     /// A handle that steers this run; clone it for every front end.
@@ -161,7 +193,7 @@ impl Session {
     }
 
     pub fn workers(&self) -> usize {
-        self.run.workers
+        self.run.workers()
     }
 
     /// Runs to the end, feeding `sinks`, and returns what the run came to. Must be called
@@ -182,7 +214,7 @@ impl Session {
         let _own = control;
         let (mut sinks, sink_errors) = Sinks::start(sinks);
         let mut meta = settings.meta.clone();
-        meta.workers = run.workers as u32;
+        meta.workers = run.workers() as u32;
         meta.load = plan_info::load_info(&plan);
         meta.host = HostInfo::current();
         meta.started_at = format_timestamp(started_wall);
@@ -190,7 +222,7 @@ impl Session {
         sinks.started(Started {
             load: plan_info::describe(&plan),
             meta: meta.clone(),
-            workers: run.workers,
+            workers: run.workers(),
         });
         let mut agg = Aggregator::new(plan.registry.clone());
         agg.set_wall_start(
@@ -210,13 +242,13 @@ impl Session {
             timeline: Vec::new(),
             targets: vec![None; plan.scenarios.len()],
             interrupted: false,
-            start: run.start,
+            start: run.start(),
             warnings: Vec::new(),
             monitor,
             server: None,
             latency_buckets: settings.latency_buckets.clone(),
         };
-        let workers = run.workers;
+        let workers = run.workers();
         // Seconds are closed once every worker has reported them, so a per-second entry
         // never misses a worker's share.
         let mut reported: BTreeMap<u64, usize> = BTreeMap::new();
@@ -225,7 +257,7 @@ impl Session {
         let mut worker_error = None;
         loop {
             tokio::select! {
-                event = run.events.recv() => match event {
+                event = run.events().recv() => match event {
                     Some(WorkerEvent::Interval { worker, second, last, interval }) => {
                         state.agg.absorb(worker, *interval);
                         if last {
@@ -237,7 +269,7 @@ impl Session {
                             && finished < workers
                         {
                             reported.remove(&next_second);
-                            state.close_second(next_second, &run, &mut sinks, schedule_matters);
+                            state.close_second(next_second, run.as_ref(), &mut sinks, schedule_matters);
                             next_second += 1;
                         }
                         if finished == workers {
@@ -266,10 +298,10 @@ impl Session {
                     }
                 },
                 Some(message) = requests.recv() => match message {
-                    Message::Steer(request) => state.apply(request, &run, &plan, &mut sinks),
+                    Message::Steer(request) => state.apply(request, run.as_ref(), &plan, &mut sinks),
                     Message::ResultSoFar(reply) => {
                         let server = state.monitor.as_ref().map(Monitor::so_far);
-                        let so_far = state.result(run.start.elapsed(), server);
+                        let so_far = state.result(run.start().elapsed(), server, run.as_ref());
                         // The asker may have given up waiting: nothing to do then.
                         let _ = reply.send(so_far);
                     }
@@ -283,9 +315,10 @@ impl Session {
         // still queued are dropped, which answers a waiting `result_so_far` with `Ended`.
         requests.close();
         while requests.try_recv().is_ok() {}
-        let elapsed = run.start.elapsed();
+        let elapsed = run.start().elapsed();
         // The last, partial second.
         state.agg.close_second(elapsed);
+        let report = run.report();
         let panicked = run.join();
         if worker_error.is_none() {
             worker_error = panicked.into_iter().next();
@@ -294,7 +327,7 @@ impl Session {
         let server = state.monitor.take().map(Monitor::finish);
         let mut snapshot = state.agg.snapshot(elapsed);
         snapshot.server = server.as_ref().map(|s| Arc::new(s.stats.clone()));
-        let mut result = state.result(elapsed, server);
+        let mut result = state.result_with(elapsed, server, &report);
         result.never_ran = never_ran::explain(&never_ran::shapes(&plan), &result);
         let mut outputs: Vec<Result<Vec<String>, SinkError>> =
             sink_errors.into_iter().map(Err).collect();
@@ -362,7 +395,23 @@ impl Loop {
     /// over several endpoints exact) and the timeline. Used at the end and for
     /// [`Control::result_so_far`]. `server` is the monitor's section as of now, if any: the
     /// hints are drawn from it and the result's series before the thresholds are judged.
-    fn result(&self, elapsed: Duration, server: Option<ServerSection>) -> ResultDoc {
+    fn result(
+        &self,
+        elapsed: Duration,
+        server: Option<ServerSection>,
+        run: &dyn RunSource,
+    ) -> ResultDoc {
+        self.result_with(elapsed, server, &run.report())
+    }
+
+    /// [`Loop::result`] with what the run source adds (its generators and warnings)
+    /// already in `source` (at the end, the source is gone by the time the result is made).
+    fn result_with(
+        &self,
+        elapsed: Duration,
+        server: Option<ServerSection>,
+        source: &SourceReport,
+    ) -> ResultDoc {
         let mut meta = self.meta.clone();
         meta.ended_at = format_timestamp(SystemTime::now());
         meta.interrupted = self.interrupted;
@@ -383,6 +432,8 @@ impl Loop {
         ) {
             result.warnings.push(w);
         }
+        result.warnings.extend(source.warnings.iter().cloned());
+        result.generators.clone_from(&source.generators);
         thresholds::judge(&self.thresholds, &mut result, self.watch.aborted_by());
         result.timeline.clone_from(&self.timeline);
         result
@@ -396,7 +447,13 @@ impl Loop {
         });
     }
 
-    fn close_second(&mut self, second: u64, run: &Run, sinks: &mut Sinks, schedule_matters: bool) {
+    fn close_second(
+        &mut self,
+        second: u64,
+        run: &dyn RunSource,
+        sinks: &mut Sinks,
+        schedule_matters: bool,
+    ) {
         self.agg.close_second(Duration::from_secs(second));
         if let Some(source) = self.reset_asked.take() {
             self.agg.reset();
@@ -454,7 +511,7 @@ impl Loop {
         });
     }
 
-    fn apply(&mut self, request: Request, run: &Run, plan: &Plan, sinks: &mut Sinks) {
+    fn apply(&mut self, request: Request, run: &dyn RunSource, plan: &Plan, sinks: &mut Sinks) {
         let Request { command, source } = request;
         match command {
             Command::Stop { hard, interrupt } => {
@@ -491,7 +548,7 @@ impl Loop {
         &mut self,
         i: usize,
         target: f64,
-        run: &Run,
+        run: &dyn RunSource,
         plan: &Plan,
         source: &str,
         sinks: &mut Sinks,

@@ -137,6 +137,30 @@ pub enum Command {
         output failed (what was found is still reported and written), 130 interrupted \
         (the bracket so far is still reported and written).")]
     Capacity(CapacityArgs),
+    /// Coordinate a run over agents on other machines: each agent runs its share (segment),
+    /// they start together, and this process shows, judges and writes the merged run.
+    #[command(after_help = "Examples:\n  \
+        barrage coordinator scenario.yaml --agents 4 -u 400 -t 5m --json run.json\n  \
+        BARRAGE_TOKEN=s3cret barrage coordinator scenario.yaml --agents 10 --listen 0.0.0.0:5710 \\\n      \
+        --rate 5000 -t 10m --threshold 'p99<300ms' --on-agent-loss continue\n  \
+        barrage coordinator scenario.yaml --agents 2 --listen 0.0.0.0:5710 --token s3cret \\\n      \
+        --tls-cert cert.pem --tls-key key.pem\n\n\
+        Then on each machine: barrage agent --coordinator HOST:5710 --token s3cret\n\
+        The usual run flags (-u, -r, -t, --rate, --stages, --iterations, -H, thresholds, outputs) \
+        apply to the whole run. A lost agent is noticed within 5 s; its share is never moved to \
+        the other agents.\n\
+        Exit codes: as `run`; 3 also when an agent is lost under --on-agent-loss fail.")]
+    Coordinator(crate::fleet_cmd::CoordinatorArgs),
+    /// Run a coordinator's load on this machine: connect, register, run the share it is
+    /// given and stream its measurements; stops its load when the coordinator is gone.
+    #[command(after_help = "Examples:\n  \
+        barrage agent --coordinator 10.0.0.5:5710 --token s3cret\n  \
+        BARRAGE_TOKEN=s3cret barrage agent --coordinator coord.internal:5710 --name gen-3 --workers 8\n  \
+        barrage agent --coordinator coord.internal:5710 --token s3cret --tls-ca ca.pem\n\n\
+        Exit codes: 0 its share ran to the end, 2 refused (wrong token, another version, a \
+        scenario that does not compile here), 3 the coordinator could not be reached or was \
+        lost (the load was stopped).")]
+    Agent(crate::fleet_cmd::AgentArgs),
     /// Write the Kubernetes manifests of a distributed run: a coordinator Deployment and
     /// Service, an Indexed Job of agents, and a ConfigMap with the scenario and its files.
     #[command(after_help = "Examples:\n  \

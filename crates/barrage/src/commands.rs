@@ -276,7 +276,6 @@ pub(crate) async fn run_session(
     started: impl FnOnce(Control),
 ) -> Result<Outcome, u8> {
     let items = loaded.thresholds(run.from_file, &run.common.outputs.thresholds)?;
-    let common = run.common;
     if let Some(s) = run.split.segment {
         if barrage_session::most_users_in(&loaded.plan, s.engine()) == 0 {
             eprintln!(
@@ -295,6 +294,19 @@ pub(crate) async fn run_session(
         crate::segments::wait_until(at, run.split.segment).await?;
     }
     let (session, export_sinks) = start_session(loaded, run, items)?;
+    Ok(drive(session, export_sinks, run.common, extra, started).await)
+}
+
+/// Runs a started session to the end with the terminal's sinks, the files the flags ask
+/// for, `extra` sinks and the exports; Ctrl-C and keys steer it. Shared by
+/// [`run_session`] and the coordinator.
+pub(crate) async fn drive(
+    session: Session,
+    export_sinks: Vec<Box<dyn Sink>>,
+    common: &CommonArgs,
+    extra: Vec<Box<dyn Sink>>,
+    started: impl FnOnce(Control),
+) -> Outcome {
     let view = ViewOptions {
         color: stderr_color(),
     };
@@ -315,7 +327,7 @@ pub(crate) async fn run_session(
     let steering = crate::terminal::steer(session.control());
     let outcome = session.run(sinks).await;
     drop(steering);
-    Ok(outcome)
+    outcome
 }
 
 /// Starts the session of a loaded scenario with `thresholds`, the monitoring and exports
@@ -327,6 +339,43 @@ pub(crate) fn start_session(
     run: &Run<'_>,
     items: Vec<thresholds::Item>,
 ) -> Result<(Session, Vec<Box<dyn Sink>>), u8> {
+    let prepared = prepare(loaded, run, items)?;
+    let session = match Session::start(prepared.plan, prepared.settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::CANNOT_RUN);
+        }
+    };
+    announce(
+        &session,
+        &prepared.target,
+        run.common,
+        &prepared.export_lines,
+    );
+    Ok((session, prepared.export_sinks))
+}
+
+/// A session's plan and settings, before it starts (see [`prepare`]).
+pub(crate) struct Prepared {
+    pub plan: Plan,
+    pub settings: Settings,
+    /// The exports' sinks, to be handed to the session last.
+    pub export_sinks: Vec<Box<dyn Sink>>,
+    /// What the exports say they do (printed by [`announce`]).
+    pub export_lines: Vec<String>,
+    /// The target as the result file shows it.
+    pub target: String,
+}
+
+/// The settings a loaded scenario runs with: thresholds, monitoring, exports, the result
+/// file's `run`. Shared by [`start_session`] and the coordinator (which starts its session
+/// over its agents). `Err` is the exit code.
+pub(crate) fn prepare(
+    loaded: Loaded,
+    run: &Run<'_>,
+    items: Vec<thresholds::Item>,
+) -> Result<Prepared, u8> {
     let Run {
         common,
         split,
@@ -384,13 +433,22 @@ pub(crate) fn start_session(
         monitor: Some(monitor),
         latency_buckets: (!exports.is_empty()).then(|| barrage_export::LATENCY_BUCKETS_S.to_vec()),
     };
-    let session = match Session::start(plan, settings) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(exit::CANNOT_RUN);
-        }
-    };
+    Ok(Prepared {
+        plan,
+        settings,
+        export_sinks,
+        export_lines,
+        target,
+    })
+}
+
+/// Says on stderr what runs against what, with the session's notices and the exports'.
+pub(crate) fn announce(
+    session: &Session,
+    target: &str,
+    common: &CommonArgs,
+    export_lines: &[String],
+) {
     let workers = session.workers();
     eprintln!(
         "barrage {}: {} against {}, {workers} worker{}{}",
@@ -399,7 +457,7 @@ pub(crate) fn start_session(
         if target.is_empty() {
             "absolute URLs"
         } else {
-            &target
+            target
         },
         plural(workers),
         match split.segment {
@@ -422,7 +480,6 @@ pub(crate) fn start_session(
     for line in export_lines {
         eprintln!("{line}");
     }
-    Ok((session, export_sinks))
 }
 
 /// The plan's target as the result file shows it (redacted unless `--no-redact`).
@@ -443,7 +500,7 @@ fn default_workers() -> usize {
 
 /// How the engine runs, from the flags every running command shares; `--debug` takes the
 /// same connection rules (limits, retry, local addresses) as the run it stands for.
-fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
+pub(crate) fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOptions {
     let defaults = RunOptions::default();
     let size = |flag: Option<u64>, default: usize| {
         flag.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))

@@ -9,6 +9,8 @@ mod commands;
 mod compare_cmd;
 mod demo_cmd;
 mod durations;
+mod fleet_cmd;
+mod fleet_tls;
 mod hit_cmd;
 mod init_cmd;
 mod k8s;
@@ -130,6 +132,8 @@ fn main() -> ExitCode {
             cli::Command::Schema => commands::schema(),
             cli::Command::Demo(args) => demo_cmd::run(args).await,
             cli::Command::Hit(args) => hit_cmd::hit(args).await,
+            cli::Command::Coordinator(args) => fleet_cmd::coordinator(args).await,
+            cli::Command::Agent(args) => fleet_cmd::agent(args).await,
             cli::Command::Capacity(args) if args.serve.is_some() => sweep::run(args).await,
             cli::Command::Capacity(args) => capacity_cmd::run(args).await,
             cli::Command::Compare(args) => compare_cmd::compare(args),

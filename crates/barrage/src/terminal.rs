@@ -75,20 +75,20 @@ impl Drop for Steering {
 
 /// Ctrl-C as a stream: one listener for the whole run, so a second press that arrives
 /// while the loop is busy is not lost between two `ctrl_c()` futures.
-struct Interrupts {
+pub(crate) struct Interrupts {
     #[cfg(unix)]
     signal: Option<tokio::signal::unix::Signal>,
 }
 
 impl Interrupts {
-    fn new() -> Interrupts {
+    pub(crate) fn new() -> Interrupts {
         Interrupts {
             #[cfg(unix)]
             signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
         }
     }
 
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         #[cfg(unix)]
         if let Some(s) = &mut self.signal {
             s.recv().await;

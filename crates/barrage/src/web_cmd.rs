@@ -78,7 +78,7 @@ pub async fn run(args: RunArgs) -> u8 {
 }
 
 /// The address to listen on; off loopback only with a token. `Err` is the exit code.
-fn listen_address(web: &WebArgs) -> Result<SocketAddr, u8> {
+pub(crate) fn listen_address(web: &WebArgs) -> Result<SocketAddr, u8> {
     let port = web.web_port.unwrap_or(DEFAULT_PORT);
     let host = web.web_host.as_deref().unwrap_or("127.0.0.1");
     let ip = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
@@ -321,7 +321,7 @@ fn compile_form(setup: &Setup, form: &StartForm, shown_host: &str) -> Result<Loa
 }
 
 /// The View before the start: the form pre-filled from the file and the flags.
-fn ready(loaded: &Loaded, file: &SourceFile) -> View {
+pub(crate) fn ready(loaded: &Loaded, file: &SourceFile) -> View {
     let plan = &loaded.plan;
     let target = commands::target_of(plan);
     View {
