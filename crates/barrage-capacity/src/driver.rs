@@ -304,6 +304,21 @@ impl Driver {
             },
             &self.settings.objectives,
         );
+        // Disturbed twice in a row: the search ends here, and this step is where the
+        // generator (this machine) gave out.
+        if judged.verdict == Verdict::Disturbed {
+            let mut after = lock(&self.record).search.clone();
+            after.record(self.level, self.phase, judged.verdict);
+            if matches!(after.next(), Next::Done(c) if c.status == CapacityStatus::GeneratorLimit) {
+                judged.step.generator_limited = true;
+                for r in &mut judged.step.reasons {
+                    *r = r.replace(
+                        "the step runs again",
+                        "twice in a row at this level, so this machine cannot generate it",
+                    );
+                }
+            }
+        }
         let mut notes = std::mem::take(&mut self.pending_notes);
         notes.append(&mut judged.step.notes);
         judged.step.notes = notes;
@@ -545,9 +560,9 @@ fn message(doc: &CapacityDoc, unconfirmed: bool, notes: &[String]) -> String {
         ),
         CapacityStatus::GeneratorLimit if doc.steps.last().is_some_and(|s| s.disturbed) => {
             format!(
-                "No capacity found: the generator's schedule was late twice in a row while its \
-                 workers idled: other work on this machine takes the CPU; run barrage where it \
-                 has cores to itself{}",
+                "No capacity found: the generator, not the service, is the limit: its schedule \
+                 was late twice in a row while its workers idled (other work on this machine \
+                 takes the CPU): run barrage where it has cores to itself{}",
                 doc.bracket.passed.map_or(String::new(), |p| format!(
                     " (the service held {} {unit})",
                     rate(p)

@@ -244,6 +244,10 @@ pub fn merge(inputs: &[MergeInput], command: &str) -> Result<ResultDoc, MergeErr
             workers: run.workers,
             generator: input.doc.generator.clone(),
             warnings: input.doc.warnings.clone(),
+            // A file run on its own (`run --segment`) had no coordinator to measure against
+            // or lose it.
+            clock_offset_ms: None,
+            lost_at_s: None,
         });
     }
     for input in &inputs {

@@ -277,7 +277,7 @@
         const v = get(s);
         const td = el('td', { 'data-col': key, 'data-value': JSON.stringify(v === undefined ? null : v) });
         if (key === 'passed') {
-          td.textContent = s.passed ? 'pass' : (s.disturbed ? 'disturbed, run again' : (s.generator_limited ? 'fail (generator limit)' : 'fail'));
+          td.textContent = s.passed ? 'pass' : (s.generator_limited ? 'fail (generator limit)' : (s.disturbed ? 'disturbed, run again' : 'fail'));
           td.className = s.passed ? 'verdict-better' : 'verdict-worse';
         } else if (key === 'reasons') {
           td.className = 'reasons';

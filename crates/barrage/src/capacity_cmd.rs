@@ -439,11 +439,11 @@ fn step_line(s: &CapacityStep, unit: &str) -> String {
     });
     let verdict = if s.passed {
         "passed".to_owned()
-    } else if s.disturbed {
-        format!("DISTURBED: {}", s.reasons.join("; "))
     } else if s.generator_limited {
         // Every reason: the generator's may come after an objective's.
         format!("GENERATOR LIMIT: {}", s.reasons.join("; "))
+    } else if s.disturbed {
+        format!("DISTURBED: {}", s.reasons.join("; "))
     } else {
         format!("FAILED: {}", s.reasons.first().map_or("", String::as_str))
     };
@@ -506,10 +506,10 @@ fn report_text(doc: &CapacityDoc) -> String {
             };
             let verdict = if s.passed {
                 "passed".to_owned()
-            } else if s.disturbed {
-                format!("disturbed, run again ({})", s.reasons.join("; "))
             } else if s.generator_limited {
                 format!("generator limit ({})", s.reasons.join("; "))
+            } else if s.disturbed {
+                format!("disturbed, run again ({})", s.reasons.join("; "))
             } else {
                 format!("failed ({})", s.reasons.join("; "))
             };

@@ -351,6 +351,7 @@ pub(crate) fn start_session(
         &session,
         &prepared.target,
         run.common,
+        run.split.segment,
         &prepared.export_lines,
     );
     Ok((session, prepared.export_sinks))
@@ -447,6 +448,7 @@ pub(crate) fn announce(
     session: &Session,
     target: &str,
     common: &CommonArgs,
+    segment: Option<SegmentArg>,
     export_lines: &[String],
 ) {
     let workers = session.workers();
@@ -460,7 +462,7 @@ pub(crate) fn announce(
             target
         },
         plural(workers),
-        match split.segment {
+        match segment {
             Some(s) => format!(", segment {s} (this process runs that share of the load)"),
             None => String::new(),
         },

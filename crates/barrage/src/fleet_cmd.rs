@@ -413,7 +413,13 @@ pub async fn coordinator(args: CoordinatorArgs) -> u8 {
         Box::new(remote),
         start_wall,
     );
-    commands::announce(&session, &prepared.target, common, &prepared.export_lines);
+    commands::announce(
+        &session,
+        &prepared.target,
+        common,
+        None,
+        &prepared.export_lines,
+    );
     let extra: Vec<Box<dyn barrage_session::Sink>> = match &web {
         Some((server, live)) => {
             server.mark_started();

@@ -122,10 +122,10 @@ pub(super) fn section(cap: &CapacityDoc) -> String {
 }
 
 fn step_row(s: &CapacityStep) -> String {
-    let verdict = match (s.passed, s.disturbed, s.generator_limited) {
+    let verdict = match (s.passed, s.generator_limited, s.disturbed) {
         (true, _, _) => "✅ pass",
-        (false, true, _) => "🔁 disturbed, run again",
-        (false, false, true) => "❌ generator limit",
+        (false, true, _) => "❌ generator limit",
+        (false, false, true) => "🔁 disturbed, run again",
         (false, false, false) => "❌ fail",
     };
     let why: Vec<String> = s.reasons.iter().map(|r| cell(r)).collect();
