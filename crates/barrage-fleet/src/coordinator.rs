@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use barrage_engine::WorkerEvent;
 use barrage_metrics::wire::decode_interval;
 use barrage_metrics::{
-    format_timestamp, HostInfo, Interval, NamedGenerator, Registry, SegmentMeta,
+    format_timestamp, GeneratorTally, HostInfo, Interval, NamedGenerator, Registry, SegmentMeta,
 };
 use barrage_session::{RunSource, SourceReport};
 use tokio::net::TcpListener;
@@ -175,6 +175,8 @@ struct AgentState {
     started_at: String,
     lost_at_s: Option<f64>,
     warnings: Vec<String>,
+    /// Its own schedule lag, queue, drops and CPU, from its intervals.
+    generator: GeneratorTally,
 }
 
 /// What the session's steering asks of every agent.
@@ -265,6 +267,7 @@ async fn serve(
             started_at: format_timestamp(start_wall),
             lost_at_s: None,
             warnings: Vec::new(),
+            generator: GeneratorTally::default(),
         })
         .collect();
     let states = Arc::new(Mutex::new(states));
@@ -653,6 +656,9 @@ impl AgentTask {
                 }
                 let interval = decode_interval(interval, &self.registry)
                     .map_err(|e| format!("worker {worker}: {e}"))?;
+                if let Ok(mut s) = self.states.lock() {
+                    s[self.index].generator.absorb(worker, &interval, !last);
+                }
                 if last {
                     self.finished[worker] = true;
                 }
@@ -828,7 +834,7 @@ impl RunSource for RemoteRun {
                     warnings: a.warnings.clone(),
                     clock_offset_ms: Some(a.offset.offset_ms()),
                     lost_at_s: a.lost_at_s,
-                    ..NamedGenerator::default()
+                    generator: a.generator.stats(),
                 })
                 .collect(),
         }

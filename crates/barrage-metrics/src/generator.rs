@@ -76,6 +76,40 @@ impl GeneratorData {
     }
 }
 
+/// One generator's own health over a run, apart from the merged totals: a coordinated
+/// run keeps one per agent (its `NamedGenerator.generator` in the result), so an agent that
+/// fell behind is not hidden by others that kept up. Fed the same intervals as the
+/// aggregator; over the whole run (a statistics reset does not clear it).
+#[derive(Clone, Debug, Default)]
+pub struct GeneratorTally {
+    data: GeneratorData,
+    busiest_cpu_percent: f64,
+    /// Each worker's queue depth as of its latest interval.
+    queues: Vec<u64>,
+}
+
+impl GeneratorTally {
+    /// Adds worker `worker`'s interval. `whole` says it covers a whole second (every
+    /// interval but a worker's last, partial one), so its CPU time is a share of a core.
+    pub fn absorb(&mut self, worker: usize, interval: &crate::Interval, whole: bool) {
+        let g = &interval.generator;
+        self.data.merge(g);
+        if whole {
+            self.busiest_cpu_percent = self.busiest_cpu_percent.max(g.cpu_ns as f64 / 1e7);
+        }
+        if self.queues.len() <= worker {
+            self.queues.resize(worker + 1, 0);
+        }
+        self.queues[worker] = g.queue_now;
+    }
+
+    /// Its figures, as a one-process result's `generator`.
+    pub fn stats(&self) -> GeneratorStats {
+        self.data
+            .stats(self.busiest_cpu_percent, self.queues.iter().sum())
+    }
+}
+
 /// Adds `n` starts to `second` in a list kept sorted by second. Starts arrive in schedule
 /// order, so this is almost always the last entry or a new one at the end.
 pub(crate) fn add_to_second(list: &mut Vec<(u32, u64)>, second: u32, n: u64) {

@@ -47,7 +47,7 @@ pub mod wire;
 
 pub use aggregator::Aggregator;
 pub use capacity::{CapacityDoc, CapacityStatus, CapacityStep, SearchModel, SweepDoc};
-pub use generator::GeneratorStats;
+pub use generator::{GeneratorStats, GeneratorTally};
 pub use histogram::{
     decode_histogram, encode_histogram, new_histogram, ns_to_ms, HistogramDecodeError, ENCODING,
     HIGHEST_NS, LOWEST_NS, SIGNIFICANT_DIGITS,

@@ -405,6 +405,24 @@ fn with_continue_the_run_goes_on_without_a_killed_agent_and_says_it_is_degraded(
     );
     assert!(generator(&doc, "gen-1")["lost_at_s"].as_f64().is_some());
     assert!(generator(&doc, "gen-2").get("lost_at_s").is_none());
+    // Each agent's own health is kept apart, and the parts add up to the run's.
+    let started = |g: &serde_json::Value| g["generator"]["iterations_started"].as_u64().unwrap();
+    let survivor = &generator(&doc, "gen-2")["generator"];
+    assert_eq!(
+        started(generator(&doc, "gen-1")) + started(generator(&doc, "gen-2")),
+        doc["generator"]["iterations_started"].as_u64().unwrap(),
+        "{}",
+        doc["generators"]
+    );
+    // Its half of 100/s for 8 s.
+    assert!(
+        (340..=460).contains(&survivor["iterations_started"].as_u64().unwrap()),
+        "{survivor}"
+    );
+    assert!(
+        survivor["schedule_lag"]["count"].as_u64().unwrap() > 0,
+        "{survivor}"
+    );
     // The run lasted its 8 s: the other agent's half went on.
     assert!(
         doc["run"]["duration_s"].as_f64().unwrap() >= 7.5,
