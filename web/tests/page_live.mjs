@@ -7,7 +7,7 @@
 // (series, windows, per-endpoint windows with gaps, the monitored server's rows and charts),
 // replaced fields follow (the table, the
 // state), a gap makes the page fetch the whole View again, and no main-thread task takes over
-// 200 ms while 2,000 rows update. The real server is tested by the web UI's own tests.
+// 500 ms while 2,000 rows update (see the check for why that much). The real server is tested by the web UI's own tests.
 import { readFileSync } from 'node:fs';
 import { launch, check } from './browser.mjs';
 
@@ -179,7 +179,11 @@ try {
   const longTasks = await page.evaluate(() => window.__longTasks);
   const worst = Math.max(0, ...longTasks);
   console.log(`live page OK: ${state.rows} rows, ${state.t.length} seconds, ${viewFetches} view fetches, long tasks ${JSON.stringify(longTasks.map(Math.round))}`);
-  check(worst < 200, `a main-thread task took ${worst} ms with ${ENDPOINTS} endpoints`);
+  // A regression alarm for the pathology this page once had (every row rebuilt, a number
+  // formatter made per cell: seconds per update), not a speed target: the CI machine has 2
+  // cores shared with the other tests, where the first build of the page has taken 55 to
+  // 211 ms (2026-12-06); 500 ms leaves that room and still catches a whole-table rebuild.
+  check(worst < 500, `a main-thread task took ${worst} ms with ${ENDPOINTS} endpoints`);
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   if (screenshot) await page.screenshot({ path: screenshot });
 } finally {

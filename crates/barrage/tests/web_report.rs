@@ -300,7 +300,7 @@ fn the_html_report_opens_offline_and_shows_the_result_file_s_numbers() {
 
 /// The page's live mode against a stand-in server inside the browser (no barrage process):
 /// deltas appended, a reconnection fetching the whole View again, and 2,000 endpoints
-/// updating without a main-thread task over 200 ms. The web UI's own tests drive the page
+/// updating without a main-thread task over 500 ms (page_live.mjs says why that much). The web UI's own tests drive the page
 /// against the real server.
 #[test]
 #[ignore = "needs Chromium and web/node_modules (scripts/test.sh)"]
