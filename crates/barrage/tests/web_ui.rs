@@ -3,7 +3,7 @@
 //! charts draw, a users change followed by the users chart, a reload keeps the whole
 //! series, stop, three downloads, the page's numbers equal to the result file's), and a
 //! run with 2,000 endpoint names whose updates never block the page's main thread for more
-//! than 200 ms. Load goes to 127.0.0.1 only, every run bounded by its run time.
+//! than 500 ms. Load goes to 127.0.0.1 only, every run bounded by its run time.
 //!
 //! Needs Chromium and web/node_modules, which scripts/test.sh installs: ignored in a bare
 //! `cargo test`, run with `--include-ignored`.
