@@ -2,6 +2,7 @@
 //! people can bring their habits; precedence is flag, then `BARRAGE_*` environment, then
 //! the scenario file.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -150,7 +151,7 @@ pub enum Command {
         apply to the whole run. A lost agent is noticed within 5 s; its share is never moved to \
         the other agents.\n\
         Exit codes: as `run`; 3 also when an agent is lost under --on-agent-loss fail.")]
-    Coordinator(crate::fleet_cmd::CoordinatorArgs),
+    Coordinator(CoordinatorArgs),
     /// Run a coordinator's load on this machine: connect, register, run the share it is
     /// given and stream its measurements; stops its load when the coordinator is gone.
     #[command(after_help = "Examples:\n  \
@@ -160,7 +161,7 @@ pub enum Command {
         Exit codes: 0 its share ran to the end, 2 refused (wrong token, another version, a \
         scenario that does not compile here), 3 the coordinator could not be reached or was \
         lost (the load was stopped).")]
-    Agent(crate::fleet_cmd::AgentArgs),
+    Agent(AgentArgs),
     /// Write the Kubernetes manifests of a distributed run: a coordinator Deployment and
     /// Service, an Indexed Job of agents, and a ConfigMap with the scenario and its files.
     #[command(after_help = "Examples:\n  \
@@ -174,7 +175,7 @@ pub enum Command {
         coordinator starts all agents together; without it, every pod starts at --start-at \
         if it is ready by then (docs/DISTRIBUTED.md, \"Kubernetes\").\n\
         Exit codes: 0 written, 2 bad scenario or flags, 3 an output file could not be written.")]
-    K8s(crate::k8s::K8sArgs),
+    K8s(crate::k8s::args::K8sArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  \
         barrage completions bash > ~/.local/share/bash-completion/completions/barrage\n  \
@@ -551,4 +552,61 @@ fn parse_timer_slack(s: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
+}
+
+// The coordinator's and agent's flags stand here, beside RunArgs which the coordinator's
+// flattens, so that fleet_cmd.rs imports the CLI and not the other way round.
+
+/// The port a coordinator listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5710";
+
+#[derive(Args, Debug)]
+pub struct CoordinatorArgs {
+    /// How many agents the run waits for; each runs 1/N of the load.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub agents: u64,
+    /// Where agents connect (HOST:PORT). Beyond loopback a token is required.
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The secret every agent must present (compared in constant time).
+    #[arg(long, env = "BARRAGE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Serve the agents over TLS with this certificate chain (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// When an agent is lost mid-run: `fail` stops every agent (exit 3), `continue` goes on
+    /// with the others and marks the result degraded. A lost agent's share is never moved
+    /// to the others.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_agent_loss: LossArg,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossArg {
+    Fail,
+    Continue,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    /// The coordinator's address (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub coordinator: String,
+    /// The coordinator's token.
+    #[arg(long, env = "BARRAGE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// This agent's name in the coordinator's output and result (default: the host name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Trust this CA certificate (PEM) for the coordinator's TLS: connect with TLS.
+    #[arg(long, value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "BARRAGE_WORKERS")]
+    pub workers: Option<usize>,
 }

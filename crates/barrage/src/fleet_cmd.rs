@@ -7,8 +7,7 @@
 //! the summary, the result file and every other sink see one run. Each agent compiles the
 //! same spec with its segment, so it runs exactly its share.
 
-use std::net::SocketAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,67 +18,12 @@ use barrage_metrics::format_timestamp;
 use barrage_scenario::SourceFile;
 use barrage_session::Session;
 use barrage_web::live::LiveView;
-use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::RunArgs;
+use crate::cli::{AgentArgs, CoordinatorArgs, LossArg, RunArgs};
 use crate::commands::{self, Loaded, DEFAULT_STOP_TIMEOUT};
 use crate::exit;
 use crate::terminal::stderr_color;
-
-/// The port a coordinator listens on unless told otherwise.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:5710";
-
-#[derive(Args, Debug)]
-pub struct CoordinatorArgs {
-    /// How many agents the run waits for; each runs 1/N of the load.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub agents: u64,
-    /// Where agents connect (HOST:PORT). Beyond loopback a token is required.
-    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
-    pub listen: SocketAddr,
-    /// The secret every agent must present (compared in constant time).
-    #[arg(long, env = "BARRAGE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Serve the agents over TLS with this certificate chain (PEM).
-    #[arg(long, value_name = "PEM", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// The private key of --tls-cert (PEM).
-    #[arg(long, value_name = "PEM", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// When an agent is lost mid-run: `fail` stops every agent (exit 3), `continue` goes on
-    /// with the others and marks the result degraded. A lost agent's share is never moved
-    /// to the others.
-    #[arg(long, value_enum, default_value = "fail")]
-    pub on_agent_loss: LossArg,
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LossArg {
-    Fail,
-    Continue,
-}
-
-#[derive(Args, Debug)]
-pub struct AgentArgs {
-    /// The coordinator's address (HOST:PORT).
-    #[arg(long, value_name = "HOST:PORT")]
-    pub coordinator: String,
-    /// The coordinator's token.
-    #[arg(long, env = "BARRAGE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// This agent's name in the coordinator's output and result (default: the host name).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Trust this CA certificate (PEM) for the coordinator's TLS: connect with TLS.
-    #[arg(long, value_name = "PEM")]
-    pub tls_ca: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long, env = "BARRAGE_WORKERS")]
-    pub workers: Option<usize>,
-}
 
 /// What every agent runs: the scenario and the flags that shape its plan and its engine.
 /// The coordinator's own outputs, thresholds and monitoring stay with it.
