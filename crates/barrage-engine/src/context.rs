@@ -29,8 +29,8 @@ pub struct Placement {
     /// The run's start; the scenario's own start is `start + plan.start`.
     pub start: Instant,
     pub stop_timeout: Duration,
-    /// How late an open model's start may be to share a wake-up (`--timer-slack`).
-    pub timer_slack: Duration,
+    /// How early an open model's start may go to share a wake-up (`--batch-window`).
+    pub batch_window: Duration,
 }
 
 /// A change of a running scenario's load, sent by the session's control handle: from `at`

@@ -23,7 +23,7 @@ pub use compile::{check_overrides, compile, CompileOptions, LoadOverrides, Overr
 pub use context::LoadChange;
 pub use executor::{Executor, Steer};
 pub use plan::{LoadModel, Plan};
-pub use run::{debug_run, Run, RunOptions, StartError, DEFAULT_TIMER_SLACK, MAX_TIMER_SLACK};
+pub use run::{debug_run, Run, RunOptions, StartError, DEFAULT_BATCH_WINDOW, MAX_BATCH_WINDOW};
 pub use segment::Segment;
 pub use vu::Observer;
 pub use worker::WorkerEvent;

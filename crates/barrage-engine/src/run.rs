@@ -19,18 +19,21 @@ use crate::segment::Segment;
 use crate::vu::{Observer, StepsEnd, Vu};
 use crate::worker::{run_worker, Phase, WorkerEvent, WorkerSpec};
 
-/// Starts of an open model due within this long of the first of them share one wake-up,
-/// at the last of them: each still counts its response times from its own intended start,
-/// and how late it began is in the schedule lag, so batching costs at most this much lag
-/// and hides nothing. Below 20,000 starts/s (gaps over 50 µs) an even schedule never
-/// batches; at 50,000/s about three starts share each wake-up. A wake-up is what an even
-/// schedule costs (the timer's arming, the worker's sleep and wake, and the idle server's
-/// wake that each lone request brings): a larger slack trades precision for CPU, measured
-/// in docs/PERFORMANCE.md.
-pub const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
+/// Starts of an open model due less than this long after the first of them share one
+/// wake-up, at the first of them: the later ones go early, by less than this much, and
+/// never late by design. A start that goes early counts its response times from when it
+/// really began, so they stay true; what changes is the load's shape below this scale (at
+/// 2,000 starts/s, two at once every 1 ms instead of one every 0.5 ms), as with the peers
+/// that batch (oha's 1 ms timer ticks, hey's tickers in phase). At up to 1,000 starts/s
+/// per worker (gaps of 1 ms or more) an even schedule never batches. A wake-up is most of
+/// what an open model's request costs (the timer's arming, the worker's sleep and wake,
+/// and the idle server's wake that each lone request brings), so halving the wake-ups at
+/// 2,000/s about halves the CPU per request: docs/PERFORMANCE.md, "Batch window".
+pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
 
-/// The most `--timer-slack` accepts: beyond it the lag it adds would swamp what is measured.
-pub const MAX_TIMER_SLACK: Duration = Duration::from_millis(10);
+/// The most `--batch-window` accepts: beyond it the load's shape would drift from the one
+/// asked for at a scale a service notices.
+pub const MAX_BATCH_WINDOW: Duration = Duration::from_millis(10);
 
 /// How a run is carried out (how much load, and for how long, is in the plan).
 #[derive(Debug, Clone)]
@@ -56,9 +59,9 @@ pub struct RunOptions {
     /// Add a W3C `traceparent` header to every request and keep the trace ids of the
     /// slowest requests per endpoint (`--traceparent`).
     pub traceparent: bool,
-    /// How late an open model's scheduled start may be so that it shares a wake-up with
-    /// the starts after it (`--timer-slack`; [`DEFAULT_TIMER_SLACK`]).
-    pub timer_slack: Duration,
+    /// How early an open model's scheduled start may go so that it shares a wake-up with
+    /// the start before it (`--batch-window`; [`DEFAULT_BATCH_WINDOW`]).
+    pub batch_window: Duration,
     /// `--http1` or `--http2`: overrides the scenario's `defaults.http2` ([`Plan::http`]).
     pub http: Option<HttpVersion>,
 }
@@ -96,7 +99,7 @@ impl Default for RunOptions {
             max_head: MAX_HEAD,
             body_memory: DEFAULT_BODY_MEMORY,
             traceparent: false,
-            timer_slack: DEFAULT_TIMER_SLACK,
+            batch_window: DEFAULT_BATCH_WINDOW,
             http: None,
         }
     }
@@ -145,7 +148,7 @@ impl Run {
                 segment,
                 start,
                 stop_timeout: opts.stop_timeout,
-                timer_slack: opts.timer_slack,
+                batch_window: opts.batch_window,
                 // A total iteration count goes round the users: each worker runs its users'.
                 tickets: plan
                     .scenarios

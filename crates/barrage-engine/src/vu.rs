@@ -183,8 +183,14 @@ impl Vu {
                 StepsEnd::Shutdown => return,
                 // A user whose setup failed (it could not log in) tries again after its
                 // think time, as a person would, and at least a second later so a failing
-                // login is not hammered; every attempt is counted.
+                // login is not hammered; every attempt is counted. In a run bounded by
+                // iterations each retry uses one up, so a service that refuses every
+                // login still ends the run (after at most users + iterations attempts)
+                // instead of being retried for ever.
                 StepsEnd::Stopped => {
+                    if !self.sctx.take_iteration() {
+                        return;
+                    }
                     let now = Instant::now();
                     let wait = think_duration(user.think, &mut self.rng).max(SETUP_RETRY);
                     if !self.sctx.sleep_until(now + wait).await {

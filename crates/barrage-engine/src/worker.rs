@@ -63,8 +63,8 @@ pub struct WorkerSpec {
     pub segment: Segment,
     pub start: Instant,
     pub stop_timeout: Duration,
-    /// See [`crate::run::RunOptions::timer_slack`].
-    pub timer_slack: Duration,
+    /// See [`crate::run::RunOptions::batch_window`].
+    pub batch_window: Duration,
     /// This worker's share of each scenario's total iterations (`None`: no limit).
     pub tickets: Vec<Option<u64>>,
     /// Each scenario's load changes.
@@ -140,7 +140,7 @@ pub fn run_worker(
                 segment: spec.segment,
                 start: spec.start,
                 stop_timeout: spec.stop_timeout,
-                timer_slack: spec.timer_slack,
+                batch_window: spec.batch_window,
             };
             executors.spawn_local(executor::run(
                 plan.clone(),

@@ -306,13 +306,14 @@ pub struct CommonArgs {
     /// scheduler does not move workers between cores in the middle of a measurement.
     #[arg(long)]
     pub pin_workers: bool,
-    /// Open models: scheduled starts due within this long of each other share one wake-up
-    /// of the worker (default 50us, at most 10ms). Each start still counts its response
-    /// times from its own intended start, so a larger slack makes latencies and the
-    /// schedule lag higher by up to this much and costs less CPU per request at high rates
-    /// (docs/PERFORMANCE.md measures the trade).
-    #[arg(long, value_name = "DURATION", env = "BARRAGE_TIMER_SLACK", value_parser = parse_timer_slack)]
-    pub timer_slack: Option<Duration>,
+    /// Open models: scheduled starts due less than this long after another share its wake-up
+    /// of the worker, so they go early by up to this much, never late (default 1ms, at
+    /// most 10ms; 0 wakes for every start). Response times count from when a request
+    /// really began, so they stay true; a wider window costs less CPU per request at high
+    /// rates and makes the load burstier below its scale (docs/PERFORMANCE.md measures the
+    /// trade).
+    #[arg(long, value_name = "DURATION", env = "BARRAGE_BATCH_WINDOW", value_parser = parse_batch_window)]
+    pub batch_window: Option<Duration>,
     /// Keep secrets in the result file and reports: secret header values (authorization,
     /// cookie, *token*, *key*, *secret*), body fields, query and form parameters named like
     /// *password*, *secret*, *token* (and the scenario's `redact:` additions), values saved
@@ -541,14 +542,14 @@ fn parse_local_addresses(s: &str) -> Result<LocalAddresses, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `--timer-slack`: a duration up to [`barrage_engine::MAX_TIMER_SLACK`]; zero gives every
+/// `--batch-window`: a duration up to [`barrage_engine::MAX_BATCH_WINDOW`]; zero gives every
 /// start its own wake-up.
-fn parse_timer_slack(s: &str) -> Result<Duration, String> {
+fn parse_batch_window(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
-    if d > barrage_engine::MAX_TIMER_SLACK {
+    if d > barrage_engine::MAX_BATCH_WINDOW {
         return Err(format!(
-            "`{s}` is more than the 10ms a start may be held back; write a slack up to 10ms, \
-             like `500us` (the default is 50us)"
+            "`{s}` is more than the 10ms a start may go early; write a window up to 10ms, \
+             like `500us` (the default is 1ms; 0 wakes for every start)"
         ));
     }
     Ok(d)

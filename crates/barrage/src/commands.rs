@@ -467,13 +467,13 @@ pub(crate) fn announce(
             None => String::new(),
         },
     );
-    if let Some(slack) = common
-        .timer_slack
-        .filter(|s| *s != barrage_engine::DEFAULT_TIMER_SLACK)
+    if let Some(window) = common
+        .batch_window
+        .filter(|w| *w != barrage_engine::DEFAULT_BATCH_WINDOW)
     {
         eprintln!(
-            "timer slack {slack:?}: open-model starts due within it share a wake-up (each may \
-             start up to {slack:?} late; the lag is in its latency)"
+            "batch window {window:?}: open-model starts due within it of each other share a \
+             wake-up (a start may go up to {window:?} early, never late)"
         );
     }
     for notice in session.notices() {
@@ -519,7 +519,7 @@ pub(crate) fn run_options(common: &CommonArgs, stop_timeout: Duration) -> RunOpt
         pin_workers: common.pin_workers,
         retry_reused: !common.no_retry,
         traceparent: common.monitor.traceparent,
-        timer_slack: common.timer_slack.unwrap_or(defaults.timer_slack),
+        batch_window: common.batch_window.unwrap_or(defaults.batch_window),
         max_head: size(common.max_head_size, defaults.max_head),
         body_memory: size(common.max_body_memory, defaults.body_memory),
         http: match (common.http1, common.http2) {

@@ -57,7 +57,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         http2: false,
         local_addresses: None,
         pin_workers: false,
-        timer_slack: None,
+        batch_window: None,
         no_retry: false,
         max_body_size: None,
         max_body_memory: None,

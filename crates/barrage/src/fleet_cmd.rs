@@ -52,7 +52,7 @@ struct RunSpec {
     max_head_size: Option<u64>,
     max_body_memory: Option<u64>,
     traceparent: bool,
-    timer_slack_us: Option<u64>,
+    batch_window_us: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -114,8 +114,8 @@ impl RunSpec {
             max_head_size: c.max_head_size,
             max_body_memory: c.max_body_memory,
             traceparent: c.monitor.traceparent,
-            timer_slack_us: c
-                .timer_slack
+            batch_window_us: c
+                .batch_window
                 .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         })
     }
@@ -162,9 +162,9 @@ impl RunSpec {
             segment,
             retry_reused: !self.no_retry,
             traceparent: self.traceparent,
-            timer_slack: self
-                .timer_slack_us
-                .map_or(defaults.timer_slack, Duration::from_micros),
+            batch_window: self
+                .batch_window_us
+                .map_or(defaults.batch_window, Duration::from_micros),
             max_head: size(self.max_head_size, defaults.max_head),
             body_memory: size(self.max_body_memory, defaults.body_memory),
             http: match self.http {

@@ -423,6 +423,44 @@ fn tls_to_a_plain_http_port_is_counted_as_a_tls_failure() {
 }
 
 #[test]
+fn a_login_the_service_always_refuses_still_ends_a_run_bounded_by_iterations() {
+    // Without a duration only the iterations bound the run; every user's setup fails, so
+    // no iteration ever starts. Each retry of a failed setup uses one up: 2 first
+    // attempts, then 3 retries (one per iteration), and the run ends.
+    let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "refused.yaml",
+        r#"
+users:
+  u:
+    setup:
+      - post: /login
+        json:
+          username: nobody
+    tasks:
+      t:
+        - get: /
+"#,
+    );
+    let out = dir.path().join("refused.json");
+    let o = run_scenario(
+        &scenario,
+        &["-u", "2", "--iterations", "3", "--workers", "1"],
+        target.url(),
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let login = endpoint(&doc, "POST", "/login");
+    assert_eq!(login["requests"], 5, "{login}");
+    assert_eq!(login["failures"], 5, "{login}");
+    assert_eq!(target.counts().get("POST /login"), Some(&5));
+    assert_eq!(target.counts().get("GET /").copied().unwrap_or(0), 0);
+}
+
+#[test]
 fn redirects_are_followed_and_cookies_kept_per_user() {
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();
     let dir = tempfile::tempdir().unwrap();

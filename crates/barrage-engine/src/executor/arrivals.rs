@@ -166,9 +166,11 @@ pub async fn run(
     let mut changes = sctx.load_changes();
     let mut changed = false;
     let end_at = end.and_then(|e| begin.checked_add(e));
-    // The starts that share the next wake-up (those due within the timer slack of the
-    // first, `RunOptions::timer_slack`), and the first start after them (taken from the
-    // schedule to see that it is not in the batch).
+    // The starts that share the next wake-up (those due less than the batch window after
+    // the first, `RunOptions::batch_window`), and the first start after them (taken from the
+    // schedule to see that it is not in the batch). The wake-up is the first's intended
+    // start: the others go early, by at most the window, never late by design, and count
+    // their response times from when they really begin (`iteration`).
     let mut batch: Vec<Instant> = Vec::new();
     let mut ahead: Option<Instant> = None;
     loop {
@@ -190,25 +192,19 @@ pub async fn run(
         };
         batch.clear();
         batch.push(first);
-        let last_in_batch = first + at.timer_slack;
+        let batch_end = first + at.batch_window;
         while let Some(t) = next_start(&mut offsets, begin) {
-            if t > last_in_batch {
+            if t >= batch_end {
                 ahead = Some(t);
                 break;
             }
             batch.push(t);
         }
-        let wake = *batch
-            .last()
-            .expect("a batch holds at least its first start");
+        let wake = first;
         tokio::select! {
             _ = timer.sleep_until(wake) => {}
             change = changes.next() => {
-                // Starts of the old schedule already due still start; the rest are replaced.
-                let now = Instant::now();
-                for &intended in batch.iter().take_while(|&&t| t <= now) {
-                    hand_off(&shared, &spec, &mut users, intended, now);
-                }
+                // The batch's wake-up had not come: its starts are replaced with the rest.
                 ahead = None;
                 offsets = after_change(changed_to, change.at, change.target, begin, end, segment, pool.max_users);
                 changed = true;
@@ -357,9 +353,13 @@ async fn user(shared: Rc<Shared>, slot: Rc<Slot>, n: u64) {
     }
 }
 
-/// Runs one scheduled iteration; `false` when the scenario is stopping.
+/// Runs one scheduled iteration; `false` when the scenario is stopping. One that begins
+/// before its intended start (it shared an earlier start's wake-up) counts its response
+/// times from now, when it really begins; one that begins late counts them from its
+/// intended start, so the lateness is not hidden.
 async fn iteration(shared: &Shared, vu: &mut Vu, intended: Instant) -> bool {
-    let delay = Instant::now().saturating_duration_since(intended);
+    let now = Instant::now();
+    let delay = now.saturating_duration_since(intended);
     let second = intended
         .saturating_duration_since(shared.run_start)
         .as_secs();
@@ -367,5 +367,5 @@ async fn iteration(shared: &Shared, vu: &mut Vu, intended: Instant) -> bool {
         u32::try_from(second).unwrap_or(u32::MAX),
         delay.as_nanos() as u64,
     );
-    vu.iteration_once(None, intended).await != StepsEnd::Shutdown
+    vu.iteration_once(None, intended.min(now)).await != StepsEnd::Shutdown
 }
