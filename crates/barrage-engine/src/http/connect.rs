@@ -85,6 +85,16 @@ impl Connector {
         &self,
         origin: &Origin,
     ) -> Result<(Connection, ConnectTiming), RequestError> {
+        // Built on the run's first TLS connection (the root certificates loaded then, when
+        // the run did not need them at start): before this connection's clock starts, so
+        // its connect and TLS times stay the network's and the handshake's.
+        let tls_config = match origin.scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(match self.http {
+                HttpVersion::Http1 => self.tls.http1(),
+                _ => self.tls.offered(),
+            }),
+        };
         let started = Instant::now();
         let tcp = tokio::time::timeout(self.connect_timeout, self.tcp(origin))
             .await
@@ -97,8 +107,8 @@ impl Connector {
         // Requests are small and latency is what we measure: don't let Nagle hold them.
         let _ = tcp.set_nodelay(true);
         let connected = Instant::now();
-        match origin.scheme {
-            Scheme::Http => {
+        match tls_config {
+            None => {
                 let timing = ConnectTiming {
                     connect: connected - started,
                     tls: None,
@@ -110,13 +120,9 @@ impl Connector {
                 };
                 Ok((conn, timing))
             }
-            Scheme::Https => {
+            Some(config) => {
                 let name = ServerName::try_from(origin.host.clone())
                     .map_err(|e| RequestError::Invalid(format!("bad TLS server name: {e}")))?;
-                let config = match self.http {
-                    HttpVersion::Http1 => self.tls.http1(),
-                    _ => self.tls.offered(),
-                };
                 let connector = tokio_rustls::TlsConnector::from(config);
                 let remaining = self.connect_timeout.saturating_sub(connected - started);
                 let tls = tokio::time::timeout(remaining, connector.connect(name, tcp))
