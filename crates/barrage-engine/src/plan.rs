@@ -13,7 +13,7 @@ use barrage_scenario::{DataOrder, Think};
 use barrage_template::{CompiledCheck, Extractor, JsonTemplate, Template};
 use http::{HeaderName, HeaderValue};
 
-use crate::http::Origin;
+use crate::http::{Origin, Scheme};
 pub use crate::load::{LoadModel, Stage};
 
 mod ws;
@@ -44,6 +44,30 @@ pub struct Plan {
     /// The variable slots `setup` steps save into: their values (a login's token) are
     /// scrubbed from failure samples wherever they appear.
     pub setup_slots: Vec<usize>,
+}
+
+impl Plan {
+    /// Whether a request may need TLS without anything having been answered first: the
+    /// base URL is https, or a step names a whole URL (whose scheme may be https). Only a
+    /// redirect can take the other runs to TLS.
+    pub fn may_speak_tls_at_once(&self) -> bool {
+        if self
+            .base
+            .as_ref()
+            .is_none_or(|b| b.origin.scheme == Scheme::Https)
+        {
+            return true;
+        }
+        let whole = |url: &UrlPlan| matches!(url, UrlPlan::Absolute(_));
+        let users = self.scenarios.iter().flat_map(|s| &s.users);
+        users
+            .flat_map(|u| u.setup.iter().chain(u.tasks.iter().flat_map(|t| &t.steps)))
+            .any(|step| match step {
+                Step::Request(r) => whole(&r.url),
+                Step::Ws(w) => whole(&w.url),
+                Step::Think(_) => false,
+            })
+    }
 }
 
 /// One scenario: its user types, and the load model that decides when they run.

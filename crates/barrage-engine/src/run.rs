@@ -73,7 +73,9 @@ impl RunOptions {
     }
 
     /// The connector every worker clones: the one budget for kept bodies is shared by all.
-    /// Its TLS configuration offers by ALPN what [`RunOptions::http`] asks for.
+    /// Its TLS configuration offers by ALPN what [`RunOptions::http`] asks for, and is
+    /// built here when the plan may speak TLS from its first request; a plain-HTTP run
+    /// builds it only if a connection needs it (a redirect to https).
     fn connector(&self, plan: &Plan) -> Result<Connector, StartError> {
         let tls = tls_config_for(self.insecure, self.http(plan))?;
         let mut connector = Connector::new(plan.connect_timeout, tls)
@@ -82,6 +84,9 @@ impl RunOptions {
         connector.retry_reused = self.retry_reused;
         connector.max_head = self.max_head;
         connector.body_budget = BodyBudget::new(self.body_memory);
+        if plan.may_speak_tls_at_once() {
+            connector.prepare_tls();
+        }
         Ok(connector)
     }
 }

@@ -330,12 +330,15 @@ mod tests {
         rec.success(a, 200, ms(1), 0, 0);
         let first = rec.take_interval();
         assert_eq!(first.requests(), 1);
+        // The endpoint that was busy got pre-allocated histograms; the idle one did not.
+        assert!(rec.current.endpoints[0].response_time.get().is_some());
+        assert!(rec.current.endpoints[1].response_time.get().is_none());
         let second = rec.take_interval();
         assert!(second.is_empty());
         assert_eq!(second.users(), 3);
-        // The endpoint that was busy got pre-allocated histograms; the idle one did not.
-        assert!(second.endpoints[0].response_time.get().is_some());
-        assert!(second.endpoints[1].response_time.get().is_none());
+        // Idle since: nothing handed over, and the recorder keeps its buckets.
+        assert!(second.endpoints[0].response_time.get().is_none());
+        assert!(rec.current.endpoints[0].response_time.get().is_some());
     }
 
     #[test]

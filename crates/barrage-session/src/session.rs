@@ -482,6 +482,10 @@ impl Loop {
             }
             self.server = Some(Arc::new(news.stats.clone()));
         }
+        if !sinks.read_seconds() && !self.watch.can_abort() {
+            // Nobody would read the second's figures (the series is kept above).
+            return;
+        }
         let mut snapshot = self.agg.snapshot(self.start.elapsed());
         snapshot.server = self.server.clone();
         // Judged once a closed second, so an abort acts on whole seconds.
@@ -502,7 +506,10 @@ impl Loop {
             missed: 0,
             windows: self.agg.windows().to_vec(),
             recent: series[series.len().saturating_sub(RECENT_SECONDS)..].to_vec(),
-            open_window: self.agg.open_window(),
+            open_window: match sinks.read_open_window() {
+                true => self.agg.open_window(),
+                false => None,
+            },
             server,
             buckets: self
                 .latency_buckets

@@ -36,6 +36,23 @@ pub trait Sink: Send {
     /// A second has closed: the statistics so far.
     fn second(&mut self, _live: &Live) {}
 
+    /// Whether this sink reads the closed seconds ([`Sink::second`]). When none does and
+    /// no threshold may stop the run, the session builds no [`Live`]: its snapshot reads
+    /// the mean and percentiles of every cumulative histogram, about 2 million
+    /// instructions each second, which a latency-bound run (a few thousand requests a
+    /// second) pays as hundreds of instructions a request. The sinks that write only at
+    /// the end say `false`.
+    fn reads_seconds(&self) -> bool {
+        true
+    }
+
+    /// Whether this sink reads [`Live::open_window`]. Encoding the open window (a
+    /// deflated histogram) costs about 1.5 million instructions each second, so the
+    /// session does it only when a sink says so.
+    fn reads_open_window(&self) -> bool {
+        false
+    }
+
     /// Something worth telling the person watching (statistics reset, a threshold stopped
     /// the run); never dropped.
     fn notice(&mut self, _text: &str) {}
@@ -87,7 +104,8 @@ pub struct Live {
     /// second's end), so a sink that missed seconds can fill in its own series.
     pub recent: Vec<SecondSummary>,
     /// The open 10-second window as far as it got (this second included), aggregate only:
-    /// its `endpoints` are empty. `None` only before the first second closed.
+    /// its `endpoints` are empty. `None` before the first second closed, and when no sink
+    /// reads it ([`Sink::reads_open_window`]).
     pub open_window: Option<Window>,
     /// The server side's news (`--monitor-*`, `--probe`); `None` when nothing is monitored.
     pub server: Option<Arc<barrage_metrics::ServerLive>>,
@@ -134,6 +152,10 @@ struct Running {
 /// The sinks of one run, each on its own thread.
 pub(crate) struct Sinks {
     running: Vec<Running>,
+    /// Some sink reads the closed seconds ([`Sink::reads_seconds`]).
+    seconds: bool,
+    /// Some sink reads [`Live::open_window`].
+    open_window: bool,
 }
 
 impl Sinks {
@@ -141,6 +163,8 @@ impl Sinks {
     pub(crate) fn start(sinks: Vec<Box<dyn Sink>>) -> (Sinks, Vec<SinkError>) {
         let mut running = Vec::new();
         let mut errors = Vec::new();
+        let seconds = sinks.iter().any(|s| s.reads_seconds());
+        let open_window = sinks.iter().any(|s| s.reads_open_window());
         for sink in sinks {
             let name = sink.name().to_owned();
             let (queue, rx) = sync_channel(QUEUE);
@@ -157,7 +181,24 @@ impl Sinks {
                 Err(source) => errors.push(SinkError::Write { what: name, source }),
             }
         }
-        (Sinks { running }, errors)
+        (
+            Sinks {
+                running,
+                seconds,
+                open_window,
+            },
+            errors,
+        )
+    }
+
+    /// Whether some sink reads the closed seconds (so the session builds a [`Live`]).
+    pub(crate) fn read_seconds(&self) -> bool {
+        self.seconds
+    }
+
+    /// Whether some sink reads [`Live::open_window`] (so the session encodes it).
+    pub(crate) fn read_open_window(&self) -> bool {
+        self.open_window
     }
 
     pub(crate) fn started(&self, started: Started) {

@@ -28,6 +28,9 @@ impl Sink for Keep {
     fn second(&mut self, live: &Live) {
         self.0.lock().unwrap().push(live.clone());
     }
+    fn reads_open_window(&self) -> bool {
+        true
+    }
 }
 
 /// Runs `yaml` against a fresh target with `workers`, calling `steer` with the handle once

@@ -234,6 +234,10 @@ impl Sink for WebSink {
         "web UI"
     }
 
+    fn reads_open_window(&self) -> bool {
+        true
+    }
+
     fn started(&mut self, run: &Started) {
         let mut whole = self.live.whole();
         let v = &mut whole.view;

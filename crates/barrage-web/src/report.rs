@@ -142,6 +142,10 @@ impl Sink for HtmlReport {
         "HTML report"
     }
 
+    fn reads_seconds(&self) -> bool {
+        false
+    }
+
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         self.write(&View::from_result(&end.result, None))
     }

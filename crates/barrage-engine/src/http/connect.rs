@@ -13,6 +13,7 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use super::h1::{Conn, MAX_HEAD};
 use super::h2;
+use super::tls::Tls;
 use super::BodyBudget;
 use super::{ConnectTiming, Connection, Origin, RequestError, Scheme, Stream};
 
@@ -29,13 +30,14 @@ pub struct Connector {
     pub max_head: usize,
     /// What all kept bodies of the process may take together (`--max-body-memory`).
     pub body_budget: Arc<BodyBudget>,
-    tls: Arc<rustls::ClientConfig>,
+    /// Shared by every worker's connector: built once, on the first TLS connection.
+    tls: Arc<Tls>,
     /// Source addresses connections are made from, in turn; empty: the system chooses.
     local: Arc<[IpAddr]>,
     /// The next source address, shared by all workers (touched once per connection).
     next_local: Arc<AtomicUsize>,
     /// Which HTTP connections speak; over TLS the offer is made by the TLS configuration's
-    /// ALPN ([`tls_config_for`]) and the server's pick decides.
+    /// ALPN ([`Tls`]) and the server's pick decides.
     pub http: HttpVersion,
 }
 
@@ -55,7 +57,7 @@ pub enum HttpVersion {
 }
 
 impl Connector {
-    pub fn new(connect_timeout: Duration, tls: Arc<rustls::ClientConfig>) -> Connector {
+    pub fn new(connect_timeout: Duration, tls: Arc<Tls>) -> Connector {
         Connector {
             connect_timeout,
             retry_reused: true,
@@ -83,6 +85,16 @@ impl Connector {
         &self,
         origin: &Origin,
     ) -> Result<(Connection, ConnectTiming), RequestError> {
+        // Built on the run's first TLS connection (the root certificates loaded then, when
+        // the run did not need them at start): before this connection's clock starts, so
+        // its connect and TLS times stay the network's and the handshake's.
+        let tls_config = match origin.scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(match self.http {
+                HttpVersion::Http1 => self.tls.http1(),
+                _ => self.tls.offered(),
+            }),
+        };
         let started = Instant::now();
         let tcp = tokio::time::timeout(self.connect_timeout, self.tcp(origin))
             .await
@@ -95,8 +107,8 @@ impl Connector {
         // Requests are small and latency is what we measure: don't let Nagle hold them.
         let _ = tcp.set_nodelay(true);
         let connected = Instant::now();
-        match origin.scheme {
-            Scheme::Http => {
+        match tls_config {
+            None => {
                 let timing = ConnectTiming {
                     connect: connected - started,
                     tls: None,
@@ -108,10 +120,10 @@ impl Connector {
                 };
                 Ok((conn, timing))
             }
-            Scheme::Https => {
+            Some(config) => {
                 let name = ServerName::try_from(origin.host.clone())
                     .map_err(|e| RequestError::Invalid(format!("bad TLS server name: {e}")))?;
-                let connector = tokio_rustls::TlsConnector::from(self.tls.clone());
+                let connector = tokio_rustls::TlsConnector::from(config);
                 let remaining = self.connect_timeout.saturating_sub(connected - started);
                 let tls = tokio::time::timeout(remaining, connector.connect(name, tcp))
                     .await
@@ -153,17 +165,17 @@ impl Connector {
 
     /// This connector speaking HTTP/1.1 alone (TLS offering only `http/1.1` by ALPN), for
     /// what needs it whatever the run asks: a WebSocket's upgrade is an HTTP/1.1 request.
-    /// Cheap when the run is HTTP/1.1 already; otherwise a copy of the TLS configuration
-    /// (its root certificates are shared, not loaded again).
+    /// Over TLS its ALPN offers `http/1.1` alone ([`Tls::http1`]).
     pub fn http1_only(&self) -> Connector {
         let mut c = self.clone();
-        if self.http != HttpVersion::Http1 {
-            c.http = HttpVersion::Http1;
-            let mut tls = (*self.tls).clone();
-            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-            c.tls = Arc::new(tls);
-        }
+        c.http = HttpVersion::Http1;
         c
+    }
+
+    /// Builds the TLS configuration now rather than on the first TLS connection
+    /// ([`Tls::prepare`]).
+    pub fn prepare_tls(&self) {
+        self.tls.prepare();
     }
 
     /// HTTP/2 on an open stream: the `h2` handshake (the preface is written with the
@@ -299,101 +311,10 @@ pub fn parse_local_addresses(spec: &str) -> Result<Vec<IpAddr>, LocalAddressErro
     Ok(out)
 }
 
-/// Why the TLS client configuration could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TlsError(#[from] rustls::Error);
-
-/// The TLS client configuration for HTTP/1.1 alone (ALPN offers `http/1.1`): the system's
-/// root certificates, or none checked at all with `insecure` (for self-signed test servers).
-pub fn tls_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    tls_config_for(insecure, HttpVersion::Http1)
-}
-
-/// The TLS client configuration whose ALPN offers what `http` asks for: `http/1.1`, `h2`
-/// and `http/1.1` (the server picks), or `h2` alone.
-pub fn tls_config_for(
-    insecure: bool,
-    http: HttpVersion,
-) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let mut config = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        let found = rustls_native_certs::load_native_certs();
-        for cert in found.certs {
-            // A system store can hold certificates rustls rejects; skipping them is what
-            // every client does.
-            let _ = roots.add(cert);
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = match http {
-        HttpVersion::Http1 => vec![b"http/1.1".to_vec()],
-        HttpVersion::Negotiated => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-        HttpVersion::Http2 => vec![b"h2".to_vec()],
-    };
-    Ok(Arc::new(config))
-}
-
-/// `--insecure`: accepts any certificate, still checks handshake signatures are well formed.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::tls_config;
 
     #[test]
     fn local_address_ranges_expand() {

@@ -59,13 +59,11 @@ mod request;
 mod sse;
 mod stream;
 mod streamed;
+mod tls;
 pub mod ws;
 
 pub use budget::{BodyBudget, BodyLimits, KeepRefused, DEFAULT_BODY_MEMORY, DEFAULT_MAX_BODY};
-pub use connect::{
-    parse_local_addresses, tls_config, tls_config_for, Connector, HttpVersion, LocalAddressError,
-    TlsError,
-};
+pub use connect::{parse_local_addresses, Connector, HttpVersion, LocalAddressError};
 pub use connections::{Connection, Connections, InFlightGauge, SendNotes};
 pub use error::{categorize, RequestError};
 pub use exchange::{ConnectTiming, Exchange, Timings};
@@ -74,3 +72,4 @@ pub use request::{valid_value, Outgoing, RequestBuf, RequestSink, SentRequest};
 pub use sse::{SseDecoder, SseError, SseEvent};
 pub use stream::Stream;
 pub use streamed::Streaming;
+pub use tls::{tls_config, tls_config_for, Tls, TlsError};

@@ -86,6 +86,9 @@ impl Sink for JsonResult {
     fn name(&self) -> &str {
         "JSON result"
     }
+    fn reads_seconds(&self) -> bool {
+        false
+    }
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         self.write(&end.result)
     }
@@ -95,6 +98,9 @@ impl Sink for Csv {
     fn name(&self) -> &str {
         "CSV files"
     }
+    fn reads_seconds(&self) -> bool {
+        false
+    }
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         self.write(&end.result)
     }
@@ -103,6 +109,9 @@ impl Sink for Csv {
 impl Sink for Junit {
     fn name(&self) -> &str {
         "JUnit report"
+    }
+    fn reads_seconds(&self) -> bool {
+        false
     }
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         write_text(
@@ -116,6 +125,9 @@ impl Sink for Junit {
 impl Sink for Markdown {
     fn name(&self) -> &str {
         "Markdown summary"
+    }
+    fn reads_seconds(&self) -> bool {
+        false
     }
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
         write_text(

@@ -31,6 +31,11 @@ impl Sink for LiveTable {
         "live table"
     }
 
+    /// Only the notices without the table (`--only-summary`).
+    fn reads_seconds(&self) -> bool {
+        self.table
+    }
+
     fn second(&mut self, live: &Live) {
         // A table that fell behind prints the next second it gets, whatever its number.
         if !self.table || (!live.second.is_multiple_of(TABLE_EVERY) && live.missed == 0) {
@@ -70,6 +75,10 @@ impl Summary {
 impl Sink for Summary {
     fn name(&self) -> &str {
         "summary"
+    }
+
+    fn reads_seconds(&self) -> bool {
+        false
     }
 
     fn finished(&mut self, end: &Finished) -> Result<Vec<String>, SinkError> {
