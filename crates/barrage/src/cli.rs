@@ -307,7 +307,7 @@ pub struct CommonArgs {
     #[arg(long)]
     pub pin_workers: bool,
     /// Open models: scheduled starts due less than this long after another share its wake-up
-    /// of the worker, so they go early by up to this much, never late (default 1ms, at
+    /// of the worker, so they go early by less than this, never late (default 1ms, at
     /// most 10ms; 0 wakes for every start). Response times count from when a request
     /// really began, so they stay true; a wider window costs less CPU per request at high
     /// rates and makes the load burstier below its scale (docs/PERFORMANCE.md measures the
