@@ -472,8 +472,8 @@ pub(crate) fn announce(
         .filter(|w| *w != barrage_engine::DEFAULT_BATCH_WINDOW)
     {
         eprintln!(
-            "batch window {window:?}: open-model starts due within it of each other share a \
-             wake-up (a start may go up to {window:?} early, never late)"
+            "batch window {window:?}: open-model starts due less than {window:?} after another \
+             share its wake-up (they go early by less than that, never late)"
         );
     }
     for notice in session.notices() {

@@ -200,9 +200,8 @@ pub async fn run(
             }
             batch.push(t);
         }
-        let wake = first;
         tokio::select! {
-            _ = timer.sleep_until(wake) => {}
+            _ = timer.sleep_until(first) => {}
             change = changes.next() => {
                 // The batch's wake-up had not come: its starts are replaced with the rest.
                 ahead = None;
