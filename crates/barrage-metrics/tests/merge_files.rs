@@ -5,14 +5,15 @@
 //! histograms, so its merged percentiles are held to what the merge promises: counts and
 //! max exact, percentiles an upper bound. Then the refusals, each with its message.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use barrage_metrics::{
     format_timestamp, merge, Aggregator, CheckId, EndpointId, FailureCategory, MergeError,
-    MergeInput, Recorder, Registry, ResultDoc, RunMeta, SegmentMeta, StreamTiming, TaskId, Timing,
-    TraceIds,
+    MergeInput, Recorder, ResultDoc, RunMeta, SegmentMeta, StreamTiming, TaskId, Timing, TraceIds,
 };
+use common::registry;
 use proptest::prelude::*;
 
 const GENERATORS: usize = 3;
@@ -80,16 +81,6 @@ fn event() -> impl Strategy<Value = Event> {
                 second,
             },
         )
-}
-
-fn registry() -> Arc<Registry> {
-    let mut r = Registry::default();
-    for name in ["/a", "/b", "/c"] {
-        let ep = r.add_endpoint("s", "GET", name);
-        r.add_check(ep, "ok");
-        r.add_task("s", "u", name);
-    }
-    Arc::new(r)
 }
 
 fn apply(rec: &mut Recorder, e: &Event, n: usize) {

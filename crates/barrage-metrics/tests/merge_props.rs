@@ -2,13 +2,14 @@
 //! what recording everything in one place gives (histograms bucket for bucket, every counter,
 //! every percentile).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use barrage_metrics::{
-    Aggregator, CheckId, EndpointId, FailureCategory, Recorder, Registry, ResultDoc, RunMeta,
-    TaskId, Timing,
+    Aggregator, CheckId, EndpointId, FailureCategory, Recorder, ResultDoc, RunMeta, TaskId, Timing,
 };
+use common::registry;
 use proptest::prelude::*;
 
 const WORKERS: usize = 4;
@@ -69,16 +70,6 @@ fn event() -> impl Strategy<Value = Event> {
             worker,
             cut,
         })
-}
-
-fn registry() -> Arc<Registry> {
-    let mut r = Registry::default();
-    for name in ["/a", "/b", "/c"] {
-        let ep = r.add_endpoint("s", "GET", name);
-        r.add_check(ep, "ok");
-        r.add_task("s", "u", name);
-    }
-    Arc::new(r)
 }
 
 fn apply(rec: &mut Recorder, e: &Event) {
