@@ -123,15 +123,19 @@ fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() 
     // The prober's own lateness is small next to the stalls it measures.
     let own = f(&probe["max_send_delay_ms"]);
     assert!((0.0..100.0).contains(&own), "{probe}");
-    // Over 500 ms: from half a second into each stall to its end, 0.5 s each.
+    // Over 500 ms: from half a second into each stall to its end, 0.5 s each, plus the
+    // drain: the ~50 probes queued behind a stall on the probe's one connection are
+    // answered one round trip at a time after it (each also late by its wait), which a
+    // loaded CI machine stretches to tens of ms (35 ms a stall seen, 2026-12-06). So no
+    // less than the stalls, and at most 100 ms a stall more.
     let over_500 = f(&probe["stalled_over_500ms_s"]);
     assert!(
-        (over_500 - 1.0).abs() <= 0.06,
+        (0.94..=1.2).contains(&over_500),
         "{over_500} s over 500 ms: {probe}"
     );
     let over_100 = f(&probe["stalled_over_100ms_s"]);
     assert!(
-        (over_100 - 1.8).abs() <= 0.06,
+        (1.74..=2.0).contains(&over_100),
         "{over_100} s over 100 ms: {probe}"
     );
     let sent = probe["sent"].as_u64().unwrap();
