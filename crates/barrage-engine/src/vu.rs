@@ -120,6 +120,11 @@ pub struct Vu {
     trace: Option<barrage_metrics::TraceIds>,
     /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
     ws_kept: ws::KeptSockets,
+    /// When the last step of [`Vu::steps`] ended, if it was an answered request: the
+    /// clock read as its answer ended, used again as "now" by what follows at once (the
+    /// next step's intended start, the iteration's length, the think time's start) rather
+    /// than three more readings a request (docs/PERFORMANCE.md).
+    ended_at: Option<Instant>,
 }
 
 impl Vu {
@@ -158,6 +163,7 @@ impl Vu {
             verdicts: Vec::new(),
             trace: None,
             ws_kept: ws::KeptSockets::default(),
+            ended_at: None,
             plan: Rc::new(plan),
             ctx,
         }
@@ -212,7 +218,8 @@ impl Vu {
             if end == StepsEnd::Shutdown || told_to_stop(&own_stop) {
                 return;
             }
-            match self.think(user.think, started, Instant::now()).await {
+            let now = self.ended_at.unwrap_or_else(Instant::now);
+            match self.think(user.think, started, now).await {
                 Some(t) => next = t,
                 None => return,
             }
@@ -235,7 +242,8 @@ impl Vu {
         self.advance_rows();
         let end = self.steps(&t.steps, started, false).await;
         if end != StepsEnd::Shutdown {
-            let took = started.elapsed();
+            let now = self.ended_at.unwrap_or_else(Instant::now);
+            let took = now.saturating_duration_since(started);
             self.ctx
                 .recorder
                 .borrow_mut()
@@ -273,8 +281,12 @@ impl Vu {
         let until = match think {
             Think::None => {
                 // Without think time a user whose requests all fail instantly (target
-                // down) would never give the worker's timers a turn.
-                tokio::task::yield_now().await;
+                // down) would never give the worker's timers a turn: it spends a unit of
+                // the task's budget and yields once that is gone (128 units a poll). Not
+                // `yield_now` after every iteration: that put each request through a second
+                // scheduling round and an extra `epoll_wait`, about 1,000 instructions a
+                // request against a latency-bound service (docs/PERFORMANCE.md).
+                tokio::task::coop::consume_budget().await;
                 return (!self.sctx.stopping()).then_some(now);
             }
             // An iteration that overran its interval is followed at once.
@@ -290,7 +302,9 @@ impl Vu {
     /// Runs `steps` from `intended`. `setup` makes any failed request end them (`Stopped`),
     /// since later steps and tasks depend on what setup saves.
     async fn steps(&mut self, steps: &[Step], mut intended: Instant, setup: bool) -> StepsEnd {
+        self.ended_at = None;
         for step in steps {
+            self.ended_at = None;
             if self.sctx.stopping() {
                 return StepsEnd::Shutdown;
             }
@@ -307,7 +321,7 @@ impl Vu {
                 }
                 Step::Request(r) => {
                     let ok = self.request(r, intended).await;
-                    intended = Instant::now();
+                    intended = self.ended_at.unwrap_or_else(Instant::now);
                     if !ok && (r.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
                     }
@@ -394,6 +408,7 @@ impl Vu {
                 .saturating_duration_since(x.timings.sent_at)
                 .as_nanos() as u64,
         };
+        self.ended_at = Some(x.timings.done_at);
         let failure = self.judge(r, &x, timing);
         // The outcome borrows the answer: an answer is 248 bytes, and each move of it
         // would cost a `memcpy` on every request.

@@ -79,7 +79,7 @@ pub fn run_worker(
     plan: Arc<Plan>,
     spec: WorkerSpec,
     connector: Connector,
-    mut phase: watch::Receiver<Phase>,
+    phase: watch::Receiver<Phase>,
     events: Sender<WorkerEvent>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -102,98 +102,21 @@ pub fn run_worker(
     });
     let cpu_mark = Rc::new(Cell::new(thread_cpu_ns()));
     let local = tokio::task::LocalSet::new();
+    let (start, index) = (spec.start, spec.index);
+    let steer = {
+        let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
+        steer(plan, spec, ctx, cpu_mark, phase, events)
+    };
+    // The worker's own loop is a task of the set rather than the future the runtime blocks
+    // on: that future is polled again each time any user's task is woken, and polling
+    // this loop's `select!` there cost about 500 instructions a request against a
+    // latency-bound service (docs/PERFORMANCE.md). A handle is cheap to poll.
     local.block_on(&runtime, async {
-        let scenarios: Vec<Rc<ScenarioCtx>> = (0..plan.scenarios.len())
-            .map(|i| {
-                let sctx = ScenarioCtx::new(i, spec.tickets.get(i).copied().flatten());
-                Rc::new(match spec.changes.get(i) {
-                    Some(rx) => sctx.with_changes(rx.clone()),
-                    None => sctx,
-                })
-            })
-            .collect();
-        let ticker = {
-            let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
-            let (start, index) = (spec.start, spec.index);
-            tokio::task::spawn_local(async move {
-                let mut second = 1u64;
-                loop {
-                    let at = start + Duration::from_secs(second);
-                    tokio::time::sleep_until(at.into()).await;
-                    let interval = take(&ctx, &cpu_mark);
-                    let msg = WorkerEvent::Interval {
-                        worker: index,
-                        second,
-                        last: false,
-                        interval: Box::new(interval),
-                    };
-                    if events.send(msg).is_err() {
-                        return;
-                    }
-                    second += 1;
-                }
-            })
-        };
-        let mut executors = JoinSet::new();
-        for (i, sctx) in scenarios.iter().enumerate() {
-            let at = Placement {
-                segment: spec.segment,
-                start: spec.start,
-                stop_timeout: spec.stop_timeout,
-                batch_window: spec.batch_window,
-            };
-            executors.spawn_local(executor::run(
-                plan.clone(),
-                i,
-                ctx.clone(),
-                sctx.clone(),
-                at,
-            ));
-        }
-        let mut hard = false;
-        let mut finished = false;
-        loop {
-            tokio::select! {
-                next = executors.join_next() => match next {
-                    None => {
-                        finished = true;
-                        break;
-                    }
-                    Some(Err(e)) if e.is_panic() => {
-                        let _ = events.send(WorkerEvent::Crashed {
-                            worker: spec.index,
-                            message: panic_message(e.into_panic()),
-                        });
-                    }
-                    Some(_) => {}
-                },
-                changed = phase.changed() => {
-                    match changed.map(|_| *phase.borrow()) {
-                        Ok(Phase::Running) => {}
-                        Ok(Phase::Hard) => { hard = true; break; }
-                        Ok(Phase::Graceful) | Err(_) => break,
-                    }
-                }
+        if let Err(e) = tokio::task::spawn_local(steer).await {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
             }
         }
-        if !finished {
-            for s in &scenarios {
-                s.begin_stop();
-            }
-        }
-        if !finished && !hard {
-            // Each executor waits up to the stop timeout for its users; a second Ctrl-C
-            // cuts that short.
-            loop {
-                tokio::select! {
-                    next = executors.join_next() => if next.is_none() { break },
-                    changed = phase.changed() => {
-                        if changed.is_err() || *phase.borrow() == Phase::Hard { break; }
-                    }
-                }
-            }
-        }
-        ticker.abort();
     });
     // Whatever still runs (a hard stop) is dropped with the LocalSet: requests in flight
     // are recorded as interrupted by their guards, into the recorder read just below.
@@ -202,13 +125,116 @@ pub fn run_worker(
         drop(local);
     }
     let interval = take(&ctx, &cpu_mark);
-    let second = spec.start.elapsed().as_secs() + 1;
+    let second = start.elapsed().as_secs() + 1;
     let _ = events.send(WorkerEvent::Interval {
-        worker: spec.index,
+        worker: index,
         second,
         last: true,
         interval: Box::new(interval),
     });
+}
+
+/// The worker's loop: starts each scenario's executor and the one-a-second ticker, and
+/// follows the controller's phase until the executors are done or told to stop.
+async fn steer(
+    plan: Arc<Plan>,
+    spec: WorkerSpec,
+    ctx: Rc<WorkerCtx>,
+    cpu_mark: Rc<Cell<u64>>,
+    mut phase: watch::Receiver<Phase>,
+    events: Sender<WorkerEvent>,
+) {
+    let scenarios: Vec<Rc<ScenarioCtx>> = (0..plan.scenarios.len())
+        .map(|i| {
+            let sctx = ScenarioCtx::new(i, spec.tickets.get(i).copied().flatten());
+            Rc::new(match spec.changes.get(i) {
+                Some(rx) => sctx.with_changes(rx.clone()),
+                None => sctx,
+            })
+        })
+        .collect();
+    let ticker = {
+        let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
+        let (start, index) = (spec.start, spec.index);
+        tokio::task::spawn_local(async move {
+            let mut second = 1u64;
+            loop {
+                let at = start + Duration::from_secs(second);
+                tokio::time::sleep_until(at.into()).await;
+                let interval = take(&ctx, &cpu_mark);
+                let msg = WorkerEvent::Interval {
+                    worker: index,
+                    second,
+                    last: false,
+                    interval: Box::new(interval),
+                };
+                if events.send(msg).is_err() {
+                    return;
+                }
+                second += 1;
+            }
+        })
+    };
+    let mut executors = JoinSet::new();
+    for (i, sctx) in scenarios.iter().enumerate() {
+        let at = Placement {
+            segment: spec.segment,
+            start: spec.start,
+            stop_timeout: spec.stop_timeout,
+            batch_window: spec.batch_window,
+        };
+        executors.spawn_local(executor::run(
+            plan.clone(),
+            i,
+            ctx.clone(),
+            sctx.clone(),
+            at,
+        ));
+    }
+    let mut hard = false;
+    let mut finished = false;
+    loop {
+        tokio::select! {
+            next = executors.join_next() => match next {
+                None => {
+                    finished = true;
+                    break;
+                }
+                Some(Err(e)) if e.is_panic() => {
+                    let _ = events.send(WorkerEvent::Crashed {
+                        worker: spec.index,
+                        message: panic_message(e.into_panic()),
+                    });
+                }
+                Some(_) => {}
+            },
+            changed = phase.changed() => {
+                match changed.map(|_| *phase.borrow()) {
+                    Ok(Phase::Running) => {}
+                    Ok(Phase::Hard) => { hard = true; break; }
+                    Ok(Phase::Graceful) | Err(_) => break,
+                }
+            }
+        }
+    }
+    if !finished {
+        for s in &scenarios {
+            s.begin_stop();
+        }
+    }
+    if !finished && !hard {
+        // Each executor waits up to the stop timeout for its users; a second Ctrl-C
+        // cuts that short.
+        loop {
+            tokio::select! {
+                next = executors.join_next() => if next.is_none() { break },
+                changed = phase.changed() => {
+                    if changed.is_err() || *phase.borrow() == Phase::Hard { break; }
+                }
+            }
+        }
+    }
+    ticker.abort();
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{barrage, endpoint, read_json, run, run_scenario, stderr, write};
+use common::{barrage, endpoint, read_json, run, run_scenario, run_with_timeout, stderr, write};
 use std::process::Command;
 use std::time::Duration;
 
@@ -458,6 +458,58 @@ users:
     assert_eq!(login["failures"], 5, "{login}");
     assert_eq!(target.counts().get("POST /login"), Some(&5));
     assert_eq!(target.counts().get("GET /").copied().unwrap_or(0), 0);
+}
+
+#[test]
+fn requests_that_fail_before_any_io_still_end_a_timed_run_on_time() {
+    // A header rendered from a data row that may not go in a header: every request fails
+    // as it is built, so a user without think time never waits on anything. It must
+    // still give its worker's timers a turn (the run's end is one), and the run ends at
+    // its duration with every attempt counted.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "rows.csv", "v\n\"a\nb\"\n");
+    let scenario = write(
+        dir.path(),
+        "unbuilt.yaml",
+        r#"
+data:
+  rows: { file: rows.csv }
+users:
+  u:
+    tasks:
+      t:
+        - get: /
+          headers:
+            x-bad: "{{ rows.v }}"
+"#,
+    );
+    let out = dir.path().join("unbuilt.json");
+    let o = run_with_timeout(
+        barrage()
+            .arg("run")
+            .arg(&scenario)
+            .args([
+                "-u",
+                "2",
+                "-t",
+                "1s",
+                "--workers",
+                "1",
+                "-H",
+                "http://127.0.0.1:9",
+            ])
+            .arg("--json")
+            .arg(&out),
+        Duration::from_secs(30),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = read_json(&out);
+    let failures = doc["aggregate"]["failures"].as_u64().unwrap();
+    assert!(failures > 100, "{}", doc["aggregate"]);
+    assert_eq!(doc["aggregate"]["requests"].as_u64(), Some(failures));
+    let duration = doc["run"]["duration_s"].as_f64().unwrap();
+    assert!((0.9..3.0).contains(&duration), "ran {duration} s");
 }
 
 #[test]
