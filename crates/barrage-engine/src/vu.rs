@@ -120,10 +120,12 @@ pub struct Vu {
     trace: Option<barrage_metrics::TraceIds>,
     /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
     ws_kept: ws::KeptSockets,
-    /// When the last step of [`Vu::steps`] ended, if it was an answered request: the
-    /// clock read as its answer ended, used again as "now" by what follows at once (the
-    /// next step's intended start, the iteration's length, the think time's start) rather
-    /// than three more readings a request (docs/PERFORMANCE.md).
+    /// When the last step of [`Vu::steps`] ended, if it was a request: the clock read once
+    /// its answer was judged and recorded (the next step's intended start), used again as
+    /// "now" by what follows at once (the iteration's length, the think time's start)
+    /// rather than two more readings a request (docs/PERFORMANCE.md). Not the answer's own
+    /// end: what the user did with the answer (a save from a large body, say) is not the
+    /// next request's wait.
     ended_at: Option<Instant>,
 }
 
@@ -321,7 +323,8 @@ impl Vu {
                 }
                 Step::Request(r) => {
                     let ok = self.request(r, intended).await;
-                    intended = self.ended_at.unwrap_or_else(Instant::now);
+                    intended = Instant::now();
+                    self.ended_at = Some(intended);
                     if !ok && (r.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
                     }
@@ -408,7 +411,6 @@ impl Vu {
                 .saturating_duration_since(x.timings.sent_at)
                 .as_nanos() as u64,
         };
-        self.ended_at = Some(x.timings.done_at);
         let failure = self.judge(r, &x, timing);
         // The outcome borrows the answer: an answer is 248 bytes, and each move of it
         // would cost a `memcpy` on every request.
