@@ -82,9 +82,12 @@ pub fn run_worker(
     phase: watch::Receiver<Phase>,
     events: Sender<WorkerEvent>,
 ) {
+    // A local runtime: the users' tasks (`!Send`, they share the recorder) are its own
+    // tasks. Inside a `LocalSet` on a current-thread runtime, each wake-up went through
+    // both schedulers (docs/PERFORMANCE.md).
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
+        .build_local(tokio::runtime::LocalOptions::default())
     {
         Ok(rt) => rt,
         Err(e) => {
@@ -101,29 +104,22 @@ pub fn run_worker(
         false => ctx,
     });
     let cpu_mark = Rc::new(Cell::new(thread_cpu_ns()));
-    let local = tokio::task::LocalSet::new();
     let (start, index) = (spec.start, spec.index);
     let steer = {
         let (ctx, events, cpu_mark) = (ctx.clone(), events.clone(), cpu_mark.clone());
         steer(plan, spec, ctx, cpu_mark, phase, events)
     };
-    // The worker's own loop is a task of the set rather than the future the runtime blocks
-    // on: that future is polled again each time any user's task is woken, and polling
-    // this loop's `select!` there cost about 500 instructions a request against a
-    // latency-bound service (docs/PERFORMANCE.md). A handle is cheap to poll.
-    local.block_on(&runtime, async {
+    // The worker's own loop is one of the runtime's tasks; the thread blocks on its handle.
+    runtime.block_on(async {
         if let Err(e) = tokio::task::spawn_local(steer).await {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic());
             }
         }
     });
-    // Whatever still runs (a hard stop) is dropped with the LocalSet: requests in flight
+    // Whatever still runs (a hard stop) is dropped with the runtime: requests in flight
     // are recorded as interrupted by their guards, into the recorder read just below.
-    {
-        let _inside = runtime.enter();
-        drop(local);
-    }
+    drop(runtime);
     let interval = take(&ctx, &cpu_mark);
     let second = start.elapsed().as_secs() + 1;
     let _ = events.send(WorkerEvent::Interval {

@@ -13,6 +13,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use barrage_capacity::queue::{Service, Spacing};
@@ -33,6 +34,19 @@ fn target(slots: u32, service_ms: u64) -> DemoTarget {
         ..DemoOptions::no_delay()
     })
     .unwrap()
+}
+
+/// The Poisson test reads p99 at the edge of the queue, which a second search beside it on
+/// this 2-core machine moves (seen in CI: 348 found against 397). It runs alone; the other
+/// searches, whose edges are sharp, share the machine with each other.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+fn alone() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn beside() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `barrage capacity` with short steps against `url`, writing `out`; `extra` adds flags.
@@ -116,6 +130,7 @@ fn consistent(doc: &Value) {
 }
 
 fn even_capacity_is_found_just_under_slots_over_service(slots: u32, service_ms: u64) {
+    let _beside = beside();
     let t = target(slots, service_ms);
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "s.yaml", SCENARIO);
@@ -168,6 +183,7 @@ fn three_slots_of_5ms_hold_600_per_second() {
 /// the M/D/c queue, asked the same question over the same step, says.
 #[test]
 fn poisson_capacity_matches_the_m_d_c_queue() {
+    let _alone = alone();
     let (slots, service_ms) = (4u32, 10u64);
     let t = target(slots, service_ms);
     let dir = tempfile::tempdir().unwrap();
@@ -208,6 +224,7 @@ fn poisson_capacity_matches_the_m_d_c_queue() {
 
 #[test]
 fn a_start_rate_that_already_fails_exits_3() {
+    let _beside = beside();
     let t = target(2, 10);
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "s.yaml", SCENARIO);
@@ -240,6 +257,7 @@ fn a_start_rate_that_already_fails_exits_3() {
 /// floor above it, or a baseline much higher, exits 1. One search, three gates.
 #[test]
 fn max_rate_below_the_capacity_is_at_least_and_gates_fail_against_more() {
+    let _beside = beside();
     let t = target(4, 10); // 400/s
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "s.yaml", SCENARIO);
@@ -370,6 +388,7 @@ fn usage_errors_exit_2_with_the_fix() {
 /// bracket so far.
 #[test]
 fn ctrl_c_reports_the_bracket_so_far() {
+    let _beside = beside();
     let t = target(2, 10);
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "s.yaml", SCENARIO);
@@ -431,6 +450,7 @@ fn ctrl_c_reports_the_bracket_so_far() {
 /// N / 200 - 0.1 s. `p99 < 200ms` therefore holds up to N = 200 x (0.2 + 0.1) = 60 users.
 #[test]
 fn users_model_finds_the_users_the_objective_allows() {
+    let _beside = beside();
     let t = target(4, 20);
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(
