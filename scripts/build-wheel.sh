@@ -5,16 +5,18 @@
 #
 #   scripts/build-wheel.sh
 #   scripts/build-wheel.sh --strip        arguments go to `maturin build` (CI's release wheels)
+#   BARRAGE_CARGO_PROFILE=ci scripts/build-wheel.sh   another Cargo profile than `release`
+#                                         (the wheel test reuses the tests' own build)
 #   pip install target/wheels/barrage_load-*.whl
 #
 # What it does:
 #   1. a venv with maturin (scripts/requirements-wheel.txt, pinned) under the Cargo target
 #      directory ($CARGO_TARGET_DIR, else target/), reused while that file is unchanged;
-#   2. `cargo build --release -p barrage`, then runs that binary to write its man pages
+#   2. `cargo build --profile release -p barrage`, then runs that binary to write its man pages
 #      and completions into python/wheel-data/data/share/ (pyproject.toml's `data`, where
 #      only a README is committed, so `pip install .` builds without this script), so they
 #      describe exactly the flags of the binary in the wheel;
-#   3. `maturin build --release`, which reuses the build of step 2 (same profile, same
+#   3. `maturin build --profile release`, which reuses the build of step 2 (same profile, same
 #      target directory) and checks the manylinux policy of the result.
 # Wheels for the other platforms are built in CI: examples/ci/wheels.yml.
 set -euo pipefail
@@ -29,6 +31,7 @@ stamp="$venv/.barrage-requirements.sha256"
 python="${BARRAGE_BOOTSTRAP_PYTHON:-python3}"
 data="$repo/python/wheel-data"
 wheels="$repo/target/wheels"
+profile="${BARRAGE_CARGO_PROFILE:-release}"
 
 phase() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -44,9 +47,9 @@ else
     echo "$wanted" > "$stamp"
 fi
 
-phase "barrage: cargo build --release -p barrage"
-cargo build --release --locked -p barrage >&2
-barrage="$target/release/barrage"
+phase "barrage: cargo build --profile $profile -p barrage"
+cargo build --profile "$profile" --locked -p barrage >&2
+barrage="$target/$profile/barrage"
 
 phase "man pages and completions: $data"
 share="$data/data/share"
@@ -62,9 +65,9 @@ mkdir -p "$share/bash-completion/completions" "$share/zsh/site-functions" \
 "$barrage" completions zsh > "$share/zsh/site-functions/_barrage"
 "$barrage" completions fish > "$share/fish/vendor_completions.d/barrage.fish"
 
-phase "wheel: maturin build --release --out $wheels"
+phase "wheel: maturin build --profile $profile --out $wheels"
 mkdir -p "$wheels"
-"$venv/bin/maturin" build --release --locked --out "$wheels" "$@" >&2
+"$venv/bin/maturin" build --profile "$profile" --locked --out "$wheels" "$@" >&2
 # The wheel just written: the newest of the directory (an unchanged name is rewritten).
 wheel="$(ls -t "$wheels"/barrage_load-*.whl | head -n 1)"
 echo "$wheel"

@@ -89,6 +89,7 @@ pub fn compile(
         data_names: Vec::new(),
         data_columns: Vec::new(),
         ws_kept: 0,
+        fixed_steps: 0,
     };
     let base = c.base_url(scenario, opts);
     let data = c.data(scenario, source);
@@ -275,6 +276,8 @@ struct Compiler<'a> {
     data_columns: Vec<Vec<String>>,
     /// The last id given to a `keep: true` WebSocket step.
     ws_kept: u32,
+    /// Fixed steps numbered so far (`RequestPlan::fixed`).
+    fixed_steps: u32,
 }
 
 impl Compiler<'_> {

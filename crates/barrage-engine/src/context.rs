@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use barrage_metrics::Recorder;
 use tokio::sync::{watch, Notify};
 
-use crate::http::{Connector, InFlightGauge};
+use crate::http::{Connector, InFlightGauge, RequestBuf};
 use crate::segment::Segment;
 
 /// Where one worker's share of one scenario runs.
@@ -150,6 +150,15 @@ pub struct WorkerCtx {
     /// the target puts no load on it, and a run of 30,000 users of which 11,500 never
     /// connected must not say "30000 users".
     unconnected: Cell<u64>,
+    /// Fixed steps as this worker rendered them, by their number (`RequestPlan::fixed`).
+    rendered: RefCell<Vec<Option<Rc<Rendered>>>>,
+}
+
+/// A fixed step as rendered (`Vu::build`): the request, its target and its body.
+pub struct Rendered {
+    pub request: RequestBuf,
+    pub url: String,
+    pub body: Vec<u8>,
 }
 
 impl WorkerCtx {
@@ -163,7 +172,23 @@ impl WorkerCtx {
             sequential: Cell::new(0),
             users: Cell::new(0),
             unconnected: Cell::new(0),
+            rendered: RefCell::default(),
         }
+    }
+
+    /// The fixed step numbered `slot` as this worker rendered it, if it has.
+    pub fn rendered(&self, slot: u32) -> Option<Rc<Rendered>> {
+        self.rendered.borrow().get(slot as usize).cloned().flatten()
+    }
+
+    /// Keeps the fixed step numbered `slot` as rendered, for the worker's other users.
+    pub fn keep_rendered(&self, slot: u32, rendered: Rendered) {
+        let mut all = self.rendered.borrow_mut();
+        let slot = slot as usize;
+        if all.len() <= slot {
+            all.resize(slot + 1, None);
+        }
+        all[slot] = Some(Rc::new(rendered));
     }
 
     /// Turns `--traceparent` on for this worker's requests; `start` is the run's start.

@@ -73,6 +73,14 @@ impl MultipartPlan {
             .expect("the boundary is ASCII letters, digits and `-`")
     }
 
+    /// True when no part has an expression: every request gets the same body.
+    pub fn is_static(&self) -> bool {
+        self.parts.iter().all(|p| match &p.body {
+            PartBody::Static(_) => true,
+            PartBody::Template(t) => t.is_static(),
+        })
+    }
+
     /// The body for one request.
     pub fn render(&self, ctx: &mut RenderCtx<'_>) -> Result<Bytes, RenderError> {
         let mut out = BytesMut::new();

@@ -158,6 +158,35 @@ pub struct RequestPlan {
     /// Set for a `stream:` step: its answer is read by the stream path (`vu/stream.rs`),
     /// chosen once per step here so a plain request pays nothing for it.
     pub stream: Option<Box<StreamPlan>>,
+    /// Set when nothing of the step is rendered per request (a path, query, headers and
+    /// body without an expression): its number among the plan's fixed steps. Every user
+    /// sends such a step as the same bytes (unless its cookie jar or `--traceparent` adds
+    /// to them), so a worker renders it once and its users copy that (`Vu::build`).
+    pub fixed: Option<u32>,
+}
+
+impl RequestPlan {
+    /// Whether the step is [`fixed`](RequestPlan::fixed), from its parts.
+    pub fn renders_the_same(
+        url: &UrlPlan,
+        query: &[(String, Template)],
+        headers: &[(HeaderName, HeaderPlan)],
+        body: &BodyPlan,
+    ) -> bool {
+        let body = match body {
+            BodyPlan::None => true,
+            BodyPlan::Json(t) => t.is_static(),
+            BodyPlan::Form(fields) => fields.iter().all(|(_, t)| t.is_static()),
+            BodyPlan::Raw(t) => t.is_static(),
+            BodyPlan::Multipart(m) => m.is_static(),
+        };
+        matches!(url, UrlPlan::Path(t) if t.is_static())
+            && query.iter().all(|(_, t)| t.is_static())
+            && headers
+                .iter()
+                .all(|(_, h)| matches!(h, HeaderPlan::Static(_)))
+            && body
+    }
 }
 
 /// How a `stream:` step reads its answer, and its event checks and saves

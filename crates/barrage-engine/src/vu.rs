@@ -113,6 +113,9 @@ pub struct Vu {
     url_buf: String,
     body_buf: Vec<u8>,
     request: RequestBuf,
+    /// The number of the [`fixed`](RequestPlan::fixed) step whose rendering `request`,
+    /// `url_buf` and `body_buf` hold, when they hold one: sending it again is sending them.
+    built: Option<u32>,
     hop: RequestBuf,
     verdicts: Vec<Verdict>,
     /// With `--traceparent`, the ids the current step's request was sent with (`None`
@@ -161,6 +164,7 @@ impl Vu {
             url_buf: String::new(),
             body_buf: Vec::new(),
             request: RequestBuf::default(),
+            built: None,
             hop: RequestBuf::default(),
             verdicts: Vec::new(),
             trace: None,

@@ -102,7 +102,7 @@ users:
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "runs 12 s of load: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "runs 12 s of load: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_live_run_shows_windows_in_flight_requests_and_its_result_so_far() {
     let load = LoadOverrides {
@@ -263,7 +263,7 @@ fn a_live_run_shows_windows_in_flight_requests_and_its_result_so_far() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "load test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "load test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn requests_cut_off_by_a_hard_stop_leave_the_in_flight_count() {
     let load = LoadOverrides {

@@ -93,7 +93,7 @@ users:
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn users_changed_mid_run_follow_at_the_spawn_rate() {
     let load = LoadOverrides {
@@ -153,7 +153,7 @@ fn users_changed_mid_run_follow_at_the_spawn_rate() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_rate_changed_mid_run_is_followed_within_a_second() {
     let load = LoadOverrides {
@@ -186,7 +186,7 @@ fn a_rate_changed_mid_run_is_followed_within_a_second() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_stop_through_the_handle_ends_the_run_early_and_keeps_what_was_measured() {
     let load = LoadOverrides {

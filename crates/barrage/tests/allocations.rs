@@ -13,8 +13,8 @@
 //! hand-off happens equally often in both and cancels out too.
 //!
 //! Counts depend on the optimizer, so the test is ignored in debug builds;
-//! `scripts/test.sh` runs the suite with `--release --include-ignored`:
-//! `cargo test -p barrage --test allocations --release`.
+//! `scripts/test.sh` runs the suite optimized with `--profile ci --include-ignored`:
+//! `cargo test -p barrage --test allocations --profile ci`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -226,7 +226,7 @@ fn per_request(
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "counts allocations of the optimized build: scripts/test.sh runs it with --release"
+    ignore = "counts allocations of the optimized build: scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn steady_state_allocations_per_request_stay_under_the_documented_ceilings() {
     let target = DemoTarget::start(DemoOptions::no_delay()).expect("the demo target starts");

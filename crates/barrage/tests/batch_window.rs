@@ -41,7 +41,7 @@ fn ms(v: &Value) -> f64 {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_10ms_window_sends_starts_4ms_apart_in_threes_each_timed_from_its_real_start() {
     // One request in service at a time, each 2 ms: a lone request takes 2 ms; three sent

@@ -40,7 +40,7 @@ fn wait_for_phase(every: Duration, phase: Duration) {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn the_probe_reads_each_stall_from_its_schedule_while_the_closed_run_hides_it() {
     let _one = serial();

@@ -56,7 +56,7 @@ fn run_root(target: &DemoTarget, dir: &Path, label: &str, args: &[&str]) -> Valu
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_constant_arrival_rate_is_kept_second_by_second() {
     let _one = serial();
@@ -96,7 +96,7 @@ fn a_constant_arrival_rate_is_kept_second_by_second() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_fixed_server_delay_is_measured_as_that_delay() {
     let _one = serial();
@@ -181,7 +181,7 @@ fn a_fixed_server_delay_is_measured_as_that_delay() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_stall_is_measured_from_the_intended_start_and_a_closed_model_hides_it() {
     let _one = serial();
@@ -225,7 +225,7 @@ fn a_stall_is_measured_from_the_intended_start_and_a_closed_model_hides_it() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_ramping_arrival_rate_follows_its_stages() {
     let _one = serial();
@@ -291,7 +291,7 @@ fn run_pool(dir: &Path, label: &str, on_max_users: &str) -> Value {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_rate_above_what_max_users_can_serve_with_drop_reports_the_dropped_iterations() {
     let _one = serial();
@@ -310,7 +310,7 @@ fn a_rate_above_what_max_users_can_serve_with_drop_reports_the_dropped_iteration
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn iterations_still_queued_when_the_schedule_ends_count_as_dropped() {
     let _one = serial();
@@ -330,7 +330,7 @@ fn iterations_still_queued_when_the_schedule_ends_count_as_dropped() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn concurrent_scenarios_keep_separate_statistics_that_add_up() {
     let _one = serial();
@@ -411,7 +411,7 @@ scenarios:
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn ramping_users_rise_and_fall_with_the_stages() {
     let _one = serial();
@@ -447,7 +447,7 @@ fn ramping_users_rise_and_fall_with_the_stages() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn reset_stats_leaves_the_ramp_up_out() {
     let _one = serial();
@@ -482,7 +482,7 @@ fn reset_stats_leaves_the_ramp_up_out() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn hit_with_a_rate_sends_on_schedule() {
     let _one = serial();

@@ -23,7 +23,7 @@ fn by_second(doc: &serde_json::Value) -> Vec<u64> {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn poisson_arrivals_start_the_rate_with_poisson_counts() {
     let target = DemoTarget::start(DemoOptions::no_delay()).unwrap();

@@ -933,3 +933,52 @@ fn redirect_hops_to_another_origin_leave_the_steps_host_credentials_and_body_beh
     }
     assert!(second_seen[1].starts_with("GET /final "), "{second_seen:?}");
 }
+
+#[test]
+fn a_step_sent_again_sends_the_same_bytes_until_the_jar_has_cookies() {
+    // Three iterations of a fixed POST, a fixed GET the server redirects, and a fixed
+    // GET whose second answer sets a cookie. A user sends each step's own bytes again,
+    // rendered once (`Vu::build`): they must be the step's, not the last step's nor a
+    // redirect's, and once the jar holds a cookie every request must carry it.
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+    let moved = "HTTP/1.1 302 Found\r\nlocation: /landing\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let cookie = "HTTP/1.1 200 OK\r\nset-cookie: s=1; Path=/\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+    let mut answers = Vec::new();
+    for iteration in 0..3 {
+        answers.extend([ok, moved, ok, if iteration == 1 { cookie } else { ok }]);
+    }
+    let (port, seen) = scripted(answers.into_iter().map(String::from).collect());
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "again.yaml",
+        "users:\n  u:\n    tasks:\n      t:\n        - post: /a\n          headers:\n            x-step: a\n          json:\n            name: x\n        - get: /b\n        - get: /c\n",
+    );
+    let out = dir.path().join("again.json");
+    let o = run_scenario(
+        &scenario,
+        &["-u", "1", "--workers", "1", "--iterations", "3"],
+        format!("http://127.0.0.1:{port}"),
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let seen = seen.join().unwrap();
+    assert_eq!(seen.len(), 12, "{seen:?}");
+    let (a, b, landing, c) = (&seen[0], &seen[1], &seen[2], &seen[3]);
+    assert!(
+        a.starts_with("POST /a ") && a.ends_with("{\"name\":\"x\"}"),
+        "{a}"
+    );
+    assert!(a.contains("x-step: a\r\n"), "{a}");
+    assert!(b.starts_with("GET /b "), "{b}");
+    assert!(landing.starts_with("GET /landing "), "{landing}");
+    assert!(c.starts_with("GET /c "), "{c}");
+    // The second iteration: the same four requests, byte for byte.
+    assert_eq!(&seen[0..4], &seen[4..8]);
+    // The third: the cookie set by the second `/c` goes with each, and nothing else changed.
+    for (first, third) in seen[0..4].iter().zip(&seen[8..12]) {
+        assert!(third.contains("cookie: s=1\r\n"), "{third}");
+        assert_eq!(&third.replace("cookie: s=1\r\n", ""), first);
+        assert!(!first.contains("cookie"), "{first}");
+    }
+}

@@ -26,7 +26,7 @@ use barrage_target::{DemoOptions, DemoTarget};
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn pacing_starts_each_iteration_on_its_grid_whatever_the_iteration_took() {
     let _one = serial();
@@ -77,7 +77,7 @@ fn pacing_starts_each_iteration_on_its_grid_whatever_the_iteration_took() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn a_user_whose_setup_fails_retries_it_and_runs_no_task_meanwhile() {
     let _one = serial();
@@ -109,7 +109,7 @@ fn a_user_whose_setup_fails_retries_it_and_runs_no_task_meanwhile() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn percentiles_are_read_at_their_exact_ranks() {
     let _one = serial();
@@ -173,7 +173,7 @@ const LIVE_TABLE: &str = "users running; latencies in ms";
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn the_live_table_comes_every_two_seconds_and_only_summary_turns_it_off() {
     let _one = serial();
@@ -227,7 +227,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "timing test: needs an optimized build; scripts/test.sh runs it with --release"
+    ignore = "timing test: needs an optimized build; scripts/test.sh runs it optimized (--profile ci)"
 )]
 fn keys_on_a_terminal_add_and_remove_users_and_land_in_the_timeline() {
     let _one = serial();

@@ -14,7 +14,8 @@
 //!
 //! Ignored by a bare `cargo test`: it needs PyPI and a Python able to make venvs (what
 //! `scripts/test.sh` checks and prepares). The wheel's binary is built in the same target
-//! directory as this test, so the release build is reused, not repeated.
+//! directory and with the same Cargo profile as this test, so that build is reused, not
+//! repeated.
 
 mod common;
 
@@ -33,7 +34,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// The target directory this test binary was built in (`<target>/release/barrage`'s
+/// The target directory this test binary was built in (`<target>/<profile>/barrage`'s
 /// grandparent), so the wheel's build reuses it.
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_barrage"))
@@ -41,6 +42,19 @@ fn target_dir() -> PathBuf {
         .nth(2)
         .expect("the binary sits in <target>/<profile>/")
         .to_path_buf()
+}
+
+/// The Cargo profile this test binary was built with (`<target>/<profile>/barrage`; the
+/// `dev` profile's folder is `debug`), so the wheel's build reuses it.
+fn profile() -> String {
+    let dir = Path::new(env!("CARGO_BIN_EXE_barrage"))
+        .parent()
+        .and_then(Path::file_name)
+        .expect("the binary sits in <target>/<profile>/");
+    match dir.to_string_lossy().as_ref() {
+        "debug" => "dev".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// A command with nothing of the repository or of an activated venv in its environment.
@@ -96,7 +110,9 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
         }
     }
     let built = run_with_timeout(
-        script.env("CARGO_TARGET_DIR", target_dir()),
+        script
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("BARRAGE_CARGO_PROFILE", profile()),
         Duration::from_secs(900),
     )
     .unwrap();

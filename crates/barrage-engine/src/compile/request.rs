@@ -204,14 +204,21 @@ impl Compiler<'_> {
         let keep_body = !saves.is_empty() || !check.items().is_empty();
         let reads_headers =
             saves.iter().any(|s| s.extractor.reads_headers()) || check.reads_headers();
+        let url = url?;
+        let url = if absolute {
+            UrlPlan::Absolute(url)
+        } else {
+            UrlPlan::Path(url)
+        };
+        let fixed = RequestPlan::renders_the_same(&url, &query, &headers, &body).then(|| {
+            self.fixed_steps += 1;
+            self.fixed_steps - 1
+        });
         Some(RequestPlan {
+            fixed,
             endpoint,
             method: method.clone(),
-            url: if absolute {
-                UrlPlan::Absolute(url?)
-            } else {
-                UrlPlan::Path(url?)
-            },
+            url,
             query,
             headers,
             body,

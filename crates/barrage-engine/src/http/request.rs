@@ -65,6 +65,21 @@ pub struct RequestBuf {
     head_only: bool,
 }
 
+impl Clone for RequestBuf {
+    fn clone(&self) -> RequestBuf {
+        RequestBuf {
+            wire: self.wire.clone(),
+            head_only: self.head_only,
+        }
+    }
+
+    /// Copies into the buffer already there (a fixed step's bytes, `Vu::build`).
+    fn clone_from(&mut self, source: &RequestBuf) {
+        self.wire.clone_from(&source.wire);
+        self.head_only = source.head_only;
+    }
+}
+
 impl RequestBuf {
     /// Starts a new request in place of the last one: `method`, and `target` in origin
     /// form (path and query; the origin goes along in [`Outgoing`]). Render its headers and

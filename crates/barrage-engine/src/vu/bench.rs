@@ -56,13 +56,15 @@ impl BenchUser {
 
     /// Builds (renders) the `step`-th step of task `task` of the user's type, which must be
     /// a request, and returns its size on the wire. `None` when there is no such request step.
+    /// Always renders, as a user does the first time it sends a step: a user sending a fixed
+    /// step again reuses its bytes instead (`Vu::build`), which is not what this measures.
     pub fn build(&mut self, task: usize, step: usize) -> Option<Result<u64, BuildError>> {
         let plan = Arc::clone(&self.vu.plan);
         let user = plan.scenarios.first()?.users.first()?;
         let Step::Request(r) = user.tasks.get(task)?.steps.get(step)? else {
             return None;
         };
-        Some(self.vu.build(r, None).map(|origin| {
+        Some(self.vu.render(r, None).map(|origin| {
             std::hint::black_box(origin);
             self.vu.request.len() as u64
         }))

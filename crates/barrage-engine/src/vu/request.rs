@@ -10,6 +10,7 @@ use http::{HeaderMap, HeaderName, Method};
 
 use super::trace::{self, TRACEPARENT};
 use super::{current_rows, Vu};
+use crate::context::Rendered;
 use crate::http::{
     valid_value, ConnectTiming, Exchange, Origin, Outgoing, RequestError, RequestSink,
 };
@@ -55,11 +56,56 @@ pub(super) struct Hop {
 }
 
 impl Vu {
-    /// Renders the request into `self.request` (and its origin-form target into
+    /// Puts the request into `self.request` (and its origin-form target into
     /// `self.url_buf`): the step itself, or, with `hop`, a redirect's next request (into
     /// `self.hop`, so the step's own stays as it was sent). Returns
     /// the request's origin when it is not the plan's base origin (an absolute URL).
     pub(super) fn build(
+        &mut self,
+        r: &RequestPlan,
+        hop: Option<&Hop>,
+    ) -> Result<Option<Origin>, BuildError> {
+        // A fixed step with nothing added to it (no cookies in the jar, no trace ids) is
+        // the same bytes for every user: the worker renders it once, its users copy that,
+        // and a user sending it again sends what it holds, as wrk sends one buffer over
+        // and over. Rendering a plain GET cost about 800 instructions a request (callgrind,
+        // docs/PERFORMANCE.md); copying it, about 100.
+        let fixed = r
+            .fixed
+            .filter(|_| hop.is_none() && !self.has_cookies && self.ctx.traceparent.is_none());
+        let Some(slot) = fixed else {
+            self.built = None;
+            return self.render(r, hop);
+        };
+        if self.built == Some(slot) {
+            return Ok(None);
+        }
+        self.built = None;
+        match self.ctx.rendered(slot) {
+            Some(done) => {
+                self.request.clone_from(&done.request);
+                self.url_buf.clone_from(&done.url);
+                self.body_buf.clone_from(&done.body);
+            }
+            None => {
+                self.render(r, None)?;
+                self.ctx.keep_rendered(
+                    slot,
+                    Rendered {
+                        request: self.request.clone(),
+                        url: self.url_buf.clone(),
+                        body: self.body_buf.clone(),
+                    },
+                );
+            }
+        }
+        self.built = Some(slot);
+        // A fixed step has a path: it goes to the plan's base origin.
+        Ok(None)
+    }
+
+    /// Renders the request, as [`Vu::build`] does when it has to (the benches measure this).
+    pub(super) fn render(
         &mut self,
         r: &RequestPlan,
         hop: Option<&Hop>,
