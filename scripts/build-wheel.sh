@@ -12,12 +12,12 @@
 # What it does:
 #   1. a venv with maturin (scripts/requirements-wheel.txt, pinned) under the Cargo target
 #      directory ($CARGO_TARGET_DIR, else target/), reused while that file is unchanged;
-#   2. `cargo build --profile release -p barrage`, then runs that binary to write its man pages
-#      and completions into python/wheel-data/data/share/ (pyproject.toml's `data`, where
+#   2. `cargo build --profile $BARRAGE_CARGO_PROFILE -p barrage` (default `release`), then
+#      runs that binary to write its man pages and completions into python/wheel-data/data/share/ (pyproject.toml's `data`, where
 #      only a README is committed, so `pip install .` builds without this script), so they
 #      describe exactly the flags of the binary in the wheel;
-#   3. `maturin build --profile release`, which reuses the build of step 2 (same profile, same
-#      target directory) and checks the manylinux policy of the result.
+#   3. `maturin build` in the same profile, which reuses the build of step 2 (same profile,
+#      same target directory) and checks the manylinux policy of the result.
 # Wheels for the other platforms are built in CI: examples/ci/wheels.yml.
 set -euo pipefail
 

@@ -68,8 +68,9 @@ impl Vu {
         // A fixed step with nothing added to it (no cookies in the jar, no trace ids) is
         // the same bytes for every user: the worker renders it once, its users copy that,
         // and a user sending it again sends what it holds, as wrk sends one buffer over
-        // and over. Rendering a plain GET cost about 800 instructions a request (callgrind,
-        // docs/PERFORMANCE.md); copying it, about 100.
+        // and over. Rendering a plain GET cost about 730 instructions a request (callgrind,
+        // docs/PERFORMANCE.md); a copy is a `memcpy` of its bytes into a buffer already
+        // grown to them.
         let fixed = r
             .fixed
             .filter(|_| hop.is_none() && !self.has_cookies && self.ctx.traceparent.is_none());
