@@ -3,7 +3,6 @@
 //! `vu.rs` so that file holds the user's loop and the judging of answers.
 
 use std::rc::Rc;
-use std::time::Instant;
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, HeaderName, Method};
@@ -11,9 +10,7 @@ use http::{HeaderMap, HeaderName, Method};
 use super::trace::{self, TRACEPARENT};
 use super::{current_rows, Vu};
 use crate::context::Rendered;
-use crate::http::{
-    valid_value, ConnectTiming, Exchange, Origin, Outgoing, RequestError, RequestSink,
-};
+use crate::http::{valid_value, Exchange, Origin, Outgoing, RequestError, RequestSink};
 use crate::plan::{BodyPlan, HeaderPlan, RequestPlan, UrlPlan};
 use barrage_template::{RenderCtx, RenderError};
 
@@ -314,41 +311,42 @@ impl Vu {
         Ok(origin)
     }
 
-    /// Sends the request in `self.request`, following redirects up to the plan's limit,
-    /// and keeps the cookies each answer sets; timing spans the whole chain.
-    pub(super) async fn exchange(
+    /// Whether the answer to a step's own request needs [`Vu::follow`]: a redirect the plan
+    /// may follow, or cookies for a jar. Most answers need neither, and the step's request
+    /// is then sent and read one level nearer the user's task (`Vu::request`).
+    pub(super) fn wants_follow(&self, x: &Exchange) -> bool {
+        (self.plan.max_redirects > 0 && is_redirect(x))
+            || (self.cookies.is_some() && x.sets_cookie())
+    }
+
+    /// Takes the answer `x` to the step's own request (sent to `first_origin`): keeps the
+    /// cookies it sets, and follows redirects up to the plan's limit, keeping each answer's
+    /// cookies; timing spans the whole chain.
+    ///
+    /// Apart from the first send (`Vu::request` makes it) because every level of futures
+    /// between the user's task and the socket is code and state a request runs through
+    /// after each wake-up: this level and `Connection::exchange`'s, taken off the common
+    /// path together, were 31 of the 627 lines of machine code a plain GET ran through
+    /// (`bench/hot_lines.py`, docs/PERFORMANCE.md).
+    pub(super) async fn follow(
         &mut self,
         r: &RequestPlan,
         first_origin: &Origin,
+        mut x: Exchange,
     ) -> Result<Exchange, RequestError> {
         // An Rc clone (not the connector's Arc, shared across workers) keeps the borrow
         // checker happy without touching a cross-thread counter per request.
         let ctx = self.ctx.clone();
         let connector = &ctx.connector;
+        let (sent_at, connected) = (x.timings.sent_at, x.timings.connected);
         let mut redirected: Option<Origin> = None;
         let mut method = r.method.clone();
         // Once a hop has dropped the body, later hops (a 307 after a 302) have none to repeat.
         let mut body_kept = true;
-        let mut first: Option<(Instant, Option<ConnectTiming>)> = None;
         let mut redirects = 0;
         loop {
             let origin = redirected.as_ref().unwrap_or(first_origin);
-            let out = Outgoing {
-                origin,
-                request: match redirected {
-                    Some(_) => &self.hop,
-                    None => &self.request,
-                },
-                keep_body: r.keep_body || self.observer.is_some(),
-                max_body: r.max_body,
-                timeout: r.timeout,
-                in_flight: &ctx.in_flight,
-            };
-            let x = self.conns.send(connector, &out).await?;
-            let (sent_at, connected) =
-                *first.get_or_insert((x.timings.sent_at, x.timings.connected));
-            let redirect = self.plan.max_redirects > redirects
-                && matches!(x.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            let redirect = self.plan.max_redirects > redirects && is_redirect(&x);
             let location = redirect
                 .then(|| x.header("location"))
                 .flatten()
@@ -408,7 +406,16 @@ impl Vu {
             };
             self.build(r, Some(&hop))
                 .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            redirected = Some(hop.origin);
+            let origin = &*redirected.insert(hop.origin);
+            let out = Outgoing {
+                origin,
+                request: &self.hop,
+                keep_body: r.keep_body || self.observer.is_some(),
+                max_body: r.max_body,
+                timeout: r.timeout,
+                in_flight: &ctx.in_flight,
+            };
+            x = self.conns.send(connector, &out).await?;
         }
     }
 
@@ -474,6 +481,11 @@ fn is_unsafe(b: u8) -> bool {
         t
     };
     TABLE[b as usize]
+}
+
+/// A status that redirects (followed when the plan allows and a `location` says where).
+fn is_redirect(x: &Exchange) -> bool {
+    matches!(x.status().as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 #[cfg(test)]

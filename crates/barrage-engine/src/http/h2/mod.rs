@@ -30,3 +30,4 @@
 mod conn;
 
 pub use conn::Conn;
+pub(crate) use conn::Failure;
