@@ -24,7 +24,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::context::{ScenarioCtx, WorkerCtx};
-use crate::http::{Connections, Exchange, Outgoing, RequestBuf};
+use crate::http::{Connections, Exchange, RequestBuf};
 use crate::plan::{Plan, RequestPlan, Step};
 
 #[doc(hidden)]
@@ -384,14 +384,7 @@ impl Vu {
         // between the user's task and the socket for every answer that is neither a
         // redirect to follow nor cookies for a jar (see `Vu::follow`).
         let ctx = self.ctx.clone();
-        let out = Outgoing {
-            origin: to,
-            request: &self.request,
-            keep_body: r.keep_body || self.observer.is_some(),
-            max_body: r.max_body,
-            timeout: r.timeout,
-            in_flight: &ctx.in_flight,
-        };
+        let out = self.outgoing(r, to, &self.request, &ctx.in_flight);
         let result = match self.conns.send(&ctx.connector, &out).await {
             Ok(x) if self.wants_follow(&x) => self.follow(r, to, x).await,
             other => other,

@@ -62,7 +62,7 @@ impl Connections {
                 self.open.len() - 1
             }
         };
-        let reused = connected.is_none();
+        let mut reused = connected.is_none();
         let mut sent_at = Instant::now();
         // In flight from here (the write) until this returns or is dropped (a hard stop),
         // whatever the answer, retry included.
@@ -70,46 +70,48 @@ impl Connections {
         // One deadline for the request, retry or not: a retry after a long stall gets what
         // is left of the timeout, not a new one.
         let deadline = sent_at + out.timeout;
-        // The connection's kind is matched here rather than in `Connection::exchange` (kept
-        // for the retry below): one level of futures fewer between the user's task and
-        // the socket on every request (docs/PERFORMANCE.md, "The engine against a bare
-        // tokio client").
         let keep = out.keep_body.then_some(BodyLimits {
             max_body: out.max_body,
             budget: &connector.body_budget,
         });
-        let first = match &mut self.open[at].1 {
-            Connection::Http1(conn) => h1_result(
-                conn.exchange(out.request.wire(), out.request.head_only(), keep, deadline)
-                    .await,
-                out,
-            ),
-            Connection::Http2(conn) => h2_result(
-                conn.exchange(out.request, keep, deadline, out.timeout)
-                    .await,
-            ),
-        };
-        let result = match first {
-            // Without `retry_reused`, only a request of which not a byte was written goes
-            // again: the server never saw it.
-            Err(f) if reused && (f.unsent || (connector.retry_reused && f.retryable)) => {
-                match connector.connect(out.origin).await {
-                    Ok((c, timing)) => {
-                        connected = Some(timing);
-                        self.open[at].1 = c;
-                        if !f.unsent {
-                            self.notes.retries += 1;
+        // At most two attempts: the second on a fresh connection. The connection's kind is
+        // matched here rather than in a method of `Connection`: one level of futures fewer
+        // between the user's task and the socket on every request (docs/PERFORMANCE.md,
+        // "The engine against a bare tokio client").
+        let result = loop {
+            let attempt = match &mut self.open[at].1 {
+                Connection::Http1(conn) => h1_result(
+                    conn.exchange(out.request.wire(), out.request.head_only(), keep, deadline)
+                        .await,
+                    out,
+                ),
+                Connection::Http2(conn) => h2_result(
+                    conn.exchange(out.request, keep, deadline, out.timeout)
+                        .await,
+                ),
+            };
+            match attempt {
+                // Without `retry_reused`, only a request of which not a byte was written
+                // goes again: the server never saw it.
+                Err(f) if reused && (f.unsent || (connector.retry_reused && f.retryable)) => {
+                    match connector.connect(out.origin).await {
+                        Ok((c, timing)) => {
+                            connected = Some(timing);
+                            self.open[at].1 = c;
+                            if !f.unsent {
+                                self.notes.retries += 1;
+                            }
+                            sent_at = Instant::now();
+                            reused = false;
                         }
-                        sent_at = Instant::now();
-                        self.open[at].1.exchange(connector, out, deadline).await
-                    }
-                    Err(e) => {
-                        self.open.swap_remove(at);
-                        return Err(e);
+                        Err(e) => {
+                            self.open.swap_remove(at);
+                            return Err(e);
+                        }
                     }
                 }
+                other => break other,
             }
-            other => other,
         };
         let done_at = Instant::now();
         // A failed connection is dropped (in flight or timed out: never reused), and so is
@@ -202,31 +204,6 @@ struct Failure {
 }
 
 impl Connection {
-    /// Writes the request and reads its answer by `deadline` (the retry on a fresh
-    /// connection; the first attempt matches the kind in [`Connections::send`]).
-    async fn exchange(
-        &mut self,
-        connector: &Connector,
-        out: &Outgoing<'_>,
-        deadline: Instant,
-    ) -> Result<Response, Failure> {
-        let keep = out.keep_body.then_some(BodyLimits {
-            max_body: out.max_body,
-            budget: &connector.body_budget,
-        });
-        match self {
-            Connection::Http1(conn) => h1_result(
-                conn.exchange(out.request.wire(), out.request.head_only(), keep, deadline)
-                    .await,
-                out,
-            ),
-            Connection::Http2(conn) => h2_result(
-                conn.exchange(out.request, keep, deadline, out.timeout)
-                    .await,
-            ),
-        }
-    }
-
     /// Whether the connection can carry another request.
     pub(super) fn reusable(&self) -> bool {
         match self {

@@ -10,7 +10,9 @@ use http::{HeaderMap, HeaderName, Method};
 use super::trace::{self, TRACEPARENT};
 use super::{current_rows, Vu};
 use crate::context::Rendered;
-use crate::http::{valid_value, Exchange, Origin, Outgoing, RequestError, RequestSink};
+use crate::http::{
+    valid_value, Exchange, InFlightGauge, Origin, Outgoing, RequestBuf, RequestError, RequestSink,
+};
 use crate::plan::{BodyPlan, HeaderPlan, RequestPlan, UrlPlan};
 use barrage_template::{RenderCtx, RenderError};
 
@@ -311,6 +313,25 @@ impl Vu {
         Ok(origin)
     }
 
+    /// What [`Connections::send`](crate::http::Connections::send) needs to send `request`
+    /// for the step `r` to `origin`.
+    pub(super) fn outgoing<'a>(
+        &self,
+        r: &RequestPlan,
+        origin: &'a Origin,
+        request: &'a RequestBuf,
+        in_flight: &'a InFlightGauge,
+    ) -> Outgoing<'a> {
+        Outgoing {
+            origin,
+            request,
+            keep_body: r.keep_body || self.observer.is_some(),
+            max_body: r.max_body,
+            timeout: r.timeout,
+            in_flight,
+        }
+    }
+
     /// Whether the answer to a step's own request needs [`Vu::follow`]: a redirect the plan
     /// may follow, or cookies for a jar. Most answers need neither, and the step's request
     /// is then sent and read one level nearer the user's task (`Vu::request`).
@@ -326,7 +347,7 @@ impl Vu {
     /// Apart from the first send (`Vu::request` makes it) because every level of futures
     /// between the user's task and the socket is code and state a request runs through
     /// after each wake-up: this level and `Connection::exchange`'s, taken off the common
-    /// path together, were 31 of the 627 lines of machine code a plain GET ran through
+    /// path together, were 42 of the 627 lines of machine code a plain GET ran through
     /// (`bench/hot_lines.py`, docs/PERFORMANCE.md).
     pub(super) async fn follow(
         &mut self,
@@ -407,14 +428,7 @@ impl Vu {
             self.build(r, Some(&hop))
                 .map_err(|e| RequestError::Invalid(e.to_string()))?;
             let origin = &*redirected.insert(hop.origin);
-            let out = Outgoing {
-                origin,
-                request: &self.hop,
-                keep_body: r.keep_body || self.observer.is_some(),
-                max_body: r.max_body,
-                timeout: r.timeout,
-                in_flight: &ctx.in_flight,
-            };
+            let out = self.outgoing(r, origin, &self.hop, &ctx.in_flight);
             x = self.conns.send(connector, &out).await?;
         }
     }

@@ -22,7 +22,7 @@ use barrage_template::{RenderCtx, Response, ResponseView};
 use super::outcome::{Outcome, StreamCheck, Verdict};
 use super::reach::Attempt;
 use super::{current_rows, InFlight, Observer, Vu, NO_HEADERS};
-use crate::http::{Outgoing, RequestError, SseDecoder};
+use crate::http::{RequestError, SseDecoder};
 use crate::plan::{RequestPlan, StreamPlan};
 
 /// How a stream's reading ended.
@@ -83,14 +83,7 @@ impl Vu {
             armed: true,
         };
         let ctx = self.ctx.clone();
-        let out = Outgoing {
-            origin: to,
-            request: &self.request,
-            keep_body: r.keep_body || self.observer.is_some(),
-            max_body: r.max_body,
-            timeout: r.timeout,
-            in_flight: &ctx.in_flight,
-        };
+        let out = self.outgoing(r, to, &self.request, &ctx.in_flight);
         let mut tally = Tally {
             events: 0,
             first_event_at: None,
