@@ -383,9 +383,8 @@ impl Vu {
         // The step's own request is sent here, not in `follow`: one level of futures fewer
         // between the user's task and the socket for every answer that is neither a
         // redirect to follow nor cookies for a jar (see `Vu::follow`).
-        let ctx = self.ctx.clone();
-        let out = self.outgoing(r, to, &self.request, &ctx.in_flight);
-        let result = match self.conns.send(&ctx.connector, &out).await {
+        let out = self.outgoing(r, to, &self.request, &guard.ctx.in_flight);
+        let result = match self.conns.send(&guard.ctx.connector, &out).await {
             Ok(x) if self.wants_follow(&x) => self.follow(r, to, x).await,
             other => other,
         };

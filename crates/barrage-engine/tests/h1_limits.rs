@@ -147,15 +147,22 @@ async fn every_body_keeps_its_start_kept_or_not() {
         ("chunked", chunked, false),
         ("until close", to_close, true),
     ] {
-        for keep in [false, true] {
+        // In one write (the answer is read whole and finished from the buffer) and in
+        // pieces (read as it arrives).
+        for (keep, piece) in [
+            (false, 700),
+            (true, 700),
+            (false, usize::MAX),
+            (true, usize::MAX),
+        ] {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let answer = answer.clone();
             tokio::spawn(async move {
                 let (mut sock, _) = listener.accept().await.unwrap();
                 read_request(&mut sock).await;
-                // In pieces, so the start is split across reads too.
-                for part in answer.chunks(700) {
+                // In pieces, the start split across reads too; or whole.
+                for part in answer.chunks(piece) {
                     let _ = sock.write_all(part).await;
                     tokio::time::sleep(Duration::from_micros(300)).await;
                 }
@@ -172,7 +179,7 @@ async fn every_body_keeps_its_start_kept_or_not() {
                 .exchange(&get(), false, limits, deadline())
                 .await
                 .unwrap_or_else(|f| panic!("{name}: {f:?}"));
-            assert_eq!(r.body_len, 5000, "{name}");
+            assert_eq!(r.body_len, 5000, "{name}, in pieces of {piece}");
             assert_eq!(r.kept, keep, "{name}");
             let expect = if keep { &long[..] } else { &long[..1024] };
             // A length-framed body's start comes split off with the head

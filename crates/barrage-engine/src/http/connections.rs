@@ -8,6 +8,8 @@
 //! sees only [`Outgoing`] and [`Exchange`], does not change.
 
 use std::cell::Cell;
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::exchange::{Response, ResponseHead};
@@ -53,7 +55,8 @@ impl Connections {
         // The connection carries the request where it lies in `open`, its origin beside
         // it: taking the pair (about 200 bytes) out and putting it back costs about 400
         // instructions per plain GET (`valgrind --tool=callgrind target/release/barrage hit URL -c 10 -n 20000 --workers 1`, docs/PERFORMANCE.md). Only a new connection clones the origin.
-        let at = match self.ready_connection(out.origin).await {
+        let ready = poll_fn(|cx| Poll::Ready(self.poll_ready_connection(cx, out.origin))).await;
+        let at = match ready {
             Some(at) => at,
             None => {
                 let (c, timing) = connector.connect(out.origin).await?;
@@ -142,10 +145,16 @@ impl Connections {
 
     /// Where this user's open connection to `origin` lies, if it can carry a request now.
     pub(super) async fn ready_connection(&mut self, origin: &Origin) -> Option<usize> {
+        poll_fn(|cx| Poll::Ready(self.poll_ready_connection(cx, origin))).await
+    }
+
+    /// [`Connections::ready_connection`] from a poll function: what the common path of
+    /// [`Connections::send`] calls, without a future of its own.
+    fn poll_ready_connection(&mut self, cx: &mut Context<'_>, origin: &Origin) -> Option<usize> {
         let at = self.open.iter().position(|(o, _)| o == origin)?;
         // A connection the server closed while it sat idle is dropped here, before a
         // request is written to it.
-        if self.open[at].1.still_open().await {
+        if self.open[at].1.poll_still_open(cx) {
             Some(at)
         } else {
             self.open.swap_remove(at);
@@ -213,10 +222,10 @@ impl Connection {
     }
 
     /// Whether an idle connection is still open (the server may have closed it).
-    async fn still_open(&mut self) -> bool {
+    fn poll_still_open(&mut self, cx: &mut Context<'_>) -> bool {
         match self {
-            Connection::Http1(conn) => conn.still_open().await,
-            Connection::Http2(conn) => conn.still_open().await,
+            Connection::Http1(conn) => conn.poll_still_open(cx),
+            Connection::Http2(conn) => conn.poll_still_open(cx),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! request left the timer at, nor let I/O that is always ready (a server streaming without
 //! pause) outrun the clock.
 
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -67,34 +67,53 @@ impl Alarm {
     }
 }
 
-/// `io`, unless the alarm goes off first.
-pub(super) async fn bounded<T>(
-    alarm: &mut Alarm,
-    io: impl Future<Output = io::Result<T>>,
-) -> Result<T, H1Error> {
-    let mut io = std::pin::pin!(io);
-    poll_fn(|cx| {
-        // The clock is read when the I/O waits, and after every `READY_STREAK` operations
-        // ready at once: a server that streams without pause keeps every read ready (and
-        // may use up the task's budget, which the timer's own poll respects), and must
-        // still be cut off in time. Not on every poll: that was four clock readings a
-        // plain request, about 150 instructions (docs/PERFORMANCE.md).
-        if let Poll::Ready(done) = io.as_mut().poll(cx) {
-            alarm.ready_streak += 1;
-            if alarm.ready_streak < READY_STREAK {
+impl Alarm {
+    /// What an I/O operation's `polled` result means with the deadline in force: the result
+    /// when it is ready and the deadline holds, a timeout when it has passed, pending while
+    /// both wait (the timer then wakes the task at the deadline). The one place the clock is
+    /// read: the poll functions of the exchange (`conn.rs`) hand every poll of the socket
+    /// through here.
+    ///
+    /// The clock is read when the I/O waits, and after every `READY_STREAK` operations
+    /// ready at once: a server that streams without pause keeps every read ready (and may
+    /// use up the task's budget, which the timer's own poll respects), and must still be
+    /// cut off in time. Not on every poll: that was four clock readings a plain request,
+    /// about 150 instructions (docs/PERFORMANCE.md).
+    #[inline]
+    pub(super) fn bound<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<Result<T, H1Error>> {
+        if let Poll::Ready(done) = polled {
+            self.ready_streak += 1;
+            if self.ready_streak < READY_STREAK {
                 return Poll::Ready(done.map_err(H1Error::Io));
             }
-            alarm.ready_streak = 0;
-            return Poll::Ready(match alarm.passed() {
+            self.ready_streak = 0;
+            return Poll::Ready(match self.passed() {
                 true => Err(H1Error::TimedOut),
                 false => done.map_err(H1Error::Io),
             });
         }
-        alarm.ready_streak = 0;
-        if alarm.passed() {
+        self.ready_streak = 0;
+        if self.passed() {
             return Poll::Ready(Err(H1Error::TimedOut));
         }
-        alarm.poll_expired(cx).map(|()| Err(H1Error::TimedOut))
+        self.poll_expired(cx).map(|()| Err(H1Error::TimedOut))
+    }
+}
+
+/// `io`, unless the alarm goes off first.
+#[cfg(test)]
+async fn bounded<T>(
+    alarm: &mut Alarm,
+    io: impl std::future::Future<Output = io::Result<T>>,
+) -> Result<T, H1Error> {
+    let mut io = std::pin::pin!(io);
+    std::future::poll_fn(|cx| {
+        let polled = io.as_mut().poll(cx);
+        alarm.bound(cx, polled)
     })
     .await
 }

@@ -9,12 +9,13 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::io::poll_read_buf;
 
-use super::alarm::{bounded, Alarm};
+use super::alarm::Alarm;
 use super::head::{parse_head_in, Framing, ParsedHead};
 use super::{Failure, H1Error, Response, BODY_START, MAX_HEAD};
 use crate::http::{BodyLimits, Stream};
@@ -83,19 +84,19 @@ impl Conn {
     /// 408 before closing). Costs no system call while nothing has arrived, since the
     /// runtime knows the socket is not readable.
     pub async fn still_open(&mut self) -> bool {
+        poll_fn(|cx| Poll::Ready(self.poll_still_open(cx))).await
+    }
+
+    /// [`Conn::still_open`] from a poll function.
+    pub(crate) fn poll_still_open(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.reusable || !self.buf.is_empty() {
             return false;
         }
-        let stream = &mut self.stream;
-        poll_fn(|cx| {
-            let mut byte = [0u8; 1];
-            let mut probe = ReadBuf::new(&mut byte);
-            match Pin::new(&mut *stream).poll_read(cx, &mut probe) {
-                Poll::Pending => Poll::Ready(true),
-                Poll::Ready(_) => Poll::Ready(false),
-            }
-        })
-        .await
+        let mut byte = [0u8; 1];
+        let mut probe = ReadBuf::new(&mut byte);
+        Pin::new(&mut self.stream)
+            .poll_read(cx, &mut probe)
+            .is_pending()
     }
 
     /// Writes `request` (a whole rendered request, see
@@ -104,6 +105,14 @@ impl Conn {
     /// without, its bytes are counted and dropped as they stream (its first
     /// [`BODY_START`](super::BODY_START) bytes are kept either way). Past `deadline`, the
     /// exchange fails with [`H1Error::TimedOut`] (and the connection is not reusable).
+    ///
+    /// The write and the head are one poll function ([`Conn::poll_answer_head`]), and an
+    /// answer whose body came with its head (the usual small API answer) is finished
+    /// without another poll; only a body still on its way is read by the async readers of
+    /// `body.rs`. On the common path this future is the only one between the caller and
+    /// the socket: nested async functions, one per step of the exchange, cost their states'
+    /// moves and dispatch on every request (docs/PERFORMANCE.md, "The engine against a
+    /// bare tokio client").
     pub async fn exchange(
         &mut self,
         request: &[u8],
@@ -111,6 +120,20 @@ impl Conn {
         keep: Option<BodyLimits<'_>>,
         deadline: std::time::Instant,
     ) -> Result<Response, Failure> {
+        self.begin(deadline);
+        let mut written = Some(0);
+        let mut head = poll_fn(|cx| self.poll_answer_head(cx, request, &mut written)).await?;
+        let (framing, keep_alive) = head.body(head_only);
+        if let Some(response) = self.answer_in_buffer(&mut head, framing, keep_alive, keep) {
+            return Ok(response);
+        }
+        self.read_body(head, framing, keep_alive, keep)
+            .await
+            .map_err(|error| self.failure(error))
+    }
+
+    /// Readies the connection for a request due by `deadline`.
+    pub(super) fn begin(&mut self, deadline: std::time::Instant) {
         self.alarm.set(deadline);
         // Nothing left over from the last answer, and its bytes (split off this buffer)
         // dropped: the next answer is read to the start of the buffer again, into memory
@@ -123,76 +146,94 @@ impl Conn {
         self.reusable = false;
         self.received = 0;
         self.answered = false;
-        self.write_request(request).await?;
-        let response = self
-            .read_response(head_only, keep)
-            .await
-            .map_err(|error| Failure {
-                error,
-                unsent: false,
-                answered: self.answered,
-                received: self.received,
-            })?;
-        Ok(response)
     }
 
-    pub(super) async fn write_request(&mut self, request: &[u8]) -> Result<(), Failure> {
-        let mut written = 0;
-        while written < request.len() {
-            match bounded(&mut self.alarm, self.stream.write(&request[written..])).await {
-                Ok(0) => {
-                    return Err(Failure {
-                        error: H1Error::Closed,
-                        unsent: written == 0,
-                        answered: false,
-                        received: 0,
-                    })
-                }
-                Ok(n) => written += n,
-                Err(error) => {
-                    return Err(Failure {
-                        unsent: written == 0 && !matches!(error, H1Error::TimedOut),
-                        error,
-                        answered: false,
-                        received: 0,
-                    })
-                }
-            }
+    /// A failure once the request is written.
+    pub(super) fn failure(&self, error: H1Error) -> Failure {
+        Failure {
+            error,
+            unsent: false,
+            answered: self.answered,
+            received: self.received,
         }
-        // A TLS stream may hold records back until flushed; for TCP this does nothing.
-        bounded(&mut self.alarm, self.stream.flush())
-            .await
-            .map_err(|error| Failure {
-                error,
-                unsent: false,
-                answered: false,
-                received: 0,
-            })
     }
 
-    /// Reads more bytes into the buffer; end of stream is `Ok(0)`.
-    pub(super) async fn read_more(&mut self) -> Result<usize, H1Error> {
-        if self.buf.capacity() - self.buf.len() < READ_ROOM / 2 {
-            self.buf.reserve(READ_ROOM);
-        }
-        let n = bounded(&mut self.alarm, self.stream.read_buf(&mut self.buf)).await?;
-        self.answered |= n > 0;
-        Ok(n)
-    }
-
-    async fn read_response(
+    /// Writes what is left of `request` (from `*written`, `None` once it is all written and
+    /// flushed), then reads the answer's head, skipping informational answers.
+    fn poll_answer_head(
         &mut self,
-        head_only: bool,
-        keep: Option<BodyLimits<'_>>,
-    ) -> Result<Response, H1Error> {
-        let mut head = loop {
-            let head = self.read_head().await?;
+        cx: &mut Context<'_>,
+        request: &[u8],
+        written: &mut Option<usize>,
+    ) -> Poll<Result<ParsedHead, Failure>> {
+        if let Some(at) = written {
+            ready!(self.poll_write_request(cx, request, at))?;
+            *written = None;
+        }
+        loop {
+            let head = ready!(self.poll_head(cx)).map_err(|error| self.failure(error))?;
             if !head.informational() {
-                break head;
+                return Poll::Ready(Ok(head));
             }
             self.buf.advance(head.len);
+        }
+    }
+
+    /// The rest of the answer after `head`, when it is all in the buffer already (no body,
+    /// or a body framed by a length that came with the head): `None` when more must be
+    /// read, or when a kept body is over its cap (`read_body` says so).
+    #[inline]
+    fn answer_in_buffer(
+        &mut self,
+        head: &mut ParsedHead,
+        framing: Framing,
+        keep_alive: bool,
+        keep: Option<BodyLimits<'_>>,
+    ) -> Option<Response> {
+        let len = match framing {
+            Framing::None => 0,
+            Framing::Length(n) => n,
+            Framing::Chunked | Framing::UntilClose => return None,
         };
-        let (framing, keep_alive) = head.body(head_only);
+        let buffered = (self.buf.len() - head.len) as u64;
+        if len > buffered || keep.is_some_and(|k| len > k.max_body as u64) {
+            return None;
+        }
+        let len = len as usize;
+        let body = match keep {
+            Some(_) => {
+                head.attach(self.buf.split_to(head.len).freeze());
+                self.buf.split_to(len).freeze()
+            }
+            // The start of a body nobody keeps goes with the head, in one split.
+            None => {
+                let start = len.min(BODY_START);
+                head.attach(self.buf.split_to(head.len + start).freeze());
+                self.buf.advance(len - start);
+                Bytes::new()
+            }
+        };
+        self.received = len as u64;
+        self.reusable = keep_alive;
+        Some(Response {
+            status: head.status,
+            version: head.version,
+            head: std::mem::take(&mut head.head),
+            body,
+            kept: keep.is_some(),
+            body_len: self.received,
+        })
+    }
+
+    /// Reads the rest of the answer after `head` (at the start of the buffer), however its
+    /// body is framed.
+    async fn read_body(
+        &mut self,
+        mut head: ParsedHead,
+        framing: Framing,
+        keep_alive: bool,
+        keep: Option<BodyLimits<'_>>,
+    ) -> Result<Response, H1Error> {
         // The start of a length-framed body nobody keeps goes with the head, in one split.
         let start = match (framing, keep) {
             (Framing::Length(n), None) => n.min(BODY_START as u64) as usize,
@@ -224,28 +265,91 @@ impl Conn {
         })
     }
 
+    /// Writes what is left of `request` from `*written`, then flushes (a TLS stream may
+    /// hold records back until then; for TCP that does nothing).
+    fn poll_write_request(
+        &mut self,
+        cx: &mut Context<'_>,
+        request: &[u8],
+        written: &mut usize,
+    ) -> Poll<Result<(), Failure>> {
+        let unwritten = |error| Failure {
+            error,
+            unsent: false,
+            answered: false,
+            received: 0,
+        };
+        while *written < request.len() {
+            let polled = Pin::new(&mut self.stream).poll_write(cx, &request[*written..]);
+            match ready!(self.alarm.bound(cx, polled)) {
+                Ok(0) => {
+                    return Poll::Ready(Err(Failure {
+                        unsent: *written == 0,
+                        ..unwritten(H1Error::Closed)
+                    }))
+                }
+                Ok(n) => *written += n,
+                Err(error) => {
+                    return Poll::Ready(Err(Failure {
+                        unsent: *written == 0 && !matches!(error, H1Error::TimedOut),
+                        ..unwritten(error)
+                    }))
+                }
+            }
+        }
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.alarm.bound(cx, polled).map_err(unwritten)
+    }
+
+    /// Writes `request`, then flushes.
+    pub(super) async fn write_request(&mut self, request: &[u8]) -> Result<(), Failure> {
+        let mut written = 0;
+        poll_fn(|cx| self.poll_write_request(cx, request, &mut written)).await
+    }
+
+    /// Reads more bytes into the buffer; end of stream is `Ok(0)`.
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, H1Error>> {
+        if self.buf.capacity() - self.buf.len() < READ_ROOM / 2 {
+            self.buf.reserve(READ_ROOM);
+        }
+        let polled = poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buf);
+        let n = ready!(self.alarm.bound(cx, polled))?;
+        self.answered |= n > 0;
+        Poll::Ready(Ok(n))
+    }
+
+    /// Reads more bytes into the buffer; end of stream is `Ok(0)`.
+    pub(super) async fn read_more(&mut self) -> Result<usize, H1Error> {
+        poll_fn(|cx| self.poll_read_more(cx)).await
+    }
+
     /// Reads and parses one response head, leaving it at the start of the buffer.
     ///
     /// The size limit is one rule for the whole head, whatever the segments it came in: a
     /// head parsed whole from one read is held to it as much as one still growing (before,
     /// a 100,000-byte head passed when it came in one write and failed in two).
-    pub(super) async fn read_head(&mut self) -> Result<ParsedHead, H1Error> {
+    fn poll_head(&mut self, cx: &mut Context<'_>) -> Poll<Result<ParsedHead, H1Error>> {
         loop {
             if !self.buf.is_empty() {
                 if let Some(head) = parse_head_in(&self.buf)? {
                     if head.len > self.max_head {
-                        return Err(self.head_too_long());
+                        return Poll::Ready(Err(self.head_too_long()));
                     }
-                    return Ok(head);
+                    return Poll::Ready(Ok(head));
                 }
                 if self.buf.len() > self.max_head {
-                    return Err(self.head_too_long());
+                    return Poll::Ready(Err(self.head_too_long()));
                 }
             }
-            if self.read_more().await? == 0 {
-                return Err(H1Error::Closed);
+            if ready!(self.poll_read_more(cx))? == 0 {
+                return Poll::Ready(Err(H1Error::Closed));
             }
         }
+    }
+
+    /// Reads and parses one response head, leaving it at the start of the buffer.
+    pub(super) async fn read_head(&mut self) -> Result<ParsedHead, H1Error> {
+        poll_fn(|cx| self.poll_head(cx)).await
     }
 
     pub(super) fn max_head(&self) -> usize {

@@ -57,19 +57,11 @@ impl Conn {
         head_only: bool,
         deadline: Instant,
     ) -> Result<StreamHead, Failure> {
-        self.alarm.set(deadline);
-        self.reusable = false;
-        self.received = 0;
-        self.answered = false;
+        self.begin(deadline);
         self.write_request(request).await?;
         self.read_stream_head(head_only)
             .await
-            .map_err(|error| Failure {
-                error,
-                unsent: false,
-                answered: self.answered,
-                received: self.received,
-            })
+            .map_err(|error| self.failure(error))
     }
 
     async fn read_stream_head(&mut self, head_only: bool) -> Result<StreamHead, H1Error> {

@@ -7,7 +7,7 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -82,17 +82,19 @@ impl Conn {
     /// pings and settings that arrived while it sat idle) and asks whether a stream could
     /// be opened on it. A GOAWAY or a close ends it.
     pub async fn still_open(&mut self) -> bool {
+        poll_fn(|cx| Poll::Ready(self.poll_still_open(cx))).await
+    }
+
+    /// [`Conn::still_open`] from a poll function.
+    pub(crate) fn poll_still_open(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.open {
             return false;
         }
-        let (driver, send) = (&mut self.driver, &mut self.send);
-        self.open = poll_fn(|cx| {
-            if Pin::new(&mut *driver).poll(cx).is_ready() {
-                return Poll::Ready(false);
-            }
-            Poll::Ready(!matches!(send.poll_ready(cx), Poll::Ready(Err(_))))
-        })
-        .await;
+        self.open = if Pin::new(&mut self.driver).poll(cx).is_ready() {
+            false
+        } else {
+            !matches!(self.send.poll_ready(cx), Poll::Ready(Err(_)))
+        };
         self.open
     }
 
