@@ -220,43 +220,79 @@ impl Vu {
                 return;
             }
             let started = next;
-            let end = self.iteration_once(None, started).await;
+            // `iteration_once`, written out: one level of futures fewer per iteration.
+            let index = self.begin_iteration(None);
+            let end = self.steps(&user.tasks[index].steps, started, false).await;
+            self.end_iteration(index, started, end);
             if end == StepsEnd::Shutdown || told_to_stop(&own_stop) {
                 return;
             }
             let now = self.ended_at.unwrap_or_else(Instant::now);
-            match self.think(user.think, started, now).await {
-                Some(t) => next = t,
-                None => return,
-            }
+            next = match self.think_until(user.think, started, now) {
+                Some(until) => {
+                    if !self.sctx.sleep_until(until).await {
+                        return;
+                    }
+                    until
+                }
+                None => {
+                    // Without think time a user whose requests all fail instantly (target
+                    // down) would never give the worker's timers a turn: it spends a unit
+                    // of the task's budget and yields once that is gone (128 units a
+                    // poll). Not `yield_now` after every iteration: that put each request
+                    // through a second scheduling round and an extra `epoll_wait`, about
+                    // 1,000 instructions a request against a latency-bound service
+                    // (docs/PERFORMANCE.md).
+                    tokio::task::coop::consume_budget().await;
+                    if self.sctx.stopping() {
+                        return;
+                    }
+                    now
+                }
+            };
         }
     }
 
     /// Runs one iteration: the task chosen by weight, or `task` when given. `started` is
     /// the iteration's intended start: its first request's response time counts from it.
     pub async fn iteration_once(&mut self, task: Option<usize>, started: Instant) -> StepsEnd {
+        let index = self.begin_iteration(task);
         let plan = self.plan.clone();
-        let user = &plan.scenarios[self.scenario].users[self.user];
+        let t = &plan.scenarios[self.scenario].users[self.user].tasks[index];
+        let end = self.steps(&t.steps, started, false).await;
+        self.end_iteration(index, started, end);
+        end
+    }
+
+    /// The first part of [`Vu::iteration_once`]: picks the task (by weight, or `task` when
+    /// given) and readies the data rows; returns the task's index. Apart so the closed
+    /// loop runs an iteration without a future of its own (`Vu::live`).
+    fn begin_iteration(&mut self, task: Option<usize>) -> usize {
+        let user = &self.plan.scenarios[self.scenario].users[self.user];
         let index = match task {
             Some(i) => i,
             None => user.pick(self.rng.random_range(0..user.total_weight())),
         };
-        let t = &user.tasks[index];
         if let Some(o) = &self.observer {
-            o.task(&user.name, &t.name);
+            o.task(&user.name, &user.tasks[index].name);
         }
         self.advance_rows();
-        let end = self.steps(&t.steps, started, false).await;
+        index
+    }
+
+    /// The last part of [`Vu::iteration_once`]: records the iteration of task `index`,
+    /// started at `started`, unless the scenario was shut down during it.
+    fn end_iteration(&mut self, index: usize, started: Instant, end: StepsEnd) {
         if end != StepsEnd::Shutdown {
             let now = self.ended_at.unwrap_or_else(Instant::now);
             let took = now.saturating_duration_since(started);
+            let id = self.plan.scenarios[self.scenario].users[self.user].tasks[index].id;
             self.ctx
                 .recorder
                 .borrow_mut()
-                .iteration(t.id, took.as_nanos() as u64);
+                .iteration(id, took.as_nanos() as u64);
         }
         self.iteration += 1;
-        end
     }
 
     /// Runs the setup steps (for `--debug`, which drives the user itself).
@@ -276,25 +312,19 @@ impl Vu {
         }
     }
 
-    /// Waits the think time after an iteration that ended at `now`; returns when the next
-    /// iteration was meant to start, or `None` when the scenario is stopping.
-    async fn think(
+    /// When the next iteration is meant to start after one that started at
+    /// `iteration_start` and ended at `now`; `None` without think time. Tells the observer
+    /// of the pause. Not an async function that also waits: the caller waits, one level of
+    /// futures fewer per iteration (docs/PERFORMANCE.md, "The engine against a bare tokio
+    /// client").
+    fn think_until(
         &mut self,
         think: Think,
         iteration_start: Instant,
         now: Instant,
     ) -> Option<Instant> {
         let until = match think {
-            Think::None => {
-                // Without think time a user whose requests all fail instantly (target
-                // down) would never give the worker's timers a turn: it spends a unit of
-                // the task's budget and yields once that is gone (128 units a poll). Not
-                // `yield_now` after every iteration: that put each request through a second
-                // scheduling round and an extra `epoll_wait`, about 1,000 instructions a
-                // request against a latency-bound service (docs/PERFORMANCE.md).
-                tokio::task::coop::consume_budget().await;
-                return (!self.sctx.stopping()).then_some(now);
-            }
+            Think::None => return None,
             // An iteration that overran its interval is followed at once.
             Think::Pacing(interval) => (iteration_start + interval).max(now),
             other => now + think_duration(other, &mut self.rng),
@@ -302,7 +332,7 @@ impl Vu {
         if let Some(o) = &self.observer {
             o.think(until.saturating_duration_since(now));
         }
-        self.sctx.sleep_until(until).await.then_some(until)
+        Some(until)
     }
 
     /// Runs `steps` from `intended`. `setup` makes any failed request end them (`Stopped`),
