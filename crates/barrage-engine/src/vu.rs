@@ -315,8 +315,7 @@ impl Vu {
     /// When the next iteration is meant to start after one that started at
     /// `iteration_start` and ended at `now`; `None` without think time. Tells the observer
     /// of the pause. Not an async function that also waits: the caller waits, one level of
-    /// futures fewer per iteration (docs/PERFORMANCE.md, "The engine against a bare tokio
-    /// client").
+    /// futures fewer per iteration (docs/PERFORMANCE.md, "The exchange as poll functions").
     fn think_until(
         &mut self,
         think: Think,

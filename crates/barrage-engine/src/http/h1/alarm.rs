@@ -65,14 +65,12 @@ impl Alarm {
         }
         Poll::Pending
     }
-}
 
-impl Alarm {
     /// What an I/O operation's `polled` result means with the deadline in force: the result
     /// when it is ready and the deadline holds, a timeout when it has passed, pending while
-    /// both wait (the timer then wakes the task at the deadline). The one place the clock is
-    /// read: the poll functions of the exchange (`conn.rs`) hand every poll of the socket
-    /// through here.
+    /// both wait (the timer then wakes the task at the deadline). The one place the deadline
+    /// is checked: the poll functions of the exchange (`conn.rs`) hand every poll of the
+    /// socket through here.
     ///
     /// The clock is read when the I/O waits, and after every `READY_STREAK` operations
     /// ready at once: a server that streams without pause keeps every read ready (and may
@@ -104,23 +102,22 @@ impl Alarm {
     }
 }
 
-/// `io`, unless the alarm goes off first.
-#[cfg(test)]
-async fn bounded<T>(
-    alarm: &mut Alarm,
-    io: impl std::future::Future<Output = io::Result<T>>,
-) -> Result<T, H1Error> {
-    let mut io = std::pin::pin!(io);
-    std::future::poll_fn(|cx| {
-        let polled = io.as_mut().poll(cx);
-        alarm.bound(cx, polled)
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `io`, unless the alarm goes off first.
+    async fn bounded<T>(
+        alarm: &mut Alarm,
+        io: impl std::future::Future<Output = io::Result<T>>,
+    ) -> Result<T, H1Error> {
+        let mut io = std::pin::pin!(io);
+        std::future::poll_fn(|cx| {
+            let polled = io.as_mut().poll(cx);
+            alarm.bound(cx, polled)
+        })
+        .await
+    }
 
     #[tokio::test]
     async fn one_alarm_keeps_every_deadline() {

@@ -111,8 +111,8 @@ impl Conn {
     /// without another poll; only a body still on its way is read by the async readers of
     /// `body.rs`. On the common path this future is the only one between the caller and
     /// the socket: nested async functions, one per step of the exchange, cost their states'
-    /// moves and dispatch on every request (docs/PERFORMANCE.md, "The engine against a
-    /// bare tokio client").
+    /// moves and dispatch on every request (docs/PERFORMANCE.md, "The exchange as poll
+    /// functions").
     pub async fn exchange(
         &mut self,
         request: &[u8],
@@ -124,12 +124,38 @@ impl Conn {
         let mut written = Some(0);
         let mut head = poll_fn(|cx| self.poll_answer_head(cx, request, &mut written)).await?;
         let (framing, keep_alive) = head.body(head_only);
-        if let Some(response) = self.answer_in_buffer(&mut head, framing, keep_alive, keep) {
-            return Ok(response);
-        }
-        self.read_body(head, framing, keep_alive, keep)
-            .await
-            .map_err(|error| self.failure(error))
+        // The start of a length-framed body nobody keeps goes with the head, in one split.
+        let start = match (framing, keep) {
+            (Framing::Length(n), None) => n.min(BODY_START as u64) as usize,
+            _ => 0,
+        };
+        let body = match self.body_in_buffer(&head, framing, keep) {
+            // The whole body came with the head: no other poll.
+            Some(len) => {
+                head.attach(self.buf.split_to(head.len + start).freeze());
+                self.received = len as u64;
+                match keep {
+                    Some(_) => self.buf.split_to(len).freeze(),
+                    None => {
+                        self.buf.advance(len - start);
+                        Bytes::new()
+                    }
+                }
+            }
+            None => self
+                .read_body(&mut head, framing, start, keep)
+                .await
+                .map_err(|error| self.failure(error))?,
+        };
+        self.reusable = keep_alive;
+        Ok(Response {
+            status: head.status,
+            version: head.version,
+            head: head.head,
+            body,
+            kept: keep.is_some(),
+            body_len: self.received,
+        })
     }
 
     /// Readies the connection for a request due by `deadline`.
@@ -179,17 +205,16 @@ impl Conn {
         }
     }
 
-    /// The rest of the answer after `head`, when it is all in the buffer already (no body,
-    /// or a body framed by a length that came with the head): `None` when more must be
-    /// read, or when a kept body is over its cap (`read_body` says so).
+    /// The length of the body after `head` when all of it is in the buffer already (no
+    /// body, or one framed by a length that came with the head); `None` when more must be
+    /// read, or when a body to keep is over its cap (`read_body` says so).
     #[inline]
-    fn answer_in_buffer(
-        &mut self,
-        head: &mut ParsedHead,
+    fn body_in_buffer(
+        &self,
+        head: &ParsedHead,
         framing: Framing,
-        keep_alive: bool,
         keep: Option<BodyLimits<'_>>,
-    ) -> Option<Response> {
+    ) -> Option<usize> {
         let len = match framing {
             Framing::None => 0,
             Framing::Length(n) => n,
@@ -199,46 +224,18 @@ impl Conn {
         if len > buffered || keep.is_some_and(|k| len > k.max_body as u64) {
             return None;
         }
-        let len = len as usize;
-        let body = match keep {
-            Some(_) => {
-                head.attach(self.buf.split_to(head.len).freeze());
-                self.buf.split_to(len).freeze()
-            }
-            // The start of a body nobody keeps goes with the head, in one split.
-            None => {
-                let start = len.min(BODY_START);
-                head.attach(self.buf.split_to(head.len + start).freeze());
-                self.buf.advance(len - start);
-                Bytes::new()
-            }
-        };
-        self.received = len as u64;
-        self.reusable = keep_alive;
-        Some(Response {
-            status: head.status,
-            version: head.version,
-            head: std::mem::take(&mut head.head),
-            body,
-            kept: keep.is_some(),
-            body_len: self.received,
-        })
+        Some(len as usize)
     }
 
-    /// Reads the rest of the answer after `head` (at the start of the buffer), however its
-    /// body is framed.
+    /// Reads the body after `head` (at the start of the buffer), however it is framed,
+    /// splitting the head off with the body's first `start` bytes.
     async fn read_body(
         &mut self,
-        mut head: ParsedHead,
+        head: &mut ParsedHead,
         framing: Framing,
-        keep_alive: bool,
+        start: usize,
         keep: Option<BodyLimits<'_>>,
-    ) -> Result<Response, H1Error> {
-        // The start of a length-framed body nobody keeps goes with the head, in one split.
-        let start = match (framing, keep) {
-            (Framing::Length(n), None) => n.min(BODY_START as u64) as usize,
-            _ => 0,
-        };
+    ) -> Result<Bytes, H1Error> {
         while self.buf.len() < head.len + start {
             if self.read_more().await? == 0 {
                 self.received = (self.buf.len() - head.len) as u64;
@@ -247,21 +244,12 @@ impl Conn {
         }
         head.attach(self.buf.split_to(head.len + start).freeze());
         self.received = start as u64;
-        let body = match framing {
+        Ok(match framing {
             Framing::None => Bytes::new(),
             // What is left of it (all of it, when kept: then no start was split off).
             Framing::Length(n) => self.read_length(n - start as u64, keep).await?,
             Framing::Chunked => self.read_chunked(keep).await?,
             Framing::UntilClose => self.read_to_end(keep).await?,
-        };
-        self.reusable = keep_alive;
-        Ok(Response {
-            status: head.status,
-            version: head.version,
-            head: head.head,
-            body,
-            kept: keep.is_some(),
-            body_len: self.received,
         })
     }
 

@@ -81,11 +81,6 @@ impl Conn {
     /// Whether the connection is still open: drives its frame loop once (answering the
     /// pings and settings that arrived while it sat idle) and asks whether a stream could
     /// be opened on it. A GOAWAY or a close ends it.
-    pub async fn still_open(&mut self) -> bool {
-        poll_fn(|cx| Poll::Ready(self.poll_still_open(cx))).await
-    }
-
-    /// [`Conn::still_open`] from a poll function.
     pub(crate) fn poll_still_open(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.open {
             return false;

@@ -9,7 +9,7 @@
 //!   its frames, and hand it requests over a channel. Here, as for HTTP/1.1, the user's
 //!   own task drives the connection: while one of its requests is in flight it polls the
 //!   connection's frame loop beside the request (`conn.rs`), and between requests it polls
-//!   it once when it picks the connection up again (`still_open`), which answers the pings
+//!   it once when it picks the connection up again (`poll_still_open`), which answers the pings
 //!   and settings the server sent meanwhile and notices a GOAWAY or a close. A user sends
 //!   one request at a time, so nobody else is waiting on the connection while it idles.
 //! - **The request is read back from its HTTP/1.1 rendering.** A user renders a request
