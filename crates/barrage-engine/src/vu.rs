@@ -98,7 +98,9 @@ pub struct Vu {
     conns: Connections,
     /// Whether this machine could give the user a connection (`vu/reach.rs`).
     reach: Reach,
-    cookies: Option<cookie_store::CookieStore>,
+    /// Boxed: 112 bytes inline in every user, read only as "is there a jar" by most
+    /// requests (the user's state is read cold at each wake-up; docs/PERFORMANCE.md).
+    cookies: Option<Box<cookie_store::CookieStore>>,
     has_cookies: bool,
     rng: SmallRng,
     iteration: u64,
@@ -153,7 +155,7 @@ impl Vu {
             user,
             sctx,
             vars: vec![None; plan.var_names.len()],
-            cookies: plan.cookies.then(cookie_store::CookieStore::default),
+            cookies: plan.cookies.then(Box::default),
             has_cookies: false,
             conns: Connections::default(),
             reach: Reach::default(),
@@ -177,10 +179,14 @@ impl Vu {
 
     /// The closed-model life of a user: setup until it succeeds, then tasks until the
     /// scenario stops, its iterations are used up, or `own_stop` is set (a ramp-down; the
-    /// current iteration finishes first).
-    pub async fn run(mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
+    /// current iteration finishes first). Borrows the user rather than taking it: an async
+    /// function's argument is moved into its state and then into a local, so the user's
+    /// task held the user twice.
+    pub async fn run(&mut self, own_stop: Option<Rc<std::cell::Cell<bool>>>) {
         self.live(own_stop).await;
-        self.close_kept().await;
+        // Boxed: closing kept WebSockets (once per user) would otherwise add its state to
+        // the user's task, beside the state every request reads.
+        Box::pin(self.close_kept()).await;
     }
 
     /// [`Vu::run`] but for closing the sockets the user kept.
@@ -363,7 +369,9 @@ impl Vu {
                     }
                 }
                 Step::Ws(w) => {
-                    let ok = self.ws(w, intended).await;
+                    // Boxed, as a `stream:` step is: a WebSocket step's state (about 4 KB)
+                    // would otherwise widen every request step's future.
+                    let ok = Box::pin(self.ws(w, intended)).await;
                     intended = Instant::now();
                     if !ok && (w.stop_on_failure || setup) {
                         return StepsEnd::Stopped;
@@ -413,10 +421,20 @@ impl Vu {
         // between the user's task and the socket for every answer that is neither a
         // redirect to follow nor cookies for a jar (see `Vu::follow`).
         let out = self.outgoing(r, to, &self.request, &guard.ctx.in_flight);
-        let result = match self.conns.send(&guard.ctx.connector, &out).await {
-            Ok(x) if self.wants_follow(&x) => self.follow(r, to, x).await,
-            other => other,
-        };
+        // The answer is written here once and read in place (`Connections::send_into`).
+        let mut answer = None;
+        let mut result = self
+            .conns
+            .send_into(&guard.ctx.connector, &out, &mut answer)
+            .await;
+        if let Some(x) = answer.take_if(|x| self.wants_follow(x)) {
+            // Boxed: its state (3 KB, a second send's among it) would otherwise widen every
+            // plain request's future, which each wake-up reads from (docs/PERFORMANCE.md,
+            // "The answer written once").
+            result = Box::pin(self.follow(r, to, x))
+                .await
+                .map(|x| answer = Some(x));
+        }
         guard.armed = false;
         let pause = self.note_reach(Attempt::of(&result));
         let notes = self.conns.take_notes();
@@ -424,7 +442,9 @@ impl Vu {
             self.note_retries(r, notes.retries);
         }
         let x = match result {
-            Ok(x) => x,
+            Ok(()) => answer
+                .as_ref()
+                .expect("a send that succeeds leaves its answer"),
             Err(error) => {
                 let outcome = Outcome::Unanswered {
                     sent,
@@ -451,12 +471,12 @@ impl Vu {
                 .saturating_duration_since(x.timings.sent_at)
                 .as_nanos() as u64,
         };
-        let failure = self.judge(r, &x, timing);
-        // The outcome borrows the answer: an answer is 248 bytes, and each move of it
-        // would cost a `memcpy` on every request.
+        let failure = self.judge(r, x, timing);
+        // The outcome borrows the answer: each move of it would cost a `memcpy` on every
+        // request.
         let outcome = Outcome::Answered {
             sent,
-            x: &x,
+            x,
             timing,
             failure,
         };
@@ -667,6 +687,49 @@ fn seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The size of what `make` returns (a future), without making one.
+    fn output_size<A, R>(_make: impl FnOnce(A) -> R) -> usize {
+        std::mem::size_of::<R>()
+    }
+
+    /// Every wake-up of a user reads its task's state, so the state of the steps few
+    /// requests take (redirect hops, WebSocket and stream steps, bodies still on their
+    /// way, closing kept sockets) is boxed, and nothing holds the user twice: a plain
+    /// GET's user task was 10.8 KB before, 1.7 KB after (docs/PERFORMANCE.md, "The answer
+    /// written once"). The bound leaves room for the compiler's layout, not for a step's
+    /// state to come back.
+    #[test]
+    fn a_users_task_stays_small() {
+        let file = barrage_scenario::SourceFile {
+            name: "t.yaml".into(),
+            text: "target: http://127.0.0.1:1\nusers:\n  u:\n    tasks:\n      t:\n        - get: /x\n"
+                .into(),
+        };
+        let (scenario, _) = barrage_scenario::parse(&file).expect("the scenario parses");
+        let (plan, _) = crate::compile(&scenario, &file, &crate::CompileOptions::default())
+            .expect("the scenario compiles");
+        let plan = Arc::new(plan);
+        let connector = crate::http::Connector::new(
+            plan.connect_timeout,
+            crate::http::tls_config(true).expect("no certificates are read"),
+        );
+        let recorder = barrage_metrics::Recorder::new(&plan.registry);
+        let ctx = Rc::new(WorkerCtx::new(
+            crate::segment::Segment::WHOLE,
+            recorder,
+            connector,
+        ));
+        let sctx = Rc::new(ScenarioCtx::new(0, None));
+        let task = output_size(|stop| {
+            crate::executor::user_life(plan.clone(), 0, ctx.clone(), sctx.clone(), 1, stop)
+        });
+        let mut vu = Vu::new(1, 0, 0, plan.clone(), ctx.clone(), sctx.clone(), None);
+        let iteration = output_size(|started| vu.iteration_once(None, started));
+        assert!(task <= 2_560, "a closed-model user's task is {task} bytes");
+        // What an open-model user's task holds beside its user and pool state.
+        assert!(iteration <= 1_536, "an iteration is {iteration} bytes");
+    }
 
     #[test]
     fn think_ranges_are_uniform_within_their_bounds() {

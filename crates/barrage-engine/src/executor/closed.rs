@@ -128,11 +128,7 @@ pub(super) async fn run(model: Closed, r: ExecutorRun) {
                     }
                     let stop = Rc::new(Cell::new(false));
                     running.insert(i, stop.clone());
-                    let life = user_life(plan.clone(), index, ctx.clone(), sctx.clone(), i, Some(stop.clone()));
-                    users.spawn_local(async move {
-                        life.await;
-                        (i, stop)
-                    });
+                    users.spawn_local(user_life(plan.clone(), index, ctx.clone(), sctx.clone(), i, stop));
                 }
                 Some((_, Event::Stop(i))) => {
                     if let Some(stop) = running.remove(&i) {

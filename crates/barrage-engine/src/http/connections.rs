@@ -8,7 +8,8 @@
 //! sees only [`Outgoing`] and [`Exchange`], does not change.
 
 use std::cell::Cell;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -51,6 +52,22 @@ impl Connections {
         connector: &Connector,
         out: &Outgoing<'_>,
     ) -> Result<Exchange, RequestError> {
+        let mut answer = None;
+        self.send_into(connector, out, &mut answer).await?;
+        Ok(answer.expect("a send that succeeds leaves its answer"))
+    }
+
+    /// [`Connections::send`], the answer written to `answer` (when it succeeds) instead of
+    /// returned: the answer is written once, where its reader keeps it. Returned, it was
+    /// copied three times on its way into the virtual user's request (`memcpy` of the
+    /// whole answer, three calls a request in callgrind; docs/PERFORMANCE.md, "The answer
+    /// written once").
+    pub async fn send_into(
+        &mut self,
+        connector: &Connector,
+        out: &Outgoing<'_>,
+        answer: &mut Option<Exchange>,
+    ) -> Result<(), RequestError> {
         let mut connected = None;
         // The connection carries the request where it lies in `open`, its origin beside
         // it: taking the pair (about 200 bytes) out and putting it back costs about 400
@@ -59,7 +76,7 @@ impl Connections {
         let at = match ready {
             Some(at) => at,
             None => {
-                let (c, timing) = connector.connect(out.origin).await?;
+                let (c, timing) = cold(connector.connect(out.origin)).await?;
                 connected = Some(timing);
                 self.open.push((out.origin.clone(), c));
                 self.open.len() - 1
@@ -88,16 +105,15 @@ impl Connections {
                         .await,
                     out,
                 ),
-                Connection::Http2(conn) => h2_result(
-                    conn.exchange(out.request, keep, deadline, out.timeout)
-                        .await,
-                ),
+                Connection::Http2(conn) => {
+                    h2_result(cold(conn.exchange(out.request, keep, deadline, out.timeout)).await)
+                }
             };
             match attempt {
                 // Without `retry_reused`, only a request of which not a byte was written
                 // goes again: the server never saw it.
                 Err(f) if reused && (f.unsent || (connector.retry_reused && f.retryable)) => {
-                    match connector.connect(out.origin).await {
+                    match cold(connector.connect(out.origin)).await {
                         Ok((c, timing)) => {
                             connected = Some(timing);
                             self.open[at].1 = c;
@@ -126,14 +142,15 @@ impl Connections {
             self.notes.received += f.received;
             f.error
         })?;
-        Ok(Exchange::new(
+        *answer = Some(Exchange::new(
             response,
             Timings {
                 sent_at,
                 done_at,
                 connected,
             },
-        ))
+        ));
+        Ok(())
     }
 
     /// What the sends since the last call retried and received beyond their answers;
@@ -161,6 +178,15 @@ impl Connections {
             None
         }
     }
+}
+
+/// `future` boxed behind a pointer, for the steps of [`Connections::send_into`] few requests
+/// take (opening a connection, the retry, an HTTP/2 exchange): their code and state stay
+/// out of the poll function every HTTP/1.1 request runs through after each wake-up, where
+/// they sat between its hot lines (docs/PERFORMANCE.md, "The answer written once"). One
+/// allocation each time, against a connect's system calls or HTTP/2's own allocations.
+fn cold<'a, T>(future: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+    Box::pin(future)
 }
 
 /// Requests written and not yet answered on one worker (a gauge the worker reads once per

@@ -390,7 +390,7 @@ impl Vu {
                     }
                 }
                 // A new value rather than two fields changed in place: changing them in
-                // place makes the compiler copy the answer (248 bytes) more often on its
+                // place makes the compiler copy the answer (248 bytes then) more often on its
                 // way out, about 50 instructions per plain GET (`valgrind --tool=callgrind target/release/barrage hit URL -c 10 -n 20000 --workers 1`, docs/PERFORMANCE.md).
                 return Ok(x.spanning(sent_at, connected));
             };

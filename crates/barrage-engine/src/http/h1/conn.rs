@@ -109,10 +109,10 @@ impl Conn {
     /// The write and the head are one poll function ([`Conn::poll_answer_head`]), and an
     /// answer whose body came with its head (the usual small API answer) is finished
     /// without another poll; only a body still on its way is read by the async readers of
-    /// `body.rs`. On the common path this future is the only one between the caller and
-    /// the socket: nested async functions, one per step of the exchange, cost their states'
-    /// moves and dispatch on every request (docs/PERFORMANCE.md, "The exchange as poll
-    /// functions").
+    /// `body.rs`, in a future of its own on the heap. On the common path this future is
+    /// the only one between the caller and the socket: nested async functions, one per
+    /// step of the exchange, cost their states' moves and dispatch on every request
+    /// (docs/PERFORMANCE.md, "The exchange as poll functions").
     pub async fn exchange(
         &mut self,
         request: &[u8],
@@ -142,8 +142,11 @@ impl Conn {
                     }
                 }
             }
-            None => self
-                .read_body(&mut head, framing, start, keep)
+            // A body still on its way: its readers' state (1.3 KB) is boxed rather than
+            // carried in every exchange's future, which each wake-up of the user reads
+            // from; one allocation against the reads still to come (docs/PERFORMANCE.md,
+            // "The answer written once").
+            None => Box::pin(self.read_body(&mut head, framing, start, keep))
                 .await
                 .map_err(|error| self.failure(error))?,
         };
