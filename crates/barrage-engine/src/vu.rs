@@ -696,9 +696,9 @@ mod tests {
     /// Every wake-up of a user reads its task's state, so the state of the steps few
     /// requests take (redirect hops, WebSocket and stream steps, bodies still on their
     /// way, closing kept sockets) is boxed, and nothing holds the user twice: a plain
-    /// GET's user task was 10.8 KB before, 1.7 KB after (docs/PERFORMANCE.md, "The answer
-    /// written once"). The bound leaves room for the compiler's layout, not for a step's
-    /// state to come back.
+    /// GET's user task was 11,584 bytes before, 1,616 after (`--profile ci`;
+    /// docs/PERFORMANCE.md, "The answer written once"). The bound leaves room for the
+    /// compiler's layout, not for a step's state to come back.
     #[test]
     fn a_users_task_stays_small() {
         let file = barrage_scenario::SourceFile {
@@ -709,22 +709,10 @@ mod tests {
         let (scenario, _) = barrage_scenario::parse(&file).expect("the scenario parses");
         let (plan, _) = crate::compile(&scenario, &file, &crate::CompileOptions::default())
             .expect("the scenario compiles");
-        let plan = Arc::new(plan);
-        let connector = crate::http::Connector::new(
-            plan.connect_timeout,
-            crate::http::tls_config(true).expect("no certificates are read"),
-        );
-        let recorder = barrage_metrics::Recorder::new(&plan.registry);
-        let ctx = Rc::new(WorkerCtx::new(
-            crate::segment::Segment::WHOLE,
-            recorder,
-            connector,
-        ));
-        let sctx = Rc::new(ScenarioCtx::new(0, None));
-        let task = output_size(|stop| {
-            crate::executor::user_life(plan.clone(), 0, ctx.clone(), sctx.clone(), 1, stop)
-        });
-        let mut vu = Vu::new(1, 0, 0, plan.clone(), ctx.clone(), sctx.clone(), None);
+        let mut user = bench::BenchUser::new(Arc::new(plan)).expect("no certificates are read");
+        let vu = &mut user.vu;
+        let (plan, ctx, sctx) = (Arc::clone(&vu.plan), vu.ctx.clone(), vu.sctx.clone());
+        let task = output_size(|stop| crate::executor::user_life(plan, 0, ctx, sctx, 1, stop));
         let iteration = output_size(|started| vu.iteration_once(None, started));
         assert!(task <= 2_560, "a closed-model user's task is {task} bytes");
         // What an open-model user's task holds beside its user and pool state.

@@ -202,8 +202,8 @@ pub(crate) fn stages_level_at(from: f64, stages: &[Stage], t: Duration) -> f64 {
 /// executor knows who ended.
 ///
 /// Spawned as it is, never wrapped: awaited inside another `async` block it was moved
-/// into that block's state, and the task carried the user's state twice (10.8 KB rather
-/// than 5.4) with one more level to pass on every wake-up (docs/PERFORMANCE.md, "The
+/// into that block's state, and the task carried the user's state twice (11.6 KB rather
+/// than 5.8) with one more level to pass on every wake-up (docs/PERFORMANCE.md, "The
 /// answer written once").
 pub(crate) async fn user_life(
     plan: Arc<Plan>,

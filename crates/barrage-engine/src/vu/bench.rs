@@ -21,7 +21,8 @@ use crate::plan::{Plan, Step};
 /// requests but never sends them. See the module documentation.
 #[doc(hidden)]
 pub struct BenchUser {
-    vu: Vu,
+    /// Open to the user's own tests, which need a user outside any run too.
+    pub(super) vu: Vu,
 }
 
 impl BenchUser {
