@@ -509,7 +509,7 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
     let mut doc = CapacityDoc {
         status: c.status,
         rps: at.map(|s| s.rps),
-        iterations_per_second: at.map(|s| s.iterations_per_second),
+        iterations_per_second: at.map(|s| capacity_iterations(settings.model, s)),
         users,
         bracket: c.bracket,
         concurrency: at.map(|s| s.concurrency),
@@ -523,6 +523,20 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
     };
     doc.message = message(&doc, c.unconfirmed, &notes);
     doc
+}
+
+/// The capacity in iterations/s from the step that holds it. In the open model that is the
+/// arrival rate the step ran at (its level: the `rate:` to set), not the iterations it
+/// happened to start: with Poisson arrivals a step's count is a draw from that rate, off by
+/// about its square root (4 % over a 3-s step at 360/s), and a capacity read off the draw
+/// can lie below its own bracket. Evenly spaced arrivals start the level to within one
+/// iteration, so for them the two agree. In the closed model the level is users, and the
+/// iterations/s is what they finished.
+fn capacity_iterations(model: SearchModel, step: &CapacityStep) -> f64 {
+    match model {
+        SearchModel::Rate => step.level,
+        SearchModel::Users => step.iterations_per_second,
+    }
 }
 
 /// The conclusion in words: what the terminal prints first.
@@ -649,6 +663,43 @@ mod tests {
                 .ends_with("; the run ended before the search did"),
             "{}",
             doc.message
+        );
+    }
+
+    #[test]
+    fn an_open_models_capacity_is_the_rate_that_passed_not_the_draw() {
+        // A Poisson step at 363/s that happened to start 347/s (as one on CI did): the
+        // capacity is the rate it passed at, inside its bracket; the requests/s stay as
+        // measured. With users, the level is users and the iterations are what finished.
+        let step = CapacityStep {
+            level: 363.0,
+            rps: 348.0,
+            iterations_per_second: 347.0,
+            ..CapacityStep::default()
+        };
+        let mut f = found(CapacityStatus::Found, true);
+        f.steps.push(step);
+        f.conclusion.capacity_step = Some(0);
+        f.conclusion.bracket.passed = Some(363.0);
+        let doc = conclude(&f, settings(), false);
+        assert_eq!(
+            (doc.iterations_per_second, doc.rps, doc.users),
+            (Some(363.0), Some(348.0), None)
+        );
+        assert!(
+            doc.message
+                .starts_with("Capacity: 348 requests/s (363 iterations/s), between 363"),
+            "{}",
+            doc.message
+        );
+        let users = SearchSettingsDoc {
+            model: SearchModel::Users,
+            ..settings()
+        };
+        let doc = conclude(&f, users, false);
+        assert_eq!(
+            (doc.iterations_per_second, doc.users),
+            (Some(347.0), Some(363.0))
         );
     }
 

@@ -183,9 +183,12 @@ pub struct SearchSettingsDoc {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityDoc {
     pub status: CapacityStatus,
-    /// The capacity in requests/s and iterations/s: what the confirmed passing level
-    /// achieved; `None` when no level passed.
+    /// The capacity in requests/s: what the confirmed passing step achieved; `None` when
+    /// no level passed.
     pub rps: Option<f64>,
+    /// The capacity in iterations/s: in the open model the arrival rate that step ran at
+    /// (its level; a Poisson step's count is a draw from it), in the closed model the
+    /// iterations its users finished per second.
     pub iterations_per_second: Option<f64>,
     /// `--model users`: the most users that met the objectives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
