@@ -26,6 +26,9 @@
 #   nginx    Debian's package, for the capacity test where the generator, not the server, is
 #            the limit (exported as BARRAGE_NGINX; the test starts its own nginx on loopback
 #            with a configuration in a temporary folder). Installed with the others.
+#   bolt-22  LLVM's post-link optimizer, Debian's package, for the test of
+#            scripts/build-bolt.sh (its folder exported as BARRAGE_BOLT_DIR). Installed
+#            with the others.
 #
 # Not prepared here: crates/barrage/tests/wheel.rs makes its own venv (from PyPI) and builds
 # the Python wheel with scripts/build-wheel.sh, which makes its own maturin venv.
@@ -115,13 +118,15 @@ else
 fi
 
 # Debian's Chromium for the browser tests, PostgreSQL and Prometheus for the monitoring tests,
-# nginx for the capacity test of the generator's limit.
+# nginx for the capacity test of the generator's limit, BOLT for the test of build-bolt.sh.
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+bolt_dir() { ls -d /usr/lib/llvm-22/bin 2>/dev/null; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x "$(pg_bin)/postgres" ] || missing+=(postgresql)
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x "$(bolt_dir)/llvm-bolt" ] || missing+=(bolt-22)
 if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
         phase "apt: installing Debian's ${missing[*]} (browser and monitoring tests)"
@@ -142,6 +147,7 @@ export BARRAGE_CHROMIUM="$(command -v chromium)"
 export BARRAGE_PG_BIN="$(pg_bin)"
 export BARRAGE_PROMETHEUS=/usr/bin/prometheus
 export BARRAGE_NGINX=/usr/sbin/nginx
+export BARRAGE_BOLT_DIR="$(bolt_dir)"
 
 if [ "$#" -eq 0 ]; then
     set -- --workspace

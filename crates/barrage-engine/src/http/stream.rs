@@ -16,6 +16,30 @@ pub enum Stream {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
+impl Stream {
+    /// Whether a connection that sat idle is still open: nothing arrived on it, neither
+    /// bytes nor the server's close. Plain TCP asks with `try_read`, which reads only when
+    /// the reactor has seen the socket readable: the usual answer (nothing came) costs one
+    /// load, no system call, and registers no wake-up, where a `poll_read` spent a unit of
+    /// the task's budget and cloned its waker into the socket's slot on every request
+    /// (docs/PERFORMANCE.md, "The code laid out by BOLT"). Nothing is lost: the read
+    /// after the request is written registers the waker the answer needs. TLS reads through
+    /// the session, since a close there (`close_notify`) is TLS data.
+    pub(crate) fn poll_idle_open(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut byte = [0u8; 1];
+        match self {
+            Stream::Plain(s) => matches!(
+                s.try_read(&mut byte),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock
+            ),
+            Stream::Tls(s) => {
+                let mut probe = ReadBuf::new(&mut byte);
+                Pin::new(s.as_mut()).poll_read(cx, &mut probe).is_pending()
+            }
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,

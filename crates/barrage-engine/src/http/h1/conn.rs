@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::AsyncWrite;
 use tokio_util::io::poll_read_buf;
 
 use super::alarm::Alarm;
@@ -92,11 +92,7 @@ impl Conn {
         if !self.reusable || !self.buf.is_empty() {
             return false;
         }
-        let mut byte = [0u8; 1];
-        let mut probe = ReadBuf::new(&mut byte);
-        Pin::new(&mut self.stream)
-            .poll_read(cx, &mut probe)
-            .is_pending()
+        self.stream.poll_idle_open(cx)
     }
 
     /// Writes `request` (a whole rendered request, see
