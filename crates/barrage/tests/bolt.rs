@@ -13,34 +13,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use barrage_target::{DemoOptions, DemoTarget};
-use common::{read_json, repo_root, run_with_timeout};
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// `<target>/<profile>/barrage`: this test binary's target directory and profile.
-fn target_and_profile() -> (PathBuf, String) {
-    let exe = Path::new(env!("CARGO_BIN_EXE_barrage"));
-    let profile_dir = exe
-        .parent()
-        .expect("the binary sits in <target>/<profile>/");
-    let profile = match profile_dir.file_name().unwrap().to_string_lossy().as_ref() {
-        "debug" => "dev".to_string(),
-        other => other.to_string(),
-    };
-    (profile_dir.parent().unwrap().to_path_buf(), profile)
-}
+use common::{assert_version, read_json, repo_script, run_with_timeout, tests_build, text};
 
 /// The profiled functions BOLT reported in its layout (the last `N out of M functions`
 /// line: the first is the instrumentation's, before any profile).
@@ -60,10 +38,9 @@ fn profiled_functions(stderr: &str) -> Option<u64> {
 #[test]
 #[ignore = "needs LLVM's BOLT (BARRAGE_BOLT_DIR): run scripts/test.sh"]
 fn the_laid_out_binary_measures_what_the_plain_one_does() {
-    let (target, profile) = target_and_profile();
+    let (target, profile) = tests_build();
     let built = run_with_timeout(
-        Command::new(repo_root().join("scripts/build-bolt.sh"))
-            .current_dir(repo_root())
+        repo_script("build-bolt.sh")
             .env("CARGO_TARGET_DIR", &target)
             .env("BARRAGE_CARGO_PROFILE", &profile),
         Duration::from_secs(900),
@@ -89,12 +66,7 @@ fn the_laid_out_binary_measures_what_the_plain_one_does() {
         Duration::from_secs(10),
     )
     .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&version.stdout).trim(),
-        format!("barrage {}", env!("CARGO_PKG_VERSION")),
-        "{}",
-        text(&version)
-    );
+    assert_version(&version);
 
     // The HTTP path, counted on both sides.
     let served = DemoTarget::start(DemoOptions::no_delay()).expect("the demo target starts");

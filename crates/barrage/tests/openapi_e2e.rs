@@ -22,22 +22,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use common::{
-    barrage, free_port, http_get, repo_root, run_with_timeout, wait_for_http, ChildGuard,
+    barrage, free_port, http_get, repo_root, run_with_timeout, text, wait_for_http, ChildGuard,
 };
 
 const VENV: &str = "needs the FastAPI venv: run scripts/test.sh";
 
 fn python() -> String {
     std::env::var("BARRAGE_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A FastAPI app under uvicorn on a free port, with what it served.

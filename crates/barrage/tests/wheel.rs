@@ -20,42 +20,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{free_port, python, repo_root, run_with_timeout, wait_for_http, ChildGuard};
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The target directory this test binary was built in (`<target>/<profile>/barrage`'s
-/// grandparent), so the wheel's build reuses it.
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_barrage"))
-        .ancestors()
-        .nth(2)
-        .expect("the binary sits in <target>/<profile>/")
-        .to_path_buf()
-}
-
-/// The Cargo profile this test binary was built with (`<target>/<profile>/barrage`; the
-/// `dev` profile's folder is `debug`), so the wheel's build reuses it.
-fn profile() -> String {
-    let dir = Path::new(env!("CARGO_BIN_EXE_barrage"))
-        .parent()
-        .and_then(Path::file_name)
-        .expect("the binary sits in <target>/<profile>/");
-    match dir.to_string_lossy().as_ref() {
-        "debug" => "dev".to_string(),
-        other => other.to_string(),
-    }
-}
+use common::{
+    assert_version, free_port, python, repo_root, repo_script, run_with_timeout, tests_build, text,
+    wait_for_http, ChildGuard,
+};
 
 /// A command with nothing of the repository or of an activated venv in its environment.
 fn clean(program: impl AsRef<std::ffi::OsStr>, venv: &Path) -> Command {
@@ -99,20 +70,12 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
     let repo = repo_root();
     let tmp = tempfile::tempdir().unwrap();
 
-    // As a user runs it: without the variables cargo sets for a test (build scripts that
-    // watch CARGO_MANIFEST_DIR would see it change and rebuild half the tree, for this
-    // build and the next `cargo test`), in the target directory of this test's build.
-    let mut script = Command::new(repo.join("scripts/build-wheel.sh"));
-    for (key, _) in std::env::vars_os() {
-        let key_text = key.to_string_lossy();
-        if key_text.starts_with("CARGO_") && key_text != "CARGO_HOME" {
-            script.env_remove(&key);
-        }
-    }
+    // As a user runs it, in the target directory of this test's build.
+    let (target, profile) = tests_build();
     let built = run_with_timeout(
-        script
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env("BARRAGE_CARGO_PROFILE", profile()),
+        repo_script("build-wheel.sh")
+            .env("CARGO_TARGET_DIR", &target)
+            .env("BARRAGE_CARGO_PROFILE", &profile),
         Duration::from_secs(900),
     )
     .unwrap();
@@ -156,12 +119,7 @@ fn the_wheel_installs_barrage_and_its_pytest_plugin() {
         Duration::from_secs(10),
     )
     .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&version.stdout).trim(),
-        format!("barrage {}", env!("CARGO_PKG_VERSION")),
-        "{}",
-        text(&version)
-    );
+    assert_version(&version);
     let demo_json = tmp.path().join("demo.json");
     let demo = run_with_timeout(
         clean(&barrage, &venv)

@@ -31,6 +31,59 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A finished command's exit status and both outputs, for an assertion's message.
+pub fn text(o: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The target directory and Cargo profile this test binary was built in (from
+/// `<target>/<profile>/barrage`; the `dev` profile's folder is `debug`), so that a script a
+/// test runs (`build-wheel.sh`, `build-bolt.sh`) reuses that build instead of repeating it.
+pub fn tests_build() -> (PathBuf, String) {
+    let exe = Path::new(env!("CARGO_BIN_EXE_barrage"));
+    let folder = exe
+        .parent()
+        .expect("the binary sits in <target>/<profile>/");
+    let profile = match folder.file_name().map(|f| f.to_string_lossy()).as_deref() {
+        Some("debug") => "dev".to_string(),
+        Some(other) => other.to_string(),
+        None => panic!("the binary sits in <target>/<profile>/"),
+    };
+    let target = folder.parent().expect("<target>/<profile>/").to_path_buf();
+    (target, profile)
+}
+
+/// One of the repository's scripts (`scripts/NAME`), run as a user runs it: without the
+/// variables cargo sets for a test, whose build scripts watch `CARGO_MANIFEST_DIR` and
+/// would see it change and rebuild half the tree, for the script's build and the next
+/// `cargo test`.
+pub fn repo_script(name: &str) -> Command {
+    let mut script = Command::new(repo_root().join("scripts").join(name));
+    script.current_dir(repo_root());
+    for (key, _) in std::env::vars_os() {
+        let key_text = key.to_string_lossy();
+        if key_text.starts_with("CARGO_") && key_text != "CARGO_HOME" {
+            script.env_remove(&key);
+        }
+    }
+    script
+}
+
+/// Asserts that a `barrage --version`'s output names this crate's version.
+pub fn assert_version(o: &Output) {
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("barrage {}", env!("CARGO_PKG_VERSION")),
+        "{}",
+        text(o)
+    );
+}
+
 /// The per-second series' `field` (`users`, `requests`) from a result file.
 pub fn series(doc: &serde_json::Value, field: &str) -> Vec<u64> {
     doc["series"]
