@@ -528,10 +528,10 @@ pub fn conclude(found: &Found, settings: SearchSettingsDoc, interrupted: bool) -
 /// The capacity in iterations/s from the step that holds it. In the open model that is the
 /// arrival rate the step ran at (its level: the `rate:` to set), not the iterations it
 /// happened to start: with Poisson arrivals a step's count is a draw from that rate, off by
-/// about its square root (4 % over a 3-s step at 360/s), and a capacity read off the draw
-/// can lie below its own bracket. Evenly spaced arrivals start the level to within one
-/// iteration, so for them the two agree. In the closed model the level is users, and the
-/// iterations/s is what they finished.
+/// about its square root (3 %, one standard deviation, over a 3-s step at 360/s), and a
+/// capacity read off the draw can lie below its own bracket. Evenly spaced arrivals start
+/// the level to within one iteration, so for them the two agree. In the closed model the
+/// level is users, and the iterations/s is what they finished.
 fn capacity_iterations(model: SearchModel, step: &CapacityStep) -> f64 {
     match model {
         SearchModel::Rate => step.level,
