@@ -18,10 +18,10 @@
 #   1. llvm-bolt and merge-fdata: from $BARRAGE_BOLT_DIR, else the newest
 #      /usr/lib/llvm-*/bin that has both, else (as root, with apt-get) Debian's bolt-22
 #      package is installed, else it stops and says what to install.
-#   2. Cargo builds barrage and the built-in target's `serve` example in the profile. The
-#      barrage binary is linked once more with its relocations kept (`--emit-relocs`),
-#      which lets BOLT move whole functions, not only the blocks inside each; only that
-#      last link differs from the plain build.
+#   2. Cargo builds the built-in target's `serve` example and barrage in the profile,
+#      barrage linked with its relocations kept (`--emit-relocs`), which lets BOLT move
+#      whole functions, not only the blocks inside each; only that last link differs from
+#      the plain build (the dependencies are shared with it).
 #   3. An instrumented copy runs a short training on loopback, bounded in time: a closed
 #      `hit` (50 connections) and an open one (2,000 requests/s) against the built-in
 #      target in its own process, and `barrage demo` (the bundled scenario: login, think
@@ -78,18 +78,18 @@ fi
 phase "llvm-bolt: $bolt_dir"
 
 # 2. The binaries.
-phase "barrage and the built-in target: cargo build --profile $profile"
-cargo build --profile "$profile" --locked -p barrage >&2
+phase "the built-in target: cargo build --profile $profile --example serve"
 cargo build --profile "$profile" --locked -p barrage-target --example serve >&2
+phase "barrage, linked with its relocations kept: cargo rustc --profile $profile"
+# One link, not a plain one and then this: `cargo rustc` builds what the binary needs as
+# `cargo build` would (the dependencies are shared with the plain build) and passes the
+# flag to the binary's own unit only.
+cargo rustc --profile "$profile" --locked -p barrage --bin barrage \
+    -- -C link-args=-Wl,--emit-relocs >&2
 built="$target/$profile/barrage"
 serve="$target/$profile/examples/serve"
 rm -rf "$work"
 mkdir -p "$work"
-phase "barrage linked again with its relocations kept"
-# Only the last unit is built again, with the extra link flag: the dependencies are shared
-# with the plain build.
-cargo rustc --profile "$profile" --locked -p barrage --bin barrage \
-    -- -C link-args=-Wl,--emit-relocs >&2
 input="$work/barrage.relocs"
 cp "$built" "$input"
 

@@ -247,6 +247,7 @@ pub async fn debug_run(
         true => ctx.with_traceparent(Instant::now()),
         false => ctx,
     });
+    let shared = Rc::new(plan.clone());
     for (s, scenario) in plan.scenarios.iter().enumerate() {
         let sctx = Rc::new(ScenarioCtx::new(s, None));
         for (user_type, user) in scenario.users.iter().enumerate() {
@@ -254,7 +255,7 @@ pub async fn debug_run(
                 user_type as u64 + 1,
                 s,
                 user_type,
-                plan.clone(),
+                Rc::clone(&shared),
                 ctx.clone(),
                 sctx.clone(),
                 Some(observer.clone()),

@@ -81,50 +81,46 @@ pub enum StepsEnd {
     Shutdown,
 }
 
+/// The fields a plain request reads come first, in declaration order (`repr(C)`): after a
+/// wake-up the user's state is read cold, and fields the compiler spreads over the whole
+/// struct cost a cache line each where grouped they share a few (docs/PERFORMANCE.md,
+/// "Fewer cold lines a request"). The rest (data rows, variables, buffers of rarer steps)
+/// follow.
+#[repr(C)]
 pub struct Vu {
-    /// 1-based, unique across workers within a scenario.
-    pub user_id: u64,
-    scenario: usize,
-    user: usize,
-    /// A handle of this user's own: cloning it (to walk the plan while `self` is borrowed
-    /// mutably) touches no counter shared with other threads, unlike the `Arc` inside.
-    // The extra box is the point: one allocation per user instead of an atomic
-    // increment, shared by every worker thread, each time the plan is walked.
+    /// The worker's handle on the plan, shared by its users: cloning it (to walk the plan
+    /// while `self` is borrowed mutably) touches no counter shared with other threads,
+    /// unlike the `Arc` inside, and its one box stays warm, where a box of each user's own
+    /// was a cache line read cold at every request (docs/PERFORMANCE.md, "Fewer cold lines
+    /// a request").
+    // The extra box is the point: a counter the worker's thread alone touches, not an
+    // atomic increment shared by every worker thread each time the plan is walked.
     #[allow(clippy::redundant_allocation)]
     plan: Rc<Arc<Plan>>,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,
-    vars: Vec<Option<serde_json::Value>>,
+    scenario: usize,
+    user: usize,
+    iteration: u64,
+    rng: SmallRng,
+    /// `--debug`'s observer. When there is one, someone reads every answer in full:
+    /// bodies are kept, and every failed check says why, not only the first.
+    observer: Option<Rc<dyn Observer>>,
     conns: Connections,
+    /// Reused across requests so steady-state rendering does not allocate anew: the
+    /// request as rendered for sending; below, its origin-form target, its body, a
+    /// redirect's next request (apart, so the step's own stays as it was sent), and the
+    /// saves and checks of the last answer.
+    request: RequestBuf,
+    /// The number of the [`fixed`](RequestPlan::fixed) step whose rendering `request`,
+    /// `url_buf` and `body_buf` hold, when they hold one: sending it again is sending them.
+    built: Option<u32>,
     /// Whether this machine could give the user a connection (`vu/reach.rs`).
     reach: Reach,
     /// Boxed: 112 bytes inline in every user, read only as "is there a jar" by most
     /// requests (the user's state is read cold at each wake-up; docs/PERFORMANCE.md).
     cookies: Option<Box<cookie_store::CookieStore>>,
-    has_cookies: bool,
-    rng: SmallRng,
-    iteration: u64,
-    rows: Vec<usize>,
-    /// `--debug`'s observer. When there is one, someone reads every answer in full:
-    /// bodies are kept, and every failed check says why, not only the first.
-    observer: Option<Rc<dyn Observer>>,
-    /// Reused across requests so steady-state rendering does not allocate anew: the
-    /// request's origin-form target, its body, the request as rendered for sending, a
-    /// redirect's next request (apart, so the step's own stays as it was sent), and the
-    /// saves and checks of the last answer.
-    url_buf: String,
-    body_buf: Vec<u8>,
-    request: RequestBuf,
-    /// The number of the [`fixed`](RequestPlan::fixed) step whose rendering `request`,
-    /// `url_buf` and `body_buf` hold, when they hold one: sending it again is sending them.
-    built: Option<u32>,
-    hop: RequestBuf,
     verdicts: Vec<Verdict>,
-    /// With `--traceparent`, the ids the current step's request was sent with (`None`
-    /// when the step sets a `traceparent` of its own that is not valid).
-    trace: Option<barrage_metrics::TraceIds>,
-    /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
-    ws_kept: ws::KeptSockets,
     /// When the last step of [`Vu::steps`] ended, if it was a request: the clock read once
     /// its answer was judged and recorded (the next step's intended start), used again as
     /// "now" by what follows at once (the iteration's length, the think time's start)
@@ -132,14 +128,29 @@ pub struct Vu {
     /// end: what the user did with the answer (a save from a large body, say) is not the
     /// next request's wait.
     ended_at: Option<Instant>,
+    /// With `--traceparent`, the ids the current step's request was sent with (`None`
+    /// when the step sets a `traceparent` of its own that is not valid).
+    trace: Option<barrage_metrics::TraceIds>,
+    /// 1-based, unique across workers within a scenario.
+    pub user_id: u64,
+    vars: Vec<Option<serde_json::Value>>,
+    has_cookies: bool,
+    rows: Vec<usize>,
+    url_buf: String,
+    body_buf: Vec<u8>,
+    hop: RequestBuf,
+    /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
+    ws_kept: ws::KeptSockets,
 }
 
 impl Vu {
+    /// `plan` is the worker's handle, shared by its users (see the field).
+    #[allow(clippy::redundant_allocation)] // the field's reason
     pub fn new(
         user_id: u64,
         scenario: usize,
         user: usize,
-        plan: Arc<Plan>,
+        plan: Rc<Arc<Plan>>,
         ctx: Rc<WorkerCtx>,
         sctx: Rc<ScenarioCtx>,
         observer: Option<Rc<dyn Observer>>,
@@ -172,7 +183,7 @@ impl Vu {
             trace: None,
             ws_kept: ws::KeptSockets::default(),
             ended_at: None,
-            plan: Rc::new(plan),
+            plan,
             ctx,
         }
     }
@@ -711,7 +722,7 @@ mod tests {
             .expect("the scenario compiles");
         let mut user = bench::BenchUser::new(Arc::new(plan)).expect("no certificates are read");
         let vu = &mut user.vu;
-        let (plan, ctx, sctx) = (Arc::clone(&vu.plan), vu.ctx.clone(), vu.sctx.clone());
+        let (plan, ctx, sctx) = (Rc::clone(&vu.plan), vu.ctx.clone(), vu.sctx.clone());
         let task = output_size(|stop| crate::executor::user_life(plan, 0, ctx, sctx, 1, stop));
         let iteration = output_size(|started| vu.iteration_once(None, started));
         assert!(task <= 2_560, "a closed-model user's task is {task} bytes");

@@ -101,7 +101,9 @@ impl Pool {
 
 /// What every user of this scenario on this worker shares.
 struct Shared {
-    plan: Arc<Plan>,
+    /// The worker's handle, shared by the pool's users (`Vu::new`).
+    #[allow(clippy::redundant_allocation)]
+    plan: Rc<Arc<Plan>>,
     index: usize,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,
@@ -148,7 +150,7 @@ pub async fn run(
         drop_when_busy: pool.drop_when_busy,
     };
     let shared = Rc::new(Shared {
-        plan,
+        plan: Rc::new(plan),
         index,
         ctx: ctx.clone(),
         sctx: sctx.clone(),

@@ -204,9 +204,10 @@ pub(crate) fn stages_level_at(from: f64, stages: &[Stage], t: Duration) -> f64 {
 /// Spawned as it is, never wrapped: awaited inside another `async` block it was moved
 /// into that block's state, and the task carried the user's state twice (11.6 KB rather
 /// than 5.8) with one more level to pass on every wake-up (docs/PERFORMANCE.md, "The
-/// answer written once").
+/// answer written once"). `plan` is the worker's handle, shared by its users (`Vu::new`).
+#[allow(clippy::redundant_allocation)] // `Vu`'s plan field says why
 pub(crate) async fn user_life(
-    plan: Arc<Plan>,
+    plan: Rc<Arc<Plan>>,
     scenario: usize,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,

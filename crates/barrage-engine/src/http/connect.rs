@@ -121,7 +121,7 @@ impl Connector {
                 Ok((conn, timing))
             }
             Some(config) => {
-                let name = ServerName::try_from(origin.host.clone())
+                let name = ServerName::try_from(origin.host.to_string())
                     .map_err(|e| RequestError::Invalid(format!("bad TLS server name: {e}")))?;
                 let connector = tokio_rustls::TlsConnector::from(config);
                 let remaining = self.connect_timeout.saturating_sub(connected - started);
@@ -189,10 +189,10 @@ impl Connector {
     /// The TCP connection, from the next local address when some are set.
     async fn tcp(&self, origin: &Origin) -> std::io::Result<TcpStream> {
         if self.local.is_empty() {
-            return TcpStream::connect((origin.host.as_str(), origin.port)).await;
+            return TcpStream::connect((&*origin.host, origin.port)).await;
         }
         let mut last = None;
-        for addr in tokio::net::lookup_host((origin.host.as_str(), origin.port)).await? {
+        for addr in tokio::net::lookup_host((&*origin.host, origin.port)).await? {
             let Some(local) = self.next_local_for(addr) else {
                 last = Some(std::io::Error::new(
                     std::io::ErrorKind::AddrNotAvailable,

@@ -51,7 +51,7 @@ impl BenchUser {
         });
         let sctx = Rc::new(ScenarioCtx::new(0, None));
         Ok(BenchUser {
-            vu: Vu::new(1, 0, 0, plan, ctx, sctx, None),
+            vu: Vu::new(1, 0, 0, Rc::new(plan), ctx, sctx, None),
         })
     }
 
@@ -60,7 +60,7 @@ impl BenchUser {
     /// Always renders, as a user does the first time it sends a step: a user sending a fixed
     /// step again reuses its bytes instead (`Vu::build`), which is not what this measures.
     pub fn build(&mut self, task: usize, step: usize) -> Option<Result<u64, BuildError>> {
-        let plan = Arc::clone(&self.vu.plan);
+        let plan = Rc::clone(&self.vu.plan);
         let user = plan.scenarios.first()?.users.first()?;
         let Step::Request(r) = user.tasks.get(task)?.steps.get(step)? else {
             return None;
