@@ -81,6 +81,16 @@ pub enum StepsEnd {
     Shutdown,
 }
 
+/// A worker's handle on the plan, one for all its users of a scenario: cloning it (to walk
+/// the plan while a user is borrowed mutably) touches no counter shared with other
+/// threads, unlike the `Arc` inside, and its one box stays warm; a box of each user's own
+/// was one more line of the user's to read at every request (docs/PERFORMANCE.md, "Fewer
+/// cold lines a request").
+// The extra box is the point: a counter the worker's thread alone touches, not an atomic
+// increment shared by every worker thread each time the plan is walked.
+#[allow(clippy::redundant_allocation)]
+pub(crate) type PlanHandle = Rc<Arc<Plan>>;
+
 /// The fields a plain request reads come first, in declaration order (`repr(C)`): after a
 /// wake-up the user's state is read cold, and fields the compiler spreads over the whole
 /// struct cost a cache line each where grouped they share a few (docs/PERFORMANCE.md,
@@ -88,15 +98,7 @@ pub enum StepsEnd {
 /// follow.
 #[repr(C)]
 pub struct Vu {
-    /// The worker's handle on the plan, shared by its users: cloning it (to walk the plan
-    /// while `self` is borrowed mutably) touches no counter shared with other threads,
-    /// unlike the `Arc` inside, and its one box stays warm, where a box of each user's own
-    /// was a cache line read cold at every request (docs/PERFORMANCE.md, "Fewer cold lines
-    /// a request").
-    // The extra box is the point: a counter the worker's thread alone touches, not an
-    // atomic increment shared by every worker thread each time the plan is walked.
-    #[allow(clippy::redundant_allocation)]
-    plan: Rc<Arc<Plan>>,
+    plan: PlanHandle,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,
     scenario: usize,
@@ -107,10 +109,9 @@ pub struct Vu {
     /// bodies are kept, and every failed check says why, not only the first.
     observer: Option<Rc<dyn Observer>>,
     conns: Connections,
-    /// Reused across requests so steady-state rendering does not allocate anew: the
-    /// request as rendered for sending; below, its origin-form target, its body, a
-    /// redirect's next request (apart, so the step's own stays as it was sent), and the
-    /// saves and checks of the last answer.
+    /// The request as rendered for sending. It and the buffers below (`url_buf`,
+    /// `body_buf`, `hop`, `verdicts`) are reused across requests, so steady-state
+    /// rendering does not allocate anew.
     request: RequestBuf,
     /// The number of the [`fixed`](RequestPlan::fixed) step whose rendering `request`,
     /// `url_buf` and `body_buf` hold, when they hold one: sending it again is sending them.
@@ -120,6 +121,7 @@ pub struct Vu {
     /// Boxed: 112 bytes inline in every user, read only as "is there a jar" by most
     /// requests (the user's state is read cold at each wake-up; docs/PERFORMANCE.md).
     cookies: Option<Box<cookie_store::CookieStore>>,
+    /// The saves and checks of the last answer.
     verdicts: Vec<Verdict>,
     /// When the last step of [`Vu::steps`] ended, if it was a request: the clock read once
     /// its answer was judged and recorded (the next step's intended start), used again as
@@ -136,21 +138,21 @@ pub struct Vu {
     vars: Vec<Option<serde_json::Value>>,
     has_cookies: bool,
     rows: Vec<usize>,
+    /// The request's origin-form target and its body, as last rendered.
     url_buf: String,
     body_buf: Vec<u8>,
+    /// A redirect's next request (apart, so the step's own stays as it was sent).
     hop: RequestBuf,
     /// WebSockets kept open across iterations (`keep: true`), closed when the user stops.
     ws_kept: ws::KeptSockets,
 }
 
 impl Vu {
-    /// `plan` is the worker's handle, shared by its users (see the field).
-    #[allow(clippy::redundant_allocation)] // the field's reason
     pub fn new(
         user_id: u64,
         scenario: usize,
         user: usize,
-        plan: Rc<Arc<Plan>>,
+        plan: PlanHandle,
         ctx: Rc<WorkerCtx>,
         sctx: Rc<ScenarioCtx>,
         observer: Option<Rc<dyn Observer>>,

@@ -20,7 +20,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -30,10 +29,9 @@ use super::spacing::{self, Arrivals, Positions};
 use super::{drain, sleep_until_opt, ExecutorRun, ScenarioCtx};
 use crate::context::{UserRunning, WorkerCtx};
 pub use crate::load::PoolSpec;
-use crate::plan::Plan;
 use crate::segment::Segment;
 use crate::timer::PreciseTimer;
-use crate::vu::{StepsEnd, Vu};
+use crate::vu::{PlanHandle, StepsEnd, Vu};
 
 impl PoolSpec {
     /// `up to 100 users (iterations queued when all are busy)`.
@@ -101,9 +99,7 @@ impl Pool {
 
 /// What every user of this scenario on this worker shares.
 struct Shared {
-    /// The worker's handle, shared by the pool's users (`Vu::new`).
-    #[allow(clippy::redundant_allocation)]
-    plan: Rc<Arc<Plan>>,
+    plan: PlanHandle,
     index: usize,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,
@@ -150,7 +146,7 @@ pub async fn run(
         drop_when_busy: pool.drop_when_busy,
     };
     let shared = Rc::new(Shared {
-        plan: Rc::new(plan),
+        plan,
         index,
         ctx: ctx.clone(),
         sctx: sctx.clone(),

@@ -106,8 +106,6 @@ pub(super) async fn run(model: Closed, r: ExecutorRun) {
         at,
         begin,
     } = r;
-    // One handle for this worker's users (`Vu::new`).
-    let plan = Rc::new(plan);
     let end = model.end.and_then(|e| begin.checked_add(e));
     let mut events: Peekable<Events> = model.events.peekable();
     let mut users = JoinSet::new();

@@ -36,7 +36,7 @@ use crate::context::{UserRunning, WorkerCtx};
 use crate::load::LoadModel;
 use crate::plan::{Plan, ScenarioPlan, Stage};
 use crate::segment::Segment;
-use crate::vu::Vu;
+use crate::vu::{PlanHandle, Vu};
 use barrage_scenario::Think;
 
 /// What a load change sets.
@@ -50,7 +50,8 @@ pub enum Steer {
 
 /// One worker's share of one scenario, as an executor gets it.
 pub struct ExecutorRun {
-    pub plan: Arc<Plan>,
+    /// Shared by the scenario's users on this worker.
+    pub plan: PlanHandle,
     /// The scenario's index in the plan.
     pub index: usize,
     pub ctx: Rc<WorkerCtx>,
@@ -143,7 +144,7 @@ pub async fn run(
         return;
     }
     let future = plan.scenarios[index].load.executor().run(ExecutorRun {
-        plan: plan.clone(),
+        plan: Rc::new(plan.clone()),
         index,
         ctx,
         sctx,
@@ -204,10 +205,9 @@ pub(crate) fn stages_level_at(from: f64, stages: &[Stage], t: Duration) -> f64 {
 /// Spawned as it is, never wrapped: awaited inside another `async` block it was moved
 /// into that block's state, and the task carried the user's state twice (11.6 KB rather
 /// than 5.8) with one more level to pass on every wake-up (docs/PERFORMANCE.md, "The
-/// answer written once"). `plan` is the worker's handle, shared by its users (`Vu::new`).
-#[allow(clippy::redundant_allocation)] // `Vu`'s plan field says why
+/// answer written once").
 pub(crate) async fn user_life(
-    plan: Rc<Arc<Plan>>,
+    plan: PlanHandle,
     scenario: usize,
     ctx: Rc<WorkerCtx>,
     sctx: Rc<ScenarioCtx>,
